@@ -1,0 +1,184 @@
+"""Fulfilment: a confirmed Stripe payment becomes a paid order, active registrations, tickets.
+
+Everything one payment changes is saved in ONE transaction with the record of the Stripe event,
+so a delivery is either applied completely or not at all, and applied once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from domain.alert import Alert, AlertKind, Severity
+from domain.order import Order, OrderNotPayable, PaymentMismatch
+from domain.payment import DeliveryOutcome, StripeDelivery
+from domain.period import Period
+from domain.person import Person
+from domain.shared import Cause
+from domain.ticket import PendingTickets
+from eventsourcing.domain import Aggregate
+
+from application.alerts import Alerts, new_alert
+from application.issuing import Coverage, TicketIssuing
+from application.ports import IgnoredNotice, PaymentConfirmed, RefundReported, StripeNotice
+from application.store import TicketStore, retry_on_conflict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Result:
+    outcome: DeliveryOutcome | None  # None: this event was recorded before (a redelivery)
+    order_id: UUID | None = None
+    saved: list[Aggregate] = field(default_factory=list)
+    steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+class Fulfilment:
+    def __init__(self, store: TicketStore, issuing: TicketIssuing, alerts: Alerts) -> None:
+        self._store = store
+        self._issuing = issuing
+        self._alerts = alerts
+
+    def handle(self, notice: StripeNotice) -> DeliveryOutcome | None:
+        """Applies a verified Stripe notice; None when there was nothing (more) to do."""
+        if isinstance(notice, PaymentConfirmed):
+            return self.fulfil_payment(notice)
+        if isinstance(notice, RefundReported | IgnoredNotice):
+            # Refunds are handled by the refund use case (a later capability): recorded nowhere
+            # yet, so Stripe's copy is the only one. Logged so that it is not silent.
+            _step("ignored", notice.event_id, event_type=notice.event_type)
+        return None
+
+    def fulfil_payment(self, notice: PaymentConfirmed) -> DeliveryOutcome | None:
+        cause = Cause(actor="stripe", reference=notice.event_id)
+        try:
+            result = retry_on_conflict(lambda: self._fulfil_once(notice, cause))
+        except Exception as error:
+            _step("failed", notice.event_id, error=type(error).__name__)
+            self._alerts.raise_now(
+                new_alert(
+                    AlertKind.FULFILLMENT_FAILED,
+                    f"fulfilment of Stripe event {notice.event_id} failed "
+                    f"({type(error).__name__}); Stripe will retry",
+                    subject=notice.order_ref,
+                    key=notice.event_id,
+                    cause=cause,
+                    severity=Severity.CRITICAL,
+                )
+            )
+            raise
+        for step, fields in result.steps:
+            _step(step, notice.event_id, order_id=result.order_id, **fields)
+        self._alerts.told([a for a in result.saved if isinstance(a, Alert)])
+        return result.outcome
+
+    def _fulfil_once(self, notice: PaymentConfirmed, cause: Cause) -> _Result:
+        if self._store.find(StripeDelivery, StripeDelivery.id_for(notice.event_id)) is not None:
+            return _Result(None, steps=[("duplicate", {"reason": "event already recorded"})])
+
+        order = self._find_order(notice.order_ref)
+        if order is None:
+            alert = new_alert(
+                AlertKind.UNKNOWN_ORDER,
+                f"Stripe event {notice.event_id} paid for an order that does not exist",
+                subject=notice.order_ref,
+                key=notice.event_id,
+                cause=cause,
+                severity=Severity.CRITICAL,
+            )
+            return self._record(notice, None, DeliveryOutcome.UNKNOWN_ORDER, cause, alert)
+
+        try:
+            order.receive_payment(
+                stripe_event_id=notice.event_id,
+                payment_intent_id=notice.payment_intent_id,
+                amount_cents=notice.amount_cents,
+                currency=notice.currency,
+                cause=cause,
+            )
+        except OrderNotPayable:
+            result = self._record(notice, order.id, DeliveryOutcome.ALREADY_PAID, cause)
+            result.steps.insert(0, ("duplicate", {"reason": f"order is {order.status}"}))
+            return result
+        except PaymentMismatch as mismatch:
+            alert = new_alert(
+                AlertKind.PAYMENT_MISMATCH,
+                f"Stripe event {notice.event_id}: {mismatch}",
+                subject=str(order.id),
+                key=notice.event_id,
+                cause=cause,
+                severity=Severity.CRITICAL,
+            )
+            return self._record(notice, order.id, DeliveryOutcome.PAYMENT_MISMATCH, cause, alert)
+
+        period = self._store.repository.get(order.period_id)
+        assert isinstance(period, Period)
+        steps: list[tuple[str, dict[str, Any]]] = [
+            ("order paid", {"amount_cents": notice.amount_cents}),
+            ("registrations activated", {"count": len(order.registrations)}),
+        ]
+        changed: list[Aggregate] = [order]
+        for person_id in order.persons():
+            if self._store.find(Person, person_id) is None:
+                pending = self._store.find(
+                    PendingTickets, PendingTickets.id_for(person_id)
+                ) or PendingTickets.open(person_id, cause)
+                pending.defer(period_id=period.id, order_id=order.id, cause=cause)
+                alert = new_alert(
+                    AlertKind.PROFILE_MISSING,
+                    f"order {order.id} is paid but person {person_id} has no profile yet: "
+                    "their ticket is issued when the profile is created",
+                    subject=str(person_id),
+                    key=f"{order.id}:{person_id}",
+                    cause=cause,
+                )
+                changed += [pending, alert]
+                steps.append(("ticket deferred", {"person_id": str(person_id)}))
+                continue
+            covered = self._issuing.cover(order, period, person_id, cause)
+            if covered.coverage is not Coverage.UNCHANGED:
+                changed.append(covered.ticket)
+            steps.append(
+                (f"ticket {covered.coverage.value}", {"ticket_id": str(covered.ticket.id)})
+            )
+        result = self._record(notice, order.id, DeliveryOutcome.FULFILLED, cause, *changed)
+        result.steps[:0] = steps
+        return result
+
+    def _record(
+        self,
+        notice: PaymentConfirmed,
+        order_id: UUID | None,
+        outcome: DeliveryOutcome,
+        cause: Cause,
+        *changed: Aggregate,
+    ) -> _Result:
+        delivery = StripeDelivery.record(
+            stripe_event_id=notice.event_id,
+            event_type=notice.event_type,
+            order_id=order_id,
+            outcome=outcome,
+            cause=cause,
+        )
+        self._store.save(delivery, *changed)
+        return _Result(outcome, order_id, [delivery, *changed], [("recorded", {"outcome": outcome.value})])
+
+    def _find_order(self, order_ref: str | None) -> Order | None:
+        try:
+            order_id = UUID(order_ref or "")
+        except ValueError:
+            return None
+        return self._store.find(Order, order_id)
+
+
+def _step(step: str, event_id: str, **fields: Any) -> None:
+    log.info(
+        "fulfilment %s", step,
+        extra={"step": step, "stripe_event_id": event_id,
+               **{k: str(v) if isinstance(v, UUID) else v for k, v in fields.items()}},
+    )
+
+

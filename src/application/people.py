@@ -1,0 +1,98 @@
+"""Use cases of person profiles; creating one issues the tickets that waited for it."""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from domain.order import Order
+from domain.period import Period
+from domain.person import Person
+from domain.shared import Cause
+from domain.ticket import PendingTickets
+from eventsourcing.persistence import IntegrityError
+
+from application.errors import Conflict, NotFound
+from application.issuing import TicketIssuing
+from application.store import TicketStore, retry_on_conflict
+
+log = logging.getLogger(__name__)
+
+
+class People:
+    def __init__(self, store: TicketStore, issuing: TicketIssuing) -> None:
+        self._store = store
+        self._issuing = issuing
+
+    def profile_of(self, user_id: str) -> Person:
+        person = self._store.find(Person, Person.id_for_user(user_id))
+        if person is None:
+            raise NotFound("you have no profile yet", "profile_not_found")
+        return person
+
+    def put_profile(
+        self, *, user_id: str, name: str, email: str, phone: str | None, cause: Cause
+    ) -> Person:
+        def command() -> Person:
+            person = self._store.find(Person, Person.id_for_user(user_id))
+            if person is not None:
+                person.update_profile(name=name, email=email, phone=phone, cause=cause)
+                self._store.save(person)
+                return person
+            person = Person.register(
+                user_id=user_id, name=name, email=email, phone=phone, cause=cause
+            )
+            self._register_with_pending_tickets(person, cause)
+            return person
+
+        return retry_on_conflict(command)
+
+    def add_partner(
+        self, *, name: str, email: str, user_id: str | None, cause: Cause
+    ) -> Person:
+        """A person an admin registers, e.g. a partner without an account (``user_id`` None)."""
+
+        def command() -> Person:
+            person = Person.register(
+                user_id=user_id, name=name, email=email, phone=None, cause=cause
+            )
+            if user_id is None:
+                self._store.save(person)
+            elif self._store.find(Person, person.id) is not None:
+                raise Conflict(f"user {user_id} has a profile already", "person_exists")
+            else:
+                self._register_with_pending_tickets(person, cause)
+            return person
+
+        return retry_on_conflict(command)
+
+    def _register_with_pending_tickets(self, person: Person, cause: Cause) -> None:
+        """Saves a new person with the tickets that waited for their profile, in one save.
+
+        The pending list is saved even when empty: a payment deferring a ticket at the same
+        moment then conflicts with this save, and one of the two runs again and sees the other.
+        """
+        pending = self._store.find(PendingTickets, PendingTickets.id_for(person.id))
+        if pending is None:
+            pending = PendingTickets.open(person.id, cause)
+        covered = []
+        for period_id, order_id in pending.pending:
+            order = self._store.repository.get(order_id)
+            period = self._store.repository.get(period_id)
+            assert isinstance(order, Order) and isinstance(period, Period)
+            covered.append(self._issuing.cover(order, period, person.id, cause))
+        tickets = [c.ticket for c in covered]
+        pending.release(tuple(t.id for t in tickets), cause)
+        self._store.save(person, pending, *tickets)
+        for c in covered:
+            log.info(
+                "deferred ticket %s", c.coverage.value,
+                extra={"step": f"ticket {c.coverage.value}", "ticket_id": str(c.ticket.id),
+                       "person_id": str(person.id)},
+            )
+
+    def get(self, person_id: UUID) -> Person:
+        person = self._store.find(Person, person_id)
+        if person is None:
+            raise NotFound("no such person", "person_not_found")
+        return person

@@ -1,0 +1,66 @@
+"""The event-sourced application: one event store for every aggregate, saved atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Notification
+
+from application.errors import Busy
+
+A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
+
+CONFLICT_RETRIES = 8
+
+
+class TicketStore(Application[UUID]):
+    """Every state change of the service is an event recorded here, and only here."""
+
+    name = "tickets"  # names the tables: pinned forever
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(aggregate, cls):
+            return None
+        return aggregate
+
+    def notifications(
+        self, start: int = 1, page_size: int = 500, topics: tuple[str, ...] = ()
+    ) -> Iterator[Notification]:
+        """The whole log from ``start`` in order, read a page at a time."""
+        while True:
+            page = self.recorder.select_notifications(
+                start=start, limit=page_size, topics=topics
+            )
+            yield from page
+            if len(page) < page_size:
+                return
+            start = page[-1].id + 1
+
+    def decode(self, notification: Notification) -> Any:
+        return self.mapper.to_domain_event(notification)
+
+
+def retry_on_conflict(command: Callable[[], R], attempts: int = CONFLICT_RETRIES) -> R:
+    """Runs a command that loads, decides and saves, again from a fresh load on a conflict.
+
+    A conflict means another writer recorded first (a duplicate delivery, a racing order); the
+    library has already discarded our pending events, so the whole command must run again.
+    """
+    for _ in range(attempts - 1):
+        try:
+            return command()
+        except IntegrityError:
+            continue
+    try:
+        return command()
+    except IntegrityError:
+        raise Busy("concurrent updates kept conflicting; try again") from None

@@ -1,0 +1,75 @@
+"""The Alert aggregate: something an admin must look at, recorded like everything else."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from domain.shared import Cause, stable_id
+
+
+class AlertKind(StrEnum):
+    PROFILE_MISSING = "profile_missing"
+    PAYMENT_MISMATCH = "payment_mismatch"
+    UNKNOWN_ORDER = "unknown_order"
+    FULFILLMENT_FAILED = "fulfillment_failed"
+    TOKEN_MISMATCH = "token_mismatch"
+    EMAIL_FAILED = "email_failed"
+
+
+class Severity(StrEnum):
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Alert(Aggregate):
+    TOPIC = "tickets:Alert"
+
+    class Event(Aggregate.Event):
+        cause: Cause
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "tickets:Alert.Created"
+
+    class Raised(Created):
+        TOPIC = "tickets:Alert.Raised"
+        kind: AlertKind
+        severity: Severity
+        message: str
+        subject: str | None
+
+    def __init__(
+        self, cause: Cause, kind: AlertKind, severity: Severity, message: str, subject: str | None
+    ) -> None:
+        self.kind = kind
+        self.severity = severity
+        self.message = message
+        self.subject = subject
+
+    @staticmethod
+    def id_for(kind: AlertKind, key: str | None) -> UUID:
+        """With a key, the same cause raises the same alert once; without, every call is new."""
+        return stable_id("alert", kind, key) if key is not None else uuid4()
+
+    @classmethod
+    def raise_(
+        cls,
+        *,
+        kind: AlertKind,
+        severity: Severity,
+        message: str,
+        subject: str | None,
+        key: str | None,
+        cause: Cause,
+    ) -> Alert:
+        return cls._create(
+            cls.Raised,
+            id=cls.id_for(kind, key),
+            cause=cause,
+            kind=kind,
+            severity=severity,
+            message=message,
+            subject=subject,
+        )

@@ -1,0 +1,71 @@
+"""The StripeDelivery aggregate: a Stripe event applied once, whatever the order's state says."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.shared import Cause, stable_id
+
+
+class DeliveryOutcome(StrEnum):
+    FULFILLED = "fulfilled"
+    ALREADY_PAID = "already_paid"
+    PAYMENT_MISMATCH = "payment_mismatch"
+    UNKNOWN_ORDER = "unknown_order"
+
+
+class StripeDelivery(Aggregate):
+    TOPIC = "tickets:StripeDelivery"
+
+    class Event(Aggregate.Event):
+        cause: Cause
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "tickets:StripeDelivery.Created"
+
+    class Recorded(Created):
+        TOPIC = "tickets:StripeDelivery.Recorded"
+        stripe_event_id: str
+        event_type: str
+        order_id: UUID | None
+        outcome: DeliveryOutcome
+
+    def __init__(
+        self,
+        cause: Cause,
+        stripe_event_id: str,
+        event_type: str,
+        order_id: UUID | None,
+        outcome: DeliveryOutcome,
+    ) -> None:
+        self.stripe_event_id = stripe_event_id
+        self.event_type = event_type
+        self.order_id = order_id
+        self.outcome = outcome
+
+    @staticmethod
+    def id_for(stripe_event_id: str) -> UUID:
+        return stable_id("stripe-event", stripe_event_id)
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        stripe_event_id: str,
+        event_type: str,
+        order_id: UUID | None,
+        outcome: DeliveryOutcome,
+        cause: Cause,
+    ) -> StripeDelivery:
+        return cls._create(
+            cls.Recorded,
+            id=cls.id_for(stripe_event_id),
+            cause=cause,
+            stripe_event_id=stripe_event_id,
+            event_type=event_type,
+            order_id=order_id,
+            outcome=outcome,
+        )

@@ -1,0 +1,175 @@
+"""The Period aggregate: a course period with its tracks and prices, and its code index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from eventsourcing.domain import Aggregate
+
+from domain.shared import Cause, DomainError, stable_id
+
+
+class InvalidPeriod(DomainError):
+    """Raised when a period's dates, timezone, currency or tracks are not acceptable."""
+
+
+class UnknownTrack(DomainError):
+    """Raised when a registration names a track the period does not have."""
+
+
+@dataclass(frozen=True)
+class Track:
+    code: str
+    name: str
+    price_cents: int
+
+
+class Period(Aggregate):
+    TOPIC = "tickets:Period"
+
+    class Event(Aggregate.Event):
+        cause: Cause
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "tickets:Period.Created"
+
+    class Scheduled(Created):
+        TOPIC = "tickets:Period.Scheduled"
+        code: str
+        name: str
+        start_date: date
+        end_date: date
+        timezone: str
+        location: str | None
+        currency: str
+        tracks: tuple[Track, ...]
+
+    def __init__(
+        self,
+        cause: Cause,
+        code: str,
+        name: str,
+        start_date: date,
+        end_date: date,
+        timezone: str,
+        location: str | None,
+        currency: str,
+        tracks: tuple[Track, ...],
+    ) -> None:
+        self.code = code
+        self.name = name
+        self.start_date = start_date
+        self.end_date = end_date
+        self.timezone = timezone
+        self.location = location
+        self.currency = currency
+        self.tracks = tracks
+
+    @classmethod
+    def schedule(
+        cls,
+        *,
+        code: str,
+        name: str,
+        start_date: date,
+        end_date: date,
+        timezone: str,
+        location: str | None,
+        currency: str,
+        tracks: tuple[Track, ...],
+        cause: Cause,
+    ) -> Period:
+        _check_period(code, name, start_date, end_date, timezone, currency, tracks)
+        return cls._create(
+            cls.Scheduled,
+            id=uuid4(),
+            cause=cause,
+            code=code,
+            name=name,
+            start_date=start_date,
+            end_date=end_date,
+            timezone=timezone,
+            location=location,
+            currency=currency.upper(),
+            tracks=tracks,
+        )
+
+    def track(self, code: str) -> Track:
+        for track in self.tracks:
+            if track.code == code:
+                return track
+        raise UnknownTrack(f"period {self.code} has no track {code!r}")
+
+    def ends_at(self) -> datetime:
+        """The end of the period's last day in its own timezone: when its tickets expire."""
+        local_end = datetime.combine(
+            self.end_date + timedelta(days=1), time(), ZoneInfo(self.timezone)
+        )
+        return local_end.astimezone(UTC)
+
+    def local_date(self, moment: datetime) -> date:
+        """The calendar date of ``moment`` in the period's timezone (one check-in per day)."""
+        return moment.astimezone(ZoneInfo(self.timezone)).date()
+
+
+def _check_period(
+    code: str,
+    name: str,
+    start_date: date,
+    end_date: date,
+    timezone: str,
+    currency: str,
+    tracks: tuple[Track, ...],
+) -> None:
+    if not code.strip():
+        raise InvalidPeriod("code must not be empty")
+    if not name.strip():
+        raise InvalidPeriod("name must not be empty")
+    if end_date < start_date:
+        raise InvalidPeriod("endDate must not be before startDate")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidPeriod(f"unknown timezone {timezone!r}") from None
+    if len(currency) != 3 or not currency.isalpha():
+        raise InvalidPeriod("currency must be a three-letter ISO 4217 code")
+    if not tracks:
+        raise InvalidPeriod("a period needs at least one track")
+    codes = [track.code for track in tracks]
+    if len(set(codes)) != len(codes):
+        raise InvalidPeriod("track codes must be unique within a period")
+    for track in tracks:
+        if not track.code.strip() or not track.name.strip():
+            raise InvalidPeriod("every track needs a code and a name")
+        if track.price_cents < 0:
+            raise InvalidPeriod(f"track {track.code} has a negative price")
+
+
+class PeriodCode(Aggregate):
+    """Index aggregate: makes a period code unique, and finds the period by its code."""
+
+    TOPIC = "tickets:PeriodCode"
+
+    class Event(Aggregate.Event):
+        cause: Cause
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "tickets:PeriodCode.Created"
+
+    class Claimed(Created):
+        TOPIC = "tickets:PeriodCode.Claimed"
+        period_id: UUID
+
+    def __init__(self, cause: Cause, period_id: UUID) -> None:
+        self.period_id = period_id
+
+    @staticmethod
+    def id_for(code: str) -> UUID:
+        return stable_id("period-code", code)
+
+    @classmethod
+    def claim(cls, code: str, period_id: UUID, cause: Cause) -> PeriodCode:
+        return cls._create(cls.Claimed, id=cls.id_for(code), cause=cause, period_id=period_id)

@@ -1,0 +1,94 @@
+"""The ``tickets`` command: serve, migrate, dev-token."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from adapters.eventstore import migrate
+from adapters.identity import mint_dev_token
+
+from entrypoints import logs
+from entrypoints.settings import Settings, SettingsError, dev_secrets
+
+log = logging.getLogger("tickets")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tickets", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--dev", action="store_true", help="development mode: secrets made and kept under ./var"
+    )
+    serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+
+    migrate_cmd = commands.add_parser("migrate", help="create the event store's schema")
+    migrate_cmd.add_argument("--dev", action="store_true")
+
+    token = commands.add_parser("dev-token", help="print a bearer token signed with the dev secret")
+    token.add_argument("--sub", required=True, help="the user id")
+    token.add_argument("--role", action="append", choices=["admin", "staff"], default=[])
+    token.add_argument("--email")
+    token.add_argument("--name")
+
+    args = parser.parse_args(argv)
+    logs.configure(getattr(args, "log_level", "INFO"))
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "migrate":
+            settings = Settings.from_env(os.environ, dev=args.dev)
+            migrate(settings.database)
+            log.info("schema ready", extra={"database": settings.database.redacted_url})
+            return 0
+        return _dev_token(args)
+    except SettingsError as error:
+        print(f"tickets: {error}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from entrypoints.bootstrap import build
+    from entrypoints.http.app import create_app
+
+    settings = Settings.from_env(os.environ, dev=args.dev)
+    if settings.dev:
+        log.warning("DEV MODE: development secrets from ./var are in use; not for production")
+    migrate(settings.database)
+    services = build(settings)
+    log.info(
+        "serving",
+        extra={"database": settings.database.redacted_url, "host": args.host, "port": args.port},
+    )
+    uvicorn.run(
+        create_app(services),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _dev_token(args: argparse.Namespace) -> int:
+    secret = os.environ.get("AUTH_JWT_SECRET") or dev_secrets()["AUTH_JWT_SECRET"]
+    print(
+        mint_dev_token(
+            secret, args.sub, roles=tuple(args.role), email=args.email, name=args.name
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.bootstrap import Services
+from entrypoints.http import controllers
+from entrypoints.http.auth import provide_admin, provide_cause, provide_user
+from entrypoints.http.problems import EXCEPTION_HANDLERS
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _services(state: State) -> Services:
+    services: Services = state.services
+    return services
+
+
+def create_app(services: Services, **litestar_options: Any) -> Litestar:
+    return Litestar(
+        route_handlers=[
+            controllers.HealthController,
+            controllers.ProfileController,
+            controllers.AdminController,
+            controllers.PeriodController,
+            controllers.OrderController,
+            controllers.WebhookController,
+            controllers.TicketController,
+        ],
+        state=State({"services": services}),
+        dependencies={
+            "services": Provide(_services, sync_to_thread=False),
+            "user": Provide(provide_user, sync_to_thread=True),
+            "admin": Provide(provide_admin, sync_to_thread=False),
+            "cause": Provide(provide_cause, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="salsanor-tickets",
+            version="0.1.0",
+            description="Ticket fulfillment: Stripe payment to paid order to signed QR ticket.",
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        on_shutdown=[services.close],
+        **litestar_options,
+    )

@@ -1,0 +1,165 @@
+"""Every error as RFC 9457 problem details, through one table from errors to statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from application.errors import (
+    ApplicationError,
+    Busy,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unavailable,
+)
+from application.ports import Unauthenticated
+from domain.order import InvalidOrder
+from domain.period import InvalidPeriod, UnknownTrack
+from domain.person import InvalidProfile
+from domain.shared import DomainError
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+# One table: what each error of the use cases and the domain means over HTTP.
+STATUS_OF: dict[type[Exception], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    Unavailable: 502,
+    Busy: 503,
+    Unauthenticated: 401,
+    InvalidPeriod: 422,
+    InvalidOrder: 422,
+    InvalidProfile: 422,
+    UnknownTrack: 422,
+}
+CODE_OF: dict[type[Exception], str] = {
+    Unauthenticated: "unauthenticated",
+    InvalidPeriod: "invalid_period",
+    InvalidOrder: "invalid_order",
+    InvalidProfile: "invalid_profile",
+    UnknownTrack: "unknown_track",
+}
+TITLE_OF = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+}
+CODE_OF_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body = {"type": "about:blank", "status": status, "title": TITLE_OF.get(status, "Error"),
+            "detail": detail, "code": code, **extra}
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _status_of(error: Exception) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 422 if isinstance(error, DomainError) else 500
+
+
+def application_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    status = _status_of(error)
+    code = error.code if isinstance(error, ApplicationError) else CODE_OF.get(type(error), "invalid")
+    detail = error.detail if isinstance(error, ApplicationError) else str(error)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"Retry-After": "1"} if status == 503 else headers
+    return problem(status, code, detail, headers=headers)
+
+
+def validation_error(
+    _: Request[Any, Any, Any], error: ValidationException
+) -> Response[dict[str, Any]]:
+    """Malformed bodies are 400; well-formed bodies that break the schema are 422."""
+    messages = _field_errors(error.extra)
+    if not messages:
+        return problem(400, "bad_request", str(error.detail))
+    return problem(
+        422,
+        "validation_failed",
+        "; ".join(m["message"] for m in messages),
+        errors=messages,
+    )
+
+
+def _field_errors(extra: Any) -> list[dict[str, str]]:
+    if not isinstance(extra, list):
+        return []
+    return [
+        {"key": "body" if item.get("key") in (None, "", "data") else str(item["key"]),
+         "message": str(item.get("message", ""))}
+        for item in extra
+        if isinstance(item, dict)
+    ]
+
+
+def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
+    status = error.status_code
+    if status == 400 and "malformed" in str(error.detail).lower():
+        return problem(400, "malformed_body", "the request body is not valid JSON")
+    return problem(
+        status, CODE_OF_STATUS.get(status, "error"), str(error.detail), headers=error.headers
+    )
+
+
+def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    # The route and the exception type are enough to find it; the message could hold data.
+    log.error(
+        "unhandled error",
+        exc_info=error,
+        extra={"path": request.url.path, "method": request.method, "error": type(error).__name__},
+    )
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "an unexpected error occurred; it has been logged",
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    ApplicationError: application_error,
+    DomainError: application_error,
+    Unauthenticated: application_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "problem"]

@@ -1,0 +1,228 @@
+"""Request and response bodies of the HTTP API (camelCase on the wire, as API.md says)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from application.ports import AlertNotice
+from application.tickets import ServedTicket
+from domain.order import Order
+from domain.period import Period
+from domain.person import Person
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+Phone = Annotated[str, msgspec.Meta(max_length=40)]
+Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+
+
+class Camel(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    pass
+
+
+class Out(msgspec.Struct, rename="camel"):
+    pass
+
+
+class HealthOut(Out):
+    status: str
+
+
+class ProfileIn(Camel):
+    name: Text
+    email: Email
+    phone: Phone | None = None
+
+
+class PersonIn(Camel):
+    name: Text
+    email: Email
+    user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+
+
+class ProfileOut(Out):
+    person_id: UUID
+    user_id: str | None
+    name: str
+    email: str
+    phone: str | None
+
+    @classmethod
+    def of(cls, person: Person) -> ProfileOut:
+        return cls(person.id, person.user_id, person.name, person.email, person.phone)
+
+
+class TrackIn(Camel):
+    code: Code
+    name: Text
+    price_cents: Cents
+
+
+class PeriodIn(Camel):
+    code: Code
+    name: Text
+    start_date: date
+    end_date: date
+    timezone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    currency: Annotated[str, msgspec.Meta(min_length=3, max_length=3)]
+    tracks: Annotated[list[TrackIn], msgspec.Meta(max_length=100)]
+    location: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class TrackOut(Out):
+    code: str
+    name: str
+    price_cents: int
+
+
+class PeriodOut(Out):
+    period_id: UUID
+    code: str
+    name: str
+    start_date: date
+    end_date: date
+    timezone: str
+    location: str | None
+    currency: str
+    tracks: list[TrackOut]
+
+    @classmethod
+    def of(cls, period: Period) -> PeriodOut:
+        return cls(
+            period_id=period.id,
+            code=period.code,
+            name=period.name,
+            start_date=period.start_date,
+            end_date=period.end_date,
+            timezone=period.timezone,
+            location=period.location,
+            currency=period.currency,
+            tracks=[TrackOut(t.code, t.name, t.price_cents) for t in period.tracks],
+        )
+
+
+class RegistrationIn(Camel):
+    track_code: Code
+    person_id: UUID | None = None
+    role: Literal["leader", "follower"] | None = None
+
+
+class OrderIn(Camel):
+    period_code: Code
+    registrations: Annotated[list[RegistrationIn], msgspec.Meta(min_length=1, max_length=20)]
+
+
+class RegistrationOut(Out):
+    registration_id: UUID
+    person_id: UUID
+    track_code: str
+    role: str | None
+    price_cents: int
+    status: str
+
+
+class OrderOut(Out):
+    order_id: UUID
+    status: str
+    period_code: str
+    purchaser_person_id: UUID
+    total_cents: int
+    currency: str
+    checkout_url: str | None
+    registrations: list[RegistrationOut]
+
+    @classmethod
+    def of(cls, order: Order) -> OrderOut:
+        return cls(
+            order_id=order.id,
+            status=order.status.value,
+            period_code=order.period_code,
+            purchaser_person_id=order.purchaser_person_id,
+            total_cents=order.total_cents,
+            currency=order.currency,
+            checkout_url=order.checkout_url,
+            registrations=[
+                RegistrationOut(
+                    registration_id=r.registration_id,
+                    person_id=r.person_id,
+                    track_code=r.track_code,
+                    role=r.role,
+                    price_cents=r.price_cents,
+                    status=order.registration_status[r.registration_id].value,
+                )
+                for r in order.registrations
+            ],
+        )
+
+
+class WebhookOut(Out):
+    received: bool
+
+
+class TicketTrackOut(Out):
+    code: str
+    name: str
+
+
+class TicketOut(Out):
+    ticket_id: UUID
+    period_id: UUID
+    period_code: str
+    period_name: str
+    start_date: date
+    end_date: date
+    location: str | None
+    person_id: UUID
+    person_name: str
+    tracks: list[TicketTrackOut]
+    status: str
+    qr_token: str
+    qr_token_version: int
+    qr_token_expires_at: datetime
+    view_url: str | None
+    pdf_url: str | None
+
+    @classmethod
+    def of(cls, served: ServedTicket) -> TicketOut:
+        ticket, period = served.ticket, served.period
+        assert ticket.token is not None
+        return cls(
+            ticket_id=ticket.id,
+            period_id=period.id,
+            period_code=period.code,
+            period_name=period.name,
+            start_date=period.start_date,
+            end_date=period.end_date,
+            location=period.location,
+            person_id=served.person.id,
+            person_name=served.person.name,
+            tracks=[
+                TicketTrackOut(code, period.track(code).name) for code in ticket.track_codes()
+            ],
+            status=ticket.status.value,
+            qr_token=served.token,
+            qr_token_version=ticket.token.version,
+            qr_token_expires_at=ticket.token.expires_at,
+            view_url=None,
+            pdf_url=None,
+        )
+
+
+class AlertOut(Out):
+    alert_id: UUID
+    kind: str
+    severity: str
+    message: str
+    subject: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, alert: AlertNotice) -> AlertOut:
+        return cls(
+            alert.alert_id, alert.kind, alert.severity, alert.message, alert.subject,
+            alert.created_at,
+        )
