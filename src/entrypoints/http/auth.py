@@ -11,6 +11,7 @@ from application.ports import IdentityVerifier, Principal, Unauthenticated
 from domain.shared import Cause
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -27,7 +28,7 @@ def provide_user(request: Request[Any, Any, Any], state: State) -> Principal:
     return identity.verify(bearer_token(request))
 
 
-def provide_admin(user: Principal) -> Principal:
+def provide_admin(user: NamedDependency[Principal]) -> Principal:
     if not user.is_admin:
         raise Forbidden("this needs the admin role", "forbidden")
     return user
@@ -39,5 +40,5 @@ def request_id(request: Request[Any, Any, Any]) -> str:
     return given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
-def provide_cause(request: Request[Any, Any, Any], user: Principal) -> Cause:
+def provide_cause(request: Request[Any, Any, Any], user: NamedDependency[Principal]) -> Cause:
     return Cause(actor=user.user_id, reference=request_id(request))

@@ -11,7 +11,8 @@ from application.ports import InvalidWebhook, Principal
 from domain.period import Track
 from domain.shared import Cause
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import HeaderParameter, RawBody
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 
 from entrypoints.bootstrap import Services
@@ -20,6 +21,12 @@ from entrypoints.http.auth import request_id
 from entrypoints.http.problems import problem
 
 log = logging.getLogger(__name__)
+
+# Dependencies by name, provided by the app (see app.py): the service, the caller, the cause.
+Deps = NamedDependency[Services]
+User = NamedDependency[Principal]
+Admin = NamedDependency[Principal]
+Caused = NamedDependency[Cause]
 
 
 class HealthController(Controller):
@@ -30,7 +37,7 @@ class HealthController(Controller):
         return s.HealthOut("ok")
 
     @get("/health/ready", sync_to_thread=True)
-    def ready(self, services: Services) -> Response[Any]:
+    def ready(self, services: Deps) -> Response[Any]:
         try:
             services.store.recorder.max_notification_id()
         except Exception as error:  # any failure of the store means: not ready
@@ -46,12 +53,12 @@ class ProfileController(Controller):
     tags = ["people"]
 
     @get(sync_to_thread=True)
-    def get_profile(self, services: Services, user: Principal) -> s.ProfileOut:
+    def get_profile(self, services: Deps, user: User) -> s.ProfileOut:
         return s.ProfileOut.of(services.people.profile_of(user.user_id))
 
     @put(sync_to_thread=True, status_code=HTTP_200_OK)
     def put_profile(
-        self, services: Services, user: Principal, cause: Cause, data: s.ProfileIn
+        self, services: Deps, user: User, cause: Caused, data: JSONBody[s.ProfileIn]
     ) -> s.ProfileOut:
         person = services.people.put_profile(
             user_id=user.user_id, name=data.name, email=data.email, phone=data.phone, cause=cause
@@ -65,7 +72,7 @@ class AdminController(Controller):
 
     @post("/people", sync_to_thread=True, status_code=HTTP_201_CREATED)
     def add_person(
-        self, services: Services, admin: Principal, cause: Cause, data: s.PersonIn
+        self, services: Deps, admin: Admin, cause: Caused, data: JSONBody[s.PersonIn]
     ) -> s.ProfileOut:
         person = services.people.add_partner(
             name=data.name, email=data.email, user_id=data.user_id, cause=cause
@@ -74,7 +81,7 @@ class AdminController(Controller):
 
     @post("/periods", sync_to_thread=True, status_code=HTTP_201_CREATED)
     def schedule_period(
-        self, services: Services, admin: Principal, cause: Cause, data: s.PeriodIn
+        self, services: Deps, admin: Admin, cause: Caused, data: JSONBody[s.PeriodIn]
     ) -> s.PeriodOut:
         period = services.periods.schedule(
             code=data.code,
@@ -90,7 +97,7 @@ class AdminController(Controller):
         return s.PeriodOut.of(period)
 
     @get("/alerts", sync_to_thread=True)
-    def alerts(self, services: Services, admin: Principal) -> list[s.AlertOut]:
+    def alerts(self, services: Deps, admin: Admin) -> list[s.AlertOut]:
         return [s.AlertOut.of(alert) for alert in services.alerts.newest_first()]
 
 
@@ -99,7 +106,7 @@ class PeriodController(Controller):
     tags = ["periods"]
 
     @get("/{period_code:str}", sync_to_thread=True)
-    def get_period(self, services: Services, period_code: str) -> s.PeriodOut:
+    def get_period(self, services: Deps, period_code: FromPath[str]) -> s.PeriodOut:
         return s.PeriodOut.of(services.periods.by_code(period_code))
 
 
@@ -109,7 +116,7 @@ class OrderController(Controller):
 
     @post(sync_to_thread=True, status_code=HTTP_201_CREATED)
     def place_order(
-        self, services: Services, user: Principal, cause: Cause, data: s.OrderIn
+        self, services: Deps, user: User, cause: Caused, data: JSONBody[s.OrderIn]
     ) -> s.OrderOut:
         order = services.orders.place(
             user_id=user.user_id,
@@ -121,7 +128,7 @@ class OrderController(Controller):
         return s.OrderOut.of(order)
 
     @get("/{order_id:uuid}", sync_to_thread=True)
-    def get_order(self, services: Services, user: Principal, order_id: UUID) -> s.OrderOut:
+    def get_order(self, services: Deps, user: User, order_id: FromPath[UUID]) -> s.OrderOut:
         order = services.orders.get(order_id, user_id=user.user_id, is_admin=user.is_admin)
         return s.OrderOut.of(order)
 
@@ -134,7 +141,7 @@ class WebhookController(Controller):
     def stripe(
         self,
         request: Request[Any, Any, Any],
-        services: Services,
+        services: Deps,
         body: RawBody,
         signature: Annotated[str | None, HeaderParameter(name="stripe-signature", required=False)],
     ) -> Response[Any]:
@@ -162,5 +169,5 @@ class TicketController(Controller):
     tags = ["tickets"]
 
     @get("/{period_code:str}", sync_to_thread=True)
-    def my_ticket(self, services: Services, user: Principal, period_code: str) -> s.TicketOut:
+    def my_ticket(self, services: Deps, user: User, period_code: FromPath[str]) -> s.TicketOut:
         return s.TicketOut.of(services.tickets.for_user(user.user_id, period_code))
