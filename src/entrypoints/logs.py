@@ -8,7 +8,7 @@ import sys
 import structlog
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is a field.
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 def _extra_fields(

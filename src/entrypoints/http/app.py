@@ -43,6 +43,7 @@ def create_app(services: Services, **litestar_options: Any) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,  # logging is the CLI's: JSON lines (entrypoints.logs)
         openapi_config=OpenAPIConfig(
             title="salsanor-tickets",
             version="0.1.0",
