@@ -14,10 +14,11 @@ from uuid import UUID
 
 import msgspec
 import psycopg
-from application.store import TicketStore
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
+
+from application.store import TicketStore
 
 MAPPER_TOPIC = f"{__name__}:MsgspecMapper"
 # Any constant works; it only has to be the same for every process of the service.

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from domain.alert import Alert, AlertKind, Severity
-from domain.shared import Cause
 from eventsourcing.persistence import IntegrityError
 
 from application.ports import AlertNotice, AlertSink
 from application.store import TicketStore
+from domain.alert import Alert, AlertKind, Severity
+from domain.shared import Cause
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,12 @@ class Alerts:
         for alert in alerts:
             log.warning(
                 "alert raised",
-                extra={"step": "alert", "alert_id": str(alert.id), "kind": alert.kind.value,
-                       "subject": alert.subject},
+                extra={
+                    "step": "alert",
+                    "alert_id": str(alert.id),
+                    "kind": alert.kind.value,
+                    "subject": alert.subject,
+                },
             )
         if alerts:
             self._sink.notify([notice_of(alert) for alert in alerts])

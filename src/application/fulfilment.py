@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
+from application.alerts import Alerts, new_alert
+from application.issuing import Coverage, TicketIssuing
+from application.ports import IgnoredNotice, PaymentConfirmed, RefundReported, StripeNotice
+from application.store import TicketStore, retry_on_conflict
 from domain.alert import Alert, AlertKind, Severity
 from domain.order import Order, OrderNotPayable, PaymentMismatch
 from domain.payment import DeliveryOutcome, StripeDelivery
@@ -18,12 +24,6 @@ from domain.period import Period
 from domain.person import Person
 from domain.shared import Cause
 from domain.ticket import PendingTickets
-from eventsourcing.domain import Aggregate
-
-from application.alerts import Alerts, new_alert
-from application.issuing import Coverage, TicketIssuing
-from application.ports import IgnoredNotice, PaymentConfirmed, RefundReported, StripeNotice
-from application.store import TicketStore, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,7 @@ class Fulfilment:
             )
             return self._record(notice, order.id, DeliveryOutcome.PAYMENT_MISMATCH, cause, alert)
 
-        period = self._store.repository.get(order.period_id)
-        assert isinstance(period, Period)
+        period = self._store.get(Period, order.period_id)
         steps: list[tuple[str, dict[str, Any]]] = [
             ("order paid", {"amount_cents": notice.amount_cents}),
             ("registrations activated", {"count": len(order.registrations)}),
@@ -164,7 +163,9 @@ class Fulfilment:
             cause=cause,
         )
         self._store.save(delivery, *changed)
-        return _Result(outcome, order_id, [delivery, *changed], [("recorded", {"outcome": outcome.value})])
+        return _Result(
+            outcome, order_id, [delivery, *changed], [("recorded", {"outcome": outcome.value})]
+        )
 
     def _find_order(self, order_ref: str | None) -> Order | None:
         try:
@@ -176,9 +177,11 @@ class Fulfilment:
 
 def _step(step: str, event_id: str, **fields: Any) -> None:
     log.info(
-        "fulfilment %s", step,
-        extra={"step": step, "stripe_event_id": event_id,
-               **{k: str(v) if isinstance(v, UUID) else v for k, v in fields.items()}},
+        "fulfilment %s",
+        step,
+        extra={
+            "step": step,
+            "stripe_event_id": event_id,
+            **{k: str(v) if isinstance(v, UUID) else v for k, v in fields.items()},
+        },
     )
-
-

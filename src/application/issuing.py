@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
+from application.store import TicketStore
+from application.tokens import TokenIssuer
 from domain.order import Order, RegistrationStatus
 from domain.period import Period
 from domain.shared import Cause
 from domain.ticket import CoveredRegistration, Ticket
-
-from application.store import TicketStore
-from application.tokens import TokenIssuer
 
 
 class Coverage(StrEnum):

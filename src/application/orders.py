@@ -6,14 +6,13 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.order import Order, RequestedRegistration
-from domain.person import Person
-from domain.shared import Cause
-
 from application.errors import NotFound, Unavailable
 from application.periods import Periods
 from application.ports import CheckoutLine, CheckoutRequest, PaymentGateway, PaymentGatewayError
 from application.store import TicketStore
+from domain.order import Order, RequestedRegistration
+from domain.person import Person
+from domain.shared import Cause
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,11 @@ class Orders:
         self._store.save(order)
         log.info(
             "order placed",
-            extra={"step": "order placed", "order_id": str(order.id), "total_cents": order.total_cents},
+            extra={
+                "step": "order placed",
+                "order_id": str(order.id),
+                "total_cents": order.total_cents,
+            },
         )
         lines = tuple(
             CheckoutLine(f"{period.name}: {period.track(r.track_code).name}", r.price_cents)
@@ -96,7 +99,9 @@ class Orders:
                 "checkout_unavailable",
             ) from None
         if session is not None:
-            order.start_checkout(session_id=session.session_id, checkout_url=session.url, cause=cause)
+            order.start_checkout(
+                session_id=session.session_id, checkout_url=session.url, cause=cause
+            )
             self._store.save(order)
         return order
 

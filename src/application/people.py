@@ -5,16 +5,14 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
+from application.errors import Conflict, NotFound
+from application.issuing import TicketIssuing
+from application.store import TicketStore, retry_on_conflict
 from domain.order import Order
 from domain.period import Period
 from domain.person import Person
 from domain.shared import Cause
 from domain.ticket import PendingTickets
-from eventsourcing.persistence import IntegrityError
-
-from application.errors import Conflict, NotFound
-from application.issuing import TicketIssuing
-from application.store import TicketStore, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +45,7 @@ class People:
 
         return retry_on_conflict(command)
 
-    def add_partner(
-        self, *, name: str, email: str, user_id: str | None, cause: Cause
-    ) -> Person:
+    def add_partner(self, *, name: str, email: str, user_id: str | None, cause: Cause) -> Person:
         """A person an admin registers, e.g. a partner without an account (``user_id`` None)."""
 
         def command() -> Person:
@@ -77,18 +73,21 @@ class People:
             pending = PendingTickets.open(person.id, cause)
         covered = []
         for period_id, order_id in pending.pending:
-            order = self._store.repository.get(order_id)
-            period = self._store.repository.get(period_id)
-            assert isinstance(order, Order) and isinstance(period, Period)
+            order = self._store.get(Order, order_id)
+            period = self._store.get(Period, period_id)
             covered.append(self._issuing.cover(order, period, person.id, cause))
         tickets = [c.ticket for c in covered]
         pending.release(tuple(t.id for t in tickets), cause)
         self._store.save(person, pending, *tickets)
         for c in covered:
             log.info(
-                "deferred ticket %s", c.coverage.value,
-                extra={"step": f"ticket {c.coverage.value}", "ticket_id": str(c.ticket.id),
-                       "person_id": str(person.id)},
+                "deferred ticket %s",
+                c.coverage.value,
+                extra={
+                    "step": f"ticket {c.coverage.value}",
+                    "ticket_id": str(c.ticket.id),
+                    "person_id": str(person.id),
+                },
             )
 
     def get(self, person_id: UUID) -> Person:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.period import Period, PeriodCode, Track
-from domain.shared import Cause
 from eventsourcing.persistence import IntegrityError
 
 from application.errors import Conflict, NotFound
 from application.store import TicketStore
+from domain.period import Period, PeriodCode, Track
+from domain.shared import Cause
 
 
 class Periods:

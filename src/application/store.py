@@ -25,11 +25,16 @@ class TicketStore(Application[UUID]):
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        if not isinstance(aggregate, cls):
-            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def get(self, cls: type[A], aggregate_id: UUID) -> A:
+        """An aggregate that must exist: its absence is a broken invariant, not a user error."""
+        aggregate = self.find(cls, aggregate_id)
+        if aggregate is None:
+            raise LookupError(f"{cls.__name__} {aggregate_id} is not recorded")
         return aggregate
 
     def notifications(
@@ -37,9 +42,7 @@ class TicketStore(Application[UUID]):
     ) -> Iterator[Notification]:
         """The whole log from ``start`` in order, read a page at a time."""
         while True:
-            page = self.recorder.select_notifications(
-                start=start, limit=page_size, topics=topics
-            )
+            page = self.recorder.select_notifications(start=start, limit=page_size, topics=topics)
             yield from page
             if len(page) < page_size:
                 return

@@ -6,17 +6,16 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.alert import AlertKind, Severity
-from domain.period import Period
-from domain.person import Person
-from domain.shared import SYSTEM
-from domain.ticket import PendingTickets, Ticket, TicketStatus
-
 from application.alerts import Alerts, new_alert
 from application.errors import Conflict, NotFound
 from application.periods import Periods
 from application.store import TicketStore, retry_on_conflict
 from application.tokens import TokenIssuer
+from domain.alert import AlertKind, Severity
+from domain.period import Period
+from domain.person import Person
+from domain.shared import SYSTEM
+from domain.ticket import PendingTickets, Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +62,7 @@ class TicketDesk:
         return retry_on_conflict(lambda: self._rotate_unverifiable(ticket.id, period))
 
     def _rotate_unverifiable(self, ticket_id: UUID, period: Period) -> str:
-        ticket = self._store.repository.get(ticket_id)
-        assert isinstance(ticket, Ticket)
+        ticket = self._store.get(Ticket, ticket_id)
         token = self._tokens.current(ticket)
         if token is not None:
             return token  # another request rotated it meanwhile

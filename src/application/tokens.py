@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
+from application.ports import Clock, TokenClaims, TokenSigner
 from domain.period import Period
 from domain.shared import Cause
 from domain.ticket import QrToken, Ticket
-
-from application.ports import Clock, TokenClaims, TokenSigner
 
 
 def token_hash(token: str) -> str:

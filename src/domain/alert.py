@@ -15,7 +15,7 @@ class AlertKind(StrEnum):
     PAYMENT_MISMATCH = "payment_mismatch"
     UNKNOWN_ORDER = "unknown_order"
     FULFILLMENT_FAILED = "fulfillment_failed"
-    TOKEN_MISMATCH = "token_mismatch"
+    TOKEN_MISMATCH = "token_mismatch"  # noqa: S105 (a word, not a secret)
     EMAIL_FAILED = "email_failed"
 
 

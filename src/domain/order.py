@@ -121,7 +121,9 @@ class Order(Aggregate):
         self.total_cents = total_cents
         self.currency = currency
         self.status = OrderStatus.PENDING
-        self.registration_status = {r.registration_id: RegistrationStatus.PENDING for r in registrations}
+        self.registration_status = {
+            r.registration_id: RegistrationStatus.PENDING for r in registrations
+        }
         self.checkout_session_id: str | None = None
         self.checkout_url: str | None = None
         self.payment_intent_id: str | None = None

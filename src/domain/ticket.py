@@ -69,7 +69,9 @@ class Ticket(Aggregate):
         token_hash: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.token = QrToken(self.version, self.issued_at, self.expires_at, self.token_hash)
+            aggregate.token = QrToken(
+                self.version, self.issued_at, self.expires_at, self.token_hash
+            )
 
     def __init__(
         self,

@@ -20,7 +20,6 @@ from application.ports import AlertSink, Clock, IdentityVerifier, PaymentGateway
 from application.store import TicketStore
 from application.tickets import TicketDesk
 from application.tokens import TokenIssuer
-
 from entrypoints.settings import Settings
 
 

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from adapters.eventstore import migrate
 from adapters.identity import mint_dev_token
-
 from entrypoints import logs
 from entrypoints.settings import Settings, SettingsError, dev_secrets
 
@@ -83,9 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _dev_token(args: argparse.Namespace) -> int:
     secret = os.environ.get("AUTH_JWT_SECRET") or dev_secrets()["AUTH_JWT_SECRET"]
     print(
-        mint_dev_token(
-            secret, args.sub, roles=tuple(args.role), email=args.email, name=args.name
-        )
+        mint_dev_token(secret, args.sub, roles=tuple(args.role), email=args.email, name=args.name)
     )
     return 0
 

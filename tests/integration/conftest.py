@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 
-from adapters.eventstore import StoreConfig, migrate
+from adapters.eventstore import migrate
 from adapters.identity import mint_dev_token
 from entrypoints.bootstrap import Services, build
 from entrypoints.http.app import create_app
@@ -66,7 +66,9 @@ def service_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def bearer(user_id: str, *roles: str, email: str | None = None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_dev_token(AUTH_SECRET, user_id, roles=roles, email=email)}"}
+    return {
+        "Authorization": f"Bearer {mint_dev_token(AUTH_SECRET, user_id, roles=roles, email=email)}"
+    }
 
 
 ADMIN = bearer("admin-1", "admin")
@@ -105,7 +107,8 @@ class Api:
 
     def profile(self, user: str, name: str = "Åse Øvergård") -> dict[str, Any]:
         response = self.client.put(
-            "/api/me/profile", json={"name": name, "email": f"{user}@example.no"},
+            "/api/me/profile",
+            json={"name": name, "email": f"{user}@example.no"},
             headers=bearer(user),
         )
         assert response.status_code == 200, response.text
@@ -121,7 +124,8 @@ class Api:
                 {"trackCode": t, "personId": partner, "role": "follower"} for t in tracks
             ]
         response = self.client.post(
-            "/api/orders", json={"periodCode": period, "registrations": registrations},
+            "/api/orders",
+            json={"periodCode": period, "registrations": registrations},
             headers=bearer(user),
         )
         assert response.status_code == 201, response.text
@@ -135,7 +139,8 @@ class Api:
     def webhook(self, payload: dict[str, Any], secret: str = WEBHOOK_SECRET) -> httpx.Response:
         body, signature = signed(payload, secret)
         response: httpx.Response = self.client.post(
-            "/api/webhooks/stripe", content=body,
+            "/api/webhooks/stripe",
+            content=body,
             headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
         )
         return response

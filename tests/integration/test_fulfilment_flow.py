@@ -137,7 +137,8 @@ def test_a_couples_order_gives_each_person_a_ticket(running: Running) -> None:
     api.schedule()
     api.profile("lead-1", name="Lars Leder")
     partner = api.client.post(
-        "/api/admin/people", json={"name": "Fiona Følger", "email": "fiona@example.no"},
+        "/api/admin/people",
+        json={"name": "Fiona Følger", "email": "fiona@example.no"},
         headers=bearer("admin-1", "admin"),
     ).json()
     order = api.order("lead-1", "salsa1", partner=partner["personId"])
@@ -145,12 +146,11 @@ def test_a_couples_order_gives_each_person_a_ticket(running: Running) -> None:
 
     assert api.pay(order).status_code == 200
 
-    issued = [
-        n for n in running.services.store.notifications() if n.topic == Ticket.Issued.TOPIC
-    ]
+    issued = [n for n in running.services.store.notifications() if n.topic == Ticket.Issued.TOPIC]
     tickets = [running.services.store.decode(n) for n in issued]
     assert {t.person_id for t in tickets} == {
-        UUID(order["purchaserPersonId"]), UUID(partner["personId"])
+        UUID(order["purchaserPersonId"]),
+        UUID(partner["personId"]),
     }
     assert api.ticket("lead-1").json()["personName"] == "Lars Leder"
 
@@ -217,16 +217,20 @@ def test_a_payment_that_does_not_match_the_order_alerts_and_fulfils_nothing(
     api.profile("dancer-1")
     order = api.order("dancer-1", "salsa1")
     payload = checkout_completed(
-        order["orderId"], change.get("amount_cents", order["totalCents"]),
+        order["orderId"],
+        change.get("amount_cents", order["totalCents"]),
         currency=change.get("currency", "nok"),
     )
 
     assert api.webhook(payload).status_code == 200
     assert api.webhook(payload).status_code == 200  # redelivered: still one alert
 
-    assert api.client.get(
-        f"/api/orders/{order['orderId']}", headers=bearer("dancer-1")
-    ).json()["status"] == "PENDING"
+    assert (
+        api.client.get(f"/api/orders/{order['orderId']}", headers=bearer("dancer-1")).json()[
+            "status"
+        ]
+        == "PENDING"
+    )
     assert api.ticket("dancer-1").status_code == 404
     [alert] = alerts(running)
     assert alert["kind"] == "payment_mismatch" and alert["subject"] == order["orderId"]

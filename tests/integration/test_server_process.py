@@ -114,8 +114,14 @@ def test_fulfilment_logs_each_step_as_json_without_tokens_or_payloads(
 
     lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
     steps = [line.get("step") for line in lines if line.get("stripe_event_id") or line.get("step")]
-    for step in ("received", "verified", "order paid", "registrations activated",
-                 "ticket issued", "duplicate"):
+    for step in (
+        "received",
+        "verified",
+        "order paid",
+        "registrations activated",
+        "ticket issued",
+        "duplicate",
+    ):
         assert step in steps, steps
     paid = next(line for line in lines if line.get("step") == "order paid")
     assert paid["order_id"] == order["orderId"] and paid["stripe_event_id"].startswith("evt_")
@@ -132,7 +138,10 @@ def test_several_processes_migrating_at_once_all_succeed(
     started = [
         subprocess.Popen(
             [sys.executable, "-m", "entrypoints.cli", "migrate"],
-            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         for _ in range(processes)
     ]

@@ -6,12 +6,13 @@ import re
 import uuid
 from typing import Any
 
-from application.errors import Forbidden
-from application.ports import IdentityVerifier, Principal, Unauthenticated
-from domain.shared import Cause
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+
+from application.errors import Forbidden
+from application.ports import IdentityVerifier, Principal, Unauthenticated
+from domain.shared import Cause
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 

@@ -6,15 +6,15 @@ import logging
 from typing import Annotated, Any
 from uuid import UUID
 
-from application.orders import Wish
-from application.ports import InvalidWebhook, Principal
-from domain.period import Track
-from domain.shared import Cause
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 
+from application.orders import Wish
+from application.ports import InvalidWebhook, Principal
+from domain.period import Track
+from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http import schemas as s
 from entrypoints.http.auth import request_id
@@ -157,8 +157,11 @@ class WebhookController(Controller):
             return problem(400, "invalid_webhook", str(invalid))
         log.info(
             "fulfilment verified",
-            extra={"step": "verified", "stripe_event_id": notice.event_id,
-                   "event_type": notice.event_type},
+            extra={
+                "step": "verified",
+                "stripe_event_id": notice.event_id,
+                "event_type": notice.event_type,
+            },
         )
         services.fulfilment.handle(notice)
         return Response(s.WebhookOut(received=True))

@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
 from application.errors import (
     ApplicationError,
     Busy,
@@ -18,9 +22,6 @@ from domain.order import InvalidOrder
 from domain.period import InvalidPeriod, UnknownTrack
 from domain.person import InvalidProfile
 from domain.shared import DomainError
-from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +84,14 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[dict[str, Any]]:
-    body = {"type": "about:blank", "status": status, "title": TITLE_OF.get(status, "Error"),
-            "detail": detail, "code": code, **extra}
+    body = {
+        "type": "about:blank",
+        "status": status,
+        "title": TITLE_OF.get(status, "Error"),
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -97,7 +104,9 @@ def _status_of(error: Exception) -> int:
 
 def application_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     status = _status_of(error)
-    code = error.code if isinstance(error, ApplicationError) else CODE_OF.get(type(error), "invalid")
+    code = (
+        error.code if isinstance(error, ApplicationError) else CODE_OF.get(type(error), "invalid")
+    )
     detail = error.detail if isinstance(error, ApplicationError) else str(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     headers = {"Retry-After": "1"} if status == 503 else headers
@@ -123,8 +132,10 @@ def _field_errors(extra: Any) -> list[dict[str, str]]:
     if not isinstance(extra, list):
         return []
     return [
-        {"key": "body" if item.get("key") in (None, "", "data") else str(item["key"]),
-         "message": str(item.get("message", ""))}
+        {
+            "key": "body" if item.get("key") in (None, "", "data") else str(item["key"]),
+            "message": str(item.get("message", "")),
+        }
         for item in extra
         if isinstance(item, dict)
     ]

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
+
 from application.ports import AlertNotice
 from application.tickets import ServedTicket
 from domain.order import Order
@@ -14,7 +15,9 @@ from domain.period import Period
 from domain.person import Person
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Code = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+]
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Phone = Annotated[str, msgspec.Meta(max_length=40)]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
@@ -200,9 +203,7 @@ class TicketOut(Out):
             location=period.location,
             person_id=served.person.id,
             person_name=served.person.name,
-            tracks=[
-                TicketTrackOut(code, period.track(code).name) for code in ticket.track_codes()
-            ],
+            tracks=[TicketTrackOut(code, period.track(code).name) for code in ticket.track_codes()],
             status=ticket.status.value,
             qr_token=served.token,
             qr_token_version=ticket.token.version,
@@ -223,6 +224,10 @@ class AlertOut(Out):
     @classmethod
     def of(cls, alert: AlertNotice) -> AlertOut:
         return cls(
-            alert.alert_id, alert.kind, alert.severity, alert.message, alert.subject,
+            alert.alert_id,
+            alert.kind,
+            alert.severity,
+            alert.message,
+            alert.subject,
             alert.created_at,
         )

@@ -1,0 +1,40 @@
+# Every task of the project, run the same way on a laptop and in CI.
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+PYTEST := $(UV) run --frozen pytest
+
+.PHONY: install run test unit integration check lint types layers bench clean
+
+install:  ## Python, the locked dependencies and the project, in .venv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+
+run: install  ## start the service on the embedded defaults (SQLite, dev secrets)
+	$(UV) run --frozen tickets serve --dev
+
+test: install  ## every test: unit, then integration on SQLite and PostgreSQL
+	@scripts/ensure-services
+	$(PYTEST) -q
+
+unit: install
+	$(PYTEST) -q -m unit
+
+integration: install
+	@scripts/ensure-services
+	$(PYTEST) -q -m integration
+
+check: lint types layers  ## lint, strict types on src/, layer contract
+
+lint: install
+	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen ruff format --check src tests bench
+
+types: install
+	$(UV) run --frozen mypy
+
+layers: install
+	$(UV) run --frozen lint-imports
+
+clean:
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache var

@@ -1,0 +1,276 @@
+"""The Stripe gateway's Checkout call over real HTTP, against a local fake of Stripe's API."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+from uuid import UUID, uuid4
+
+import pytest
+
+from adapters.stripe_gateway import StripeConfig, StripeGateway
+from application.ports import CheckoutLine, CheckoutRequest, PaymentGatewayError
+
+pytestmark = pytest.mark.integration
+
+API_KEY = "sk_test_51FakeKeyForTheLocalStripeDouble"
+WEBHOOK_SECRET = "whsec_test_local_fake"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    form: dict[str, list[str]]
+
+
+@dataclass
+class FakeStripe:
+    """What the fake received, and the answers it will give (one per request, then 200s)."""
+
+    base_url: str
+    requests: list[Recorded] = field(default_factory=list)
+    answers: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+def session_json(session_id: str, form: dict[str, list[str]]) -> dict[str, Any]:
+    def one(key: str) -> str | None:
+        return form.get(key, [None])[0]
+
+    total = sum(int(values[0]) for key, values in form.items() if key.endswith("[unit_amount]"))
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "amount_subtotal": total,
+        "amount_total": total,
+        "cancel_url": one("cancel_url"),
+        "client_reference_id": one("client_reference_id"),
+        "created": int(time.time()),
+        "currency": one("line_items[0][price_data][currency]"),
+        "customer_email": one("customer_email"),
+        "expires_at": int(time.time()) + 86_400,
+        "livemode": False,
+        "metadata": {"orderId": one("metadata[orderId]")},
+        "mode": one("mode"),
+        "payment_intent": None,
+        "payment_status": "unpaid",
+        "status": "open",
+        "success_url": one("success_url"),
+        "url": f"https://checkout.stripe.com/c/pay/{session_id}#fidkdWxOYHwnPyd1blpxYHZxWjA0",
+    }
+
+
+def error_json(kind: str, code: str, message: str) -> dict[str, Any]:
+    return {"error": {"type": kind, "code": code, "message": message}}
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    fake = FakeStripe(base_url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length).decode("utf-8")
+            form = parse_qs(body, keep_blank_values=True)
+            fake.requests.append(
+                Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, form)
+            )
+            if fake.answers:
+                status, answer = fake.answers.pop(0)
+            elif self.path == "/v1/checkout/sessions":
+                status, answer = 200, session_json("cs_test_a1" + uuid4().hex, form)
+            else:
+                status = 404
+                answer = error_json("invalid_request_error", "resource_missing", "No such path")
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Request-Id", "req_" + uuid4().hex[:14])
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    host, port = server.server_address[:2]
+    fake.base_url = f"http://{host!s}:{port}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def gateway_for(base_url: str, *, retries: int = 0, api_key: str | None = API_KEY) -> StripeGateway:
+    return StripeGateway(
+        StripeConfig(
+            webhook_secret=WEBHOOK_SECRET,
+            api_key=api_key,
+            api_base=base_url,
+            max_network_retries=retries,
+            timeout_seconds=5,
+        )
+    )
+
+
+def checkout_request(
+    order_id: UUID, *, email: str | None = "dancer@example.com"
+) -> CheckoutRequest:
+    return CheckoutRequest(
+        order_id=order_id,
+        currency="NOK",
+        lines=(
+            CheckoutLine(name="Salsa Level 1 (autumn)", amount_cents=45000),
+            CheckoutLine(name="Bachata Open Level", amount_cents=30000),
+        ),
+        customer_email=email,
+        success_url="https://tickets.example/orders/done?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url="https://tickets.example/orders/cancelled",
+    )
+
+
+def test_checkout_session_is_created_with_the_order_in_every_place(
+    fake_stripe: FakeStripe,
+) -> None:
+    order_id = uuid4()
+
+    session = gateway_for(fake_stripe.base_url).start_checkout(checkout_request(order_id))
+
+    assert session is not None
+    assert session.session_id.startswith("cs_test_")
+    assert session.url == (
+        f"https://checkout.stripe.com/c/pay/{session.session_id}#fidkdWxOYHwnPyd1blpxYHZxWjA0"
+    )
+    [sent] = fake_stripe.requests
+    assert (sent.method, sent.path) == ("POST", "/v1/checkout/sessions")
+    assert sent.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert sent.headers["authorization"] == f"Bearer {API_KEY}"
+    assert sent.headers["idempotency-key"] == f"checkout-{order_id}"
+    form = {key: values[0] for key, values in sent.form.items()}
+    assert all(len(values) == 1 for values in sent.form.values())
+    assert form == {
+        "mode": "payment",
+        "client_reference_id": str(order_id),
+        "metadata[orderId]": str(order_id),
+        "payment_intent_data[metadata][orderId]": str(order_id),
+        "customer_email": "dancer@example.com",
+        "success_url": "https://tickets.example/orders/done?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://tickets.example/orders/cancelled",
+        "line_items[0][price_data][currency]": "nok",
+        "line_items[0][price_data][unit_amount]": "45000",
+        "line_items[0][price_data][product_data][name]": "Salsa Level 1 (autumn)",
+        "line_items[0][quantity]": "1",
+        "line_items[1][price_data][currency]": "nok",
+        "line_items[1][price_data][unit_amount]": "30000",
+        "line_items[1][price_data][product_data][name]": "Bachata Open Level",
+        "line_items[1][quantity]": "1",
+    }
+
+
+def test_customer_email_is_left_out_when_unknown(fake_stripe: FakeStripe) -> None:
+    gateway = gateway_for(fake_stripe.base_url)
+
+    session = gateway.start_checkout(checkout_request(uuid4(), email=None))
+
+    assert session is not None
+    assert "customer_email" not in fake_stripe.requests[0].form
+
+
+def test_one_gateway_serves_many_checkouts_with_one_client(fake_stripe: FakeStripe) -> None:
+    gateway = gateway_for(fake_stripe.base_url)
+    orders = [uuid4() for _ in range(3)]
+
+    sessions = [gateway.start_checkout(checkout_request(order)) for order in orders]
+
+    assert len({s.session_id for s in sessions if s is not None}) == 3
+    assert [r.headers["idempotency-key"] for r in fake_stripe.requests] == [
+        f"checkout-{order}" for order in orders
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "expected"),
+    [
+        (500, error_json("api_error", "", "Something went wrong"), "HTTP 500"),
+        (402, error_json("card_error", "card_declined", "Your card was declined."), "HTTP 402"),
+        (
+            401,
+            error_json("invalid_request_error", "", f"Invalid API Key provided: {API_KEY}"),
+            "HTTP 401",
+        ),
+        (400, error_json("idempotency_error", "", "Keys for idempotent requests..."), "HTTP 400"),
+    ],
+)
+def test_an_error_answer_becomes_payment_gateway_error(
+    fake_stripe: FakeStripe, status: int, answer: dict[str, Any], expected: str
+) -> None:
+    fake_stripe.answers.append((status, answer))
+    gateway = gateway_for(fake_stripe.base_url)
+
+    with pytest.raises(PaymentGatewayError, match=expected) as caught:
+        gateway.start_checkout(checkout_request(uuid4()))
+
+    assert API_KEY not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert len(fake_stripe.requests) == 1  # no retries were configured
+
+
+def test_a_session_answer_without_url_becomes_payment_gateway_error(
+    fake_stripe: FakeStripe,
+) -> None:
+    fake_stripe.answers.append((200, {"id": "cs_test_embedded", "object": "checkout.session"}))
+
+    with pytest.raises(PaymentGatewayError, match="url"):
+        gateway_for(fake_stripe.base_url).start_checkout(checkout_request(uuid4()))
+
+
+def test_a_transient_500_is_retried_with_the_same_idempotency_key(
+    fake_stripe: FakeStripe,
+) -> None:
+    fake_stripe.answers.append((500, error_json("api_error", "", "Something went wrong")))
+    order_id = uuid4()
+
+    session = gateway_for(fake_stripe.base_url, retries=1).start_checkout(
+        checkout_request(order_id)
+    )
+
+    assert session is not None
+    assert [r.headers["idempotency-key"] for r in fake_stripe.requests] == [
+        f"checkout-{order_id}"
+    ] * 2
+
+
+def test_an_unreachable_stripe_becomes_payment_gateway_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # The port is closed again: connections are refused at once.
+    gateway = gateway_for(f"http://127.0.0.1:{port}")
+
+    started = time.monotonic()
+    with pytest.raises(PaymentGatewayError, match="could not be reached") as caught:
+        gateway.start_checkout(checkout_request(uuid4()))
+
+    assert time.monotonic() - started < 5
+    assert API_KEY not in str(caught.value)
+
+
+def test_without_an_api_key_no_request_is_made(fake_stripe: FakeStripe) -> None:
+    gateway = gateway_for(fake_stripe.base_url, api_key=None)
+
+    assert gateway.start_checkout(checkout_request(uuid4())) is None
+    assert fake_stripe.requests == []
