@@ -23,6 +23,7 @@ from adapters.identity import mint_dev_token
 from entrypoints.bootstrap import Services, build
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from tests.fake_stripe import fake_stripe  # noqa: F401 (a fixture for every integration test)
 from tests.stripe_events import checkout_completed, signed
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
