@@ -38,3 +38,7 @@ layers: install
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache var
+
+bench: install  ## benchmarks; numbers land in bench/out/
+	@scripts/ensure-services
+	$(UV) run --frozen python -m bench.fulfilment
