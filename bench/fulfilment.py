@@ -18,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import psycopg
-
 from tests.integration.conftest import PG_ADMIN, Api, ServerProcess, service_env
 from tests.stripe_events import checkout_completed
 
