@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -170,4 +170,84 @@ class AlertNotice:
 class AlertSink(Protocol):
     def notify(self, alerts: Sequence[AlertNotice]) -> None:
         """Tells admins about recorded alerts; must not raise (alerts never block work)."""
+        ...
+
+
+# --- Ticket documents and links ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketDocument:
+    """Everything a rendered ticket (PDF, email, web page) shows; the token is the current one."""
+
+    ticket_id: UUID
+    token: str
+    token_version: int
+    person_name: str
+    period_code: str
+    period_name: str
+    start_date: date
+    end_date: date
+    timezone: str
+    location: str | None
+    tracks: tuple[str, ...]  # track names, in the order they were registered
+    view_url: str
+    pdf_url: str
+
+
+class TicketRenderer(Protocol):
+    def render_pdf(self, document: TicketDocument) -> bytes:
+        """The printable ticket as a PDF, its QR code that of ``document.token``."""
+        ...
+
+
+class TicketLinks(Protocol):
+    """Signed links to a ticket that work without a bearer token (emailed, opened at the door)."""
+
+    def view_url(self, ticket_id: UUID, token_version: int) -> str: ...
+
+    def pdf_url(self, ticket_id: UUID, token_version: int) -> str: ...
+
+    def check_view_key(self, ticket_id: UUID, token_version: int, key: str) -> bool: ...
+
+
+# --- Email ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    content_id: str
+    data: bytes
+    mime_type: str = "image/png"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mime_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
+class EmailMessage:
+    to: str
+    subject: str
+    text: str
+    html: str
+    inline_images: tuple[InlineImage, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    reply_to: str | None = None
+
+
+class TemporaryEmailError(Exception):
+    """Raised when the provider may accept the message later (throttling, outage)."""
+
+
+class PermanentEmailError(Exception):
+    """Raised when the provider will never accept this message (rejected address...)."""
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> str:
+        """Sends the message; returns the provider's message id."""
         ...

@@ -1,0 +1,27 @@
+"""Followers of the event log: what the worker drives (emails, read models, alert delivery)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from eventsourcing.persistence import Notification
+
+
+class Follower(Protocol):
+    """Reacts to recorded events in log order, from a position it can be asked for.
+
+    The worker hands each follower the notifications after ``position()`` whose topic is in
+    ``topics``. A follower is idempotent per event: it may see an event twice after a crash
+    (at-least-once), never skip one.
+    """
+
+    name: str  # stable: it names the follower's recorded position
+    topics: tuple[str, ...]  # the event topics it wants; empty means all
+
+    def position(self) -> int:
+        """The id of the last notification this follower has fully handled (0: none)."""
+        ...
+
+    def handle(self, notification: Notification, event: Any) -> None:
+        """Handles one notification (its decoded event given) and records the new position."""
+        ...
