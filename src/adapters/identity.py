@@ -115,11 +115,12 @@ class JwtIdentityVerifier:
             raise Unauthenticated("bearer token without a usable key id or algorithm")
         try:
             return self._jwks.get_signing_key(kid)
-        except jwt.PyJWKClientConnectionError as exc:
-            logger.warning("identity provider keys unavailable: %s", type(exc).__name__)
-            raise Unauthenticated("identity provider keys unavailable") from None
-        except Exception:
-            # Unknown kid, or a JWKS document PyJWT chokes on: the caller is not authenticated.
+        except Exception as exc:
+            # Broad on purpose: a JWKS document can make PyJWT raise nearly anything, and the
+            # caller is unauthenticated whatever it was. Operators hear of all but unknown kids,
+            # which anyone can send.
+            if not _unknown_kid(exc):
+                logger.warning("identity provider keys unavailable: %s", type(exc).__name__)
             raise Unauthenticated("no key for this bearer token") from None
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
@@ -198,3 +199,8 @@ def _roles(value: object) -> frozenset[str]:
 
 def _optional_str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _unknown_kid(exc: Exception) -> bool:
+    # PyJWT tells an unknown kid from a broken key server only by its message.
+    return type(exc) is jwt.PyJWKClientError and str(exc).startswith("Unable to find a signing key")

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -85,7 +86,9 @@ def jwks_server(keys: Keys) -> Iterator[JwksServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield state
@@ -260,3 +263,35 @@ def test_a_broken_key_server_is_unauthenticated(
 
     with pytest.raises(Unauthenticated):
         verifier(jwks_server.url).verify(bearer)
+
+
+def test_a_broken_key_server_is_logged_without_the_token(
+    jwks_server: JwksServer, keys: Keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    jwks_server.body = b"<html>not json</html>"
+    bearer = jwt.encode(claims(), keys.rsa, algorithm="RS256", headers={"kid": "rsa-1"})
+
+    with (
+        caplog.at_level(logging.WARNING, logger="adapters.identity"),
+        pytest.raises(Unauthenticated),
+    ):
+        verifier(jwks_server.url).verify(bearer)
+
+    assert [record.levelno for record in caplog.records] == [logging.WARNING]
+    assert bearer not in caplog.text
+    assert bearer.split(".")[1] not in caplog.text
+
+
+def test_an_unknown_kid_is_not_logged(
+    jwks_server: JwksServer, keys: Keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone can send one: warnings for them would drown the real ones."""
+    bearer = jwt.encode(claims(), keys.rsa, algorithm="RS256", headers={"kid": "nobody"})
+
+    with (
+        caplog.at_level(logging.WARNING, logger="adapters.identity"),
+        pytest.raises(Unauthenticated),
+    ):
+        verifier(jwks_server.url).verify(bearer)
+
+    assert caplog.records == []
