@@ -65,10 +65,12 @@ class JwtIdentityVerifier:
         else:
             assert config.jwks_url is not None
             try:
-                # Keys are fetched lazily, on the first token: no I/O here.
+                # Keys are fetched lazily, on the first token: no I/O here. The key set is
+                # cached for its lifespan only (not per kid forever), so a key the provider
+                # withdraws stops being accepted within jwks_cache_seconds.
                 self._jwks = jwt.PyJWKClient(
                     config.jwks_url,
-                    cache_keys=True,
+                    cache_keys=False,
                     lifespan=config.jwks_cache_seconds,
                     timeout=config.jwks_timeout_seconds,
                 )

@@ -52,11 +52,6 @@ class QrTokenConfig:
     key_id: str | None = None  # default with a private key: its RFC 7638 thumbprint
 
 
-def token_hash(token: str) -> str:
-    """The SHA-256 (hex) of a token: all that is ever recorded of it."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 class JwtTokenSigner:
     """TokenSigner: the same claims and keys always give the same token string."""
 

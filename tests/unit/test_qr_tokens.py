@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig, token_hash
+from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
 from application.ports import ExpiredToken, InvalidToken, TokenClaims
+from application.tokens import token_hash
 
 pytestmark = pytest.mark.unit
 
