@@ -25,3 +25,19 @@ class Follower(Protocol):
     def handle(self, notification: Notification, event: Any) -> None:
         """Handles one notification (its decoded event given) and records the new position."""
         ...
+
+
+class ReadModel(Follower, Protocol):
+    """A follower that keeps a queryable view; rebuildable from the log by the auditors' replay."""
+
+    def scratch(self) -> ReadModel:
+        """An empty copy of this view in separate storage, at position 0 (for a rebuild)."""
+        ...
+
+    def state(self) -> dict[str, Any]:
+        """The view's content in a comparable form (e.g. rows by key), without its position."""
+        ...
+
+    def replace_with(self, rebuilt: ReadModel) -> None:
+        """Makes this live view equal to ``rebuilt`` (content and position), atomically."""
+        ...

@@ -11,6 +11,7 @@ from adapters.identity import JwtIdentityVerifier
 from adapters.qr_tokens import JwtTokenSigner
 from adapters.stripe_gateway import StripeGateway
 from application.alerts import Alerts
+from application.following import Follower, ReadModel
 from application.fulfilment import Fulfilment
 from application.issuing import TicketIssuing
 from application.orders import CheckoutUrls, Orders
@@ -37,6 +38,9 @@ class Services:
     orders: Orders
     fulfilment: Fulfilment
     tickets: TicketDesk
+    # What the worker drives, in this order; read models are also rebuilt by the audit replay.
+    read_models: tuple[ReadModel, ...] = ()
+    followers: tuple[Follower, ...] = ()
 
     def close(self) -> None:
         self.store.close()
