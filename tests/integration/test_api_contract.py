@@ -268,3 +268,16 @@ def _paid(order_id: str) -> dict[str, Any]:
     from tests.stripe_events import checkout_completed
 
     return checkout_completed(order_id, 100)
+
+
+def test_metrics_are_exposed_for_prometheus_with_route_templates(running: Running) -> None:
+    api = running.api
+    api.schedule()
+    api.client.get("/api/periods/2026-fall")
+
+    metrics = api.client.get("/metrics")
+
+    assert metrics.status_code == 200
+    assert "tickets_requests_total" in metrics.text
+    assert 'path="/api/periods/{period_code}"' in metrics.text
+    assert "/api/periods/2026-fall" not in metrics.text

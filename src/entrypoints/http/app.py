@@ -9,6 +9,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from entrypoints.bootstrap import Services
 from entrypoints.http import controllers
@@ -33,6 +34,7 @@ def create_app(services: Services, **litestar_options: Any) -> Litestar:
             controllers.OrderController,
             controllers.WebhookController,
             controllers.TicketController,
+            PrometheusController,
         ],
         state=State({"services": services}),
         dependencies={
@@ -42,6 +44,13 @@ def create_app(services: Services, **litestar_options: Any) -> Litestar:
             "cause": Provide(provide_cause, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        # Paths grouped by route template: ids in raw paths would make a label per ticket.
+        middleware=[
+            PrometheusConfig(
+                app_name="salsanor_tickets", prefix="tickets", group_path=True,
+                exclude_unhandled_paths=True,
+            ).middleware
+        ],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,  # logging is the CLI's: JSON lines (entrypoints.logs)
         openapi_config=OpenAPIConfig(
