@@ -47,7 +47,9 @@ def create_app(services: Services, **litestar_options: Any) -> Litestar:
         # Paths grouped by route template: ids in raw paths would make a label per ticket.
         middleware=[
             PrometheusConfig(
-                app_name="salsanor_tickets", prefix="tickets", group_path=True,
+                app_name="salsanor_tickets",
+                prefix="tickets",
+                group_path=True,
                 exclude_unhandled_paths=True,
             ).middleware
         ],
