@@ -269,3 +269,60 @@ def test_a_missing_profile_defers_the_ticket_until_the_profile_exists(running: R
     assert ticket.json()["personName"] == "Nina Ny"
     assert ticket.json()["tracks"] == [{"code": "salsa1", "name": "Salsa 1"}]
     assert recorded_topics(running).count(Ticket.Issued.TOPIC) == 1
+
+
+class FlakySigner:
+    """The real signer, except that it fails while ``broken`` is set."""
+
+    def __init__(self, real: JwtTokenSigner) -> None:
+        self.real = real
+        self.broken = True
+
+    def sign(self, claims: Any) -> str:
+        if self.broken:
+            raise OSError("signing key store unavailable")
+        return self.real.sign(claims)
+
+    def verify(self, token: str) -> Any:
+        return self.real.verify(token)
+
+
+def test_a_failed_fulfilment_saves_nothing_answers_500_and_stripes_retry_completes_it(
+    database_url: str,
+) -> None:
+    from litestar.testing import TestClient
+
+    from adapters.eventstore import migrate
+    from entrypoints.bootstrap import build
+    from entrypoints.http.app import create_app
+    from entrypoints.settings import Settings
+    from tests.integration.conftest import Api, service_env
+
+    settings = Settings.from_env(service_env(database_url))
+    migrate(settings.database)
+    signer = FlakySigner(JwtTokenSigner(settings.tokens))
+    services = build(settings, signer=signer)
+    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        api = Api(client)
+        api.schedule()
+        api.profile("dancer-1")
+        order = api.order("dancer-1", "salsa1")
+        payload = checkout_completed(order["orderId"], order["totalCents"])
+
+        failed = api.webhook(payload)
+
+        assert failed.status_code == 500
+        assert failed.json()["code"] == "internal_error"
+        assert "signing key store" not in failed.text
+        topics = [n.topic for n in services.store.notifications()]
+        assert Order.PaymentReceived.TOPIC not in topics
+        assert StripeDelivery.Recorded.TOPIC not in topics
+        [alert] = client.get("/api/admin/alerts", headers=bearer("admin", "admin")).json()
+        assert alert["kind"] == "fulfillment_failed" and alert["subject"] == order["orderId"]
+
+        signer.broken = False
+        assert api.webhook(payload).status_code == 200  # Stripe's retry
+
+        assert api.ticket("dancer-1").status_code == 200
+        paid = client.get(f"/api/orders/{order['orderId']}", headers=bearer("dancer-1"))
+        assert paid.json()["status"] == "PAID"
