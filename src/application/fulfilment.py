@@ -138,6 +138,8 @@ class Fulfilment:
                 steps.append(("ticket deferred", {"person_id": str(person_id)}))
                 continue
             covered = self._issuing.cover(order, period, person_id, cause)
+            if covered is None:  # cannot happen: the payment just activated them all
+                continue
             if covered.coverage is not Coverage.UNCHANGED:
                 changed.append(covered.ticket)
             steps.append(

@@ -31,18 +31,30 @@ class TicketIssuing:
         self._store = store
         self._tokens = tokens
 
-    def cover(self, order: Order, period: Period, person_id: UUID, cause: Cause) -> Covered:
+    def cover(
+        self,
+        order: Order,
+        period: Period,
+        person_id: UUID,
+        cause: Cause,
+        unsaved: dict[UUID, Ticket] | None = None,
+    ) -> Covered | None:
         """Gets or creates the person's ticket and covers their active registrations of the order.
 
         The ticket id is derived from (period, person): two racing writers both create version 1
-        and one of them conflicts, so a person never gets two tickets for one period.
+        and one of them conflicts, so a person never gets two tickets for one period. ``unsaved``
+        holds tickets this same command already changed (several orders, one save). None when
+        there is nothing to cover: no ticket is issued without an active registration.
         """
         registrations = tuple(
             CoveredRegistration(r.registration_id, order.id, r.track_code)
             for r in order.registrations_of(person_id)
             if order.registration_status[r.registration_id] is RegistrationStatus.ACTIVE
         )
-        ticket = self._store.find(Ticket, Ticket.id_for(period.id, person_id))
+        ticket_id = Ticket.id_for(period.id, person_id)
+        ticket = (unsaved or {}).get(ticket_id) or self._store.find(Ticket, ticket_id)
+        if ticket is None and not registrations:
+            return None
         if ticket is None:
             ticket = Ticket.issue(
                 period_id=period.id, person_id=person_id, registrations=registrations, cause=cause

@@ -6,13 +6,13 @@ import logging
 from uuid import UUID
 
 from application.errors import Conflict, NotFound
-from application.issuing import TicketIssuing
+from application.issuing import Covered, TicketIssuing
 from application.store import TicketStore, retry_on_conflict
 from domain.order import Order
 from domain.period import Period
 from domain.person import Person
 from domain.shared import Cause
-from domain.ticket import PendingTickets
+from domain.ticket import PendingTickets, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +71,17 @@ class People:
         pending = self._store.find(PendingTickets, PendingTickets.id_for(person.id))
         if pending is None:
             pending = PendingTickets.open(person.id, cause)
-        covered = []
+        covered: list[Covered] = []
+        tickets: dict[UUID, Ticket] = {}
         for period_id, order_id in pending.pending:
             order = self._store.get(Order, order_id)
             period = self._store.get(Period, period_id)
-            covered.append(self._issuing.cover(order, period, person.id, cause))
-        tickets = [c.ticket for c in covered]
-        pending.release(tuple(t.id for t in tickets), cause)
-        self._store.save(person, pending, *tickets)
+            result = self._issuing.cover(order, period, person.id, cause, unsaved=tickets)
+            if result is not None:
+                covered.append(result)
+                tickets[result.ticket.id] = result.ticket
+        pending.release(tuple(tickets), cause)
+        self._store.save(person, pending, *tickets.values())
         for c in covered:
             log.info(
                 "deferred ticket %s",

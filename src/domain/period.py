@@ -134,7 +134,7 @@ def _check_period(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidPeriod(f"unknown timezone {timezone!r}") from None
-    if len(currency) != 3 or not currency.isalpha():
+    if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
         raise InvalidPeriod("currency must be a three-letter ISO 4217 code")
     if not tracks:
         raise InvalidPeriod("a period needs at least one track")
