@@ -42,3 +42,7 @@ clean:
 bench: install  ## benchmarks; numbers land in bench/out/
 	@scripts/ensure-services
 	$(UV) run --frozen python -m bench.fulfilment
+	$(UV) run --frozen python -m bench.scan
+	$(UV) run --frozen python -m bench.pdf_and_ticket_route
+	$(UV) run --frozen python -m bench.email_worker
+	$(UV) run --frozen python -m bench.replay

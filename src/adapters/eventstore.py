@@ -18,6 +18,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from adapters.positions import create_tables as create_follower_tables
 from application.store import TicketStore
 
 MAPPER_TOPIC = f"{__name__}:MsgspecMapper"
@@ -151,6 +152,7 @@ def migrate(config: StoreConfig) -> None:
                     )
         store = TicketStore(env=config.env(create_table=True))
         store.close()
+        create_follower_tables(config)
 
 
 @contextmanager

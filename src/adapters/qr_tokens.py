@@ -50,6 +50,9 @@ class QrTokenConfig:
     leeway_seconds: int = 30
     private_key_pem: bytes | None = field(default=None, repr=False)
     key_id: str | None = None  # default with a private key: its RFC 7638 thumbprint
+    # Ed25519 public keys of former signing keys: still published and accepted (by their
+    # thumbprint kid) so that tokens already handed out keep scanning until they expire.
+    retired_public_keys_pem: tuple[bytes, ...] = field(default=(), repr=False)
 
 
 class JwtTokenSigner:
@@ -70,7 +73,10 @@ class JwtTokenSigner:
         self._public_key: Ed25519PublicKey | None = None
         self._kid: str | None = None
         self._jwks: dict[str, Any] = {"keys": []}
+        self._verifying_keys: dict[str, Ed25519PublicKey] = {}  # by kid, EdDSA only
         if config.private_key_pem is None:
+            if config.retired_public_keys_pem:
+                raise ValueError("retired public keys need an Ed25519 private key (EdDSA)")
             self._algorithm = "HS256"
             self._headers: dict[str, Any] | None = None
             try:
@@ -88,6 +94,16 @@ class JwtTokenSigner:
             self._kid = config.key_id or _jwk_thumbprint(jwk)
             self._headers = {"kid": self._kid}
             self._jwks = {"keys": [{**jwk, "kid": self._kid, "alg": "EdDSA", "use": "sig"}]}
+            self._verifying_keys[self._kid] = self._public_key
+            for pem in config.retired_public_keys_pem:
+                retired = _load_ed25519_public(pem)
+                retired_jwk = _okp_jwk(retired)
+                retired_kid = _jwk_thumbprint(retired_jwk)
+                if retired_kid not in self._verifying_keys:
+                    self._verifying_keys[retired_kid] = retired
+                    self._jwks["keys"].append(
+                        {**retired_jwk, "kid": retired_kid, "alg": "EdDSA", "use": "sig"}
+                    )
 
     @property
     def algorithm(self) -> str:
@@ -126,8 +142,8 @@ class JwtTokenSigner:
     def verify(self, token: str) -> TokenClaims:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("not a token")
-        key = self._public_key if self._public_key is not None else self._secret
         try:
+            key = self._verifying_key(token)
             decoded = jwt.decode_complete(
                 token,
                 key,
@@ -136,16 +152,24 @@ class JwtTokenSigner:
                 # Expiry is checked below, after the claims are known to be ours.
                 options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
             )
-            if self._kid is not None and decoded["header"].get("kid") != self._kid:
-                raise InvalidToken("token signed with another key")
             claims, expires = self._claims(decoded["payload"])
         except InvalidToken:
             raise
         except _DECODE_ERRORS as exc:
             raise InvalidToken(_describe(exc)) from None
         if expires + self._leeway <= self._now():
-            raise ExpiredToken("token has expired")
+            raise ExpiredToken("token has expired", claims)
         return claims
+
+    def _verifying_key(self, token: str) -> bytes | Ed25519PublicKey:
+        """The key a token names by its kid: the current one or a retired one, nothing else."""
+        if not self._verifying_keys:
+            return self._secret
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = self._verifying_keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise InvalidToken("token signed with another key")
+        return key
 
     def _claims(self, payload: dict[str, Any]) -> tuple[TokenClaims, int]:
         if payload["iss"] != self._issuer:
@@ -181,6 +205,16 @@ def _load_ed25519(pem: bytes) -> Ed25519PrivateKey:
         raise ValueError("the QR token private key is not an unencrypted PEM key") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("the QR token private key must be an Ed25519 key")
+    return key
+
+
+def _load_ed25519_public(pem: bytes) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ValueError("a retired QR token key is not a PEM public key") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("a retired QR token key must be an Ed25519 public key")
     return key
 
 

@@ -16,9 +16,10 @@ from eventsourcing.domain import Aggregate
 from application.alerts import Alerts, new_alert
 from application.issuing import Coverage, TicketIssuing
 from application.ports import IgnoredNotice, PaymentConfirmed, RefundReported, StripeNotice
+from application.refunds import Refunds
 from application.store import TicketStore, retry_on_conflict
 from domain.alert import Alert, AlertKind, Severity
-from domain.order import Order, OrderNotPayable, PaymentMismatch
+from domain.order import Order, OrderNotPayable, OrderPaymentIntent, PaymentMismatch
 from domain.payment import DeliveryOutcome, StripeDelivery
 from domain.period import Period
 from domain.person import Person
@@ -37,18 +38,27 @@ class _Result:
 
 
 class Fulfilment:
-    def __init__(self, store: TicketStore, issuing: TicketIssuing, alerts: Alerts) -> None:
+    def __init__(
+        self,
+        store: TicketStore,
+        issuing: TicketIssuing,
+        alerts: Alerts,
+        refunds: Refunds | None = None,
+    ) -> None:
         self._store = store
         self._issuing = issuing
         self._alerts = alerts
+        self._refunds = refunds
 
     def handle(self, notice: StripeNotice) -> DeliveryOutcome | None:
         """Applies a verified Stripe notice; None when there was nothing (more) to do."""
         if isinstance(notice, PaymentConfirmed):
             return self.fulfil_payment(notice)
+        if isinstance(notice, RefundReported) and self._refunds is not None:
+            return self._refunds.handle(notice)
         if isinstance(notice, RefundReported | IgnoredNotice):
-            # Refunds are handled by the refund use case (a later capability): recorded nowhere
-            # yet, so Stripe's copy is the only one. Logged so that it is not silent.
+            # Nothing to do (or no refund use case wired here): recorded nowhere, so Stripe's
+            # copy is the only one. Logged so that it is not silent.
             _step("ignored", notice.event_id, event_type=notice.event_type)
         return None
 
@@ -120,6 +130,11 @@ class Fulfilment:
             ("registrations activated", {"count": len(order.registrations)}),
         ]
         changed: list[Aggregate] = [order]
+        intent = notice.payment_intent_id
+        linked = intent and self._store.find(OrderPaymentIntent, OrderPaymentIntent.id_for(intent))
+        if intent and not linked:
+            # Refunds name the payment intent only: this index finds the order without a scan.
+            changed.append(OrderPaymentIntent.link(intent, order.id, cause))
         for person_id in order.persons():
             if self._store.find(Person, person_id) is None:
                 pending = self._store.find(

@@ -37,6 +37,10 @@ class InvalidToken(Exception):
 class ExpiredToken(InvalidToken):
     """Raised when a well-signed token is past its expiry."""
 
+    def __init__(self, message: str, claims: TokenClaims | None = None) -> None:
+        super().__init__(message)
+        self.claims = claims  # the signature held: the door may say whose ticket it was
+
 
 class TokenSigner(Protocol):
     def sign(self, claims: TokenClaims) -> str:
@@ -250,4 +254,133 @@ class PermanentEmailError(Exception):
 class Mailer(Protocol):
     def send(self, message: EmailMessage) -> str:
         """Sends the message; returns the provider's message id."""
+        ...
+
+
+class EmailContent(Protocol):
+    """Writes the emails: templates, the inline QR code, the attached PDF."""
+
+    def ticket_email(self, document: TicketDocument, to: str, reason: str) -> EmailMessage:
+        """The ticket email for ``document`` (its current token); reason: issued, rotated..."""
+        ...
+
+    def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
+        """An admin alert as an email."""
+        ...
+
+
+class AlertDeliveryError(Exception):
+    """Raised when an alert could not be delivered to a channel now (it is tried again)."""
+
+
+class AlertChannel(Protocol):
+    """Somewhere admins hear about alerts (an inbox, a chat webhook)."""
+
+    name: str  # stable: it keys the record that the alert went there
+
+    def deliver(self, alert: AlertNotice) -> None:
+        """Delivers one alert; raises AlertDeliveryError."""
+        ...
+
+
+# --- The worker's storage and wake-ups ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work a follower queued (an email to send...), kept until done, so a crash loses none."""
+
+    key: str  # unique per follower: queuing the same key again changes nothing
+    data: dict[str, str]
+    attempts: int  # failed attempts so far
+
+
+class FollowerStore(Protocol):
+    """Followers' positions in the log and their pending jobs, in the event store's database."""
+
+    def position(self, follower: str) -> int:
+        """The last notification id the follower has handled; 0 if none."""
+        ...
+
+    def advance(
+        self, follower: str, position: int, jobs: Sequence[tuple[str, dict[str, str]]] = ()
+    ) -> None:
+        """Queues the jobs (keys already queued or done are ignored) and records the position,
+        in one transaction."""
+        ...
+
+    def due(self, follower: str, now: datetime, limit: int) -> list[Job]:
+        """Pending jobs whose time has come, oldest first."""
+        ...
+
+    def claim(self, follower: str, key: str) -> bool:
+        """Marks a pending job as being done (for at-most-once work); False if it is not pending."""
+        ...
+
+    def retry_at(self, follower: str, key: str, when: datetime) -> None:
+        """Counts a failed attempt and puts the job back as pending until ``when``."""
+        ...
+
+    def done(self, follower: str, key: str) -> None:
+        """Finishes a job: it is never run again, and queuing its key again does nothing."""
+        ...
+
+    def abandon_claimed(self, follower: str) -> list[str]:
+        """Finishes jobs claimed by a run that died; returns their keys (for the log)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Wakeup(Protocol):
+    """Wakes the worker when events may have been recorded."""
+
+    def wait(self, timeout: float) -> bool:
+        """True on a notification from the store; False after ``timeout`` seconds without."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class FollowerLocks(Protocol):
+    """One worker at a time runs each follower, however many workers share the database."""
+
+    def try_acquire(self, follower: str) -> bool:
+        """True if this process holds (or now took) the follower's lock."""
+        ...
+
+    def release_all(self) -> None: ...
+
+
+# --- Door scans ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanEntry:
+    """What the scan index knows of a ticket: enough to answer most scans without the store.
+
+    It may lag behind the event store, never run ahead of it.
+    """
+
+    ticket_id: UUID
+    active: bool
+    token_version: int
+    token_hash: str
+    period_code: str
+    timezone: str
+    person_name: str
+    tracks: tuple[tuple[str, str], ...]  # (code, name) of the covered registrations
+    last_check_in_date: date | None  # in the period's timezone
+    last_check_in_at: datetime | None  # the first check-in of that date
+
+
+class ScanIndex(Protocol):
+    def lookup(self, ticket_id: UUID) -> ScanEntry | None:
+        """The ticket as far as the index has followed the log; None if not (yet) known."""
+        ...
+
+
+class ScanMeter(Protocol):
+    def count(self, result: str) -> None:
+        """Counts one scan by its result word (operators watch the failures)."""
         ...

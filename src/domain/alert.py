@@ -17,6 +17,8 @@ class AlertKind(StrEnum):
     FULFILLMENT_FAILED = "fulfillment_failed"
     TOKEN_MISMATCH = "token_mismatch"  # noqa: S105 (a word, not a secret)
     EMAIL_FAILED = "email_failed"
+    PARTIAL_REFUND = "partial_refund"
+    REFUND_UNMATCHED = "refund_unmatched"
 
 
 class Severity(StrEnum):

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from domain.period import Period
-from domain.shared import Cause, DomainError
+from domain.shared import Cause, DomainError, stable_id
 
 ROLES = ("leader", "follower")
 
@@ -37,7 +37,11 @@ class PaymentMismatch(DomainError):
 
 
 class OrderNotPayable(DomainError):
-    """Raised when a payment arrives for an order that was cancelled or refunded."""
+    """Raised when a payment arrives for an order that is not pending (paid, refunded...)."""
+
+
+class OrderNotRefundable(DomainError):
+    """Raised when a refund is recorded for an order that is not paid (or refunded already)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,25 @@ class Order(Aggregate):
         def apply(self, aggregate: Any) -> None:
             for registration_id in self.registration_ids:
                 aggregate.registration_status[registration_id] = RegistrationStatus.ACTIVE
+
+    class Refunded(Event):
+        TOPIC = "tickets:Order.Refunded"
+        stripe_event_id: str
+        payment_intent_id: str | None
+        amount_refunded_cents: int
+        currency: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = OrderStatus.REFUNDED
+
+    class RegistrationsCancelled(Event):
+        TOPIC = "tickets:Order.RegistrationsCancelled"
+        registration_ids: tuple[UUID, ...]
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            for registration_id in self.registration_ids:
+                aggregate.registration_status[registration_id] = RegistrationStatus.CANCELLED
 
     def __init__(
         self,
@@ -205,9 +228,78 @@ class Order(Aggregate):
             cause=cause,
         )
 
+    def record_refund(
+        self,
+        *,
+        stripe_event_id: str,
+        payment_intent_id: str | None,
+        amount_refunded_cents: int,
+        currency: str,
+        cause: Cause,
+    ) -> None:
+        """Records a full refund of the payment; the registrations are cancelled separately."""
+        if self.status is not OrderStatus.PAID:
+            raise OrderNotRefundable(f"order is {self.status}")
+        self.trigger_event(
+            self.Refunded,
+            stripe_event_id=stripe_event_id,
+            payment_intent_id=payment_intent_id,
+            amount_refunded_cents=amount_refunded_cents,
+            currency=currency.upper(),
+            cause=cause,
+        )
+
+    def cancel_registrations(self, *, reason: str, cause: Cause) -> tuple[UUID, ...]:
+        """Cancels every registration not cancelled yet; returns their ids."""
+        ids = tuple(
+            r.registration_id
+            for r in self.registrations
+            if self.registration_status[r.registration_id] is not RegistrationStatus.CANCELLED
+        )
+        if ids:
+            self.trigger_event(
+                self.RegistrationsCancelled, registration_ids=ids, reason=reason, cause=cause
+            )
+        return ids
+
     def registrations_of(self, person_id: UUID) -> tuple[Registration, ...]:
         return tuple(r for r in self.registrations if r.person_id == person_id)
 
     def persons(self) -> tuple[UUID, ...]:
         """The distinct persons of the order, in the order they were registered."""
         return tuple(dict.fromkeys(r.person_id for r in self.registrations))
+
+
+class OrderPaymentIntent(Aggregate):
+    """Index aggregate: finds the order a Stripe payment intent paid (refunds name only that)."""
+
+    TOPIC = "tickets:OrderPaymentIntent"
+
+    class Event(Aggregate.Event):
+        cause: Cause
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "tickets:OrderPaymentIntent.Created"
+
+    class Linked(Created):
+        TOPIC = "tickets:OrderPaymentIntent.Linked"
+        payment_intent_id: str
+        order_id: UUID
+
+    def __init__(self, cause: Cause, payment_intent_id: str, order_id: UUID) -> None:
+        self.payment_intent_id = payment_intent_id
+        self.order_id = order_id
+
+    @staticmethod
+    def id_for(payment_intent_id: str) -> UUID:
+        return stable_id("payment-intent", payment_intent_id)
+
+    @classmethod
+    def link(cls, payment_intent_id: str, order_id: UUID, cause: Cause) -> OrderPaymentIntent:
+        return cls._create(
+            cls.Linked,
+            id=cls.id_for(payment_intent_id),
+            cause=cause,
+            payment_intent_id=payment_intent_id,
+            order_id=order_id,
+        )

@@ -15,6 +15,10 @@ class DeliveryOutcome(StrEnum):
     ALREADY_PAID = "already_paid"
     PAYMENT_MISMATCH = "payment_mismatch"
     UNKNOWN_ORDER = "unknown_order"
+    REFUNDED = "refunded"
+    PARTIAL_REFUND = "partial_refund"
+    ALREADY_REFUNDED = "already_refunded"
+    NOT_REFUNDABLE = "not_refundable"
 
 
 class StripeDelivery(Aggregate):

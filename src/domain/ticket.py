@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,27 @@ class TicketStatus(StrEnum):
 
 class TokenVersionConflict(DomainError):
     """Raised when a token is recorded for a version other than the next one."""
+
+
+class NotEmailable(DomainError):
+    """Raised when a ticket email is asked for a ticket that is not active or has no token."""
+
+
+class TicketRevoked(DomainError):
+    """Raised when a revoked ticket is checked in or its token rotated."""
+
+
+class AlreadyCheckedIn(DomainError):
+    """Raised when a ticket is checked in a second time on one calendar day."""
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    """A ticket email the provider accepted; (token version, reason) is its idempotency key."""
+
+    token_version: int
+    reason: str
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,56 @@ class Ticket(Aggregate):
                 self.version, self.issued_at, self.expires_at, self.token_hash
             )
 
+    class Emailed(Event):
+        TOPIC = "tickets:Ticket.Emailed"
+        token_version: int
+        reason: str  # issued, rotated, or resend-<version of the request>
+        message_id: str  # the provider's
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.emails += (SentEmail(self.token_version, self.reason, self.message_id),)
+
+    class EmailResendRequested(Event):
+        TOPIC = "tickets:Ticket.EmailResendRequested"
+
+    class CheckedIn(Event):
+        TOPIC = "tickets:Ticket.CheckedIn"
+        checked_in_at: datetime
+        local_date: date  # in the period's timezone: one check-in per day
+        token_version: int
+        device_id: str | None
+        staff_user_id: str
+        scan_id: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.check_ins = {**aggregate.check_ins, self.local_date: self.checked_in_at}
+
+    class TokenRotated(Event):
+        """Why the next QrTokenIssued replaces a token that was fine (an admin's decision)."""
+
+        TOPIC = "tickets:Ticket.TokenRotated"
+        replaced_version: int
+        reason: str | None
+
+    class Revoked(Event):
+        TOPIC = "tickets:Ticket.Revoked"
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = TicketStatus.REVOKED
+            aggregate.revoked_reason = self.reason
+
+    class RegistrationsRemoved(Event):
+        TOPIC = "tickets:Ticket.RegistrationsRemoved"
+        registration_ids: tuple[UUID, ...]
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            removed = set(self.registration_ids)
+            aggregate.registrations = tuple(
+                r for r in aggregate.registrations if r.registration_id not in removed
+            )
+
     def __init__(
         self,
         cause: Cause,
@@ -85,6 +156,9 @@ class Ticket(Aggregate):
         self.registrations = registrations
         self.status = TicketStatus.ACTIVE
         self.token: QrToken | None = None
+        self.emails: tuple[SentEmail, ...] = ()
+        self.check_ins: dict[date, datetime] = {}  # local date -> first check-in that day
+        self.revoked_reason: str | None = None
 
     @staticmethod
     def id_for(period_id: UUID, person_id: UUID) -> UUID:
@@ -139,6 +213,91 @@ class Ticket(Aggregate):
 
     def track_codes(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(r.track_code for r in self.registrations))
+
+    def was_emailed(self, reason: str, token_version: int | None = None) -> bool:
+        """Whether an email for this reason (and token version, if given) was recorded."""
+        return any(
+            e.reason == reason and token_version in (None, e.token_version) for e in self.emails
+        )
+
+    def record_emailed(
+        self, *, token_version: int, reason: str, message_id: str, cause: Cause
+    ) -> None:
+        if self.token is None or not 0 < token_version <= self.token.version:
+            raise TokenVersionConflict(f"token version {token_version} was never issued")
+        self.trigger_event(
+            self.Emailed,
+            token_version=token_version,
+            reason=reason,
+            message_id=message_id,
+            cause=cause,
+        )
+
+    def request_email_resend(self, cause: Cause) -> None:
+        if self.status is not TicketStatus.ACTIVE or self.token is None:
+            raise NotEmailable(f"ticket {self.id} is not active: no email can be sent")
+        self.trigger_event(self.EmailResendRequested, cause=cause)
+
+    def checked_in_on(self, local_date: date) -> datetime | None:
+        """When the ticket was first checked in on that day, or None."""
+        return self.check_ins.get(local_date)
+
+    def check_in(
+        self,
+        *,
+        at: datetime,
+        local_date: date,
+        device_id: str | None,
+        staff_user_id: str,
+        scan_id: str | None,
+        cause: Cause,
+    ) -> None:
+        if self.status is TicketStatus.REVOKED:
+            raise TicketRevoked(f"ticket {self.id} is revoked")
+        if self.token is None:
+            raise TokenVersionConflict(f"ticket {self.id} has no token to check in with")
+        first = self.checked_in_on(local_date)
+        if first is not None:
+            raise AlreadyCheckedIn(f"ticket {self.id} was checked in at {first.isoformat()}")
+        self.trigger_event(
+            self.CheckedIn,
+            checked_in_at=at,
+            local_date=local_date,
+            token_version=self.token.version,
+            device_id=device_id,
+            staff_user_id=staff_user_id,
+            scan_id=scan_id,
+            cause=cause,
+        )
+
+    def rotate_token(self, *, reason: str | None, cause: Cause) -> None:
+        """Records why the current token is replaced; the new version is recorded next."""
+        if self.status is TicketStatus.REVOKED:
+            raise TicketRevoked(f"ticket {self.id} is revoked: its token is not rotated")
+        if self.token is None:
+            raise TokenVersionConflict(f"ticket {self.id} has no token to rotate")
+        self.trigger_event(
+            self.TokenRotated, replaced_version=self.token.version, reason=reason, cause=cause
+        )
+
+    def revoke(self, *, reason: str, cause: Cause) -> bool:
+        """Revokes the ticket; says whether it was active (revoking twice records nothing)."""
+        if self.status is TicketStatus.REVOKED:
+            return False
+        self.trigger_event(self.Revoked, reason=reason, cause=cause)
+        return True
+
+    def remove_registrations(
+        self, registration_ids: tuple[UUID, ...], *, reason: str, cause: Cause
+    ) -> bool:
+        """Stops covering registrations (a refund); says whether any was covered."""
+        covered = {r.registration_id for r in self.registrations}
+        removed = tuple(i for i in registration_ids if i in covered)
+        if removed:
+            self.trigger_event(
+                self.RegistrationsRemoved, registration_ids=removed, reason=reason, cause=cause
+            )
+        return bool(removed)
 
 
 class PendingTickets(Aggregate):

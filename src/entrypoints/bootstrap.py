@@ -2,25 +2,64 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from adapters.alert_delivery import EmailAlertChannel, WebhookAlertChannel, WebhookConfig
 from adapters.alert_sinks import LogAlertSink
 from adapters.clock import SystemClock
-from adapters.eventstore import open_store
+from adapters.email_file import FileMailer, FileMailerConfig
+from adapters.email_ses import SesConfig, SesMailer
+from adapters.email_smtp import SmtpConfig, SmtpMailer
+from adapters.email_templates import EmailContentConfig, JinjaEmailContent
+from adapters.eventstore import open_store, sqlite_path
 from adapters.identity import JwtIdentityVerifier
+from adapters.pdf_ticket import PdfTicketRenderer
+from adapters.positions import MemoryFollowerStore, SqlFollowerStore
 from adapters.qr_tokens import JwtTokenSigner
+from adapters.rate_limiter import RateLimiter, open_rate_limiter
+from adapters.scan_index import open_scan_index
+from adapters.scan_metrics import PrometheusScanMeter
 from adapters.stripe_gateway import StripeGateway
+from adapters.ticket_links import SignedTicketLinks, TicketLinksConfig
+from adapters.worker_coordination import (
+    FileFollowerLocks,
+    NoFollowerLocks,
+    PollWakeup,
+    PostgresFollowerLocks,
+    PostgresWakeup,
+)
+from application.alert_delivery import AlertDelivery
 from application.alerts import Alerts
+from application.audit import Audit
+from application.checkin import CheckIns
+from application.documents import TicketDocuments
+from application.emailing import EmailPolicy, EmailRequests, TicketEmails
 from application.following import Follower, ReadModel
 from application.fulfilment import Fulfilment
 from application.issuing import TicketIssuing
 from application.orders import CheckoutUrls, Orders
 from application.people import People
 from application.periods import Periods
-from application.ports import AlertSink, Clock, IdentityVerifier, PaymentGateway, TokenSigner
+from application.ports import (
+    AlertChannel,
+    AlertSink,
+    Clock,
+    FollowerLocks,
+    FollowerStore,
+    IdentityVerifier,
+    Mailer,
+    PaymentGateway,
+    TicketRenderer,
+    TokenSigner,
+    Wakeup,
+)
+from application.refunds import Refunds
 from application.store import TicketStore
+from application.ticket_admin import TicketAdmin
 from application.tickets import TicketDesk
 from application.tokens import TokenIssuer
+from application.worker import Worker
+from entrypoints.email_settings import EmailSettings
 from entrypoints.settings import Settings
 
 
@@ -30,6 +69,7 @@ class Services:
 
     settings: Settings
     store: TicketStore
+    audit: Audit
     identity: IdentityVerifier
     gateway: PaymentGateway
     alerts: Alerts
@@ -38,12 +78,24 @@ class Services:
     orders: Orders
     fulfilment: Fulfilment
     tickets: TicketDesk
+    documents: TicketDocuments
+    rate_limits: RateLimiter  # of the ticket routes (entrypoints.http.rate_limits)
+    checkins: CheckIns
+    ticket_admin: TicketAdmin
+    ticket_jwks: dict[str, list[dict[str, str]]]  # the QR tokens' public keys (EdDSA), for doors
+    email_requests: EmailRequests
+    jobs: FollowerStore  # the followers' positions and pending jobs (emails, alert deliveries)
     # What the worker drives, in this order; read models are also rebuilt by the audit replay.
     read_models: tuple[ReadModel, ...] = ()
     followers: tuple[Follower, ...] = ()
 
     def close(self) -> None:
         self.store.close()
+        for model in self.read_models:
+            close = getattr(model, "close", None)
+            if close is not None:
+                close()
+        self.rate_limits.close()
 
 
 def build(
@@ -55,18 +107,28 @@ def build(
     gateway: PaymentGateway | None = None,
     identity: IdentityVerifier | None = None,
     alert_sink: AlertSink | None = None,
+    renderer: TicketRenderer | None = None,
+    mailer: Mailer | None = None,
 ) -> Services:
     """Wires the service; tests may pass their own adapter for any port."""
     store = store or open_store(settings.database)
     clock = clock or SystemClock()
     gateway = gateway or StripeGateway(settings.stripe)
     alerts = Alerts(store, alert_sink or LogAlertSink())
-    tokens = TokenIssuer(signer or JwtTokenSigner(settings.tokens), clock)
+    # The clock also decides expiry at the door: a test's clock moves both.
+    signer = signer or JwtTokenSigner(settings.tokens, clock)
+    tokens = TokenIssuer(signer, clock)
+    scan_index = open_scan_index(settings.database)
     issuing = TicketIssuing(store, tokens)
     periods = Periods(store)
-    return Services(
+    links = SignedTicketLinks(
+        TicketLinksConfig(settings.http.public_base_url, settings.tokens.secret)
+    )
+    tickets = TicketDesk(store, periods, tokens, alerts, links)
+    services = Services(
         settings=settings,
         store=store,
+        audit=Audit(store, tokens),
         identity=identity or JwtIdentityVerifier(settings.identity),
         gateway=gateway,
         alerts=alerts,
@@ -78,6 +140,95 @@ def build(
             gateway,
             CheckoutUrls(settings.http.checkout_success_url, settings.http.checkout_cancel_url),
         ),
-        fulfilment=Fulfilment(store, issuing, alerts),
-        tickets=TicketDesk(store, periods, tokens, alerts),
+        fulfilment=Fulfilment(store, issuing, alerts, refunds=Refunds(store, alerts)),
+        tickets=tickets,
+        documents=TicketDocuments(tickets, renderer or PdfTicketRenderer(settings.brand)),
+        rate_limits=open_rate_limiter(settings.rate_limits),
+        checkins=CheckIns(store, signer, scan_index, clock, PrometheusScanMeter()),
+        ticket_admin=TicketAdmin(store, tokens),
+        ticket_jwks=_public_jwks(signer),
+        read_models=(scan_index,),
+        followers=(scan_index,),
+        email_requests=EmailRequests(store),
+        jobs=_follower_store(settings),
+    )
+    # The worker's followers that send things: after the read models others register.
+    mailer = mailer or build_mailer(settings.email)
+    senders = _senders(services, mailer, clock)
+    return replace(services, followers=(*services.followers, *senders))
+
+
+def _public_jwks(signer: TokenSigner) -> dict[str, list[dict[str, str]]]:
+    """The signer's public keys when it has any (EdDSA); none for HS256 or a test's signer."""
+    public_jwks = getattr(signer, "public_jwks", None)
+    return public_jwks() if callable(public_jwks) else {"keys": []}
+
+
+def build_mailer(email: EmailSettings) -> Mailer:
+    """The mailer that EMAIL_BACKEND names (file by default)."""
+    if email.backend == "ses":
+        return SesMailer(SesConfig(email.sender, email.aws_region, email.aws_endpoint_url))
+    if email.backend == "smtp" and email.smtp_url:
+        return SmtpMailer(SmtpConfig(email.smtp_url, email.sender))
+    return FileMailer(FileMailerConfig(email.outbox_dir, email.sender))
+
+
+def _follower_store(settings: Settings) -> FollowerStore:
+    if settings.database.url.startswith("memory:"):
+        return MemoryFollowerStore()
+    return SqlFollowerStore(settings.database)
+
+
+def _senders(services: Services, mailer: Mailer, clock: Clock) -> tuple[Follower, ...]:
+    settings = services.settings
+    email = settings.email
+    content = JinjaEmailContent(
+        EmailContentConfig(settings.brand, email.reply_to), services.documents.pdf
+    )
+    policy = EmailPolicy(max_attempts=email.max_attempts, first_retry_seconds=email.retry_seconds)
+    ticket_emails = TicketEmails(
+        services.store,
+        services.jobs,
+        mailer,
+        content,
+        services.documents.document,
+        services.alerts,
+        clock,
+        policy,
+    )
+    channels: list[AlertChannel] = []
+    if email.admin_alert_email:
+        channels.append(EmailAlertChannel(email.admin_alert_email, mailer, content))
+    if email.alert_webhook_url:
+        channels.append(WebhookAlertChannel(WebhookConfig(email.alert_webhook_url)))
+    if not channels:
+        return (ticket_emails,)
+    delivery = AlertDelivery(
+        services.store,
+        services.jobs,
+        channels,
+        clock,
+        max_attempts=email.max_attempts,
+        first_retry_seconds=email.retry_seconds,
+    )
+    return (ticket_emails, delivery)
+
+
+def build_worker(services: Services) -> Worker:
+    """The worker over every follower: read models first, then the senders."""
+    database = services.settings.database
+    wakeup: Wakeup = PollWakeup()
+    locks: FollowerLocks = NoFollowerLocks()
+    if database.is_postgres:
+        wakeup, locks = PostgresWakeup(database), PostgresFollowerLocks(database)
+    elif database.url.startswith("sqlite:"):
+        locks = FileFollowerLocks(sqlite_path(database.url))
+    followers = {f.name: f for f in (*services.read_models, *services.followers)}
+    return Worker(
+        services.store,
+        tuple(followers.values()),
+        wakeup=wakeup,
+        locks=locks,
+        poll_seconds=services.settings.email.worker_poll_seconds,
+        on_stop=(services.jobs.close,),
     )

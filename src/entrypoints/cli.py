@@ -1,4 +1,4 @@
-"""The ``tickets`` command: serve, migrate, dev-token."""
+"""The ``tickets`` command: serve, migrate, dev-token, audit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from adapters.eventstore import migrate
 from adapters.identity import mint_dev_token
-from entrypoints import logs
+from entrypoints import audit_cli, logs, worker_cli
 from entrypoints.settings import Settings, SettingsError, dev_secrets
 
 log = logging.getLogger("tickets")
@@ -27,6 +27,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--dev", action="store_true", help="development mode: secrets made and kept under ./var"
     )
     serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run the worker (emails, read models) here: `tickets worker` runs it",
+    )
 
     migrate_cmd = commands.add_parser("migrate", help="create the event store's schema")
     migrate_cmd.add_argument("--dev", action="store_true")
@@ -36,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--role", action="append", choices=["admin", "staff"], default=[])
     token.add_argument("--email")
     token.add_argument("--name")
+
+    audit_cli.add_commands(commands)
+    worker_cli.add_commands(commands)
 
     args = parser.parse_args(argv)
     logs.configure(getattr(args, "log_level", "INFO"))
@@ -47,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             migrate(settings.database)
             log.info("schema ready", extra={"database": settings.database.redacted_url})
             return 0
+        if args.command == "audit":
+            return audit_cli.run(args)
+        if args.command == "worker":
+            return worker_cli.run(args)
         return _dev_token(args)
     except SettingsError as error:
         print(f"tickets: {error}", file=sys.stderr)
@@ -68,14 +80,19 @@ def _serve(args: argparse.Namespace) -> int:
         "serving",
         extra={"database": settings.database.redacted_url, "host": args.host, "port": args.port},
     )
-    uvicorn.run(
-        create_app(services),
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-    )
+    stop_worker = None if args.no_worker else worker_cli.start_in_background(services)
+    try:
+        uvicorn.run(
+            create_app(services),
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+        )
+    finally:
+        if stop_worker is not None:
+            stop_worker()
     return 0
 
 

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+from adapters.brand import Brand
 from adapters.eventstore import StoreConfig
 from adapters.identity import IdentityConfig
-from adapters.qr_tokens import QrTokenConfig
+from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
+from adapters.rate_limiter import RateLimitConfig
 from adapters.stripe_gateway import StripeConfig
+from entrypoints.delivery_settings import (
+    DeliverySettingsError,
+    brand_from_env,
+    rate_limits_from_env,
+)
+from entrypoints.email_settings import EmailSettings, EmailSettingsError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/tickets.sqlite3"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -41,6 +52,9 @@ class Settings:
     identity: IdentityConfig
     http: HttpSettings
     dev: bool
+    email: EmailSettings = field(default_factory=EmailSettings)
+    brand: Brand = field(default_factory=Brand)
+    rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, dev: bool = False) -> Settings:
@@ -67,7 +81,24 @@ class Settings:
                 ),
             ),
             dev=dev,
+            email=_email_settings(env),
+            brand=_delivery(brand_from_env, env),
+            rate_limits=_delivery(rate_limits_from_env, env),
         )
+
+
+def _delivery(read: Callable[[Mapping[str, str]], T], env: Mapping[str, str]) -> T:
+    try:
+        return read(env)
+    except DeliverySettingsError as error:
+        raise SettingsError(str(error)) from None
+
+
+def _email_settings(env: Mapping[str, str]) -> EmailSettings:
+    try:
+        return EmailSettings.from_env(env)
+    except EmailSettingsError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -81,7 +112,31 @@ def _token_config(env: Mapping[str, str]) -> QrTokenConfig:
     secret = _required(env, "TICKET_JWT_SECRET").encode()
     if len(secret) < MIN_SECRET_BYTES:
         raise SettingsError(f"TICKET_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
-    return QrTokenConfig(secret=secret)
+    private_keys = _pems(env.get("TICKET_JWT_PRIVATE_KEY", ""))
+    if len(private_keys) > 1:
+        raise SettingsError("TICKET_JWT_PRIVATE_KEY must hold one PEM key")
+    config = QrTokenConfig(
+        secret=secret,
+        private_key_pem=private_keys[0] if private_keys else None,
+        retired_public_keys_pem=_pems(env.get("TICKET_JWT_RETIRED_PUBLIC_KEYS", "")),
+    )
+    try:
+        JwtTokenSigner(config)  # fails now, naming the variable, rather than on the first token
+    except ValueError as error:
+        raise SettingsError(f"TICKET_JWT_* (QR token keys): {error}") from None
+    return config
+
+
+_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.+?-----END [A-Z0-9 ]+-----", re.DOTALL)
+
+
+def _pems(value: str) -> tuple[bytes, ...]:
+    """The PEM blocks of a variable; newlines may be written as ``\\n`` (one-line env files)."""
+    text = value.replace("\\n", "\n")
+    blocks = tuple(block.encode() + b"\n" for block in _PEM_BLOCK.findall(text))
+    if text.strip() and not blocks:
+        raise SettingsError("a TICKET_JWT_* key variable is set but holds no PEM block")
+    return blocks
 
 
 def _identity_config(env: Mapping[str, str]) -> IdentityConfig:

@@ -12,7 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from entrypoints.bootstrap import Services
-from entrypoints.http import controllers
+from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 
@@ -34,6 +34,13 @@ def create_app(services: Services, **litestar_options: Any) -> Litestar:
             controllers.OrderController,
             controllers.WebhookController,
             controllers.TicketController,
+            ticket_delivery.TicketDownloadController,
+            ticket_delivery.TicketPageController,
+            ticket_emails.TicketEmailController,
+            checkin.CheckInController,
+            checkin.TicketAdminController,
+            checkin.JwksController,
+            audit.AuditController,
             PrometheusController,
         ],
         state=State({"services": services}),

@@ -19,6 +19,7 @@ from entrypoints.bootstrap import Services
 from entrypoints.http import schemas as s
 from entrypoints.http.auth import request_id
 from entrypoints.http.problems import problem
+from entrypoints.http.rate_limits import rate_limited
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,6 @@ class TicketController(Controller):
     path = "/api/tickets"
     tags = ["tickets"]
 
-    @get("/{period_code:str}", sync_to_thread=True)
+    @get("/{period_code:str}", sync_to_thread=True, guards=[rate_limited("ticket")])
     def my_ticket(self, services: Deps, user: User, period_code: FromPath[str]) -> s.TicketOut:
         return s.TicketOut.of(services.tickets.for_user(user.user_id, period_code))

@@ -208,8 +208,8 @@ class TicketOut(Out):
             qr_token=served.token,
             qr_token_version=ticket.token.version,
             qr_token_expires_at=ticket.token.expires_at,
-            view_url=None,
-            pdf_url=None,
+            view_url=served.view_url,
+            pdf_url=served.pdf_url,
         )
 
 

@@ -1,0 +1,78 @@
+"""Alert channels: the admins' inbox (through the mailer) and a Slack-compatible webhook."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from application.ports import (
+    AlertDeliveryError,
+    AlertNotice,
+    EmailContent,
+    Mailer,
+    PermanentEmailError,
+    TemporaryEmailError,
+)
+
+
+class EmailAlertChannel:
+    name = "email"
+
+    def __init__(self, to: str, mailer: Mailer, content: EmailContent) -> None:
+        self._to = to
+        self._mailer = mailer
+        self._content = content
+
+    def deliver(self, alert: AlertNotice) -> None:
+        try:
+            self._mailer.send(self._content.alert_email(alert, self._to))
+        except (TemporaryEmailError, PermanentEmailError) as error:
+            raise AlertDeliveryError(f"alert email not sent: {error}") from None
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    url: str = field(repr=False)  # a Slack webhook URL is a secret
+    timeout_seconds: float = 10.0
+
+
+class WebhookAlertChannel:
+    """A JSON POST with a ``text`` field (what Slack, Mattermost and Teams' connectors read)."""
+
+    name = "webhook"
+
+    def __init__(self, config: WebhookConfig) -> None:
+        if not config.url.startswith(("https://", "http://")):
+            raise ValueError("ALERT_WEBHOOK_URL must be an http(s) URL")
+        self._config = config
+
+    def deliver(self, alert: AlertNotice) -> None:
+        icon = ":rotating_light:" if alert.severity == "critical" else ":warning:"
+        body = {
+            "text": f"{icon} *{alert.kind}* ({alert.severity}): {alert.message}",
+            "alert": {
+                "alertId": str(alert.alert_id),
+                "kind": alert.kind,
+                "severity": alert.severity,
+                "message": alert.message,
+                "subject": alert.subject,
+                "createdAt": alert.created_at.isoformat(),
+            },
+        }
+        request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+            self._config.url,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._config.timeout_seconds):  # noqa: S310
+                pass
+        except urllib.error.HTTPError as error:
+            raise AlertDeliveryError(f"the alert webhook answered {error.code}") from None
+        except (urllib.error.URLError, OSError) as error:
+            raise AlertDeliveryError(
+                f"the alert webhook is unreachable ({type(error).__name__})"
+            ) from None

@@ -1,0 +1,39 @@
+"""The file mailer: one .eml per email in an outbox folder, openable in any mail client."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.email_mime import message_bytes, message_id_of, mime_message
+from application.ports import EmailMessage, TemporaryEmailError
+
+
+@dataclass(frozen=True)
+class FileMailerConfig:
+    outbox_dir: Path
+    sender: str
+
+
+class FileMailer:
+    """For development and small setups: nothing is sent; the outbox is the record."""
+
+    def __init__(self, config: FileMailerConfig) -> None:
+        self._config = config
+
+    def send(self, message: EmailMessage) -> str:
+        mime = mime_message(message, self._config.sender)
+        message_id = message_id_of(mime)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        name = f"{stamp}-{message_id.partition('@')[0]}.eml"
+        try:
+            self._config.outbox_dir.mkdir(parents=True, exist_ok=True)
+            # Written aside, then renamed: a reader of the folder never sees half an email.
+            partial = self._config.outbox_dir / f".{name}.partial"
+            partial.write_bytes(message_bytes(mime))
+            os.replace(partial, self._config.outbox_dir / name)
+        except OSError as error:
+            raise TemporaryEmailError(f"cannot write to the outbox: {error.strerror}") from error
+        return message_id

@@ -1,0 +1,48 @@
+"""Ticket emails as RFC 5322 bytes: text and HTML alternatives, inline images, attachments."""
+
+from __future__ import annotations
+
+import email.policy
+from email.message import EmailMessage as MimeMessage
+from email.utils import formatdate, make_msgid
+
+from application.ports import EmailMessage
+
+
+def mime_message(message: EmailMessage, sender: str) -> MimeMessage:
+    """The MIME tree mail clients expect: mixed(alternative(text, related(html, images)), pdf)."""
+    mime = MimeMessage(policy=email.policy.SMTP)
+    mime["From"] = sender
+    mime["To"] = message.to
+    if message.reply_to:
+        mime["Reply-To"] = message.reply_to
+    mime["Subject"] = message.subject
+    mime["Date"] = formatdate(usegmt=True)
+    mime["Message-ID"] = make_msgid(domain=_domain_of(sender))
+    mime.set_content(message.text, cte="quoted-printable")
+    mime.add_alternative(message.html, subtype="html", cte="quoted-printable")
+    html_part = next(part for part in mime.iter_parts() if part.get_content_subtype() == "html")
+    for image in message.inline_images:
+        maintype, _, subtype = image.mime_type.partition("/")
+        html_part.add_related(
+            image.data, maintype=maintype, subtype=subtype, cid=f"<{image.content_id}>"
+        )
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        mime.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    return mime
+
+
+def message_bytes(mime: MimeMessage) -> bytes:
+    return mime.as_bytes(policy=email.policy.SMTP)
+
+
+def message_id_of(mime: MimeMessage) -> str:
+    return str(mime["Message-ID"]).strip("<>")
+
+
+def _domain_of(address: str) -> str:
+    domain = address.rpartition("@")[2].strip(" >")
+    return domain or "localhost"

@@ -1,0 +1,102 @@
+"""Email content with jinja2: HTML (autoescaped, CSS inlined) and text, QR inline, PDF attached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import css_inline
+import jinja2
+
+from adapters.brand import Brand
+from adapters.qr_code import qr_png
+from application.ports import (
+    AlertNotice,
+    Attachment,
+    EmailMessage,
+    InlineImage,
+    TicketDocument,
+)
+
+TEMPLATES = Path(__file__).parent / "templates" / "email"
+
+SUBJECTS = {
+    "issued": "Your ticket for {period}",
+    "rotated": "Your new ticket for {period}",
+    "resend": "Your ticket for {period} (sent again)",
+}
+
+
+@dataclass(frozen=True)
+class EmailContentConfig:
+    brand: Brand  # the school's name, colour and door instructions, as on the PDF
+    reply_to: str | None
+
+
+class JinjaEmailContent:
+    """Templates are loaded once; rendering them is pure."""
+
+    def __init__(
+        self, config: EmailContentConfig, render_pdf: Callable[[TicketDocument], bytes]
+    ) -> None:
+        self._config = config
+        self._render_pdf = render_pdf  # a TicketRenderer's, through the documents use case
+        loader = jinja2.FileSystemLoader(TEMPLATES)
+        self._html = jinja2.Environment(
+            loader=loader,
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
+            undefined=jinja2.StrictUndefined,
+        )
+        # Text bodies are not HTML: escaping would show "&amp;" to the reader.
+        self._text = jinja2.Environment(
+            loader=loader,
+            autoescape=False,  # noqa: S701 (plain-text email bodies)
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        for environment in (self._html, self._text):
+            environment.filters["long_date"] = _long_date
+        self._inliner = css_inline.CSSInliner(load_remote_stylesheets=False)
+
+    def ticket_email(self, document: TicketDocument, to: str, reason: str) -> EmailMessage:
+        kind = reason.partition("-")[0]
+        qr_cid = f"qr-{document.ticket_id}-v{document.token_version}@tickets"
+        brand = self._config.brand
+        values = {
+            "ticket": document,
+            "reason": kind,
+            "school": brand.school_name,
+            "colour": brand.primary_color,
+            "reply_to": self._config.reply_to,
+            "door_instructions": brand.instructions,
+            "qr_cid": qr_cid,
+        }
+        html = self._html.get_template("ticket.html.j2").render(values)
+        return EmailMessage(
+            to=to,
+            subject=SUBJECTS.get(kind, SUBJECTS["issued"]).format(period=document.period_name),
+            text=self._text.get_template("ticket.txt.j2").render(values),
+            html=self._inliner.inline(html),
+            inline_images=(InlineImage(qr_cid, qr_png(document.token)),),
+            attachments=(
+                Attachment(f"ticket-{document.period_code}.pdf", self._render_pdf(document)),
+            ),
+            reply_to=self._config.reply_to,
+        )
+
+    def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
+        school = self._config.brand.school_name
+        values = {"alert": alert, "school": school}
+        html = self._html.get_template("alert.html.j2").render(values)
+        return EmailMessage(
+            to=to,
+            subject=f"[{school} tickets] {alert.severity}: {alert.kind}",
+            text=self._text.get_template("alert.txt.j2").render(values),
+            html=self._inliner.inline(html),
+        )
+
+
+def _long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"

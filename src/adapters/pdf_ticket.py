@@ -1,0 +1,249 @@
+"""The printable ticket: an A6 PDF drawn with reportlab, vector QR code, embedded DejaVu Sans."""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Final
+
+from reportlab.lib.colors import Color, HexColor, white
+from reportlab.lib.pagesizes import A6
+from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from adapters.brand import Brand
+from adapters.qr_code import draw_qr, qr_code
+from application.ports import TicketDocument
+
+FONTS: Final = Path(__file__).parent / "fonts"
+# Shipped with the code (Bitstream Vera licence, fonts/LICENSE): every machine renders Æ Ø Å,
+# accents and Cyrillic the same, whatever fonts it has installed.
+REGULAR: Final = "DejaVuSans"
+BOLD: Final = "DejaVuSans-Bold"
+_fonts_lock = threading.Lock()
+
+WIDTH, HEIGHT = A6  # 105 x 148 mm, portrait
+MARGIN: Final = 16.0
+HEADER: Final = 46.0
+# The QR code shrinks to fit long names and many tracks, never below about 0.55 mm a module.
+QR_LARGEST: Final = 212.0
+QR_SMALLEST: Final = 150.0
+QR_GAP: Final = 6.0
+LEADING: Final = 1.3
+# Lines allowed for (period name, location, participant, tracks, instructions), loosest first.
+LINE_BUDGETS: Final = ((2, 2, 2, 3, 4), (2, 1, 2, 2, 3), (1, 1, 1, 2, 2), (1, 1, 1, 1, 1))
+DASH: Final = " \N{EN DASH} "
+LOGO_MAX_ASPECT: Final = 3.0
+MUTED: Final = Color(0.38, 0.40, 0.45)
+MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def register_fonts() -> None:
+    """Registers the embedded fonts with reportlab (process-wide, once)."""
+    with _fonts_lock:
+        known = set(pdfmetrics.getRegisteredFontNames())
+        for name, file in ((REGULAR, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf")):
+            if name not in known:
+                pdfmetrics.registerFont(TTFont(name, str(FONTS / file)))
+
+
+class PdfTicketRenderer:
+    """TicketRenderer: real text (searchable, selectable), the QR code as one vector path."""
+
+    def __init__(self, brand: Brand | None = None) -> None:
+        self._brand = brand or Brand()
+        self._primary = HexColor(self._brand.primary_color)
+        self._text = HexColor(self._brand.accent_color)
+        self._logo = self._brand.logo_path.read_bytes() if self._brand.logo_path else None
+        # Width over height, capped: a very wide logo is scaled down to leave room for the name.
+        self._logo_aspect = 1.0
+        if self._logo is not None:
+            width, height = ImageReader(io.BytesIO(self._logo)).getSize()
+            self._logo_aspect = min(width / height, LOGO_MAX_ASPECT)
+        register_fonts()
+
+    def render_pdf(self, document: TicketDocument) -> bytes:
+        buffer = io.BytesIO()
+        # The embedded font from the first operator on: no reference to an unembedded Helvetica.
+        canvas = Canvas(
+            buffer, pagesize=A6, pageCompression=1, initialFontName=REGULAR, initialFontSize=9
+        )
+        canvas.setTitle(f"Ticket: {document.period_name}{DASH}{document.person_name}")
+        canvas.setAuthor(self._brand.school_name)
+        canvas.setSubject(f"Course ticket {short_id(document)} for {document.period_name}")
+        canvas.setCreator("salsanor-tickets")
+        self._draw(canvas, document)
+        canvas.showPage()
+        canvas.save()
+        return buffer.getvalue()
+
+    def _draw(self, canvas: Canvas, document: TicketDocument) -> None:
+        self._header(canvas)
+        # Generous line budgets first; long names, places and track lists get fewer lines (and
+        # an ellipsis) until the QR code keeps the room it needs to scan.
+        for budget in LINE_BUDGETS:
+            top, bottom = self._blocks(document, budget)
+            qr_top = HEIGHT - HEADER - 8 - _height(top) - QR_GAP
+            room = qr_top - QR_GAP - _height(bottom) - MARGIN
+            if room >= QR_SMALLEST:
+                break
+        size = min(room, QR_LARGEST)
+        _lines(canvas, top, HEIGHT - HEADER - 8)
+        draw_qr(canvas, qr_code(document.token), (WIDTH - size) / 2, qr_top - size, size)
+        _lines(canvas, bottom, qr_top - size - QR_GAP)
+
+    def _blocks(self, document: TicketDocument, budget: tuple[int, ...]) -> tuple[Block, Block]:
+        """What goes above the QR code (period, dates, place, participant) and below it."""
+        period_lines, place_lines, name_lines, track_lines, note_lines = budget
+        width = WIDTH - 2 * MARGIN
+        dates = date_range(document.start_date, document.end_date)
+        top = _heading(document.period_name, 15, 12, width, period_lines, self._primary)
+        top += _fit(dates, REGULAR, 9, 8, width, 1, self._text)
+        if document.location:
+            top += _fit(document.location, REGULAR, 9, 8, width, place_lines, self._text)
+        top += [Line("", REGULAR, 4, self._text)]  # a gap before the name
+        top += _heading(document.person_name, 14, 11, width, name_lines, self._text)
+        tracks = " · ".join(document.tracks) or "—"
+        bottom = _fit(tracks, BOLD, 10, 8, width, track_lines, self._text)
+        ticket = f"Ticket {short_id(document)} · token v{document.token_version}"
+        bottom += _fit(ticket, REGULAR, 7.5, 7.5, width, 1, MUTED)
+        bottom += _fit(self._brand.instructions, REGULAR, 7.5, 6.5, width, note_lines, MUTED)
+        return top, bottom
+
+    def _header(self, canvas: Canvas) -> None:
+        canvas.setFillColor(self._primary)
+        canvas.rect(0, HEIGHT - HEADER, WIDTH, HEADER, stroke=0, fill=1)
+        x = MARGIN
+        if self._logo is not None:
+            logo_height = HEADER - 16
+            logo_width = logo_height * self._logo_aspect
+            canvas.drawImage(
+                ImageReader(io.BytesIO(self._logo)),
+                x,
+                HEIGHT - HEADER + 8,
+                width=logo_width,
+                height=logo_height,
+                preserveAspectRatio=True,
+                anchor="w",
+                mask="auto",
+            )
+            x += logo_width + 8
+        label_width = pdfmetrics.stringWidth("TICKET", BOLD, 8)
+        room = WIDTH - MARGIN - label_width - 8 - x
+        name = _fit(self._brand.school_name, BOLD, 13, 8, room, 1, white)[0]
+        _text(canvas, name.text, BOLD, name.size, white, x, HEIGHT - HEADER / 2 - name.size * 0.35)
+        _text(
+            canvas, "TICKET", BOLD, 8, white, WIDTH - MARGIN - label_width, HEIGHT - HEADER / 2 - 3
+        )
+
+
+def short_id(document: TicketDocument) -> str:
+    """The ticket id as door staff read it out: the first 8 hex digits, in two groups."""
+    hex_id = document.ticket_id.hex[:8].upper()
+    return f"{hex_id[:4]}-{hex_id[4:]}"
+
+
+def date_range(start: date, end: date) -> str:
+    """``1 Sep - 15 Dec 2026`` (an en dash); the year twice only when the period spans two."""
+
+    def day(d: date, year: bool) -> str:
+        return f"{d.day} {MONTHS[d.month - 1]}" + (f" {d.year}" if year else "")
+
+    if start == end:
+        return day(start, True)
+    return f"{day(start, start.year != end.year)}{DASH}{day(end, True)}"
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    font: str
+    size: float
+    colour: Color
+
+    @property
+    def height(self) -> float:
+        return self.size * LEADING
+
+
+Block = list[Line]
+
+
+def _height(block: Block) -> float:
+    return sum(line.height for line in block)
+
+
+def _lines(canvas: Canvas, block: Block, y: float) -> float:
+    """Draws the lines from ``y`` down, at the left margin; returns where they end."""
+    for line in block:
+        y -= line.height
+        _text(canvas, line.text, line.font, line.size, line.colour, MARGIN, y + line.size * 0.25)
+    return y
+
+
+def _text(
+    canvas: Canvas, text: str, font: str, size: float, colour: Color, x: float, y: float
+) -> None:
+    canvas.setFillColor(colour)
+    canvas.setFont(font, size)
+    canvas.drawString(x, y, text)
+
+
+def _fit(
+    text: str,
+    font: str,
+    size: float,
+    smallest: float,
+    width: float,
+    max_lines: int,
+    colour: Color,
+) -> Block:
+    """``text`` in at most ``max_lines`` lines of ``width``: smaller type first, then "…"."""
+    text = " ".join(text.split())
+    current = size
+    while True:
+        lines = _wrap(text, font, current, width)
+        if len(lines) <= max_lines or current <= smallest:
+            break
+        current = max(current - 0.5, smallest)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = _ellipsize(lines[-1] + " …", font, current, width)
+    return [Line(line, font, current, colour) for line in lines]
+
+
+def _heading(
+    text: str, size: float, one_line_size: float, width: float, max_lines: int, colour: Color
+) -> Block:
+    """A bold heading on one line if slightly smaller type allows it, else on several."""
+    one_line = _fit(text, BOLD, size, one_line_size, width, 1, colour)
+    if max_lines == 1 or one_line[0].text == " ".join(text.split()):
+        return one_line
+    return _fit(text, BOLD, size, one_line_size - 1, width, max_lines, colour)
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    lines: list[str] = []
+    for line in simpleSplit(text, font, size, width) or [""]:
+        # simpleSplit leaves a word wider than the line as it is: cut it by characters.
+        while pdfmetrics.stringWidth(line, font, size) > width and len(line) > 1:
+            cut = len(line)
+            while cut > 1 and pdfmetrics.stringWidth(line[:cut], font, size) > width:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return lines
+
+
+def _ellipsize(line: str, font: str, size: float, width: float) -> str:
+    if pdfmetrics.stringWidth(line, font, size) <= width:
+        return line
+    while len(line) > 1 and pdfmetrics.stringWidth(line + "…", font, size) > width:
+        line = line[:-1]
+    return line.rstrip() + "…"

@@ -1,0 +1,104 @@
+"""QR codes of ticket tokens (segno): one fixed encoding for the PDF, web page and email."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any, Final
+
+import segno
+
+# segno's automatic mask choice costs 33-44 ms per code; any fixed mask decodes just as well and
+# makes the same token give the same picture everywhere (PDF, web page, email).
+QR_MASK: Final = 4
+QR_ERROR: Final = "m"
+# The quiet zone the QR specification asks for, in modules.
+QUIET_ZONE: Final = 4
+
+
+def qr_code(token: str) -> segno.QRCode:
+    """The QR code of a token: error level M, not boosted, fixed mask."""
+    return segno.make_qr(token, error=QR_ERROR, boost_error=False, mask=QR_MASK)
+
+
+def qr_svg(token: str, *, scale: int = 4) -> str:
+    """Inline SVG markup of the token's QR code (no XML declaration), ``scale`` px per module.
+
+    The element keeps a viewBox, so a stylesheet may scale it to the screen without blurring.
+    """
+    code = qr_code(token)
+    size = (code.symbol_size(border=QUIET_ZONE)[0]) * scale
+    svg: str = code.svg_inline(
+        scale=scale,
+        border=QUIET_ZONE,
+        omitsize=True,
+        svgclass="qr",
+        lineclass=None,
+        title="Ticket QR code",
+        dark="#000",
+        light="#fff",
+    )
+    return svg.replace("<svg ", f'<svg width="{size}" height="{size}" role="img" ', 1)
+
+
+def qr_png(token: str, *, scale: int = 6) -> bytes:
+    """The token's QR code as a PNG, ``scale`` px per module, with its quiet zone."""
+    buffer = io.BytesIO()
+    qr_code(token).save(buffer, kind="png", scale=scale, border=QUIET_ZONE, dark="#000")
+    return buffer.getvalue()
+
+
+def dark_rectangles(code: segno.QRCode) -> Iterator[tuple[int, int, int, int]]:
+    """The dark modules merged into rectangles ``(column, row, width, height)``, no quiet zone.
+
+    Runs of dark modules in a row become one rectangle, grown downwards while the next rows have
+    the same run: a few hundred rectangles instead of thousands of squares, and fewer seams.
+    """
+    open_runs: dict[tuple[int, int], tuple[int, int]] = {}  # (column, width) -> (row, height)
+    for row, modules in enumerate(code.matrix):
+        runs = set(_row_runs(modules))
+        for key in list(open_runs):
+            if key not in runs:
+                top, height = open_runs.pop(key)
+                yield key[0], top, key[1], height
+        for key in runs:
+            top, height = open_runs.get(key, (row, 0))
+            open_runs[key] = (top, height + 1)
+    for (column, width), (top, height) in sorted(open_runs.items()):
+        yield column, top, width, height
+
+
+def _row_runs(modules: Any) -> Iterator[tuple[int, int]]:
+    start: int | None = None
+    for column, dark in enumerate(modules):
+        if dark and start is None:
+            start = column
+        elif not dark and start is not None:
+            yield start, column - start
+            start = None
+    if start is not None:
+        yield start, len(modules) - start
+
+
+def draw_qr(canvas: Any, code: segno.QRCode, x: float, y: float, size: float) -> None:
+    """Draws the code on a reportlab canvas as one filled vector path, in the square of side
+    ``size`` whose lower-left corner is (x, y). The quiet zone is inside the square, painted white.
+    """
+    modules = code.symbol_size(border=0)[0]
+    module = size / (modules + 2 * QUIET_ZONE)
+    origin_x = x + QUIET_ZONE * module
+    top = y + size - QUIET_ZONE * module
+    canvas.saveState()
+    canvas.setFillColorRGB(1, 1, 1)
+    canvas.rect(x, y, size, size, stroke=0, fill=1)
+    canvas.setFillColorRGB(0, 0, 0)
+    path = canvas.beginPath()
+    for column, row, width, height in dark_rectangles(code):
+        path.rect(
+            origin_x + column * module,
+            top - (row + height) * module,
+            width * module,
+            height * module,
+        )
+    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()

@@ -1,0 +1,505 @@
+"""The scan index: a read model of each ticket's status, current token hash and last check-in.
+
+Followed from the log by the worker (or rebuilt by the auditors' replay); each event's view
+update and the index's position are written in one transaction, so the view is exactly the
+log's up to its position. Kept in the event store's own database: SQLite or PostgreSQL tables
+beside the events, or memory (the in-memory store, and the replay's scratch copies).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from psycopg_pool import ConnectionPool
+
+from adapters.eventstore import StoreConfig
+from application.ports import ScanEntry
+from domain.period import Period
+from domain.person import Person
+from domain.ticket import Ticket
+
+NAME = "scan-index"  # names its recorded position: stable
+PREFIX = "scan_index"
+# Any constant works; it only has to be the same for every process of the service.
+SCHEMA_LOCK_KEY = 0x7363616E5F6978
+
+_Row = dict[str, Any]
+
+TOPICS = (
+    Period.Scheduled.TOPIC,
+    Person.Registered.TOPIC,
+    Person.ProfileUpdated.TOPIC,
+    Ticket.Issued.TOPIC,
+    Ticket.RegistrationsAdded.TOPIC,
+    Ticket.RegistrationsRemoved.TOPIC,
+    Ticket.QrTokenIssued.TOPIC,
+    Ticket.CheckedIn.TOPIC,
+    Ticket.Revoked.TOPIC,
+)
+
+_TICKET_COLUMNS = (
+    "ticket_id",
+    "period_id",
+    "person_id",
+    "active",
+    "token_version",
+    "token_hash",
+    "registrations",
+    "check_in_date",
+    "check_in_at",
+)
+_PERIOD_COLUMNS = ("period_id", "code", "timezone", "tracks")
+_PERSON_COLUMNS = ("person_id", "name")
+
+
+class _Rows(ABC):
+    """One transaction's access to the three tables, rows as plain JSON-able dicts."""
+
+    @abstractmethod
+    def get(self, table: str, key: str) -> _Row | None: ...
+
+    @abstractmethod
+    def put(self, table: str, row: _Row) -> None: ...
+
+    @abstractmethod
+    def set_position(self, position: int) -> None:
+        """The last notification handled: written in the same transaction as the rows."""
+
+
+class _ScanIndex(ABC):
+    """The projection, whatever stores it: ``handle`` turns each event into row changes."""
+
+    name: str = NAME
+    topics: tuple[str, ...] = TOPICS
+
+    def handle(self, notification: Notification, event: Any) -> None:
+        with self._transaction() as (rows, position):
+            if notification.id <= position:
+                return  # handled before a crash or a takeover: at-least-once made exactly-once
+            _project(rows, event)
+            rows.set_position(notification.id)
+
+    def lookup(self, ticket_id: UUID) -> ScanEntry | None:
+        found = self._joined(str(ticket_id))
+        if found is None:
+            return None
+        ticket, period, person_name = found
+        names = dict(period["tracks"])
+        codes = dict.fromkeys(code for _, code in ticket["registrations"])
+        return ScanEntry(
+            ticket_id=ticket_id,
+            active=bool(ticket["active"]),
+            token_version=ticket["token_version"],
+            token_hash=ticket["token_hash"],
+            period_code=period["code"],
+            timezone=period["timezone"],
+            person_name=person_name or "",
+            tracks=tuple((code, names.get(code, code)) for code in codes),
+            last_check_in_date=_date(ticket["check_in_date"]),
+            last_check_in_at=_datetime(ticket["check_in_at"]),
+        )
+
+    def scratch(self) -> MemoryScanIndex:
+        return MemoryScanIndex()
+
+    def replace_with(self, rebuilt: Any) -> None:
+        if not isinstance(rebuilt, _ScanIndex):
+            raise TypeError(f"a scan index is replaced with a scan index, not {rebuilt!r}")
+        self._replace(rebuilt.dump(), rebuilt.position())
+
+    def state(self) -> dict[str, Any]:
+        tables = self.dump()
+        return {
+            f"{table}:{key}": row
+            for table, table_rows in tables.items()
+            for key, row in sorted(table_rows.items())
+        }
+
+    @abstractmethod
+    def position(self) -> int: ...
+
+    @abstractmethod
+    def dump(self) -> dict[str, dict[str, _Row]]:
+        """Every row, by table and key."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def _transaction(self) -> Any:
+        """A context giving (rows, position) for one atomic update."""
+
+    @abstractmethod
+    def _joined(self, ticket_id: str) -> tuple[_Row, _Row, str | None] | None: ...
+
+    @abstractmethod
+    def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None: ...
+
+
+# --- The projection: one event, its row changes ---------------------------------------------
+
+
+def _project(rows: _Rows, event: Any) -> None:
+    if isinstance(event, Period.Scheduled):
+        rows.put(
+            "periods",
+            {
+                "period_id": str(event.originator_id),
+                "code": event.code,
+                "timezone": event.timezone,
+                "tracks": [[t.code, t.name] for t in event.tracks],
+            },
+        )
+    elif isinstance(event, Person.Registered | Person.ProfileUpdated):
+        rows.put("persons", {"person_id": str(event.originator_id), "name": event.name})
+    elif isinstance(event, Ticket.Issued):
+        rows.put(
+            "tickets",
+            {
+                "ticket_id": str(event.originator_id),
+                "period_id": str(event.period_id),
+                "person_id": str(event.person_id),
+                "active": 1,
+                "token_version": 0,
+                "token_hash": "",
+                "registrations": [
+                    [str(r.registration_id), r.track_code] for r in event.registrations
+                ],
+                "check_in_date": None,
+                "check_in_at": None,
+            },
+        )
+    elif isinstance(event, Ticket.Event):
+        ticket = rows.get("tickets", str(event.originator_id))
+        if ticket is None:
+            return  # its Issued was not followed: nothing sane to add to
+        _project_ticket(ticket, event)
+        rows.put("tickets", ticket)
+
+
+def _project_ticket(ticket: _Row, event: Ticket.Event) -> None:
+    if isinstance(event, Ticket.RegistrationsAdded):
+        ticket["registrations"] = ticket["registrations"] + [
+            [str(r.registration_id), r.track_code] for r in event.registrations
+        ]
+    elif isinstance(event, Ticket.RegistrationsRemoved):
+        removed = {str(i) for i in event.registration_ids}
+        ticket["registrations"] = [r for r in ticket["registrations"] if r[0] not in removed]
+    elif isinstance(event, Ticket.QrTokenIssued):
+        ticket["token_version"] = event.version
+        ticket["token_hash"] = event.token_hash
+    elif isinstance(event, Ticket.CheckedIn):
+        last = _date(ticket["check_in_date"])
+        if last is None or event.local_date > last:
+            ticket["check_in_date"] = event.local_date.isoformat()
+            ticket["check_in_at"] = event.checked_in_at.isoformat()
+    elif isinstance(event, Ticket.Revoked):
+        ticket["active"] = 0
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+# --- In memory ------------------------------------------------------------------------------
+
+
+class _MemoryRows(_Rows):
+    def __init__(self, tables: dict[str, dict[str, _Row]], position: int) -> None:
+        self.tables = tables
+        self.position = position
+
+    def get(self, table: str, key: str) -> _Row | None:
+        row = self.tables[table].get(key)
+        return json.loads(json.dumps(row)) if row is not None else None  # a copy, like SQL's
+
+    def put(self, table: str, row: _Row) -> None:
+        self.tables[table][str(row[_TABLES[table][0]])] = row
+
+    def set_position(self, position: int) -> None:
+        self.position = position
+
+
+class MemoryScanIndex(_ScanIndex):
+    """The index in memory: for the in-memory store, and the replay's scratch copies."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, dict[str, _Row]] = {"tickets": {}, "periods": {}, "persons": {}}
+        self._position = 0
+        self._lock = threading.Lock()
+
+    def position(self) -> int:
+        return self._position
+
+    def dump(self) -> dict[str, dict[str, _Row]]:
+        with self._lock:
+            return json.loads(json.dumps(self._tables))  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        return None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[_Rows, int]]:
+        with self._lock:
+            # Changes go to a copy, swapped in at the end: a failing event changes nothing.
+            rows = _MemoryRows(
+                {table: dict(rows) for table, rows in self._tables.items()}, self._position
+            )
+            yield rows, self._position
+            self._tables, self._position = rows.tables, rows.position
+
+    def _joined(self, ticket_id: str) -> tuple[_Row, _Row, str | None] | None:
+        with self._lock:
+            ticket = self._tables["tickets"].get(ticket_id)
+            period = self._tables["periods"].get(ticket["period_id"]) if ticket else None
+            if ticket is None or period is None:
+                return None
+            person = self._tables["persons"].get(ticket["person_id"])
+            return ticket, period, person["name"] if person else None
+
+    def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None:
+        with self._lock:
+            self._tables = tables
+            self._position = position
+
+
+# --- SQLite and PostgreSQL ------------------------------------------------------------------
+
+_JSON_COLUMNS = frozenset({"registrations", "tracks"})
+_TABLES = {
+    "tickets": _TICKET_COLUMNS,
+    "periods": _PERIOD_COLUMNS,
+    "persons": _PERSON_COLUMNS,
+}
+# Statements with ``?`` placeholders and ``{table}`` names, filled in by the runner. Only this
+# module's constants go into them, never a value: values are always parameters.
+_SELECT_ALL = {t: f"SELECT {', '.join(c)} FROM {{{t}}}" for t, c in _TABLES.items()}  # noqa: S608
+_SELECT_ONE = {t: f"{_SELECT_ALL[t]} WHERE {c[0]} = ?" for t, c in _TABLES.items()}
+
+
+def _upsert(table: str, columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    insert = f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+    return f"{insert} ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}"
+
+
+_UPSERT = {t: _upsert(t, c) for t, c in _TABLES.items()}
+_DELETE_ALL = {t: f"DELETE FROM {{{t}}}" for t in _TABLES}  # noqa: S608
+_LOOKUP = (
+    "SELECT "  # noqa: S608
+    + ", ".join([*(f"t.{c}" for c in _TICKET_COLUMNS), *(f"p.{c}" for c in _PERIOD_COLUMNS)])
+    + ", s.name FROM {tickets} t JOIN {periods} p ON p.period_id = t.period_id"
+    " LEFT JOIN {persons} s ON s.person_id = t.person_id WHERE t.ticket_id = ?"
+)
+_POSITION = "SELECT position FROM {tracking} WHERE name = ?"
+_SET_POSITION = "UPDATE {tracking} SET position = ? WHERE name = ?"
+_CREATE = (
+    "CREATE TABLE IF NOT EXISTS {tickets} (ticket_id TEXT PRIMARY KEY, period_id TEXT NOT NULL,"
+    " person_id TEXT NOT NULL, active INTEGER NOT NULL, token_version INTEGER NOT NULL,"
+    " token_hash TEXT NOT NULL, registrations TEXT NOT NULL, check_in_date TEXT,"
+    " check_in_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS {periods} (period_id TEXT PRIMARY KEY, code TEXT NOT NULL,"
+    " timezone TEXT NOT NULL, tracks TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {persons} (person_id TEXT PRIMARY KEY, name TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {tracking} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+    "INSERT INTO {tracking} (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
+)
+
+
+class _SqlRows(_Rows):
+    def __init__(self, run: Any, names: dict[str, str]) -> None:
+        self._run = run
+        self._names = names
+
+    def get(self, table: str, key: str) -> _Row | None:
+        found = self._run(_SELECT_ONE[table], (key,))
+        return _decoded(_TABLES[table], found[0]) if found else None
+
+    def put(self, table: str, row: _Row) -> None:
+        self._run(_UPSERT[table], _encoded(_TABLES[table], row))
+
+    def set_position(self, position: int) -> None:
+        self._run(_SET_POSITION, (position, NAME))
+
+
+class SqlScanIndex(_ScanIndex):
+    """The index in tables beside the events: SQLite (one connection) or PostgreSQL (a pool)."""
+
+    def __init__(self, config: StoreConfig, *, prefix: str = PREFIX) -> None:
+        self._config = config
+        self._postgres = config.is_postgres
+        schema = config.env(create_table=False).get("POSTGRES_SCHEMA") if self._postgres else None
+        qualifier = f"{_quoted(schema)}." if schema else ""
+        self._names = {
+            table: f"{qualifier}{prefix}_{table}"
+            for table in ("tickets", "periods", "persons", "tracking")
+        }
+        self._pool: ConnectionPool[Any] | None = None
+        self._sqlite: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # SQLite's one connection, and opening the pool
+        self._create_tables()
+
+    def position(self) -> int:
+        with self._connection(single=True) as run:
+            found = run(_POSITION, (NAME,))
+        return int(found[0][0]) if found else 0
+
+    def dump(self) -> dict[str, dict[str, _Row]]:
+        with self._connection() as run:
+            return {
+                table: {str(row[0]): _decoded(columns, row) for row in run(_SELECT_ALL[table])}
+                for table, columns in _TABLES.items()
+            }
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+            if self._sqlite is not None:
+                self._sqlite.close()
+                self._sqlite = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[_Rows, int]]:
+        with self._connection(write=True) as run:
+            # Locks the position row: a second worker waits, then sees the event handled.
+            found = run(f"{_POSITION} FOR UPDATE" if self._postgres else _POSITION, (NAME,))
+            yield _SqlRows(run, self._names), int(found[0][0]) if found else 0
+
+    def _joined(self, ticket_id: str) -> tuple[_Row, _Row, str | None] | None:
+        with self._connection(single=True) as run:
+            found = run(_LOOKUP, (ticket_id,))
+        if not found:
+            return None
+        row = found[0]
+        split = len(_TICKET_COLUMNS)
+        return (
+            _decoded(_TICKET_COLUMNS, row[:split]),
+            _decoded(_PERIOD_COLUMNS, row[split : split + len(_PERIOD_COLUMNS)]),
+            row[-1],
+        )
+
+    def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None:
+        with self._connection(write=True) as run:
+            rows = _SqlRows(run, self._names)
+            for table in _TABLES:
+                run(_DELETE_ALL[table])
+                for row in tables[table].values():
+                    rows.put(table, row)
+            rows.set_position(position)
+
+    def _create_tables(self) -> None:
+        with self._connection(write=True) as run:
+            if self._postgres:
+                # CREATE TABLE IF NOT EXISTS races with itself in PostgreSQL: one at a time.
+                run("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))
+            for statement in _CREATE:
+                run(statement, (NAME,) if "?" in statement else ())
+
+    @contextmanager
+    def _connection(self, *, write: bool = False, single: bool = False) -> Iterator[Any]:
+        """A callable running SQL (``?`` placeholders, ``{table}`` names) in one transaction.
+
+        ``single``: one statement, atomic by itself: no BEGIN and COMMIT round trips (a scan's
+        lookup is one SELECT, and the door waits for it).
+        """
+        if self._postgres:
+            with self._postgres_pool().connection() as connection:
+                if single:
+                    yield self._runner(connection.cursor())
+                    return
+                with connection.transaction():
+                    yield self._runner(connection.cursor())
+            return
+        with self._lock:
+            connection = self._sqlite_connection()
+            cursor = connection.cursor()
+            if single:
+                try:
+                    yield self._runner(cursor)
+                finally:
+                    cursor.close()
+                return
+            cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield self._runner(cursor)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.close()
+
+    def _runner(self, cursor: Any) -> Any:
+        def run(statement: str, params: Sequence[Any] = ()) -> list[Any]:
+            sql = statement.format(**self._names)
+            if self._postgres:
+                sql = sql.replace("?", "%s")
+            cursor.execute(sql, tuple(params))
+            return list(cursor.fetchall()) if cursor.description else []
+
+        return run
+
+    def _postgres_pool(self) -> ConnectionPool[Any]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ConnectionPool(
+                    self._config.postgres_conninfo(),
+                    min_size=1,
+                    max_size=self._config.pool_size,
+                    open=True,
+                    timeout=self._config.lock_timeout_seconds,
+                    name="scan-index",
+                    # Transactions are begun where needed; a lone SELECT needs none.
+                    kwargs={"autocommit": True},
+                )
+            return self._pool
+
+    def _sqlite_connection(self) -> sqlite3.Connection:
+        if self._sqlite is None:
+            path = self._config.env(create_table=False)["SQLITE_DBNAME"]
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._sqlite = sqlite3.connect(
+                path,
+                timeout=self._config.lock_timeout_seconds,
+                isolation_level=None,  # transactions are begun explicitly
+                check_same_thread=False,  # the lock serializes its users
+            )
+        return self._sqlite
+
+
+def open_scan_index(config: StoreConfig) -> SqlScanIndex | MemoryScanIndex:
+    """The index beside the event store (its tables are made here if missing)."""
+    if config.is_postgres or config.url.startswith("sqlite"):
+        return SqlScanIndex(config)
+    return MemoryScanIndex()
+
+
+def _encoded(columns: Sequence[str], row: _Row) -> tuple[Any, ...]:
+    return tuple(json.dumps(row[c]) if c in _JSON_COLUMNS else row[c] for c in columns)
+
+
+def _decoded(columns: Sequence[str], values: Sequence[Any]) -> _Row:
+    return {
+        c: json.loads(v) if c in _JSON_COLUMNS else v for c, v in zip(columns, values, strict=True)
+    }
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'

@@ -1,0 +1,94 @@
+"""Delivering admin alerts to their channels (email, chat webhook): at most once each."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from application.alerts import notice_of
+from application.ports import AlertChannel, Clock, FollowerStore, Job
+from application.store import TicketStore
+from domain.alert import Alert
+
+log = logging.getLogger(__name__)
+
+
+class AlertDelivery:
+    """The follower of raised alerts: one job per alert and channel, claimed before it is sent.
+
+    Claiming first makes delivery at most once: a job a crashed worker had claimed is dropped
+    (and logged) rather than sent twice. A failed delivery is retried a few times, later, and
+    never holds anything else back: fulfilment only records the alert.
+    """
+
+    name = "alert-delivery"
+    topics: tuple[str, ...] = (Alert.Raised.TOPIC,)
+
+    def __init__(
+        self,
+        store: TicketStore,
+        jobs: FollowerStore,
+        channels: Sequence[AlertChannel],
+        clock: Clock,
+        *,
+        max_attempts: int = 5,
+        first_retry_seconds: float = 10.0,
+        batch_size: int = 20,
+    ) -> None:
+        self._store = store
+        self._jobs = jobs
+        self._channels = {channel.name: channel for channel in channels}
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._first_retry = first_retry_seconds
+        self._batch_size = batch_size
+
+    def position(self) -> int:
+        return self._jobs.position(self.name)
+
+    def handle(self, notification: Notification, event: Any) -> None:
+        alert_id = str(event.originator_id)
+        jobs = [
+            (f"{alert_id}:{channel}", {"alert_id": alert_id, "channel": channel})
+            for channel in self._channels
+        ]
+        self._jobs.advance(self.name, notification.id, jobs)
+
+    def recover(self) -> None:
+        for key in self._jobs.abandon_claimed(self.name):
+            log.warning("alert delivery interrupted, not repeated", extra={"job": key})
+
+    def run_due(self) -> bool:
+        due = self._jobs.due(self.name, self._clock.now(), self._batch_size)
+        for job in due:
+            self._deliver(job)
+        return len(due) == self._batch_size
+
+    def _deliver(self, job: Job) -> None:
+        channel = self._channels.get(job.data["channel"])
+        alert = self._store.find(Alert, UUID(job.data["alert_id"]))
+        if channel is None or alert is None:
+            self._jobs.done(self.name, job.key)  # a channel no longer configured
+            return
+        if not self._jobs.claim(self.name, job.key):
+            return
+        try:
+            channel.deliver(notice_of(alert))
+        except Exception as error:  # every failure of a channel is retried, a few times
+            failures = job.attempts + 1
+            extra = {"job": job.key, "error": type(error).__name__, "failures": failures}
+            if failures >= self._max_attempts:
+                log.error("alert not delivered; giving up", extra=extra)
+                self._jobs.done(self.name, job.key)
+            else:
+                log.warning("alert not delivered; will retry", extra=extra)
+                delay = timedelta(seconds=self._first_retry * 2 ** (failures - 1))
+                self._jobs.retry_at(self.name, job.key, self._clock.now() + delay)
+            return
+        self._jobs.done(self.name, job.key)
+        log.info("alert delivered", extra={"job": job.key, "channel": channel.name})

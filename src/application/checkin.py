@@ -1,0 +1,260 @@
+"""Door check-in: a scanned QR token checked against its signature, hash, status and the day.
+
+Most answers come from the scan index, a read model that may lag behind the log but never
+runs ahead of it: what it says against a token (an older version, revoked, checked in today)
+can only stay true. ``ok`` is decided on the ticket loaded from the event store and recorded
+with optimistic concurrency, so a just-revoked ticket cannot slip through, and of two racing
+scans of one token one checks in and the other, re-run, finds that check-in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from application.errors import Conflict
+from application.ports import (
+    Clock,
+    ExpiredToken,
+    InvalidToken,
+    ScanEntry,
+    ScanIndex,
+    ScanMeter,
+    TokenClaims,
+    TokenSigner,
+)
+from application.store import TicketStore, retry_on_conflict
+from application.tokens import token_hash
+from domain.period import Period
+from domain.person import Person
+from domain.scan import Scan
+from domain.shared import Cause
+from domain.ticket import Ticket, TicketStatus
+
+log = logging.getLogger(__name__)
+
+
+class ScanResult(StrEnum):
+    OK = "ok"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True)
+class ScannedTicket:
+    """What door staff see of the ticket: whose it is and what it covers."""
+
+    ticket_id: UUID
+    person_name: str
+    period_code: str
+    tracks: tuple[tuple[str, str], ...]  # (code, name)
+    checked_in_at: datetime | None = None  # ok: now; already_checked_in: the first time today
+
+
+@dataclass(frozen=True)
+class ScanAnswer:
+    result: ScanResult
+    ticket: ScannedTicket | None = None
+    reason: str = ""  # for the log line only: never shown, never the token
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    token: str
+    device_id: str | None
+    scan_id: str | None  # the scanner's nonce: the same one again gets the first answer
+    staff_user_id: str
+
+
+class CheckIns:
+    def __init__(
+        self,
+        store: TicketStore,
+        signer: TokenSigner,
+        index: ScanIndex,
+        clock: Clock,
+        meter: ScanMeter,
+    ) -> None:
+        self._store = store
+        self._signer = signer
+        self._index = index
+        self._clock = clock
+        self._meter = meter
+
+    def scan(self, request: ScanRequest, cause: Cause) -> ScanAnswer:
+        """Answers a scan with one result word, recording a check-in when it is ``ok``."""
+        answer = self._answer(request, cause)
+        self._meter.count(answer.result.value)
+        fields = {
+            "step": "scan",
+            "result": answer.result.value,
+            "ticket_id": str(answer.ticket.ticket_id) if answer.ticket else None,
+            "device_id": request.device_id,
+            "scan_id": request.scan_id,
+            "staff_user_id": request.staff_user_id,
+        }
+        if answer.result in (ScanResult.OK, ScanResult.ALREADY_CHECKED_IN):
+            log.info("scan %s", answer.result.value, extra=fields)
+        else:
+            # The reason is the error class or a fixed phrase: never a part of the token.
+            log.warning(
+                "scan failed: %s", answer.result.value, extra={**fields, "reason": answer.reason}
+            )
+        return answer
+
+    def _answer(self, request: ScanRequest, cause: Cause) -> ScanAnswer:
+        digest = token_hash(request.token)
+        repeated = self._first_answer(request, digest)
+        if repeated is not None:
+            return repeated  # the token may not even verify any more: the first answer stands
+        try:
+            claims = self._signer.verify(request.token)
+        except ExpiredToken as expired:
+            ticket = self._describe(expired.claims.ticket_id) if expired.claims else None
+            return ScanAnswer(ScanResult.EXPIRED, ticket, "token expired")
+        except InvalidToken as invalid:
+            return ScanAnswer(ScanResult.INVALID, None, str(invalid))
+
+        entry = self._index.lookup(claims.ticket_id)
+        if entry is not None and claims.version <= entry.token_version:
+            final = self._final_answer(entry, claims, digest)
+            if final is not None:
+                return self._unless_repeated(final, request, digest)
+        return retry_on_conflict(lambda: self._check_in(request, claims, digest, entry, cause))
+
+    def _final_answer(
+        self, entry: ScanEntry, claims: TokenClaims, digest: str
+    ) -> ScanAnswer | None:
+        """The answer the index can give for good: anything but ``ok`` (None)."""
+        seen = _seen(entry)
+        if digest != entry.token_hash:
+            if claims.version < entry.token_version:
+                return ScanAnswer(ScanResult.SUPERSEDED, seen, "an older token version")
+            return ScanAnswer(ScanResult.INVALID, None, "token is not the recorded one")
+        if not entry.active:
+            return ScanAnswer(ScanResult.REVOKED, seen, "ticket revoked")
+        today = _local_date(self._clock.now(), entry.timezone)
+        if entry.last_check_in_date == today:
+            first = replace(seen, checked_in_at=entry.last_check_in_at)
+            return ScanAnswer(ScanResult.ALREADY_CHECKED_IN, first, "checked in today already")
+        return None
+
+    def _check_in(
+        self,
+        request: ScanRequest,
+        claims: TokenClaims,
+        digest: str,
+        entry: ScanEntry | None,
+        cause: Cause,
+    ) -> ScanAnswer:
+        """The event store's answer, recording the check-in when it is ``ok``."""
+        ticket = self._store.find(Ticket, claims.ticket_id)
+        if ticket is None or ticket.token is None:
+            return ScanAnswer(ScanResult.INVALID, None, "no such ticket")
+        if entry is not None:
+            seen, timezone = _seen(entry), entry.timezone
+        else:
+            period = self._store.get(Period, ticket.period_id)
+            seen, timezone = self._describe_ticket(ticket, period), period.timezone
+        if digest != ticket.token.token_hash:
+            if claims.version < ticket.token.version:
+                return ScanAnswer(ScanResult.SUPERSEDED, seen, "an older token version")
+            return ScanAnswer(ScanResult.INVALID, None, "token is not the recorded one")
+        if ticket.status is TicketStatus.REVOKED:
+            return ScanAnswer(ScanResult.REVOKED, seen, "ticket revoked")
+        now = self._clock.now().replace(microsecond=0)
+        today = _local_date(now, timezone)
+        first_today = ticket.checked_in_on(today)
+        if first_today is not None:
+            already = ScanAnswer(
+                ScanResult.ALREADY_CHECKED_IN,
+                replace(seen, checked_in_at=first_today),
+                "checked in today already",
+            )
+            return self._unless_repeated(already, request, digest)
+        ticket.check_in(
+            at=now,
+            local_date=today,
+            device_id=request.device_id,
+            staff_user_id=request.staff_user_id,
+            scan_id=request.scan_id,
+            cause=cause,
+        )
+        if request.scan_id is None:
+            self._store.save(ticket)
+        else:
+            record = Scan.answer(
+                scan_id=request.scan_id,
+                ticket_id=ticket.id,
+                token_hash=digest,
+                result=ScanResult.OK.value,
+                checked_in_at=now,
+                cause=cause,
+            )
+            self._store.save(ticket, record)
+        return ScanAnswer(ScanResult.OK, replace(seen, checked_in_at=now), "checked in")
+
+    def _first_answer(self, request: ScanRequest, digest: str) -> ScanAnswer | None:
+        """The answer recorded for this scan id, if a scan with it checked the ticket in."""
+        if request.scan_id is None:
+            return None
+        first = self._store.find(Scan, Scan.id_for(request.scan_id))
+        return self._repeated(first, digest) if first is not None else None
+
+    def _unless_repeated(
+        self, already: ScanAnswer, request: ScanRequest, digest: str
+    ) -> ScanAnswer:
+        """``already_checked_in`` may be the doing of a racing copy of this very scan: then
+        its answer. Looked up after the check-in was seen, so its record is visible too (both
+        were saved in one transaction)."""
+        if already.result is not ScanResult.ALREADY_CHECKED_IN:
+            return already
+        return self._first_answer(request, digest) or already
+
+    def _repeated(self, first: Scan, digest: str) -> ScanAnswer:
+        if first.token_hash != digest:
+            raise Conflict(
+                "this scanId was used for another token; send a new scanId per scan",
+                "scan_id_reused",
+            )
+        seen = self._describe(first.ticket_id)
+        return ScanAnswer(
+            ScanResult(first.result),
+            replace(seen, checked_in_at=first.checked_in_at) if seen else None,
+            "a repeated scanId: its first answer",
+        )
+
+    def _describe(self, ticket_id: UUID) -> ScannedTicket | None:
+        entry = self._index.lookup(ticket_id)
+        if entry is not None:
+            return _seen(entry)
+        ticket = self._store.find(Ticket, ticket_id)
+        if ticket is None:
+            return None
+        return self._describe_ticket(ticket, self._store.get(Period, ticket.period_id))
+
+    def _describe_ticket(self, ticket: Ticket, period: Period) -> ScannedTicket:
+        person = self._store.find(Person, ticket.person_id)
+        names = {track.code: track.name for track in period.tracks}
+        return ScannedTicket(
+            ticket_id=ticket.id,
+            person_name=person.name if person is not None else "",
+            period_code=period.code,
+            tracks=tuple((code, names.get(code, code)) for code in ticket.track_codes()),
+        )
+
+
+def _seen(entry: ScanEntry) -> ScannedTicket:
+    return ScannedTicket(entry.ticket_id, entry.person_name, entry.period_code, entry.tracks)
+
+
+def _local_date(moment: datetime, timezone: str) -> date:
+    """The calendar date at the door: one check-in per day in the period's timezone."""
+    return moment.astimezone(ZoneInfo(timezone)).date()

@@ -1,0 +1,54 @@
+"""Ticket documents: what the PDF, the web view and the email show, with the current token."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.ports import TicketDocument, TicketRenderer
+from application.tickets import ServedTicket, TicketDesk
+
+
+def document_of(served: ServedTicket) -> TicketDocument:
+    ticket, period = served.ticket, served.period
+    if served.view_url is None or served.pdf_url is None:
+        raise RuntimeError("ticket documents need a TicketDesk built with TicketLinks")
+    return TicketDocument(
+        ticket_id=ticket.id,
+        token=served.token,
+        token_version=served.token_version,
+        person_name=served.person.name,
+        period_code=period.code,
+        period_name=period.name,
+        start_date=period.start_date,
+        end_date=period.end_date,
+        timezone=period.timezone,
+        location=period.location,
+        tracks=tuple(period.track(code).name for code in ticket.track_codes()),
+        view_url=served.view_url,
+        pdf_url=served.pdf_url,
+    )
+
+
+class TicketDocuments:
+    """Builds documents through the TicketDesk, so that every form serves a token that scans
+    (a hash mismatch rotates the token and raises an alert there, whichever form asked first).
+    """
+
+    def __init__(self, desk: TicketDesk, renderer: TicketRenderer) -> None:
+        self._desk = desk
+        self._renderer = renderer
+
+    def document(self, ticket_id: UUID) -> TicketDocument:
+        """An active ticket's document, without a caller check: for the worker's emails."""
+        return document_of(self._desk.serve(ticket_id))
+
+    def for_holder(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> TicketDocument:
+        """The ticket's person or an admin; anyone else: NotFound ``ticket_not_found``."""
+        return document_of(self._desk.for_holder(ticket_id, user_id=user_id, is_admin=is_admin))
+
+    def for_view_key(self, ticket_id: UUID, key: str) -> TicketDocument:
+        """The holder of the signed link; a wrong or outdated key: NotFound ``ticket_not_found``."""
+        return document_of(self._desk.for_view_key(ticket_id, key))
+
+    def pdf(self, document: TicketDocument) -> bytes:
+        return self._renderer.render_pdf(document)

@@ -1,0 +1,241 @@
+"""Ticket emails: queued from the log, sent through the Mailer, recorded on the ticket once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from application.alerts import Alerts, new_alert
+from application.errors import NotFound
+from application.ports import (
+    Clock,
+    EmailContent,
+    FollowerStore,
+    Job,
+    Mailer,
+    PermanentEmailError,
+    TemporaryEmailError,
+    TicketDocument,
+)
+from application.store import TicketStore, retry_on_conflict
+from domain.alert import AlertKind, Severity
+from domain.person import Person
+from domain.shared import SYSTEM, Cause
+from domain.ticket import NotEmailable, Ticket, TicketStatus
+
+log = logging.getLogger(__name__)
+
+ISSUED, ROTATED, RESEND = "issued", "rotated", "resend"
+
+
+@dataclass(frozen=True)
+class EmailPolicy:
+    """How hard the worker tries before it tells an admin (the email stays queued after)."""
+
+    max_attempts: int = 5
+    first_retry_seconds: float = 30.0
+    max_retry_seconds: float = 900.0
+    batch_size: int = 20
+
+    def retry_delay(self, failures: int) -> timedelta:
+        seconds = self.first_retry_seconds * 2 ** max(0, failures - 1)
+        return timedelta(seconds=min(self.max_retry_seconds, seconds))
+
+
+@dataclass(frozen=True)
+class EmailJob:
+    """One email to send: its idempotency key is (ticket, token version, reason).
+
+    A resend's reason names the request (``resend-<ticket version>``) and it carries no token
+    version: it goes out with whatever token is current when it is sent.
+    """
+
+    ticket_id: UUID
+    token_version: int | None
+    reason: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.ticket_id}:{self.token_version or 'current'}:{self.reason}"
+
+    def data(self) -> dict[str, str]:
+        data = {"ticket_id": str(self.ticket_id), "reason": self.reason}
+        if self.token_version is not None:
+            data["token_version"] = str(self.token_version)
+        return data
+
+    @classmethod
+    def of(cls, data: dict[str, str]) -> EmailJob:
+        version = data.get("token_version")
+        return cls(UUID(data["ticket_id"]), int(version) if version else None, data["reason"])
+
+
+def jobs_for(event: Any) -> list[EmailJob]:
+    """The emails an event asks for: a new token (issued or rotated), or a resend request."""
+    if isinstance(event, Ticket.QrTokenIssued):
+        reason = ISSUED if event.version == 1 else ROTATED
+        return [EmailJob(event.originator_id, event.version, reason)]
+    if isinstance(event, Ticket.EmailResendRequested):
+        return [EmailJob(event.originator_id, None, f"{RESEND}-{event.originator_version}")]
+    return []
+
+
+class TicketEmails:
+    """The follower that sends ticket emails: at least once, and once per key in practice.
+
+    Reading the log only queues jobs (with the position, in one transaction); jobs are sent
+    apart, so an outage delays emails without holding the log back, and a crash between
+    sending and recording can repeat one email at most.
+    """
+
+    name = "ticket-emails"
+    topics: tuple[str, ...] = (Ticket.QrTokenIssued.TOPIC, Ticket.EmailResendRequested.TOPIC)
+
+    def __init__(
+        self,
+        store: TicketStore,
+        jobs: FollowerStore,
+        mailer: Mailer,
+        content: EmailContent,
+        documents: Callable[[UUID], TicketDocument],
+        alerts: Alerts,
+        clock: Clock,
+        policy: EmailPolicy | None = None,
+    ) -> None:
+        self._store = store
+        self._jobs = jobs
+        self._mailer = mailer
+        self._content = content
+        self._documents = documents
+        self._alerts = alerts
+        self._clock = clock
+        self._policy = policy or EmailPolicy()
+
+    def position(self) -> int:
+        return self._jobs.position(self.name)
+
+    def handle(self, notification: Notification, event: Any) -> None:
+        queued = [(job.key, job.data()) for job in jobs_for(event)]
+        self._jobs.advance(self.name, notification.id, queued)
+
+    def recover(self) -> None:
+        """Nothing to undo: a job interrupted mid-send is simply pending, and is sent again."""
+
+    def run_due(self) -> bool:
+        due = self._jobs.due(self.name, self._clock.now(), self._policy.batch_size)
+        for job in due:
+            self._run(job)
+        return len(due) == self._policy.batch_size
+
+    def _run(self, job: Job) -> None:
+        email = EmailJob.of(job.data)
+        try:
+            sent = self._send(email)
+        except TemporaryEmailError as error:
+            self._later(job, email, f"the email provider is unavailable: {error}")
+            return
+        except PermanentEmailError as error:
+            self._alert(email, f"the email provider rejected it: {error}", Severity.CRITICAL)
+            self._jobs.done(self.name, job.key)
+            return
+        except Exception as error:  # a bug or an outage of ours: keep it queued, keep going
+            log.exception("ticket email failed", extra={"job": job.key})
+            self._later(job, email, f"it could not be prepared ({type(error).__name__})")
+            return
+        if sent is not None:
+            # Sent: a failure to record it now is the worker's to retry (the follower backs
+            # off); the job stays due, so one duplicate at most goes out once it recovers.
+            token_version, message_id = sent
+            retry_on_conflict(lambda: self._record(email, token_version, message_id))
+            log.info(
+                "ticket emailed",
+                extra={
+                    "step": "emailed",
+                    "ticket_id": str(email.ticket_id),
+                    "token_version": token_version,
+                    "reason": email.reason,
+                    "message_id": message_id,
+                },
+            )
+        self._jobs.done(self.name, job.key)
+
+    def _send(self, email: EmailJob) -> tuple[int, str] | None:
+        """Sends the email unless it is not (or no longer) wanted; (token version, message id)."""
+        ticket = self._store.find(Ticket, email.ticket_id)
+        if ticket is None or ticket.status is not TicketStatus.ACTIVE or ticket.token is None:
+            log.info("ticket email dropped: not active", extra={"ticket_id": str(email.ticket_id)})
+            return None
+        if email.token_version is not None and email.token_version < ticket.token.version:
+            return None  # superseded: the rotation's own email carries the new token
+        if ticket.was_emailed(email.reason, email.token_version):
+            return None  # sent and recorded before (a replayed event, a second worker)
+        person = self._store.find(Person, ticket.person_id)
+        if person is None or not person.email:
+            self._alert(email, "the person has no email address", Severity.WARNING)
+            return None
+        document = self._documents(ticket.id)
+        message = self._content.ticket_email(document, person.email, email.reason)
+        return document.token_version, self._mailer.send(message)
+
+    def _record(self, email: EmailJob, token_version: int, message_id: str) -> None:
+        ticket = self._store.get(Ticket, email.ticket_id)
+        ticket.record_emailed(
+            token_version=token_version, reason=email.reason, message_id=message_id, cause=SYSTEM
+        )
+        self._store.save(ticket)
+
+    def _later(self, job: Job, email: EmailJob, why: str) -> None:
+        failures = job.attempts + 1
+        self._jobs.retry_at(
+            self.name, job.key, self._clock.now() + self._policy.retry_delay(failures)
+        )
+        log.warning(
+            "ticket email not sent; will retry",
+            extra={"ticket_id": str(email.ticket_id), "reason": email.reason, "failures": failures},
+        )
+        if failures >= self._policy.max_attempts:
+            self._alert(
+                email, f"{why}; {failures} attempts so far, still retrying", Severity.WARNING
+            )
+
+    def _alert(self, email: EmailJob, why: str, severity: Severity) -> None:
+        # Keyed by the email: however often it fails, admins hear of it once.
+        self._alerts.raise_now(
+            new_alert(
+                AlertKind.EMAIL_FAILED,
+                f"ticket {email.ticket_id}: the {email.reason} email was not sent: {why}",
+                subject=str(email.ticket_id),
+                key=f"email:{email.key}",
+                cause=SYSTEM,
+                severity=severity,
+            )
+        )
+
+
+class EmailRequests:
+    """Asking for a ticket email again (the participant lost it)."""
+
+    def __init__(self, store: TicketStore) -> None:
+        self._store = store
+
+    def resend(self, ticket_id: UUID, *, user_id: str, is_admin: bool, cause: Cause) -> None:
+        """Records the request; the worker sends the email with the token current by then."""
+
+        def command() -> None:
+            ticket = self._store.find(Ticket, ticket_id)
+            mine = ticket is not None and ticket.person_id == Person.id_for_user(user_id)
+            if ticket is None or not (mine or is_admin):
+                raise NotFound(f"no ticket {ticket_id}", "ticket_not_found")
+            try:
+                ticket.request_email_resend(cause)
+            except NotEmailable:
+                raise NotFound(f"ticket {ticket_id} is not active", "ticket_not_found") from None
+            self._store.save(ticket)
+
+        retry_on_conflict(command)

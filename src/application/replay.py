@@ -1,0 +1,149 @@
+"""The auditors' replay: the whole log read in pages, read models rebuilt apart and compared."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from application.digest import Progress
+from application.following import ReadModel
+from application.invariants import Invariant, InvariantChecker, Violation
+from application.store import TicketStore
+
+SHOWN_DIFFERENCES = 5  # per read model: enough to see what is wrong, short enough to read
+
+
+@dataclass(frozen=True)
+class ReadModelCheck:
+    name: str
+    equal: bool
+    detail: str
+    rebuilt: bool = False  # the live view was replaced with the rebuilt one
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    events: int
+    upto: int  # the last notification id read
+    read_seconds: float  # reading, decoding, applying and rebuilding
+    check_seconds: float  # judging the rebuilt state, comparing the read models
+    violations: tuple[Violation, ...]
+    read_models: tuple[ReadModelCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Every invariant holds, and every live read model equals the log's (or now does)."""
+        return not self.violations and all(m.equal or m.rebuilt for m in self.read_models)
+
+    @property
+    def seconds(self) -> float:
+        return self.read_seconds + self.check_seconds
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+    def broken(self) -> tuple[Invariant, ...]:
+        """The invariants violated, each once, in the order of the rules."""
+        names = {v.invariant for v in self.violations}
+        return tuple(i for i in Invariant if i in names)
+
+
+def replay(
+    store: TicketStore,
+    checker: InvariantChecker,
+    read_models: Sequence[ReadModel],
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    page_size: int = 2000,
+) -> ReplayReport:
+    """Reads the log from the start up to its last event now, never all of it in memory."""
+    started = time.perf_counter()
+    upto = store.recorder.max_notification_id() or 0
+    scratches = [(live, live.scratch()) for live in read_models]
+    wanted = [frozenset(scratch.topics) for _, scratch in scratches]  # empty: every topic
+    events = 0
+    for notification in store.notifications(page_size=page_size):
+        if notification.id > upto:
+            break
+        events += 1
+        if progress is not None and events % page_size == 0:
+            progress(notification.id, upto)
+        try:
+            event = store.decode(notification)
+        except Exception as error:  # a payload that no longer decodes is a finding, not a crash
+            checker.unreadable(notification, error)
+            continue
+        checker.observe(notification, event)
+        for (_, scratch), topics in zip(scratches, wanted, strict=True):
+            if not topics or notification.topic in topics:
+                scratch.handle(notification, event)
+    if progress is not None:
+        progress(upto, upto)
+    read = time.perf_counter()
+    violations = tuple(checker.finish())
+    checks = []
+    for live, scratch in scratches:
+        check = _compare(store, live, scratch, upto)
+        if rebuild:
+            live.replace_with(scratch)
+            check = ReadModelCheck(check.name, check.equal, check.detail, rebuilt=True)
+        checks.append(check)
+    return ReplayReport(
+        events=events,
+        upto=upto,
+        read_seconds=read - started,
+        check_seconds=time.perf_counter() - read,
+        violations=violations,
+        read_models=tuple(checks),
+    )
+
+
+def _compare(store: TicketStore, live: ReadModel, scratch: ReadModel, upto: int) -> ReadModelCheck:
+    live_position = live.position()
+    if live_position > upto:
+        # The worker moved on while we read: bring the copy to the same place first.
+        for notification in store.notifications(start=upto + 1, topics=scratch.topics):
+            if notification.id > live_position:
+                break
+            scratch.handle(notification, store.decode(notification))
+    elif live_position < scratch.position():
+        return ReadModelCheck(
+            live.name,
+            False,
+            f"behind the log: it has read up to {live_position}, the log has "
+            f"{scratch.position()} for it (is the worker running?)",
+        )
+    differences = _differences(live.state(), scratch.state())
+    if not differences:
+        return ReadModelCheck(live.name, True, "equal to the one rebuilt from the log")
+    shown = "; ".join(differences[:SHOWN_DIFFERENCES])
+    more = len(differences) - SHOWN_DIFFERENCES
+    return ReadModelCheck(
+        live.name,
+        False,
+        f"{len(differences)} entries differ from the log's: {shown}"
+        + (f"; and {more} more" if more > 0 else ""),
+    )
+
+
+def _differences(live: dict[str, Any], rebuilt: dict[str, Any]) -> list[str]:
+    return [
+        _difference(key, live.get(key, _MISSING), rebuilt.get(key, _MISSING))
+        for key in sorted(live.keys() | rebuilt.keys(), key=str)
+        if live.get(key, _MISSING) != rebuilt.get(key, _MISSING)
+    ]
+
+
+def _difference(key: str, live: Any, rebuilt: Any) -> str:
+    if live is _MISSING:
+        return f"{key} is missing from the live one"
+    if rebuilt is _MISSING:
+        return f"{key} is in the live one only"
+    return f"{key} is {live!r} live, {rebuilt!r} rebuilt"
+
+
+_MISSING: Any = object()

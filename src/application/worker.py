@@ -1,0 +1,152 @@
+"""The worker: drives every follower along the event log, each at its own pace and position."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from application.following import Follower
+from application.ports import FollowerLocks, Wakeup
+from application.store import TicketStore
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class QueueFollower(Protocol):
+    """A follower with work queued apart from the log (emails to retry...), run every pass."""
+
+    def recover(self) -> None:
+        """Called once when this worker takes the follower over (after another one's crash)."""
+        ...
+
+    def run_due(self) -> bool:
+        """Runs the jobs whose time has come; True if more are due right now."""
+        ...
+
+
+@dataclass
+class _Backoff:
+    failures: int = 0
+    not_before: float = 0.0
+
+
+class Worker:
+    """Hands each follower the notifications after its position, in log order, in batches.
+
+    A follower that fails is retried with exponential backoff while the others go on; one that
+    another worker holds (its lock) is skipped. Between passes the worker sleeps until the store
+    says something was recorded (PostgreSQL NOTIFY) or the poll interval ends.
+    """
+
+    def __init__(
+        self,
+        store: TicketStore,
+        followers: Sequence[Follower],
+        *,
+        wakeup: Wakeup,
+        locks: FollowerLocks,
+        batch_size: int = 100,
+        poll_seconds: float = 0.5,
+        first_backoff_seconds: float = 0.5,
+        max_backoff_seconds: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        on_stop: Sequence[Callable[[], None]] = (),
+    ) -> None:
+        self._store = store
+        self._followers = tuple(followers)
+        self._wakeup = wakeup
+        self._locks = locks
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._first_backoff = first_backoff_seconds
+        self._max_backoff = max_backoff_seconds
+        self._monotonic = monotonic
+        self._backoff = {f.name: _Backoff() for f in self._followers}
+        self._taken: set[str] = set()
+        self._on_stop = tuple(on_stop)
+
+    @property
+    def followers(self) -> tuple[Follower, ...]:
+        return self._followers
+
+    def run(self, stop: threading.Event) -> None:
+        """Runs until ``stop`` is set; then returns within about a poll interval."""
+        log.info("worker started", extra={"followers": [f.name for f in self._followers]})
+        try:
+            while not stop.is_set():
+                if self.run_once():
+                    continue  # a full batch: more is waiting, no need to sleep
+                self._sleep(stop)
+        finally:
+            self.close()
+            log.info("worker stopped")
+
+    def close(self) -> None:
+        """Lets go of the followers (their locks) and of the connections it holds."""
+        self._locks.release_all()
+        self._wakeup.close()
+        for close in self._on_stop:
+            close()
+
+    def run_once(self) -> bool:
+        """One pass over every follower; True if some follower has more to do right now."""
+        busy = False
+        for follower in self._followers:
+            backoff = self._backoff[follower.name]
+            if self._monotonic() < backoff.not_before:
+                continue
+            if not self._locks.try_acquire(follower.name):
+                self._taken.discard(follower.name)
+                continue  # another worker runs it
+            try:
+                busy |= self._step(follower)
+            except Exception as error:  # any failure: this follower waits, the others go on
+                self._failed(follower, backoff, error)
+            else:
+                backoff.failures = 0
+        return busy
+
+    def _step(self, follower: Follower) -> bool:
+        if follower.name not in self._taken:
+            if isinstance(follower, QueueFollower):
+                follower.recover()
+            self._taken.add(follower.name)
+        notifications = self._store.recorder.select_notifications(
+            start=follower.position() + 1, limit=self._batch_size, topics=follower.topics
+        )
+        for notification in notifications:
+            follower.handle(notification, self._store.decode(notification))
+        more = len(notifications) == self._batch_size
+        if isinstance(follower, QueueFollower):
+            more |= follower.run_due()
+        return more
+
+    def _failed(self, follower: Follower, backoff: _Backoff, error: Exception) -> None:
+        backoff.failures += 1
+        delay = min(self._max_backoff, self._first_backoff * 2 ** (backoff.failures - 1))
+        backoff.not_before = self._monotonic() + delay
+        log.error(
+            "follower failed",
+            exc_info=error,
+            extra={
+                "follower": follower.name,
+                "error": type(error).__name__,
+                "failures": backoff.failures,
+                "retry_in_seconds": delay,
+            },
+        )
+
+    def _sleep(self, stop: threading.Event) -> None:
+        # Short slices, so a stop request is seen quickly whatever the wake-up is.
+        deadline = self._monotonic() + self._poll_seconds
+        while not stop.is_set():
+            left = deadline - self._monotonic()
+            if left <= 0:
+                return
+            if self._wakeup.wait(min(left, 0.25)):
+                return  # something was recorded: look at the log now

@@ -1,0 +1,186 @@
+"""Door routes: scanning a QR token, admins rotating and revoking tokens, the public JWKS."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK
+
+from application.checkin import ScanAnswer, ScanRequest
+from application.errors import Forbidden
+from application.ports import Principal
+from application.ticket_admin import ManagedTicket
+from domain.shared import Cause
+from entrypoints.bootstrap import Services
+from entrypoints.http.schemas import Camel, Out
+
+DOOR_ROLES = frozenset({"staff", "admin"})
+JWKS_CACHE_SECONDS = 300  # door devices refresh their copy; a new key is published ahead of use
+
+Deps = NamedDependency[Services]
+Staff = NamedDependency[Principal]
+Admin = NamedDependency[Principal]
+Caused = NamedDependency[Cause]
+
+# A scanner reads anything: whatever the QR code held is answered `invalid`, not refused.
+ScannedText = Annotated[str, msgspec.Meta(max_length=8192)]
+# Device and scan ids are recorded and logged: printable, short.
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[\x20-\x7e]+$")]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+
+
+class ScanIn(Camel):
+    token: ScannedText
+    device_id: ClientId | None = None
+    scan_id: ClientId | None = None
+
+
+class TrackOut(Out):
+    code: str
+    name: str
+
+
+class ScannedTicketOut(Out, omit_defaults=True):
+    ticket_id: UUID
+    person_name: str
+    period_code: str
+    tracks: list[TrackOut]
+    checked_in_at: datetime | None = None
+
+
+class ScanOut(Out, omit_defaults=True):
+    result: str
+    ticket: ScannedTicketOut | None = None
+
+    @classmethod
+    def of(cls, answer: ScanAnswer) -> ScanOut:
+        seen = answer.ticket
+        if seen is None:
+            return cls(answer.result.value)
+        ticket = ScannedTicketOut(
+            ticket_id=seen.ticket_id,
+            person_name=seen.person_name,
+            period_code=seen.period_code,
+            tracks=[TrackOut(code, name) for code, name in seen.tracks],
+            checked_in_at=seen.checked_in_at,
+        )
+        return cls(answer.result.value, ticket)
+
+
+class RotateIn(Camel):
+    reason: Reason | None = None
+
+
+class RevokeIn(Camel):
+    reason: Reason
+
+
+class AdminTicketOut(Out):
+    """A ticket as an admin sees it: never its token (the holder gets it, by email)."""
+
+    ticket_id: UUID
+    period_id: UUID
+    period_code: str
+    person_id: UUID
+    person_name: str | None
+    tracks: list[TrackOut]
+    status: str
+    qr_token_version: int | None
+    qr_token_expires_at: datetime | None
+    revoked_reason: str | None
+
+    @classmethod
+    def of(cls, managed: ManagedTicket) -> AdminTicketOut:
+        ticket, period = managed.ticket, managed.period
+        names = {track.code: track.name for track in period.tracks}
+        return cls(
+            ticket_id=ticket.id,
+            period_id=period.id,
+            period_code=period.code,
+            person_id=ticket.person_id,
+            person_name=managed.person.name if managed.person else None,
+            tracks=[TrackOut(code, names.get(code, code)) for code in ticket.track_codes()],
+            status=ticket.status.value,
+            qr_token_version=ticket.token.version if ticket.token else None,
+            qr_token_expires_at=ticket.token.expires_at if ticket.token else None,
+            revoked_reason=ticket.revoked_reason,
+        )
+
+
+def provide_door_staff(user: NamedDependency[Principal]) -> Principal:
+    if not user.roles & DOOR_ROLES:
+        raise Forbidden("scanning tickets needs the staff or admin role", "forbidden")
+    return user
+
+
+class CheckInController(Controller):
+    path = "/api/checkin"
+    tags = ["door"]
+    dependencies = {"staff": Provide(provide_door_staff, sync_to_thread=False)}
+
+    @post("/scan", sync_to_thread=True, status_code=HTTP_200_OK)
+    def scan(self, services: Deps, staff: Staff, cause: Caused, data: JSONBody[ScanIn]) -> ScanOut:
+        """One result word per scan: ok, already_checked_in, invalid, expired, revoked or
+        superseded. The same scanId again returns the first answer and records nothing."""
+        answer = services.checkins.scan(
+            ScanRequest(
+                token=data.token,
+                device_id=data.device_id,
+                scan_id=data.scan_id,
+                staff_user_id=staff.user_id,
+            ),
+            cause,
+        )
+        return ScanOut.of(answer)
+
+
+class TicketAdminController(Controller):
+    path = "/api/admin/tickets"
+    tags = ["admin"]
+
+    @post("/{ticket_id:uuid}/rotate", sync_to_thread=True, status_code=HTTP_200_OK)
+    def rotate(
+        self,
+        services: Deps,
+        admin: Admin,
+        cause: Caused,
+        ticket_id: FromPath[UUID],
+        data: JSONBody[RotateIn | None] = None,
+    ) -> AdminTicketOut:
+        """A new token version (emailed to the holder); every older token answers superseded."""
+        reason = data.reason.strip() if data is not None and data.reason else None
+        return AdminTicketOut.of(
+            services.ticket_admin.rotate(ticket_id, reason=reason, cause=cause)
+        )
+
+    @post("/{ticket_id:uuid}/revoke", sync_to_thread=True, status_code=HTTP_200_OK)
+    def revoke(
+        self,
+        services: Deps,
+        admin: Admin,
+        cause: Caused,
+        ticket_id: FromPath[UUID],
+        data: JSONBody[RevokeIn],
+    ) -> AdminTicketOut:
+        """Scans answer revoked from now on; revoking again changes nothing."""
+        return AdminTicketOut.of(
+            services.ticket_admin.revoke(ticket_id, reason=data.reason, cause=cause)
+        )
+
+
+class JwksController(Controller):
+    tags = ["door"]
+
+    @get("/.well-known/jwks.json", sync_to_thread=False, security=[])
+    def jwks(self, services: Deps) -> Response[Any]:
+        """The public keys of EdDSA ticket tokens, for offline door devices; none with HS256."""
+        return Response(
+            services.ticket_jwks,
+            headers={"Cache-Control": f"public, max-age={JWKS_CACHE_SECONDS}"},
+        )

@@ -1,0 +1,79 @@
+"""Rate limits of the ticket routes, as Litestar guards: ``guards=[rate_limited("route-name")]``.
+
+Each route name has its own counter: ``RATE_LIMIT_PER_MINUTE`` (default 60) requests per caller
+and fixed minute window. The caller is the user of a valid bearer token, else the client address
+(anonymous and key-based routes, and bad tokens, which then answer 401 within the limit). The
+counters live in Redis when ``REDIS_URL`` is set, so every instance shares them; else in this
+process's memory (``Services.rate_limits``, built by bootstrap). Over the limit: 429 problem
+details (code ``rate_limited``) with ``Retry-After`` in seconds and ``RateLimit-*`` headers.
+
+Apply it to a new route (e.g. resend) by naming the route::
+
+    @post("/{ticket_id:uuid}/resend", guards=[rate_limited("ticket-resend")])
+
+Guards run before dependencies, so an over-limit caller costs no authentication nor store read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anyio import to_thread
+from litestar.connection import ASGIConnection
+from litestar.exceptions import TooManyRequestsException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
+
+from adapters.rate_limiter import Decision, RateLimiter
+from application.ports import IdentityVerifier, Unauthenticated
+
+
+def rate_limited(route: str) -> Guard:
+    """A guard counting each request to ``route`` against its caller's limit."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        services = connection.app.state.services
+        authorization = connection.headers.get("authorization")
+        address = connection.client.host if connection.client else "unknown"
+        # Identity checks and Redis calls block: off the event loop, like the routes themselves.
+        decision = await to_thread.run_sync(
+            _count, services.rate_limits, services.identity, route, authorization, address
+        )
+        if not decision.allowed:
+            raise TooManyRequestsException(
+                detail=f"too many requests: at most {decision.limit} a minute; "
+                f"try again in {decision.retry_after} s",
+                headers={
+                    "Retry-After": str(decision.retry_after),
+                    "RateLimit-Limit": str(decision.limit),
+                    "RateLimit-Remaining": "0",
+                    "RateLimit-Reset": str(decision.retry_after),
+                },
+            )
+
+    return guard
+
+
+def _count(
+    limiter: RateLimiter,
+    identity: IdentityVerifier,
+    route: str,
+    authorization: str | None,
+    address: str,
+) -> Decision:
+    return limiter.hit(route, caller(identity, authorization, address))
+
+
+def caller(identity: IdentityVerifier, authorization: str | None, address: str) -> str:
+    """Whom a request counts against: a verified user, else the client address.
+
+    Only a verified token names a user: an unverified ``sub`` would let anyone spread their
+    requests over invented users.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        try:
+            return f"user:{identity.verify(token.strip()).user_id}"
+        except Unauthenticated:
+            pass
+    return f"address:{address}"

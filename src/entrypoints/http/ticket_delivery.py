@@ -1,0 +1,87 @@
+"""Ticket delivery routes: the PDF download and the web ticket view behind a signed link."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+
+from application.ports import TicketDocument
+from entrypoints.bootstrap import Services
+from entrypoints.http.auth import bearer_token
+from entrypoints.http.rate_limits import rate_limited
+from entrypoints.http.ticket_page import render_ticket_page
+
+Deps = NamedDependency[Services]
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class TicketDownloadController(Controller):
+    path = "/api/tickets/download"
+    tags = ["tickets"]
+
+    @get(
+        "/{ticket_id:uuid}",
+        sync_to_thread=True,
+        guards=[rate_limited("ticket-pdf")],
+        media_type="application/pdf",
+        summary="The printable PDF ticket",
+        description=(
+            "For the ticket's person or an admin (bearer token), or for the holder of the signed "
+            "link in the ticket's `pdfUrl` (`key`, no bearer token needed). Anyone else: 404."
+        ),
+    )
+    def download(
+        self,
+        request: Request[Any, Any, Any],
+        services: Deps,
+        ticket_id: FromPath[UUID],
+        key: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        if key is not None:
+            document = services.documents.for_view_key(ticket_id, key)
+        else:
+            # Not the `user` dependency: with a key, no bearer token is needed.
+            user = services.identity.verify(bearer_token(request))
+            document = services.documents.for_holder(
+                ticket_id, user_id=user.user_id, is_admin=user.is_admin
+            )
+        return Response(
+            services.documents.pdf(document),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{pdf_filename(document)}"',
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+
+class TicketPageController(Controller):
+    path = "/tickets"
+    tags = ["tickets"]
+
+    @get(
+        "/{ticket_id:uuid}",
+        sync_to_thread=True,
+        guards=[rate_limited("ticket-page")],
+        media_type="text/html",
+        summary="The web ticket view (the emailed link)",
+        description="Needs the `key` of the ticket's `viewUrl`; a wrong or outdated key: 404.",
+        security=[],
+    )
+    def page(
+        self, services: Deps, ticket_id: FromPath[UUID], key: FromQuery[str | None] = None
+    ) -> Response[str]:
+        document = services.documents.for_view_key(ticket_id, key or "")
+        html, headers = render_ticket_page(document, services.settings.brand)
+        return Response(html, media_type="text/html", headers=headers)
+
+
+def pdf_filename(document: TicketDocument) -> str:
+    return f"ticket-{_UNSAFE_IN_FILENAME.sub('_', document.period_code)}.pdf"

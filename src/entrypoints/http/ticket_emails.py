@@ -1,0 +1,49 @@
+"""The ticket email route: ask for the email again (it goes out from the worker)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from application.ports import Principal
+from domain.shared import Cause
+from entrypoints.bootstrap import Services
+from entrypoints.http.rate_limits import rate_limited
+
+Deps = NamedDependency[Services]
+User = NamedDependency[Principal]
+Caused = NamedDependency[Cause]
+
+
+class ResendOut(msgspec.Struct, rename="camel"):
+    ticket_id: UUID
+    status: str  # "queued": the worker sends it with the ticket's current token
+
+
+class TicketEmailController(Controller):
+    path = "/api/tickets"
+    tags = ["tickets"]
+
+    @post(
+        "/{ticket_id:uuid}/resend",
+        sync_to_thread=True,
+        status_code=HTTP_202_ACCEPTED,
+        guards=[rate_limited("ticket-resend")],
+        summary="Send the ticket email again",
+        description=(
+            "For the ticket's person or an admin; anyone else, or a revoked ticket: 404 "
+            "`ticket_not_found`. The email goes out asynchronously with the current QR token."
+        ),
+    )
+    def resend(
+        self, services: Deps, user: User, cause: Caused, ticket_id: FromPath[UUID]
+    ) -> ResendOut:
+        services.email_requests.resend(
+            ticket_id, user_id=user.user_id, is_admin=user.is_admin, cause=cause
+        )
+        return ResendOut(ticket_id=ticket_id, status="queued")

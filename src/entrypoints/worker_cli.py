@@ -1,0 +1,71 @@
+"""``tickets worker``, and the worker that ``tickets serve`` runs in a background thread."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from adapters.eventstore import migrate
+from entrypoints.settings import Settings
+
+log = logging.getLogger("tickets")
+
+
+def add_commands(commands: Any) -> None:
+    worker = commands.add_parser(
+        "worker", help="follow the event log: send ticket emails and alerts, update read models"
+    )
+    worker.add_argument("--dev", action="store_true", help="development secrets from ./var")
+    worker.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the worker in this process until SIGTERM or SIGINT; then finishes the job at hand."""
+    from entrypoints.bootstrap import build, build_worker
+
+    settings = Settings.from_env(os.environ, dev=args.dev)
+    migrate(settings.database)  # idempotent: the worker may start before any API process
+    services = build(settings)
+    worker = build_worker(services)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _: Any) -> None:
+        log.info("worker stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    log.info(
+        "worker running",
+        extra={
+            "database": settings.database.redacted_url,
+            "email_backend": settings.email.backend,
+            "followers": [f.name for f in worker.followers],
+        },
+    )
+    try:
+        worker.run(stop)
+    finally:
+        services.close()
+    return 0
+
+
+def start_in_background(services: Any) -> Callable[[], None]:
+    """Starts the worker in a daemon thread of this process; returns what stops it."""
+    from entrypoints.bootstrap import build_worker
+
+    worker = build_worker(services)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
+    thread.start()
+
+    def stop_worker() -> None:
+        stop.set()
+        thread.join(timeout=30)
+
+    return stop_worker

@@ -1,0 +1,384 @@
+"""The scan use case on fakes: every result word, the index's part and the event store's part."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from application.checkin import CheckIns, ScanAnswer, ScanRequest, ScanResult
+from application.errors import Conflict
+from application.ports import ExpiredToken, ScanEntry, TokenClaims
+from application.ticket_admin import TicketAdmin
+from application.tokens import TokenIssuer
+from domain.period import Period
+from domain.scan import Scan
+from domain.shared import Cause
+from domain.ticket import Ticket
+from tests.fakes import ADMIN_CAUSE, NOW, Wired, paid, place, put_profile, schedule, wire
+
+pytestmark = pytest.mark.unit
+
+STAFF = Cause(actor="door-1", reference="req-door")
+
+
+@dataclass
+class FakeScanIndex:
+    """ScanIndex: the entries a test puts there, as a lagging or a current read model would."""
+
+    entries: dict[UUID, ScanEntry] = field(default_factory=dict)
+    lookups: int = 0
+
+    def lookup(self, ticket_id: UUID) -> ScanEntry | None:
+        self.lookups += 1
+        return self.entries.get(ticket_id)
+
+
+@dataclass
+class CountingMeter:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, result: str) -> None:
+        self.counts[result] = self.counts.get(result, 0) + 1
+
+
+@dataclass
+class Door:
+    wired: Wired
+    index: FakeScanIndex
+    meter: CountingMeter
+    checkins: CheckIns
+    admin: TicketAdmin
+    ticket_id: UUID
+    token: str
+
+    def scan(self, token: str | None = None, scan_id: str | None = None) -> ScanAnswer:
+        request = ScanRequest(
+            token=self.token if token is None else token,
+            device_id="door-a",
+            scan_id=scan_id,
+            staff_user_id="door-1",
+        )
+        return self.checkins.scan(request, STAFF)
+
+    def ticket(self) -> Ticket:
+        return self.wired.store.get(Ticket, self.ticket_id)
+
+    def check_ins(self) -> list[Ticket.CheckedIn]:
+        events = self.wired.store.events.get(self.ticket_id)
+        return [e for e in events if isinstance(e, Ticket.CheckedIn)]
+
+    def index_as_store_says(self, **changes: Any) -> ScanEntry:
+        """An index entry equal to the store's ticket, then changed (a lag, a test's lie)."""
+        ticket = self.ticket()
+        assert ticket.token is not None
+        entry = ScanEntry(
+            ticket_id=ticket.id,
+            active=True,
+            token_version=ticket.token.version,
+            token_hash=ticket.token.token_hash,
+            period_code="2026-fall",
+            timezone="Europe/Oslo",
+            person_name="Åse Øvergård",
+            tracks=(("salsa1", "Salsa 1"),),
+            last_check_in_date=None,
+            last_check_in_at=None,
+        )
+        entry = replace(entry, **changes)
+        self.index.entries[ticket.id] = entry
+        return entry
+
+
+@pytest.fixture
+def door() -> Iterator[Door]:
+    wired = wire()
+    schedule(wired)
+    put_profile(wired, "dancer-1")
+    order = place(wired, "dancer-1", "salsa1")
+    wired.services.fulfilment.handle(paid(order))
+    served = wired.services.tickets.for_user("dancer-1", "2026-fall")
+    index, meter = FakeScanIndex(), CountingMeter()
+    checkins = CheckIns(wired.store, wired.signer, index, wired.clock, meter)
+    admin = TicketAdmin(wired.store, TokenIssuer(wired.signer, wired.clock))
+    yield Door(wired, index, meter, checkins, admin, served.ticket.id, served.token)
+    wired.services.close()
+
+
+def test_a_fresh_token_checks_in_and_says_whose_ticket_it_is(door: Door) -> None:
+    answer = door.scan()
+
+    assert answer.result is ScanResult.OK
+    assert answer.ticket is not None
+    assert (answer.ticket.ticket_id, answer.ticket.person_name, answer.ticket.period_code) == (
+        door.ticket_id,
+        "Åse Øvergård",
+        "2026-fall",
+    )
+    assert answer.ticket.tracks == (("salsa1", "Salsa 1"),)
+    assert answer.ticket.checked_in_at == NOW.replace(microsecond=0)
+    [event] = door.check_ins()
+    assert (event.device_id, event.staff_user_id, event.checked_in_at) == (
+        "door-a",
+        "door-1",
+        NOW.replace(microsecond=0),
+    )
+    assert event.cause == STAFF
+    assert door.meter.counts == {"ok": 1}
+
+
+def test_the_same_day_again_says_when_it_was_first_checked_in(door: Door) -> None:
+    first = door.scan()
+    door.wired.clock.advance(hours=2)
+
+    again = door.scan()
+
+    assert again.result is ScanResult.ALREADY_CHECKED_IN
+    assert again.ticket is not None and first.ticket is not None
+    assert again.ticket.checked_in_at == first.ticket.checked_in_at
+    assert len(door.check_ins()) == 1
+
+
+def test_the_day_is_the_periods_calendar_day_not_utcs(door: Door) -> None:
+    # Oslo is UTC+2 in August: 21:59Z is 23:59 there, 22:01Z is already the next day.
+    door.wired.clock.set(datetime(2026, 8, 20, 21, 59, tzinfo=UTC))
+    assert door.scan().result is ScanResult.OK
+    door.wired.clock.set(datetime(2026, 8, 20, 22, 1, tzinfo=UTC))
+
+    assert door.scan().result is ScanResult.OK
+    assert [e.local_date.isoformat() for e in door.check_ins()] == ["2026-08-20", "2026-08-21"]
+
+
+def test_a_token_that_is_not_ours_is_invalid_and_nothing_is_recorded(door: Door) -> None:
+    before = door.wired.notification_count()
+
+    assert door.scan("fake.eyJ9.00").result is ScanResult.INVALID
+    flipped = door.token[:-1] + ("1" if door.token.endswith("0") else "0")
+    assert door.scan(flipped).result is ScanResult.INVALID
+    assert door.scan("").result is ScanResult.INVALID
+
+    assert door.wired.notification_count() == before
+    assert door.meter.counts == {"invalid": 3}
+
+
+def test_a_well_signed_token_of_an_unknown_ticket_is_invalid(door: Door) -> None:
+    ticket = door.ticket()
+    assert ticket.token is not None
+    forged = door.wired.signer.sign(
+        TokenClaims(uuid4(), ticket.period_id, ticket.person_id, 1, NOW, ticket.token.expires_at)
+    )
+
+    answer = door.scan(forged)
+
+    assert answer == ScanAnswer(ScanResult.INVALID, None, "no such ticket")
+
+
+def test_an_expired_token_says_expired_and_nothing_is_recorded(door: Door) -> None:
+    door.wired.clock.set(datetime(2026, 12, 16, 12, 0, tzinfo=UTC))
+
+    assert door.scan().result is ScanResult.EXPIRED
+    assert door.check_ins() == []
+    assert door.meter.counts == {"expired": 1}
+
+
+@dataclass
+class ExpiringSigner:
+    """TokenSigner whose every token has expired, the claims known (the signature held)."""
+
+    claims: TokenClaims
+
+    def sign(self, claims: TokenClaims) -> str:
+        raise NotImplementedError
+
+    def verify(self, token: str) -> TokenClaims:
+        raise ExpiredToken("token has expired", self.claims)
+
+
+def test_an_expired_token_says_whose_ticket_it_was(door: Door) -> None:
+    ticket = door.ticket()
+    assert ticket.token is not None
+    claims = TokenClaims(
+        ticket.id, ticket.period_id, ticket.person_id, 1, NOW, ticket.token.expires_at
+    )
+    checkins = CheckIns(
+        door.wired.store, ExpiringSigner(claims), door.index, door.wired.clock, door.meter
+    )
+
+    answer = checkins.scan(ScanRequest(door.token, None, None, "door-1"), STAFF)
+
+    assert answer.result is ScanResult.EXPIRED
+    assert answer.ticket is not None and answer.ticket.ticket_id == door.ticket_id
+    assert answer.ticket.person_name == "Åse Øvergård"
+
+
+def test_after_a_rotation_the_old_token_is_superseded_and_the_new_one_checks_in(
+    door: Door,
+) -> None:
+    door.admin.rotate(door.ticket_id, reason="lost phone", cause=ADMIN_CAUSE)
+    new = door.wired.services.tickets.for_user("dancer-1", "2026-fall").token
+
+    assert door.scan().result is ScanResult.SUPERSEDED
+    assert door.scan(new).result is ScanResult.OK
+    assert [e.token_version for e in door.check_ins()] == [2]
+
+
+def test_a_revoked_ticket_answers_revoked(door: Door) -> None:
+    door.admin.revoke(door.ticket_id, reason="fraud", cause=ADMIN_CAUSE)
+
+    answer = door.scan()
+
+    assert answer.result is ScanResult.REVOKED
+    assert answer.ticket is not None and answer.ticket.ticket_id == door.ticket_id
+    assert door.check_ins() == []
+
+
+# --- The index answers what can only stay true; the store decides ok -------------------------
+
+
+def test_the_index_answers_a_check_in_it_knows_of_without_the_event_store(door: Door) -> None:
+    # The store has no check-in: only the index can be the source of this answer.
+    first = datetime(2026, 8, 20, 10, 0, tzinfo=UTC)
+    door.index_as_store_says(last_check_in_date=NOW.date(), last_check_in_at=first)
+
+    answer = door.scan()
+
+    assert answer.result is ScanResult.ALREADY_CHECKED_IN
+    assert answer.ticket is not None and answer.ticket.checked_in_at == first
+
+
+def test_the_index_answers_revoked_and_superseded(door: Door) -> None:
+    entry = door.index_as_store_says(active=False)
+    assert door.scan().result is ScanResult.REVOKED
+
+    door.index.entries[door.ticket_id] = replace(
+        entry, active=True, token_version=2, token_hash="x"
+    )
+    assert door.scan().result is ScanResult.SUPERSEDED
+    assert door.check_ins() == []
+
+
+def test_a_ticket_the_index_thinks_active_but_just_revoked_is_revoked(door: Door) -> None:
+    door.index_as_store_says()  # followed before the revocation
+    door.admin.revoke(door.ticket_id, reason="fraud", cause=ADMIN_CAUSE)
+
+    assert door.scan().result is ScanResult.REVOKED
+    assert door.check_ins() == []
+
+
+def test_an_index_behind_a_rotation_hands_the_new_token_to_the_store(door: Door) -> None:
+    door.index_as_store_says()  # knows version 1 only
+    door.admin.rotate(door.ticket_id, reason=None, cause=ADMIN_CAUSE)
+    new = door.wired.services.tickets.for_user("dancer-1", "2026-fall").token
+
+    assert door.scan(new).result is ScanResult.OK
+    assert door.scan().result is ScanResult.SUPERSEDED
+
+
+def test_an_index_that_does_not_know_the_ticket_yet_falls_back_to_the_store(door: Door) -> None:
+    assert door.index.entries == {}
+
+    assert door.scan().result is ScanResult.OK
+    assert door.scan().result is ScanResult.ALREADY_CHECKED_IN
+    assert door.index.lookups >= 2
+
+
+# --- Scan ids and races ------------------------------------------------------------------------
+
+
+def test_a_repeated_scan_id_gets_the_first_answer_and_records_nothing(door: Door) -> None:
+    first = door.scan(scan_id="door-a:0001")
+    door.wired.clock.advance(minutes=5)
+    before = door.wired.notification_count()
+
+    again = door.scan(scan_id="door-a:0001")
+
+    assert first.result is again.result is ScanResult.OK
+    assert again.ticket is not None and first.ticket is not None
+    assert again.ticket.checked_in_at == first.ticket.checked_in_at
+    assert door.wired.notification_count() == before
+    assert len(door.check_ins()) == 1
+    assert door.wired.store.get(Scan, Scan.id_for("door-a:0001")).ticket_id == door.ticket_id
+    # A new scan id on the same day is a new scan: already checked in.
+    assert door.scan(scan_id="door-a:0002").result is ScanResult.ALREADY_CHECKED_IN
+
+
+def test_a_scan_id_reused_for_another_token_is_refused(door: Door) -> None:
+    door.scan(scan_id="door-a:0001")
+    put_profile(door.wired, "dancer-2")
+    door.wired.services.fulfilment.handle(paid(place(door.wired, "dancer-2", "salsa1")))
+    other = door.wired.services.tickets.for_user("dancer-2", "2026-fall").token
+
+    with pytest.raises(Conflict) as refused:
+        door.scan(other, scan_id="door-a:0001")
+    assert refused.value.code == "scan_id_reused"
+
+
+def test_the_loser_of_a_race_runs_again_and_finds_the_winners_check_in(
+    door: Door, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = door.wired.store
+    save = store.save
+    raced = []
+
+    def save_after_a_rival(*aggregates: Any, **kwargs: Any) -> Any:
+        if not raced:
+            raced.append(True)
+            # Another door checks the same ticket in between our load and our save.
+            rival = CheckIns(
+                store, door.wired.signer, FakeScanIndex(), door.wired.clock, door.meter
+            )
+            monkeypatch.setattr(store, "save", save)
+            assert (
+                rival.scan(ScanRequest(door.token, "door-b", None, "door-2"), STAFF).result
+                is ScanResult.OK
+            )
+            monkeypatch.setattr(store, "save", save_after_a_rival)
+        return save(*aggregates, **kwargs)
+
+    monkeypatch.setattr(store, "save", save_after_a_rival)
+
+    answer = door.scan()
+
+    assert answer.result is ScanResult.ALREADY_CHECKED_IN
+    [event] = door.check_ins()
+    assert event.device_id == "door-b"
+
+
+def test_failed_scans_are_logged_and_counted_without_the_token(
+    door: Door, caplog: pytest.LogCaptureFixture
+) -> None:
+    tampered = door.token[:-4] + ("1111" if door.token.endswith("0000") else "0000")
+    caplog.set_level(logging.INFO, logger="application.checkin")
+    door.admin.revoke(door.ticket_id, reason="fraud", cause=ADMIN_CAUSE)
+
+    door.scan(tampered)
+    door.scan()
+
+    failed = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.__dict__["result"] for r in failed] == ["invalid", "revoked"]
+    assert failed[1].__dict__["ticket_id"] == str(door.ticket_id)
+    assert failed[0].__dict__["device_id"] == "door-a"
+    for record in caplog.records:
+        text = record.getMessage() + repr(record.__dict__)
+        assert door.token not in text and tampered not in text
+        assert door.token.split(".")[1] not in text  # not even its payload
+    assert door.meter.counts == {"invalid": 1, "revoked": 1}
+
+
+def test_the_event_store_decides_with_the_periods_timezone_when_the_index_is_empty(
+    door: Door,
+) -> None:
+    period = door.wired.store.get(Period, door.ticket().period_id)
+    assert period.timezone == "Europe/Oslo"
+    door.wired.clock.set(datetime(2026, 8, 20, 22, 30, tzinfo=UTC))  # 00:30 on the 21st in Oslo
+
+    door.scan()
+
+    [event] = door.check_ins()
+    assert event.local_date.isoformat() == "2026-08-21"
+    assert event.checked_in_at == datetime(2026, 8, 20, 22, 30, tzinfo=UTC)
+    assert NOW + timedelta(days=1) > event.checked_in_at

@@ -1,0 +1,212 @@
+"""Refunds on fakes: a full refund takes back what it paid for, once; a partial asks a person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from uuid import uuid4
+
+import pytest
+
+from application.ports import PaymentConfirmed, RefundReported
+from domain.alert import Alert
+from domain.order import Order, OrderPaymentIntent, OrderStatus, RegistrationStatus
+from domain.payment import DeliveryOutcome, StripeDelivery
+from domain.period import Period
+from domain.person import Person
+from domain.ticket import Ticket, TicketStatus
+from tests.fakes import ADMIN_CAUSE, Wired, paid, place, put_profile, schedule, wire
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def world() -> Iterator[Wired]:
+    wired = wire()
+    schedule(wired)
+    yield wired
+    wired.services.close()
+
+
+def pay(world: Wired, order: Order) -> PaymentConfirmed:
+    notice = replace(paid(order), payment_intent_id=f"pi_{uuid4().hex[:12]}")
+    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.FULFILLED
+    return notice
+
+
+def refund_of(
+    payment: PaymentConfirmed,
+    refunded: int | None = None,
+    *,
+    event_id: str | None = None,
+    order_ref: str | None = None,
+) -> RefundReported:
+    return RefundReported(
+        event_id=event_id or f"evt_{uuid4().hex}",
+        event_type="charge.refunded",
+        order_ref=order_ref,  # Checkout does not copy metadata to the charge
+        payment_intent_id=payment.payment_intent_id,
+        amount_cents=payment.amount_cents,
+        amount_refunded_cents=payment.amount_cents if refunded is None else refunded,
+        currency=payment.currency,
+    )
+
+
+def ticket_of(world: Wired, user_id: str) -> Ticket:
+    period = world.services.periods.by_code("2026-fall")
+    return world.store.get(Ticket, Ticket.id_for(period.id, Person.id_for_user(user_id)))
+
+
+def order_of(world: Wired, order: Order) -> Order:
+    return world.store.get(Order, order.id)
+
+
+def test_the_payment_records_an_index_from_its_payment_intent_to_the_order(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+
+    payment = pay(world, order)
+
+    assert payment.payment_intent_id is not None
+    link = world.store.get(OrderPaymentIntent, OrderPaymentIntent.id_for(payment.payment_intent_id))
+    assert link.order_id == order.id
+
+
+def test_a_full_refund_cancels_the_order_and_revokes_a_ticket_left_empty(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1", "bachata1")
+    payment = pay(world, order)
+
+    outcome = world.services.fulfilment.handle(refund_of(payment))
+
+    assert outcome is DeliveryOutcome.REFUNDED
+    refunded = order_of(world, order)
+    assert refunded.status is OrderStatus.REFUNDED
+    assert set(refunded.registration_status.values()) == {RegistrationStatus.CANCELLED}
+    ticket = ticket_of(world, "dancer-1")
+    assert ticket.registrations == ()
+    assert ticket.status is TicketStatus.REVOKED
+    assert ticket.revoked_reason == "refunded: no active registration left"
+    events = list(world.store.events.get(ticket.id))
+    assert [type(e).__name__ for e in events][-2:] == ["RegistrationsRemoved", "Revoked"]
+    assert all(e.cause.actor == "stripe" for e in events[-2:])
+
+
+def test_a_ticket_that_still_covers_another_order_stays_active(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    first = place(world, "dancer-1", "salsa1")
+    second = place(world, "dancer-1", "bachata1")
+    pay(world, first)
+    second_payment = pay(world, second)
+
+    world.services.fulfilment.handle(refund_of(second_payment))
+
+    ticket = ticket_of(world, "dancer-1")
+    assert ticket.status is TicketStatus.ACTIVE
+    assert ticket.track_codes() == ("salsa1",)
+    assert order_of(world, first).status is OrderStatus.PAID
+
+
+def test_a_refund_of_a_couple_takes_both_persons_registrations_back(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    partner = world.services.people.add_partner(
+        name="Partner", email="partner@example.no", user_id=None, cause=ADMIN_CAUSE
+    )
+    order = place(world, "dancer-1", "salsa1", partner=partner.id)
+    payment = pay(world, order)
+
+    world.services.fulfilment.handle(refund_of(payment))
+
+    period = world.store.get(Period, order.period_id)
+    for person_id in (Person.id_for_user("dancer-1"), partner.id):
+        ticket = world.store.get(Ticket, Ticket.id_for(period.id, person_id))
+        assert ticket.status is TicketStatus.REVOKED
+
+
+def test_a_partial_refund_changes_nothing_and_asks_a_person(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    payment = pay(world, order)
+
+    outcome = world.services.fulfilment.handle(refund_of(payment, refunded=50_000))
+
+    assert outcome is DeliveryOutcome.PARTIAL_REFUND
+    assert order_of(world, order).status is OrderStatus.PAID
+    assert ticket_of(world, "dancer-1").status is TicketStatus.ACTIVE
+    assert world.sink.kinds == ["partial_refund"]
+    [notice] = world.sink.notices
+    assert notice.subject == str(order.id) and "50000 of 150000 NOK" in notice.message
+
+
+def test_the_same_refund_event_twice_has_one_effect(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    notice = refund_of(pay(world, order))
+
+    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.REFUNDED
+    before = world.notification_count()
+    assert world.services.fulfilment.handle(notice) is None
+
+    assert world.notification_count() == before
+    order_events = world.store.events.get(order.id)
+    assert sum(isinstance(e, Order.Refunded) for e in order_events) == 1
+
+
+def test_another_refund_event_of_a_refunded_order_changes_nothing(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    payment = pay(world, order)
+    world.services.fulfilment.handle(refund_of(payment))
+
+    outcome = world.services.fulfilment.handle(refund_of(payment))
+
+    assert outcome is DeliveryOutcome.ALREADY_REFUNDED
+    assert sum(isinstance(e, Order.Refunded) for e in world.store.events.get(order.id)) == 1
+    assert world.sink.kinds == []
+
+
+def test_a_refund_of_an_unknown_payment_is_recorded_and_alerted(world: Wired) -> None:
+    notice = RefundReported("evt_r", "charge.refunded", None, "pi_nobody", 100, 100, "NOK")
+
+    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.UNKNOWN_ORDER
+
+    delivery = world.store.get(StripeDelivery, StripeDelivery.id_for("evt_r"))
+    assert delivery.outcome is DeliveryOutcome.UNKNOWN_ORDER
+    assert world.sink.kinds == ["refund_unmatched"]
+
+
+def test_a_refund_naming_the_order_in_metadata_finds_it_without_the_index(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    payment = pay(world, order)
+    notice = replace(refund_of(payment), payment_intent_id=None, order_ref=str(order.id))
+
+    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.REFUNDED
+    assert order_of(world, order).status is OrderStatus.REFUNDED
+
+
+def test_a_refund_of_an_unpaid_order_changes_nothing_and_is_alerted(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    notice = RefundReported(
+        "evt_r", "charge.refunded", str(order.id), None, order.total_cents, 1, "NOK"
+    )
+
+    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.NOT_REFUNDABLE
+    assert order_of(world, order).status is OrderStatus.PENDING
+    assert world.sink.kinds == ["refund_unmatched"]
+    alerts = [n for n in world.store.notifications() if n.topic == Alert.Raised.TOPIC]
+    assert len(alerts) == 1
+
+
+def test_a_paid_registration_without_a_profile_is_cancelled_without_a_ticket(world: Wired) -> None:
+    order = place(world, "dancer-1", "salsa1")  # no profile: the ticket waits
+    payment = pay(world, order)
+
+    assert world.services.fulfilment.handle(refund_of(payment)) is DeliveryOutcome.REFUNDED
+    put_profile(world, "dancer-1")  # the profile comes after the refund: nothing to issue
+
+    assert order_of(world, order).status is OrderStatus.REFUNDED
+    period = world.services.periods.by_code("2026-fall")
+    ticket_id = Ticket.id_for(period.id, Person.id_for_user("dancer-1"))
+    assert world.store.find(Ticket, ticket_id) is None

@@ -1,0 +1,191 @@
+"""The worker: log order, topics, batches, backoff for a failing follower, locks, stopping."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import Notification
+
+from adapters.eventstore import StoreConfig
+from application.alerts import new_alert
+from application.store import TicketStore
+from application.worker import Worker
+from domain.alert import Alert, AlertKind
+from domain.shared import SYSTEM
+
+pytestmark = pytest.mark.unit
+
+RAISED = Alert.Raised.TOPIC
+
+
+def store_with_alerts(count: int) -> TicketStore:
+    store = TicketStore(env=StoreConfig(url="memory://").env(create_table=True))
+    for n in range(count):
+        store.save(new_alert(AlertKind.UNKNOWN_ORDER, f"alert {n}", cause=SYSTEM))
+    return store
+
+
+@dataclass
+class Recorder:
+    """A follower keeping what it was handed; fails while ``failures`` is above zero."""
+
+    name: str
+    topics: tuple[str, ...] = ()
+    seen: list[tuple[int, str]] = field(default_factory=list)
+    failures: int = 0
+    at: int = 0
+
+    def position(self) -> int:
+        return self.at
+
+    def handle(self, notification: Notification, event: Any) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("the follower's store is down")
+        self.seen.append((notification.id, type(event).__name__))
+        self.at = notification.id
+
+
+@dataclass
+class Queue(Recorder):
+    recovered: int = 0
+    due: list[str] = field(default_factory=list)
+
+    def recover(self) -> None:
+        self.recovered += 1
+
+    def run_due(self) -> bool:
+        if self.due:
+            self.due.pop(0)
+        return bool(self.due)
+
+
+class NoWakeup:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        time.sleep(min(timeout, 0.01))
+        return False
+
+    def close(self) -> None:
+        return None
+
+
+@dataclass
+class Locks:
+    others: set[str] = field(default_factory=set)
+    released: int = 0
+
+    def try_acquire(self, follower: str) -> bool:
+        return follower not in self.others
+
+    def release_all(self) -> None:
+        self.released += 1
+
+
+@dataclass
+class Ticking:
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def worker(store: TicketStore, *followers: Any, **options: Any) -> Worker:
+    options.setdefault("wakeup", NoWakeup())
+    options.setdefault("locks", Locks())
+    return Worker(store, followers, **options)
+
+
+def test_each_follower_gets_its_topics_in_log_order_in_batches() -> None:
+    store = store_with_alerts(5)
+    everything = Recorder("everything")
+    alerts = Recorder("alerts", topics=(RAISED,))
+    nothing = Recorder("nothing", topics=("tickets:Nothing.Happened",))
+    w = worker(store, everything, alerts, nothing, batch_size=2)
+
+    assert w.run_once() is True  # a full batch: more is waiting
+    assert [n for n, _ in alerts.seen] == [1, 2]
+    while w.run_once():
+        pass
+
+    assert [n for n, _ in everything.seen] == [1, 2, 3, 4, 5]
+    assert alerts.seen == [(n, "Raised") for n in range(1, 6)]
+    assert nothing.seen == []
+
+
+def test_a_failing_follower_backs_off_exponentially_and_the_others_go_on() -> None:
+    store = store_with_alerts(3)
+    clock = Ticking()
+    broken = Recorder("broken", failures=3)
+    healthy = Recorder("healthy")
+    w = worker(store, broken, healthy, monotonic=clock, first_backoff_seconds=1)
+
+    w.run_once()
+    assert len(healthy.seen) == 3 and broken.seen == []
+    w.run_once()  # within its 1 s backoff: not tried
+    assert broken.failures == 2
+    clock.now += 1
+    w.run_once()  # tried, fails again: now 2 s
+    assert broken.failures == 1
+    clock.now += 1.5
+    w.run_once()
+    assert broken.failures == 1
+    clock.now += 0.5
+    w.run_once()  # fails a third time: 4 s
+    clock.now += 4
+    w.run_once()
+    assert [n for n, _ in broken.seen] == [1, 2, 3]
+
+
+def test_a_follower_another_worker_holds_is_skipped_and_taken_over_later() -> None:
+    store = store_with_alerts(2)
+    locks = Locks(others={"emails"})
+    emails = Queue("emails")
+    w = worker(store, emails, locks=locks)
+
+    w.run_once()
+    assert emails.seen == [] and emails.recovered == 0
+
+    locks.others.clear()  # the other worker died: its lock went with its session
+    w.run_once()
+    w.run_once()
+    assert len(emails.seen) == 2
+    assert emails.recovered == 1  # once, when it took the follower over
+
+
+def test_queued_work_keeps_the_worker_busy_until_done() -> None:
+    store = store_with_alerts(0)
+    queue = Queue("emails", due=["a", "b", "c"])
+    w = worker(store, queue)
+
+    assert w.run_once() is True
+    assert w.run_once() is True
+    assert w.run_once() is False
+
+
+def test_run_stops_promptly_on_its_event_and_lets_go_of_its_locks() -> None:
+    store = store_with_alerts(1)
+    locks = Locks()
+    closed: list[bool] = []
+    follower = Recorder("f")
+    w = worker(store, follower, locks=locks, poll_seconds=30, on_stop=[lambda: closed.append(True)])
+    stop = threading.Event()
+    thread = threading.Thread(target=w.run, args=(stop,))
+    thread.start()
+    time.sleep(0.2)
+
+    started = time.monotonic()
+    stop.set()
+    thread.join(timeout=5)
+
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 1  # not the 30 s poll
+    assert follower.seen == [(1, "Raised")]
+    assert locks.released == 1 and closed == [True]
