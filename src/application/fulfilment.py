@@ -7,34 +7,25 @@ so a delivery is either applied completely or not at all, and applied once.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from application.alerts import Alerts, new_alert
+from application.deliveries import Applied, apply_once, log_step, order_by_ref, record
 from application.issuing import Coverage, TicketIssuing
 from application.ports import IgnoredNotice, PaymentConfirmed, RefundReported, StripeNotice
 from application.refunds import Refunds
-from application.store import TicketStore, retry_on_conflict
-from domain.alert import Alert, AlertKind, Severity
-from domain.order import Order, OrderNotPayable, OrderPaymentIntent, PaymentMismatch
-from domain.payment import DeliveryOutcome, StripeDelivery
+from application.store import TicketStore
+from domain.alert import AlertKind, Severity
+from domain.order import OrderNotPayable, OrderPaymentIntent, PaymentMismatch
+from domain.payment import DeliveryOutcome
 from domain.period import Period
 from domain.person import Person
 from domain.shared import Cause
 from domain.ticket import PendingTickets
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Result:
-    outcome: DeliveryOutcome | None  # None: this event was recorded before (a redelivery)
-    order_id: UUID | None = None
-    saved: list[Aggregate] = field(default_factory=list)
-    steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 class Fulfilment:
@@ -59,37 +50,21 @@ class Fulfilment:
         if isinstance(notice, RefundReported | IgnoredNotice):
             # Nothing to do (or no refund use case wired here): recorded nowhere, so Stripe's
             # copy is the only one. Logged so that it is not silent.
-            _step("ignored", notice.event_id, event_type=notice.event_type)
+            log_step("fulfilment", "ignored", notice.event_id, event_type=notice.event_type)
         return None
 
     def fulfil_payment(self, notice: PaymentConfirmed) -> DeliveryOutcome | None:
-        cause = Cause(actor="stripe", reference=notice.event_id)
-        try:
-            result = retry_on_conflict(lambda: self._fulfil_once(notice, cause))
-        except Exception as error:
-            _step("failed", notice.event_id, error=type(error).__name__)
-            self._alerts.raise_now(
-                new_alert(
-                    AlertKind.FULFILLMENT_FAILED,
-                    f"fulfilment of Stripe event {notice.event_id} failed "
-                    f"({type(error).__name__}); Stripe will retry",
-                    subject=notice.order_ref,
-                    key=notice.event_id,
-                    cause=cause,
-                    severity=Severity.CRITICAL,
-                )
-            )
-            raise
-        for step, fields in result.steps:
-            _step(step, notice.event_id, order_id=result.order_id, **fields)
-        self._alerts.told([a for a in result.saved if isinstance(a, Alert)])
-        return result.outcome
+        return apply_once(
+            self._store,
+            self._alerts,
+            notice,
+            "fulfilment",
+            lambda cause: self._fulfil(notice, cause),
+            subject=notice.order_ref,
+        )
 
-    def _fulfil_once(self, notice: PaymentConfirmed, cause: Cause) -> _Result:
-        if self._store.find(StripeDelivery, StripeDelivery.id_for(notice.event_id)) is not None:
-            return _Result(None, steps=[("duplicate", {"reason": "event already recorded"})])
-
-        order = self._find_order(notice.order_ref)
+    def _fulfil(self, notice: PaymentConfirmed, cause: Cause) -> Applied:
+        order = order_by_ref(self._store, notice.order_ref)
         if order is None:
             alert = new_alert(
                 AlertKind.UNKNOWN_ORDER,
@@ -99,7 +74,7 @@ class Fulfilment:
                 cause=cause,
                 severity=Severity.CRITICAL,
             )
-            return self._record(notice, None, DeliveryOutcome.UNKNOWN_ORDER, cause, alert)
+            return record(self._store, notice, None, DeliveryOutcome.UNKNOWN_ORDER, cause, alert)
 
         try:
             order.receive_payment(
@@ -110,7 +85,7 @@ class Fulfilment:
                 cause=cause,
             )
         except OrderNotPayable:
-            result = self._record(notice, order.id, DeliveryOutcome.ALREADY_PAID, cause)
+            result = record(self._store, notice, order.id, DeliveryOutcome.ALREADY_PAID, cause)
             result.steps.insert(0, ("duplicate", {"reason": f"order is {order.status}"}))
             return result
         except PaymentMismatch as mismatch:
@@ -122,7 +97,9 @@ class Fulfilment:
                 cause=cause,
                 severity=Severity.CRITICAL,
             )
-            return self._record(notice, order.id, DeliveryOutcome.PAYMENT_MISMATCH, cause, alert)
+            return record(
+                self._store, notice, order.id, DeliveryOutcome.PAYMENT_MISMATCH, cause, alert
+            )
 
         period = self._store.get(Period, order.period_id)
         steps: list[tuple[str, dict[str, Any]]] = [
@@ -160,45 +137,6 @@ class Fulfilment:
             steps.append(
                 (f"ticket {covered.coverage.value}", {"ticket_id": str(covered.ticket.id)})
             )
-        result = self._record(notice, order.id, DeliveryOutcome.FULFILLED, cause, *changed)
+        result = record(self._store, notice, order.id, DeliveryOutcome.FULFILLED, cause, *changed)
         result.steps[:0] = steps
         return result
-
-    def _record(
-        self,
-        notice: PaymentConfirmed,
-        order_id: UUID | None,
-        outcome: DeliveryOutcome,
-        cause: Cause,
-        *changed: Aggregate,
-    ) -> _Result:
-        delivery = StripeDelivery.record(
-            stripe_event_id=notice.event_id,
-            event_type=notice.event_type,
-            order_id=order_id,
-            outcome=outcome,
-            cause=cause,
-        )
-        self._store.save(delivery, *changed)
-        return _Result(
-            outcome, order_id, [delivery, *changed], [("recorded", {"outcome": outcome.value})]
-        )
-
-    def _find_order(self, order_ref: str | None) -> Order | None:
-        try:
-            order_id = UUID(order_ref or "")
-        except ValueError:
-            return None
-        return self._store.find(Order, order_id)
-
-
-def _step(step: str, event_id: str, **fields: Any) -> None:
-    log.info(
-        "fulfilment %s",
-        step,
-        extra={
-            "step": step,
-            "stripe_event_id": event_id,
-            **{k: str(v) if isinstance(v, UUID) else v for k, v in fields.items()},
-        },
-    )

@@ -7,32 +7,23 @@ the Stripe event, so a refund is applied completely or not at all, and applied o
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from application.alerts import Alerts, new_alert
+from application.deliveries import Applied, apply_once, order_by_ref, record
 from application.ports import RefundReported
-from application.store import TicketStore, retry_on_conflict
-from domain.alert import Alert, AlertKind, Severity
+from application.store import TicketStore
+from domain.alert import AlertKind, Severity
 from domain.order import Order, OrderPaymentIntent, OrderStatus
-from domain.payment import DeliveryOutcome, StripeDelivery
+from domain.payment import DeliveryOutcome
 from domain.shared import Cause
 from domain.ticket import Ticket
 
 log = logging.getLogger(__name__)
 
 REVOKED_BY_REFUND = "refunded: no active registration left"
-
-
-@dataclass
-class _Result:
-    outcome: DeliveryOutcome | None  # None: this event was recorded before (a redelivery)
-    order_id: UUID | None = None
-    saved: list[Aggregate] = field(default_factory=list)
-    steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 class Refunds:
@@ -42,32 +33,16 @@ class Refunds:
 
     def handle(self, notice: RefundReported) -> DeliveryOutcome | None:
         """Applies a verified ``charge.refunded``; None when it was applied before."""
-        cause = Cause(actor="stripe", reference=notice.event_id)
-        try:
-            result = retry_on_conflict(lambda: self._refund_once(notice, cause))
-        except Exception as error:
-            _step("failed", notice.event_id, error=type(error).__name__)
-            self._alerts.raise_now(
-                new_alert(
-                    AlertKind.FULFILLMENT_FAILED,
-                    f"refund of Stripe event {notice.event_id} failed "
-                    f"({type(error).__name__}); Stripe will retry",
-                    subject=notice.payment_intent_id or notice.order_ref,
-                    key=notice.event_id,
-                    cause=cause,
-                    severity=Severity.CRITICAL,
-                )
-            )
-            raise
-        for step, fields in result.steps:
-            _step(step, notice.event_id, order_id=result.order_id, **fields)
-        self._alerts.told([a for a in result.saved if isinstance(a, Alert)])
-        return result.outcome
+        return apply_once(
+            self._store,
+            self._alerts,
+            notice,
+            "refund",
+            lambda cause: self._refund(notice, cause),
+            subject=notice.payment_intent_id or notice.order_ref,
+        )
 
-    def _refund_once(self, notice: RefundReported, cause: Cause) -> _Result:
-        if self._store.find(StripeDelivery, StripeDelivery.id_for(notice.event_id)) is not None:
-            return _Result(None, steps=[("duplicate", {"reason": "event already recorded"})])
-
+    def _refund(self, notice: RefundReported, cause: Cause) -> Applied:
         order = self._find_order(notice)
         if order is None:
             alert = new_alert(
@@ -78,9 +53,9 @@ class Refunds:
                 cause=cause,
                 severity=Severity.CRITICAL,
             )
-            return self._record(notice, None, DeliveryOutcome.UNKNOWN_ORDER, cause, alert)
+            return record(self._store, notice, None, DeliveryOutcome.UNKNOWN_ORDER, cause, alert)
         if order.status is OrderStatus.REFUNDED:
-            result = self._record(notice, order.id, DeliveryOutcome.ALREADY_REFUNDED, cause)
+            result = record(self._store, notice, order.id, DeliveryOutcome.ALREADY_REFUNDED, cause)
             result.steps.insert(0, ("duplicate", {"reason": "order is refunded already"}))
             return result
         if order.status is not OrderStatus.PAID or notice.currency.upper() != order.currency:
@@ -94,7 +69,9 @@ class Refunds:
                 cause=cause,
                 severity=Severity.CRITICAL,
             )
-            return self._record(notice, order.id, DeliveryOutcome.NOT_REFUNDABLE, cause, alert)
+            return record(
+                self._store, notice, order.id, DeliveryOutcome.NOT_REFUNDABLE, cause, alert
+            )
         if notice.amount_refunded_cents < notice.amount_cents:
             # Which registration a part of the money was for is a person's call, not ours.
             alert = new_alert(
@@ -106,10 +83,12 @@ class Refunds:
                 key=notice.event_id,
                 cause=cause,
             )
-            return self._record(notice, order.id, DeliveryOutcome.PARTIAL_REFUND, cause, alert)
+            return record(
+                self._store, notice, order.id, DeliveryOutcome.PARTIAL_REFUND, cause, alert
+            )
         return self._refund_fully(notice, order, cause)
 
-    def _refund_fully(self, notice: RefundReported, order: Order, cause: Cause) -> _Result:
+    def _refund_fully(self, notice: RefundReported, order: Order, cause: Cause) -> Applied:
         order.record_refund(
             stripe_event_id=notice.event_id,
             payment_intent_id=notice.payment_intent_id,
@@ -136,29 +115,9 @@ class Refunds:
             steps.append(("registrations removed", {"ticket_id": str(ticket.id)}))
             if not ticket.registrations and ticket.revoke(reason=REVOKED_BY_REFUND, cause=cause):
                 steps.append(("ticket revoked", {"ticket_id": str(ticket.id)}))
-        result = self._record(notice, order.id, DeliveryOutcome.REFUNDED, cause, *changed)
+        result = record(self._store, notice, order.id, DeliveryOutcome.REFUNDED, cause, *changed)
         result.steps[:0] = steps
         return result
-
-    def _record(
-        self,
-        notice: RefundReported,
-        order_id: UUID | None,
-        outcome: DeliveryOutcome,
-        cause: Cause,
-        *changed: Aggregate,
-    ) -> _Result:
-        delivery = StripeDelivery.record(
-            stripe_event_id=notice.event_id,
-            event_type=notice.event_type,
-            order_id=order_id,
-            outcome=outcome,
-            cause=cause,
-        )
-        self._store.save(delivery, *changed)
-        return _Result(
-            outcome, order_id, [delivery, *changed], [("recorded", {"outcome": outcome.value})]
-        )
 
     def _find_order(self, notice: RefundReported) -> Order | None:
         """Through the payment intent (what a charge names), else the charge's metadata."""
@@ -168,20 +127,4 @@ class Refunds:
             )
             if link is not None:
                 return self._store.find(Order, link.order_id)
-        try:
-            order_id = UUID(notice.order_ref or "")
-        except ValueError:
-            return None
-        return self._store.find(Order, order_id)
-
-
-def _step(step: str, event_id: str, **fields: Any) -> None:
-    log.info(
-        "refund %s",
-        step,
-        extra={
-            "step": step,
-            "stripe_event_id": event_id,
-            **{k: str(v) if isinstance(v, UUID) else v for k, v in fields.items()},
-        },
-    )
+        return order_by_ref(self._store, notice.order_ref)
