@@ -219,19 +219,30 @@ def _datetime(value: str | None) -> datetime | None:
 
 
 class _MemoryRows(_Rows):
+    """One event's changes, kept apart until it has applied: a failing event changes nothing.
+
+    Only the rows an event touches are buffered; copying whole tables per event made a replay
+    of the log quadratic in its length.
+    """
+
     def __init__(self, tables: dict[str, dict[str, _Row]], position: int) -> None:
         self.tables = tables
         self.position = position
+        self.changed: dict[tuple[str, str], _Row] = {}
 
     def get(self, table: str, key: str) -> _Row | None:
-        row = self.tables[table].get(key)
+        row = self.changed.get((table, key)) or self.tables[table].get(key)
         return json.loads(json.dumps(row)) if row is not None else None  # a copy, like SQL's
 
     def put(self, table: str, row: _Row) -> None:
-        self.tables[table][str(row[_TABLES[table][0]])] = row
+        self.changed[(table, str(row[_TABLES[table][0]]))] = row
 
     def set_position(self, position: int) -> None:
         self.position = position
+
+    def commit(self) -> None:
+        for (table, key), row in self.changed.items():
+            self.tables[table][key] = row
 
 
 class MemoryScanIndex(_ScanIndex):
@@ -255,12 +266,10 @@ class MemoryScanIndex(_ScanIndex):
     @contextmanager
     def _transaction(self) -> Iterator[tuple[_Rows, int]]:
         with self._lock:
-            # Changes go to a copy, swapped in at the end: a failing event changes nothing.
-            rows = _MemoryRows(
-                {table: dict(rows) for table, rows in self._tables.items()}, self._position
-            )
+            rows = _MemoryRows(self._tables, self._position)
             yield rows, self._position
-            self._tables, self._position = rows.tables, rows.position
+            rows.commit()
+            self._position = rows.position
 
     def _joined(self, ticket_id: str) -> tuple[_Row, _Row, str | None] | None:
         with self._lock:
