@@ -83,7 +83,7 @@ def _serve(args: argparse.Namespace) -> int:
     stop_worker = None if args.no_worker else worker_cli.start_in_background(services)
     try:
         uvicorn.run(
-            create_app(services),
+            create_app(services, owns_services=False),
             host=args.host,
             port=args.port,
             log_config=None,
@@ -91,8 +91,10 @@ def _serve(args: argparse.Namespace) -> int:
             proxy_headers=True,
         )
     finally:
+        # The worker first: it may be mid-batch on the store the services hold.
         if stop_worker is not None:
             stop_worker()
+        services.close()
     return 0
 
 

@@ -24,7 +24,10 @@ def _services(state: State) -> Services:
     return services
 
 
-def create_app(services: Services, **litestar_options: Any) -> Litestar:
+def create_app(
+    services: Services, *, owns_services: bool = True, **litestar_options: Any
+) -> Litestar:
+    """The app; it closes the services at shutdown unless its caller does (after the worker)."""
     return Litestar(
         route_handlers=[
             controllers.HealthController,
@@ -73,6 +76,6 @@ def create_app(services: Services, **litestar_options: Any) -> Litestar:
             ),
             security=[{"BearerToken": []}],
         ),
-        on_shutdown=[services.close],
+        on_shutdown=[services.close] if owns_services else [],
         **litestar_options,
     )
