@@ -22,8 +22,8 @@ from tests.integration.conftest import PG_ADMIN, Api, ServerProcess, service_env
 from tests.stripe_events import checkout_completed
 
 
-def measure(database_url: str, orders: int, workdir: Path) -> dict[str, float]:
-    server = ServerProcess(service_env(database_url), workdir).start()
+def measure(database_url: str, orders: int, workdir: Path, *serve_args: str) -> dict[str, float]:
+    server = ServerProcess(service_env(database_url), workdir).start(*serve_args)
     try:
         with httpx.Client(base_url=server.base_url, timeout=30) as client:
             api = Api(client)
@@ -62,13 +62,18 @@ def main() -> None:
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        results["sqlite"] = measure(f"sqlite:///{tmp}/bench.sqlite3", args.orders, Path(tmp))
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        try:
-            results["postgres"] = measure(f"{PG_ADMIN}?schema={schema}", args.orders, Path(tmp))
-        finally:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        # With the worker in the process (emails, scan index: the default), and without it
+        # (the webhook's own cost, as with `tickets worker` in a process of its own).
+        for mode, serve_args in (("", ()), ("_no_worker", ("--no-worker",))):
+            sqlite = f"sqlite:///{tmp}/bench{mode}.sqlite3"
+            results[f"sqlite{mode}"] = measure(sqlite, args.orders, Path(tmp), *serve_args)
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            try:
+                postgres = f"{PG_ADMIN}?schema={schema}"
+                results[f"postgres{mode}"] = measure(postgres, args.orders, Path(tmp), *serve_args)
+            finally:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     out = Path("bench/out")
     out.mkdir(parents=True, exist_ok=True)
     (out / "fulfilment.json").write_text(json.dumps(results, indent=2))
