@@ -85,7 +85,8 @@ class Services:
     ticket_jwks: dict[str, list[dict[str, str]]]  # the QR tokens' public keys (EdDSA), for doors
     email_requests: EmailRequests
     jobs: FollowerStore  # the followers' positions and pending jobs (emails, alert deliveries)
-    # What the worker drives, in this order; read models are also rebuilt by the audit replay.
+    # What the worker drives, in this order: the read models (also rebuilt by the audit
+    # replay) first, then the followers that send things.
     read_models: tuple[ReadModel, ...] = ()
     followers: tuple[Follower, ...] = ()
 
@@ -148,7 +149,7 @@ def build(
         ticket_admin=TicketAdmin(store, tokens),
         ticket_jwks=_public_jwks(signer),
         read_models=(scan_index,),
-        followers=(scan_index,),
+        followers=(scan_index,),  # the read models; the senders are added below
         email_requests=EmailRequests(store),
         jobs=_follower_store(settings),
     )
@@ -223,10 +224,9 @@ def build_worker(services: Services) -> Worker:
         wakeup, locks = PostgresWakeup(database), PostgresFollowerLocks(database)
     elif database.url.startswith("sqlite:"):
         locks = FileFollowerLocks(sqlite_path(database.url))
-    followers = {f.name: f for f in (*services.read_models, *services.followers)}
     return Worker(
         services.store,
-        tuple(followers.values()),
+        services.followers,
         wakeup=wakeup,
         locks=locks,
         poll_seconds=services.settings.email.worker_poll_seconds,

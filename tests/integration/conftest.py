@@ -133,6 +133,12 @@ class Api:
         result: dict[str, Any] = response.json()
         return result
 
+    def new_dancer_order(self, user: str = "dancer-1") -> dict[str, Any]:
+        """The usual start of a scenario: the period, the dancer's profile, a Salsa 1 order."""
+        self.schedule()
+        self.profile(user)
+        return self.order(user, "salsa1")
+
     def pay(self, order: dict[str, Any], **overrides: Any) -> httpx.Response:
         payload = checkout_completed(order["orderId"], order["totalCents"], **overrides)
         return self.webhook(payload)

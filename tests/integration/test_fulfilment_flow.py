@@ -82,9 +82,7 @@ def test_payment_turns_a_pending_order_into_a_paid_one_with_a_ticket(
 
 def test_the_same_event_five_times_in_sequence_has_one_effect(running: Running) -> None:
     api = running.api
-    api.schedule()
-    api.profile("dancer-1")
-    order = api.order("dancer-1", "salsa1")
+    order = api.new_dancer_order()
     payload = checkout_completed(order["orderId"], order["totalCents"])
 
     statuses = [api.webhook(payload).status_code for _ in range(5)]
@@ -99,9 +97,7 @@ def test_the_same_event_five_times_in_sequence_has_one_effect(running: Running) 
 
 def test_another_paid_event_for_a_paid_order_has_no_second_effect(running: Running) -> None:
     api = running.api
-    api.schedule()
-    api.profile("dancer-1")
-    order = api.order("dancer-1", "salsa1")
+    order = api.new_dancer_order()
     api.pay(order, payment_intent="pi_test_1")
 
     again = api.webhook(
@@ -170,9 +166,7 @@ def test_a_webhook_that_is_not_from_stripe_is_rejected_and_changes_nothing(
     running: Running, case: str, make: Any
 ) -> None:
     api = running.api
-    api.schedule()
-    api.profile("dancer-1")
-    order = api.order("dancer-1", "salsa1")
+    order = api.new_dancer_order()
     payload = checkout_completed(order["orderId"], order["totalCents"])
     if case == "stale timestamp":
         body, signature = signed(payload, WEBHOOK_SECRET, timestamp=int(time.time()) - 3600)
@@ -213,9 +207,7 @@ def test_a_payment_that_does_not_match_the_order_alerts_and_fulfils_nothing(
     running: Running, change: dict[str, Any], expected: str
 ) -> None:
     api = running.api
-    api.schedule()
-    api.profile("dancer-1")
-    order = api.order("dancer-1", "salsa1")
+    order = api.new_dancer_order()
     payload = checkout_completed(
         order["orderId"],
         change.get("amount_cents", order["totalCents"]),
@@ -304,9 +296,7 @@ def test_a_failed_fulfilment_saves_nothing_answers_500_and_stripes_retry_complet
     services = build(settings, signer=signer)
     with TestClient(create_app(services), raise_server_exceptions=False) as client:
         api = Api(client)
-        api.schedule()
-        api.profile("dancer-1")
-        order = api.order("dancer-1", "salsa1")
+        order = api.new_dancer_order()
         payload = checkout_completed(order["orderId"], order["totalCents"])
 
         failed = api.webhook(payload)

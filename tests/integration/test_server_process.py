@@ -35,9 +35,7 @@ def test_twenty_concurrent_copies_of_one_event_pay_once_and_issue_one_ticket(
     server.start()
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         api = Api(client)
-        api.schedule()
-        api.profile("dancer-1")
-        order = api.order("dancer-1", "salsa1")
+        order = api.new_dancer_order()
         payload = checkout_completed(order["orderId"], order["totalCents"])
 
         with ThreadPoolExecutor(max_workers=20) as pool:
@@ -79,9 +77,7 @@ def test_everything_is_still_there_after_a_restart(
     server.start()
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         api = Api(client)
-        api.schedule()
-        api.profile("dancer-1")
-        order = api.order("dancer-1", "salsa1")
+        order = api.new_dancer_order()
         api.pay(order)
         before = api.ticket("dancer-1").json()
     server.stop()
@@ -102,9 +98,7 @@ def test_fulfilment_logs_each_step_as_json_without_tokens_or_payloads(
     server.start()
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         api = Api(client)
-        api.schedule()
-        api.profile("dancer-1")
-        order = api.order("dancer-1", "salsa1")
+        order = api.new_dancer_order()
         api.pay(order)
         api.pay(order)
         token = api.ticket("dancer-1").json()["qrToken"]
