@@ -14,6 +14,10 @@ from entrypoints import audit_cli, logs, worker_cli
 from entrypoints.settings import Settings, SettingsError, dev_secrets
 
 log = logging.getLogger("tickets")
+SETTINGS_HINT = (
+    "Nothing was started. Set these in the environment (every variable is in .env.example),"
+    " or try the service out with `tickets serve --dev`."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return worker_cli.run(args)
         return _dev_token(args)
     except SettingsError as error:
-        print(f"tickets: {error}", file=sys.stderr)
+        # One message naming every variable at fault, so one edit of the environment fixes all.
+        print(f"tickets: {error.report()}\n{SETTINGS_HINT}", file=sys.stderr)
         return 2
 
 
