@@ -15,6 +15,10 @@ from entrypoints.settings import Settings, SettingsError, dev_secrets
 from entrypoints.version import package_version
 
 log = logging.getLogger("tickets")
+SETTINGS_HINT = (
+    "Nothing was started. Set these in the environment (every variable is in .env.example),"
+    " or try the service out with `tickets serve --dev`."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return worker_cli.run(args)
         return _dev_token(args)
     except SettingsError as error:
-        print(f"tickets: {error}", file=sys.stderr)
+        # One message naming every variable at fault, so one edit of the environment fixes all.
+        print(f"tickets: {error.report()}\n{SETTINGS_HINT}", file=sys.stderr)
         return 2
 
 

@@ -15,6 +15,7 @@ from entrypoints.bootstrap import Services
 from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.rate_limits import rate_limit_headers
 from entrypoints.version import package_version
 
 MAX_BODY_BYTES = 256 * 1024
@@ -55,6 +56,7 @@ def create_app(
             "cause": Provide(provide_cause, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[rate_limit_headers],  # on every response of a limited route
         # Paths grouped by route template: ids in raw paths would make a label per ticket.
         middleware=[
             PrometheusConfig(
