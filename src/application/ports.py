@@ -384,3 +384,15 @@ class ScanMeter(Protocol):
     def count(self, result: str) -> None:
         """Counts one scan by its result word (operators watch the failures)."""
         ...
+
+
+class EmailMeter(Protocol):
+    """Counts ticket emails for operators: sent by kind, failed by reason."""
+
+    def sent(self, kind: str) -> None:
+        """One email went out; ``kind`` is issued, rotated or resend."""
+        ...
+
+    def failed(self, reason: str) -> None:
+        """One attempt failed: provider_unavailable, rejected, no_address or error."""
+        ...

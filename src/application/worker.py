@@ -7,7 +7,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+import structlog
+from eventsourcing.persistence import Notification
 
 from application.following import Follower
 from application.ports import FollowerLocks, Wakeup
@@ -69,6 +72,7 @@ class Worker:
         self._backoff = {f.name: _Backoff() for f in self._followers}
         self._taken: set[str] = set()
         self._on_stop = tuple(on_stop)
+        self._handling: dict[str, Any] = {}  # the event at hand, for the log of its failure
 
     @property
     def followers(self) -> tuple[Follower, ...]:
@@ -120,7 +124,12 @@ class Worker:
             start=follower.position() + 1, limit=self._batch_size, topics=follower.topics
         )
         for notification in notifications:
-            follower.handle(notification, self._store.decode(notification))
+            event = self._store.decode(notification)
+            self._handling = event_context(notification, event)
+            # Every line a follower logs for this event says which event and which request.
+            with structlog.contextvars.bound_contextvars(**self._handling):
+                follower.handle(notification, event)
+        self._handling = {}
         more = len(notifications) == self._batch_size
         if isinstance(follower, QueueFollower):
             more |= follower.run_due()
@@ -130,16 +139,18 @@ class Worker:
         backoff.failures += 1
         delay = min(self._max_backoff, self._first_backoff * 2 ** (backoff.failures - 1))
         backoff.not_before = self._monotonic() + delay
-        log.error(
-            "follower failed",
-            exc_info=error,
-            extra={
-                "follower": follower.name,
-                "error": type(error).__name__,
-                "failures": backoff.failures,
-                "retry_in_seconds": delay,
-            },
-        )
+        handling, self._handling = self._handling, {}
+        with structlog.contextvars.bound_contextvars(**handling):
+            log.error(
+                "follower failed",
+                exc_info=error,
+                extra={
+                    "follower": follower.name,
+                    "error": type(error).__name__,
+                    "failures": backoff.failures,
+                    "retry_in_seconds": delay,
+                },
+            )
 
     def _sleep(self, stop: threading.Event) -> None:
         # Short slices, so a stop request is seen quickly whatever the wake-up is.
@@ -150,3 +161,20 @@ class Worker:
                 return
             if self._wakeup.wait(min(left, 0.25)):
                 return  # something was recorded: look at the log now
+
+
+def event_context(notification: Notification, event: Any) -> dict[str, Any]:
+    """What the log says about an event being handled: which one, and the request behind it."""
+    fields: dict[str, Any] = {
+        "notification_id": notification.id,
+        "event_type": notification.topic.removeprefix("tickets:"),
+        "aggregate_id": str(getattr(event, "originator_id", "")),
+    }
+    cause = getattr(event, "cause", None)
+    if cause is not None:
+        fields["actor"] = cause.actor
+        if getattr(cause, "request_id", None):
+            fields["request_id"] = cause.request_id
+        if cause.reference and cause.reference != fields.get("request_id"):
+            fields["reference"] = cause.reference  # a Stripe event id
+    return fields

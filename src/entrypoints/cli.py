@@ -52,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker_cli.add_commands(commands)
 
     args = parser.parse_args(argv)
-    logs.configure(getattr(args, "log_level", "INFO"))
+    # JSON lines for log collectors; readable console lines for a developer (--dev).
+    logs.configure(getattr(args, "log_level", "INFO"), json=not getattr(args, "dev", False))
     try:
         if args.command == "serve":
             return _serve(args)

@@ -9,13 +9,15 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 
 from entrypoints.bootstrap import Services
 from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
+from entrypoints.http.metrics import MetricsController
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_headers
+from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.version import package_version
 
 MAX_BODY_BYTES = 256 * 1024
@@ -30,7 +32,7 @@ def create_app(
     services: Services, *, owns_services: bool = True, **litestar_options: Any
 ) -> Litestar:
     """The app; it closes the services at shutdown unless its caller does (after the worker)."""
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             controllers.HealthController,
             controllers.ProfileController,
@@ -46,7 +48,7 @@ def create_app(
             checkin.TicketAdminController,
             checkin.JwksController,
             audit.AuditController,
-            PrometheusController,
+            MetricsController,
         ],
         state=State({"services": services}),
         dependencies={
@@ -82,3 +84,7 @@ def create_app(
         on_shutdown=[services.close] if owns_services else [],
         **litestar_options,
     )
+    # Around the whole handler (as Litestar's OpenTelemetry plugin wraps it), not as a route
+    # middleware: unrouted 404s and 405s get a request id and an access line too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app

@@ -24,6 +24,7 @@ class AuditEventOut(msgspec.Struct, rename="camel"):
     timestamp: datetime
     actor: str
     reference: str | None
+    request_id: str | None
     data: dict[str, Any]
 
     @classmethod
@@ -34,6 +35,7 @@ class AuditEventOut(msgspec.Struct, rename="camel"):
             timestamp=event.timestamp,
             actor=event.actor,
             reference=event.reference,
+            request_id=event.request_id,
             data=msgspec.to_builtins(event.data),
         )
 

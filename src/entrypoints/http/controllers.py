@@ -12,14 +12,14 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 
 from application.orders import Wish
-from application.ports import InvalidWebhook, Principal
+from application.ports import InvalidWebhook, Principal, StripeNotice
 from domain.period import Track
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http import schemas as s
-from entrypoints.http.auth import request_id
 from entrypoints.http.problems import problem
 from entrypoints.http.rate_limits import rate_limited
+from entrypoints.http.request_context import context_of
 
 log = logging.getLogger(__name__)
 
@@ -147,25 +147,33 @@ class WebhookController(Controller):
         signature: Annotated[str | None, HeaderParameter(name="stripe-signature", required=False)],
     ) -> Response[Any]:
         # The raw bytes, exactly as Stripe signed them: re-serialized JSON would not verify.
-        log.info(
-            "fulfilment received",
-            extra={"step": "received", "bytes": len(body), "request_id": request_id(request)},
-        )
+        context = context_of(request)
+        log.info("fulfilment received", extra={"step": "received", "bytes": len(body)})
         try:
             notice = services.gateway.parse_webhook(bytes(body), signature)
         except InvalidWebhook as invalid:
             log.warning("fulfilment rejected", extra={"step": "rejected", "reason": str(invalid)})
+            services.metrics.webhook("unknown", "invalid_signature")
             return problem(400, "invalid_webhook", str(invalid))
-        log.info(
-            "fulfilment verified",
-            extra={
-                "step": "verified",
-                "stripe_event_id": notice.event_id,
-                "event_type": notice.event_type,
-            },
-        )
-        services.fulfilment.handle(notice)
+        # On every later line of this request, and on an error sent to Sentry.
+        context.note(stripe_event_id=notice.event_id, order_id=_order_ref(notice))
+        log.info("fulfilment verified", extra={"step": "verified", "event_type": notice.event_type})
+        try:
+            outcome = services.fulfilment.handle(notice, context.request_id)
+        except Exception:
+            services.metrics.webhook(notice.event_type, "failed")
+            raise
+        services.metrics.webhook_applied(notice, outcome)
         return Response(s.WebhookOut(received=True))
+
+
+def _order_ref(notice: StripeNotice) -> str | None:
+    """The order the event names, if it is an order id (Stripe's metadata is free text)."""
+    ref = getattr(notice, "order_ref", None)
+    try:
+        return str(UUID(ref)) if ref else None
+    except ValueError:
+        return None
 
 
 class TicketController(Controller):

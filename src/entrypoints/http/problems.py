@@ -155,7 +155,11 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
     log.error(
         "unhandled error",
         exc_info=error,
-        extra={"path": request.url.path, "method": request.method, "error": type(error).__name__},
+        extra={
+            "route": request.scope.get("path_template"),
+            "method": request.method,
+            "error": type(error).__name__,
+        },
     )
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 
 from application.ports import TicketDocument
 from entrypoints.bootstrap import Services
-from entrypoints.http.auth import bearer_token
+from entrypoints.http.auth import verified_user
 from entrypoints.http.rate_limits import rate_limited
 from entrypoints.http.ticket_page import render_ticket_page
 
@@ -46,7 +46,7 @@ class TicketDownloadController(Controller):
             document = services.documents.for_view_key(ticket_id, key)
         else:
             # Not the `user` dependency: with a key, no bearer token is needed.
-            user = services.identity.verify(bearer_token(request))
+            user = verified_user(request, services.identity)
             document = services.documents.for_holder(
                 ticket_id, user_id=user.user_id, is_admin=user.is_admin
             )
