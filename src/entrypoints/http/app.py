@@ -14,6 +14,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from entrypoints.bootstrap import Services
 from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
+from entrypoints.http.cors import CorsMiddleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_headers
 
@@ -29,6 +30,8 @@ def create_app(
     services: Services, *, owns_services: bool = True, **litestar_options: Any
 ) -> Litestar:
     """The app; it closes the services at shutdown unless its caller does (after the worker)."""
+    origins = services.settings.http.cors_allow_origins
+    cors = [CorsMiddleware(frozenset(origins))] if origins else []
     return Litestar(
         route_handlers=[
             controllers.HealthController,
@@ -58,12 +61,13 @@ def create_app(
         before_send=[rate_limit_headers],  # on every response of a limited route
         # Paths grouped by route template: ids in raw paths would make a label per ticket.
         middleware=[
+            *cors,
             PrometheusConfig(
                 app_name="salsanor_tickets",
                 prefix="tickets",
                 group_path=True,
                 exclude_unhandled_paths=True,
-            ).middleware
+            ).middleware,
         ],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,  # logging is the CLI's: JSON lines (entrypoints.logs)
