@@ -17,6 +17,7 @@ from entrypoints.http.auth import provide_admin, provide_cause, provide_user
 from entrypoints.http.cors import CorsMiddleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_headers
+from entrypoints.version import package_version
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -73,7 +74,7 @@ def create_app(
         logging_config=None,  # logging is the CLI's: JSON lines (entrypoints.logs)
         openapi_config=OpenAPIConfig(
             title="salsanor-tickets",
-            version="0.1.0",
+            version=package_version(),
             description="Ticket fulfillment: Stripe payment to paid order to signed QR ticket.",
             components=Components(
                 security_schemes={
