@@ -89,8 +89,8 @@ def paid_ticket(api: ServerProcess, user: str) -> dict[str, Any]:
         return ticket
 
 
-def open_page(browser: Browser, origin: str) -> Page:
-    page = browser.new_page()
+def open_page(chromium: Browser, origin: str) -> Page:
+    page = chromium.new_page()
     response = page.goto(f"{origin}/index.html")
     assert response is not None and response.status == 200
     return page
