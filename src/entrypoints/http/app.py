@@ -16,6 +16,7 @@ from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticke
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_headers
+from entrypoints.version import package_version
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -69,7 +70,7 @@ def create_app(
         logging_config=None,  # logging is the CLI's: JSON lines (entrypoints.logs)
         openapi_config=OpenAPIConfig(
             title="salsanor-tickets",
-            version="0.1.0",
+            version=package_version(),
             description="Ticket fulfillment: Stripe payment to paid order to signed QR ticket.",
             components=Components(
                 security_schemes={
