@@ -8,14 +8,16 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.plugins.prometheus import PrometheusConfig
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, Middleware
 
 from entrypoints.bootstrap import Services
 from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
+from entrypoints.http.cors import CorsMiddleware
 from entrypoints.http.metrics import MetricsController
 from entrypoints.http.openapi import document, openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.rate_limits import rate_limit_headers
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -47,8 +49,10 @@ def create_app(
     services: Services, *, owns_services: bool = True, **litestar_options: Any
 ) -> Litestar:
     """The app; it closes the services at shutdown unless its caller does (after the worker)."""
+    origins = services.settings.http.cors_allow_origins
     return _litestar(
         State({"services": services}),
+        cors=[CorsMiddleware(frozenset(origins))] if origins else [],
         on_shutdown=[services.close] if owns_services else [],
         **litestar_options,
     )
@@ -56,10 +60,10 @@ def create_app(
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document, exactly as the service serves it, without services or a server."""
-    return document(_litestar(State()))
+    return document(_litestar(State(), cors=[]))
 
 
-def _litestar(state: State, **litestar_options: Any) -> Litestar:
+def _litestar(state: State, *, cors: list[Middleware], **litestar_options: Any) -> Litestar:
     return Litestar(
         route_handlers=ROUTES,
         state=state,
@@ -70,14 +74,16 @@ def _litestar(state: State, **litestar_options: Any) -> Litestar:
             "cause": Provide(provide_cause, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[rate_limit_headers],  # on every response of a limited route
         # Paths grouped by route template: ids in raw paths would make a label per ticket.
         middleware=[
+            *cors,
             PrometheusConfig(
                 app_name="salsanor_tickets",
                 prefix="tickets",
                 group_path=True,
                 exclude_unhandled_paths=True,
-            ).middleware
+            ).middleware,
         ],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,  # logging is the CLI's: JSON lines (entrypoints.logs)

@@ -55,9 +55,9 @@ from litestar.openapi.spec import (
 
 from entrypoints.http.problems import PROBLEM_JSON, TITLE_OF
 from entrypoints.http.schemas import Camel
+from entrypoints.version import package_version
 
 TITLE = "salsanor-tickets"
-VERSION = "0.1.0"
 
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     "bearerAuth": SecurityScheme(
@@ -258,7 +258,7 @@ def documented_codes(operation: Mapping[str, Any], status: int) -> set[str]:
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title=TITLE,
-        version=VERSION,
+        version=package_version(),
         description=(
             "Ticket fulfillment: Stripe payment to paid order to signed QR ticket. Errors are "
             "RFC 9457 problem details (`application/problem+json`) with a stable `code`."
