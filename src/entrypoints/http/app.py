@@ -14,6 +14,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from entrypoints.bootstrap import Services
 from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
+from entrypoints.http.bodies import JsonBodies
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 
 MAX_BODY_BYTES = 256 * 1024
@@ -61,7 +62,8 @@ def create_app(
                 prefix="tickets",
                 group_path=True,
                 exclude_unhandled_paths=True,
-            ).middleware
+            ).middleware,
+            JsonBodies(),
         ],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,  # logging is the CLI's: JSON lines (entrypoints.logs)
