@@ -12,12 +12,18 @@ from adapters.eventstore import migrate
 from adapters.identity import mint_dev_token
 from entrypoints import audit_cli, logs, worker_cli
 from entrypoints.settings import Settings, SettingsError, dev_secrets
+from entrypoints.version import package_version
 
 log = logging.getLogger("tickets")
+SETTINGS_HINT = (
+    "Nothing was started. Set these in the environment (every variable is in .env.example),"
+    " or try the service out with `tickets serve --dev`."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tickets", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"tickets {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP service")
@@ -61,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return worker_cli.run(args)
         return _dev_token(args)
     except SettingsError as error:
-        print(f"tickets: {error}", file=sys.stderr)
+        # One message naming every variable at fault, so one edit of the environment fixes all.
+        print(f"tickets: {error.report()}\n{SETTINGS_HINT}", file=sys.stderr)
         return 2
 
 
