@@ -77,6 +77,17 @@ CODE_OF_STATUS = {
 }
 
 
+class HttpProblem(Exception):
+    """Raised by a route to answer a problem of its own (not one of the use cases' errors)."""
+
+    def __init__(
+        self, status: int, code: str, detail: str, *, retry_after: int | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+        self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+
+
 def problem(
     status: int,
     code: str,
@@ -112,6 +123,10 @@ def application_error(_: Request[Any, Any, Any], error: Exception) -> Response[d
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     headers = {"Retry-After": "1"} if status == 503 else headers
     return problem(status, code, detail, headers=headers)
+
+
+def http_problem(_: Request[Any, Any, Any], error: HttpProblem) -> Response[dict[str, Any]]:
+    return problem(error.status, error.code, error.detail, headers=error.headers)
 
 
 def validation_error(
@@ -171,9 +186,10 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ApplicationError: application_error,
     DomainError: application_error,
     Unauthenticated: application_error,
+    HttpProblem: http_problem,
     ValidationException: validation_error,
     HTTPException: http_error,
     Exception: unexpected_error,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "problem"]
+__all__ = ["EXCEPTION_HANDLERS", "HttpProblem", "problem"]
