@@ -58,8 +58,8 @@ def body_routes(app: Litestar) -> list[tuple[str, str, str]]:
 
 
 def _concrete(path: str) -> str:
-    path = re.sub(r"\{[a-z_]+:uuid\}", str(uuid4()), path)
-    return re.sub(r"\{[a-z_]+:str\}", "2026-fall", path)
+    path = re.sub(r"\{\w+:uuid\}", str(uuid4()), path)
+    return re.sub(r"\{\w+:str\}", "2026-fall", path)
 
 
 @pytest.fixture
