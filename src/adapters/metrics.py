@@ -165,9 +165,3 @@ class FollowerLag(Collector):
         registry = CollectorRegistry(auto_describe=False)
         registry.register(self)
         return generate_latest(registry)
-
-
-def exposition(follower_lag: FollowerLag | None = None) -> bytes:
-    """Everything /metrics shows: this process' metrics, then the followers' lag."""
-    text = generate_latest(REGISTRY)
-    return text + follower_lag.exposition() if follower_lag is not None else text
