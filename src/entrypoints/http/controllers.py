@@ -299,6 +299,9 @@ class WebhookController(Controller):
             outcome = services.fulfilment.handle(notice, context.request_id)
         except Exception:
             services.metrics.webhook(notice.event_type, "failed")
+            # An ERROR line (and so a Sentry event), with the ids bound above, whatever the
+            # status it is answered with (500, or 503 while the store is away).
+            log.error("fulfilment failed", exc_info=True, extra={"step": "failed"})
             raise
         services.metrics.webhook_applied(notice, outcome)
         return s.WebhookOut(received=True)
