@@ -18,6 +18,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from adapters.device_activity import create_tables as create_device_tables
 from adapters.positions import create_tables as create_follower_tables
 from application.store import TicketStore
 
@@ -153,6 +154,7 @@ def migrate(config: StoreConfig) -> None:
         store = TicketStore(env=config.env(create_table=True))
         store.close()
         create_follower_tables(config)
+        create_device_tables(config)
 
 
 @contextmanager

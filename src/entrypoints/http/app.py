@@ -12,7 +12,15 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from entrypoints.bootstrap import Services
-from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
+from entrypoints.http import (
+    audit,
+    checkin,
+    controllers,
+    devices,
+    door_pages,
+    ticket_delivery,
+    ticket_emails,
+)
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 
@@ -43,6 +51,10 @@ def create_app(
             checkin.CheckInController,
             checkin.TicketAdminController,
             checkin.JwksController,
+            devices.AdminDeviceController,
+            devices.PairingController,
+            door_pages.DoorPageController,
+            door_pages.door_assets(),
             audit.AuditController,
             PrometheusController,
         ],
@@ -71,7 +83,15 @@ def create_app(
             description="Ticket fulfillment: Stripe payment to paid order to signed QR ticket.",
             components=Components(
                 security_schemes={
-                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", bearer_format="JWT"
+                    ),
+                    "DeviceCredential": SecurityScheme(
+                        type="apiKey",
+                        name="Authorization",
+                        security_scheme_in="header",
+                        description="`Device <credential>`: a paired door device",
+                    ),
                 }
             ),
             security=[{"BearerToken": []}],
