@@ -12,6 +12,7 @@ from adapters.eventstore import migrate
 from adapters.identity import mint_dev_token
 from entrypoints import audit_cli, logs, worker_cli
 from entrypoints.settings import Settings, SettingsError, dev_secrets
+from entrypoints.version import package_version
 
 log = logging.getLogger("tickets")
 SETTINGS_HINT = (
@@ -22,6 +23,7 @@ SETTINGS_HINT = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tickets", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"tickets {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP service")

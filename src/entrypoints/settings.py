@@ -17,6 +17,7 @@ from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
 from adapters.rate_limiter import RateLimitConfig
 from adapters.stripe_gateway import StripeConfig
 from entrypoints.config_errors import ConfigError, Problems, collect
+from entrypoints.cors_settings import cors_origins_from_env
 from entrypoints.delivery_settings import brand_from_env, rate_limits_from_env
 from entrypoints.email_settings import EmailSettings
 
@@ -37,6 +38,7 @@ class HttpSettings:
     public_base_url: str
     checkout_success_url: str
     checkout_cancel_url: str
+    cors_allow_origins: tuple[str, ...] = ()  # CORS_ALLOW_ORIGINS; none: no cross-origin access
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Settings:
             email = problems.read(lambda: EmailSettings.from_env(env))
             brand = problems.read(lambda: brand_from_env(env))
             rate_limits = problems.read(lambda: rate_limits_from_env(env))
+            cors_origins = problems.read(lambda: cors_origins_from_env(env))
         return cls(
             database=database,
             tokens=tokens,
@@ -86,6 +89,7 @@ class Settings:
                 or f"{base_url}/orders/{{orderId}}?checkout=success",
                 checkout_cancel_url=env.get("CHECKOUT_CANCEL_URL")
                 or f"{base_url}/orders/{{orderId}}?checkout=cancelled",
+                cors_allow_origins=cors_origins,
             ),
             dev=dev,
             email=email,

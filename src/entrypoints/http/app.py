@@ -14,7 +14,10 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from entrypoints.bootstrap import Services
 from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
+from entrypoints.http.cors import CorsMiddleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.rate_limits import rate_limit_headers
+from entrypoints.version import package_version
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -28,6 +31,8 @@ def create_app(
     services: Services, *, owns_services: bool = True, **litestar_options: Any
 ) -> Litestar:
     """The app; it closes the services at shutdown unless its caller does (after the worker)."""
+    origins = services.settings.http.cors_allow_origins
+    cors = [CorsMiddleware(frozenset(origins))] if origins else []
     return Litestar(
         route_handlers=[
             controllers.HealthController,
@@ -54,20 +59,22 @@ def create_app(
             "cause": Provide(provide_cause, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[rate_limit_headers],  # on every response of a limited route
         # Paths grouped by route template: ids in raw paths would make a label per ticket.
         middleware=[
+            *cors,
             PrometheusConfig(
                 app_name="salsanor_tickets",
                 prefix="tickets",
                 group_path=True,
                 exclude_unhandled_paths=True,
-            ).middleware
+            ).middleware,
         ],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,  # logging is the CLI's: JSON lines (entrypoints.logs)
         openapi_config=OpenAPIConfig(
             title="salsanor-tickets",
-            version="0.1.0",
+            version=package_version(),
             description="Ticket fulfillment: Stripe payment to paid order to signed QR ticket.",
             components=Components(
                 security_schemes={
