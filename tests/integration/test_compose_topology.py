@@ -29,6 +29,7 @@ import httpx
 import psycopg
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.identity import mint_dev_token
 from tests.integration.conftest import PG_ADMIN, ROOT, free_port, postgres_or_skip
@@ -280,9 +281,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                 assert popen.wait(timeout=120) == 0, f"{name} failed: {process.logs()}"
                 continue
             processes[name] = process
-            if is_api:
-                wait_healthy(name, machine.ports[name], process)
-                deployment.apis[name] = f"http://127.0.0.1:{machine.ports[name]}"
+        # Nothing depends on the long-running services: compose starts them together.
+        for name, port in machine.ports.items():
+            wait_healthy(name, port, processes[name])
+            deployment.apis[name] = f"http://127.0.0.1:{port}"
         yield deployment
     finally:
         for process in processes.values():
@@ -333,7 +335,10 @@ def walk(deployment: Deployment) -> Walk:
     assert two.put("/api/me/profile", json=profile, headers=dancer).status_code == 200
     ordered = one.post(
         "/api/orders",
-        json={"periodCode": "2026-fall", "registrations": [{"trackCode": "salsa1", "role": "leader"}]},
+        json={
+            "periodCode": "2026-fall",
+            "registrations": [{"trackCode": "salsa1", "role": "leader"}],
+        },
         headers=dancer,
     )
     assert ordered.status_code == 201, ordered.text
@@ -375,6 +380,24 @@ def test_the_readme_flow_works_across_both_api_instances_and_the_worker_emails(
     for api in deployment.apis:
         logs = deployment.processes[api].logs()
         assert "worker running" not in logs  # --no-worker: only the worker process sends
+
+
+def test_each_instance_counts_its_requests_under_the_metric_names_readme_gives(
+    deployment: Deployment, walk: Walk
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    for url in deployment.apis.values():
+        scraped = httpx.get(f"{url}/metrics", timeout=10)
+        assert scraped.status_code == 200
+        families = {f.name: f for f in text_string_to_metric_families(scraped.text)}
+        for name in ("tickets_requests", "tickets_request_duration_seconds"):
+            assert name in families and name in readme, name
+        webhooks = [
+            sample
+            for sample in families["tickets_requests"].samples
+            if sample.labels.get("path") == "/api/webhooks/stripe"
+        ]
+        assert webhooks and all(s.labels["status_code"] == "200" for s in webhooks)
 
 
 def test_the_service_role_appends_events_but_cannot_change_or_delete_them(
