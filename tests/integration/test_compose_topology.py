@@ -33,6 +33,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.identity import mint_dev_token
 from tests.integration.conftest import PG_ADMIN, ROOT, free_port, postgres_or_skip
+from tests.integration.test_rate_limits_redis import redis_or_skip
 from tests.stripe_events import checkout_completed, signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.redis]
@@ -250,14 +251,15 @@ def drop_all(machine: Machine) -> None:
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     postgres_or_skip()
+    redis_or_skip().close()
     workdir = tmp_path_factory.mktemp("compose")  # the shared `var` volume is ./var here
     machine = Machine(workdir)
     dotenv = env_file(ROOT / ".env.example")
     services: dict[str, Any] = COMPOSE["services"]
     processes: dict[str, Process] = {}
     deployment = Deployment(machine, dotenv, processes, {}, {})
-    create_roles(machine, dotenv)
     try:
+        create_roles(machine, dotenv)
         for name in start_order():
             if name in MACHINE_SERVICES:
                 continue
