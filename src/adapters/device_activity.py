@@ -1,4 +1,5 @@
-"""When each door device was last seen: one small table beside the events, or memory."""
+"""When each door device was last seen: one small table beside the events (made by migration
+2, ``adapters.migrations``), or memory."""
 
 from __future__ import annotations
 
@@ -16,10 +17,6 @@ import psycopg
 if TYPE_CHECKING:
     from adapters.eventstore import StoreConfig
 
-_CREATE = (
-    "CREATE TABLE IF NOT EXISTS {seen} (device_id TEXT PRIMARY KEY,"
-    " last_seen DOUBLE PRECISION NOT NULL)"
-)
 # A later time wins: two processes writing out of order never move it back.
 _UPSERT = (
     "INSERT INTO {seen} (device_id, last_seen) VALUES (%s, %s) ON CONFLICT (device_id)"
@@ -39,10 +36,6 @@ class SqlDeviceActivity:
         self._names = {"seen": f"{prefix}device_last_seen"}
         self._lock = threading.Lock()
         self._connection: Any = None
-
-    def create_tables(self) -> None:
-        with self._transaction() as run:
-            run(_CREATE)
 
     def seen(self, device_id: UUID, at: datetime) -> None:
         with self._transaction() as run:
@@ -119,12 +112,3 @@ class MemoryDeviceActivity:
 
     def close(self) -> None:
         return None
-
-
-def create_tables(config: StoreConfig) -> None:
-    """The migrate step's part for devices: idempotent."""
-    activity = SqlDeviceActivity(config)
-    try:
-        activity.create_tables()
-    finally:
-        activity.close()

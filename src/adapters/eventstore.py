@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +18,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-from adapters.device_activity import create_tables as create_device_tables
-from adapters.positions import create_tables as create_follower_tables
+from adapters.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
 from application.store import TicketStore
 
 MAPPER_TOPIC = f"{__name__}:MsgspecMapper"
@@ -135,11 +134,12 @@ def open_store(config: StoreConfig) -> TicketStore:
     return TicketStore(env=config.env(create_table=False))
 
 
-def migrate(config: StoreConfig) -> None:
-    """Creates the schema once; safe when several processes start at the same moment.
+def migrate(config: StoreConfig, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+    """Creates the events' table and applies the numbered migrations of the other tables.
 
-    The library's own CREATE TABLE is not safe under concurrency on PostgreSQL (a duplicate
-    type name can crash a starting process), so every process takes one lock first.
+    Safe when several processes start at the same moment: the library's own CREATE TABLE is
+    not safe under concurrency on PostgreSQL (a duplicate type name can crash a starting
+    process), and a migration must run once, so every process takes one lock first.
     """
     with _migration_lock(config):
         if config.is_postgres:
@@ -153,8 +153,23 @@ def migrate(config: StoreConfig) -> None:
                     )
         store = TicketStore(env=config.env(create_table=True))
         store.close()
-        create_follower_tables(config)
-        create_device_tables(config)
+        if config.is_postgres or urlsplit(config.url).scheme == "sqlite":
+            apply_migrations(config, migrations)
+
+
+def migrate_if_behind(config: StoreConfig) -> bool:
+    """``migrate``, unless the database is at this release's schema already (or newer).
+
+    What ``tickets serve`` and ``tickets worker`` run at start: after ``tickets migrate`` they
+    issue no DDL, so they can run as a role that may not create or alter anything (README,
+    "Running in production"). Returns whether it migrated.
+    """
+    if (config.is_postgres or urlsplit(config.url).scheme == "sqlite") and schema_version(
+        config
+    ) >= max((m.number for m in MIGRATIONS), default=0) > 0:
+        return False
+    migrate(config)
+    return True
 
 
 @contextmanager

@@ -1,4 +1,7 @@
-"""Followers' positions and pending jobs: two small tables beside the events."""
+"""Followers' positions and pending jobs: two small tables beside the events.
+
+Their shapes are made by ``adapters.migrations``.
+"""
 
 from __future__ import annotations
 
@@ -20,15 +23,6 @@ if TYPE_CHECKING:
 
 PENDING, CLAIMED, DONE = "pending", "claimed", "done"
 
-_CREATE = (
-    "CREATE TABLE IF NOT EXISTS {positions} ( follower TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS {jobs} ("
-    " follower TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, status TEXT NOT NULL,"
-    " attempts INTEGER NOT NULL, due_at DOUBLE PRECISION NOT NULL, queued BIGINT NOT NULL,"
-    " PRIMARY KEY (follower, key))",
-    "CREATE INDEX IF NOT EXISTS {jobs_index} ON {jobs} (follower, status, due_at)",
-)
-
 
 class SqlFollowerStore:
     """A ``FollowerStore`` on one connection of its own, used by the worker's thread.
@@ -49,11 +43,6 @@ class SqlFollowerStore:
         }
         self._lock = threading.Lock()
         self._connection: Any = None
-
-    def create_tables(self) -> None:
-        with self._transaction() as run:
-            for statement in _CREATE:
-                run(statement)
 
     def position(self, follower: str) -> int:
         with self._transaction() as run:
@@ -188,15 +177,6 @@ def _quoted(identifier: str) -> str:
 
 def _epoch(moment: datetime) -> float:
     return moment.timestamp()
-
-
-def create_tables(config: StoreConfig) -> None:
-    """The migrate step's part for followers: idempotent."""
-    store = SqlFollowerStore(config)
-    try:
-        store.create_tables()
-    finally:
-        store.close()
 
 
 class MemoryFollowerStore:

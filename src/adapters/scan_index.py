@@ -30,8 +30,6 @@ from domain.ticket import Ticket
 
 NAME = "scan-index"  # names its recorded position: stable
 PREFIX = "scan_index"
-# Any constant works; it only has to be the same for every process of the service.
-SCHEMA_LOCK_KEY = 0x7363616E5F6978
 
 _Row = dict[str, Any]
 
@@ -337,17 +335,6 @@ _LOOKUP = _JOINED + " WHERE t.ticket_id = ?"
 _OF_PERIOD = _JOINED + " WHERE p.code = ?"
 _POSITION = "SELECT position FROM {tracking} WHERE name = ?"
 _SET_POSITION = "UPDATE {tracking} SET position = ? WHERE name = ?"
-_CREATE = (
-    "CREATE TABLE IF NOT EXISTS {tickets} (ticket_id TEXT PRIMARY KEY, period_id TEXT NOT NULL,"
-    " person_id TEXT NOT NULL, active INTEGER NOT NULL, token_version INTEGER NOT NULL,"
-    " token_hash TEXT NOT NULL, registrations TEXT NOT NULL, check_in_date TEXT,"
-    " check_in_at TEXT)",
-    "CREATE TABLE IF NOT EXISTS {periods} (period_id TEXT PRIMARY KEY, code TEXT NOT NULL,"
-    " timezone TEXT NOT NULL, tracks TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS {persons} (person_id TEXT PRIMARY KEY, name TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS {tracking} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-    "INSERT INTO {tracking} (name, position) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
-)
 
 
 class _SqlRows(_Rows):
@@ -369,19 +356,19 @@ class _SqlRows(_Rows):
 class SqlScanIndex(_ScanIndex):
     """The index in tables beside the events: SQLite (one connection) or PostgreSQL (a pool)."""
 
-    def __init__(self, config: StoreConfig, *, prefix: str = PREFIX) -> None:
+    def __init__(self, config: StoreConfig) -> None:
+        """The tables must exist: ``adapters.migrations`` makes them."""
         self._config = config
         self._postgres = config.is_postgres
         schema = config.env(create_table=False).get("POSTGRES_SCHEMA") if self._postgres else None
         qualifier = f"{_quoted(schema)}." if schema else ""
         self._names = {
-            table: f"{qualifier}{prefix}_{table}"
+            table: f"{qualifier}{PREFIX}_{table}"
             for table in ("tickets", "periods", "persons", "tracking")
         }
         self._pool: ConnectionPool[Any] | None = None
         self._sqlite: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # SQLite's one connection, and opening the pool
-        self._create_tables()
 
     def position(self) -> int:
         with self._connection(single=True) as run:
@@ -428,14 +415,6 @@ class SqlScanIndex(_ScanIndex):
                 for row in tables[table].values():
                     rows.put(table, row)
             rows.set_position(position)
-
-    def _create_tables(self) -> None:
-        with self._connection(write=True) as run:
-            if self._postgres:
-                # CREATE TABLE IF NOT EXISTS races with itself in PostgreSQL: one at a time.
-                run("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))
-            for statement in _CREATE:
-                run(statement, (NAME,) if "?" in statement else ())
 
     @contextmanager
     def _connection(self, *, write: bool = False, single: bool = False) -> Iterator[Any]:
@@ -510,7 +489,7 @@ class SqlScanIndex(_ScanIndex):
 
 
 def open_scan_index(config: StoreConfig) -> SqlScanIndex | MemoryScanIndex:
-    """The index beside the event store (its tables are made here if missing)."""
+    """The index beside the event store (its tables are made by the migrations)."""
     if config.is_postgres or config.url.startswith("sqlite"):
         return SqlScanIndex(config)
     return MemoryScanIndex()

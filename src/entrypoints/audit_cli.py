@@ -158,7 +158,10 @@ def run(args: argparse.Namespace) -> int:
             if not verdict.ok:
                 out.print(f"computed digest {verdict.computed.head} up to {verdict.computed.upto}")
             return 0 if verdict.ok else FOUND
-    except (ApplicationError, SettingsError) as error:
+    except SettingsError as error:
+        err.print(f"tickets audit: {error.report()}", markup=False)
+        return UNUSABLE
+    except ApplicationError as error:
         err.print(f"tickets audit: {getattr(error, 'detail', error)}", markup=False)
         return UNUSABLE
     except PersistenceError as error:

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from entrypoints.config_errors import ConfigError, collect
+
 N = TypeVar("N", int, float)
 
 BACKENDS = ("file", "ses", "smtp")
 
 
-class EmailSettingsError(ValueError):
+class EmailSettingsError(ConfigError):
     """Raised when an email variable is missing or unusable for the chosen backend."""
 
 
@@ -34,18 +36,28 @@ class EmailSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> EmailSettings:
-        backend = env.get("EMAIL_BACKEND", "file").strip().lower() or "file"
-        if backend not in BACKENDS:
-            raise EmailSettingsError(f"EMAIL_BACKEND must be one of {', '.join(BACKENDS)}")
-        smtp_url = env.get("SMTP_URL") or None
-        if backend == "smtp" and (
-            smtp_url is None or urlsplit(smtp_url).scheme not in ("smtp", "smtps")
-        ):
-            raise EmailSettingsError("SMTP_URL (smtp://... or smtps://...) is required")
-        webhook = env.get("ALERT_WEBHOOK_URL") or None
-        if webhook is not None and urlsplit(webhook).scheme not in ("http", "https"):
-            raise EmailSettingsError("ALERT_WEBHOOK_URL must be an http(s) URL")
         defaults = cls()
+        with collect(EmailSettingsError) as problems:
+            backend = env.get("EMAIL_BACKEND", "file").strip().lower() or "file"
+            if backend not in BACKENDS:
+                problems.add(f"EMAIL_BACKEND must be one of {', '.join(BACKENDS)}")
+            smtp_url = env.get("SMTP_URL") or None
+            if backend == "smtp" and (
+                smtp_url is None or urlsplit(smtp_url).scheme not in ("smtp", "smtps")
+            ):
+                problems.add("SMTP_URL (smtp://... or smtps://...) is required")
+            webhook = env.get("ALERT_WEBHOOK_URL") or None
+            if webhook is not None and urlsplit(webhook).scheme not in ("http", "https"):
+                problems.add("ALERT_WEBHOOK_URL must be an http(s) URL")
+            max_attempts = problems.read(
+                lambda: _number(env, "EMAIL_MAX_ATTEMPTS", defaults.max_attempts, int)
+            )
+            retry_seconds = problems.read(
+                lambda: _number(env, "EMAIL_RETRY_SECONDS", defaults.retry_seconds, float)
+            )
+            worker_poll_seconds = problems.read(
+                lambda: _number(env, "WORKER_POLL_SECONDS", defaults.worker_poll_seconds, float)
+            )
         return cls(
             backend=backend,
             sender=env.get("EMAIL_FROM") or defaults.sender,
@@ -58,11 +70,9 @@ class EmailSettings:
             aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             admin_alert_email=env.get("ADMIN_ALERT_EMAIL") or None,
             alert_webhook_url=webhook,
-            max_attempts=_number(env, "EMAIL_MAX_ATTEMPTS", defaults.max_attempts, int),
-            retry_seconds=_number(env, "EMAIL_RETRY_SECONDS", defaults.retry_seconds, float),
-            worker_poll_seconds=_number(
-                env, "WORKER_POLL_SECONDS", defaults.worker_poll_seconds, float
-            ),
+            max_attempts=max_attempts,
+            retry_seconds=retry_seconds,
+            worker_poll_seconds=worker_poll_seconds,
         )
 
 

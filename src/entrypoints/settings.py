@@ -6,10 +6,9 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from adapters.brand import Brand
 from adapters.eventstore import StoreConfig
@@ -17,15 +16,12 @@ from adapters.identity import IdentityConfig
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
 from adapters.rate_limiter import RateLimitConfig
 from adapters.stripe_gateway import StripeConfig
-from entrypoints.delivery_settings import (
-    DeliverySettingsError,
-    brand_from_env,
-    rate_limits_from_env,
-)
-from entrypoints.email_settings import EmailSettings, EmailSettingsError
+from entrypoints.config_errors import ConfigError, Problems, collect
+from entrypoints.cors_settings import cors_origins_from_env
+from entrypoints.delivery_settings import brand_from_env, rate_limits_from_env
+from entrypoints.email_settings import EmailSettings
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/tickets.sqlite3"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -33,8 +29,8 @@ DEV_SECRETS_FILE = Path("var/dev-secrets.json")
 MIN_SECRET_BYTES = 32
 
 
-class SettingsError(Exception):
-    """Raised at start-up when a required variable is missing or unusable."""
+class SettingsError(ConfigError):
+    """Raised at start-up when variables are missing or unusable: all of them at once."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +38,7 @@ class HttpSettings:
     public_base_url: str
     checkout_success_url: str
     checkout_cancel_url: str
+    cors_allow_origins: tuple[str, ...] = ()  # CORS_ALLOW_ORIGINS; none: no cross-origin access
 
 
 @dataclass(frozen=True)
@@ -58,67 +55,80 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, dev: bool = False) -> Settings:
-        """Settings from ``env``; in dev mode, missing secrets come from ./var, made once."""
+        """Settings from ``env``; in dev mode, missing secrets come from ./var, made once.
+
+        Every variable is read even after a bad one, so that one failed start names them all.
+        """
         if dev:
             env = {**dev_secrets(), **{k: v for k, v in env.items() if v}}
-        base_url = env.get("PUBLIC_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+        # An empty value is unset, as everywhere (a `NAME=` line of an env file).
+        base_url = (env.get("PUBLIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        with collect(SettingsError) as problems:
+            database = problems.read(lambda: _store_config(env))
+            tokens = problems.read(lambda: _token_config(env))
+            stripe = problems.read(
+                lambda: StripeConfig(
+                    webhook_secret=_required(env, "STRIPE_WEBHOOK_SECRET"),
+                    api_key=env.get("STRIPE_API_KEY") or None,
+                    api_base=env.get("STRIPE_API_BASE") or None,
+                )
+            )
+            identity = problems.read(lambda: _identity_config(env))
+            email = problems.read(lambda: EmailSettings.from_env(env))
+            brand = problems.read(lambda: brand_from_env(env))
+            rate_limits = problems.read(lambda: rate_limits_from_env(env))
+            cors_origins = problems.read(lambda: cors_origins_from_env(env))
         return cls(
-            database=StoreConfig(url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL)),
-            tokens=_token_config(env),
-            stripe=StripeConfig(
-                webhook_secret=_required(env, "STRIPE_WEBHOOK_SECRET"),
-                api_key=env.get("STRIPE_API_KEY") or None,
-                api_base=env.get("STRIPE_API_BASE") or None,
-            ),
-            identity=_identity_config(env),
+            database=database,
+            tokens=tokens,
+            stripe=stripe,
+            identity=identity,
             http=HttpSettings(
                 public_base_url=base_url,
-                checkout_success_url=env.get(
-                    "CHECKOUT_SUCCESS_URL", f"{base_url}/orders/{{orderId}}?checkout=success"
-                ),
-                checkout_cancel_url=env.get(
-                    "CHECKOUT_CANCEL_URL", f"{base_url}/orders/{{orderId}}?checkout=cancelled"
-                ),
+                checkout_success_url=env.get("CHECKOUT_SUCCESS_URL")
+                or f"{base_url}/orders/{{orderId}}?checkout=success",
+                checkout_cancel_url=env.get("CHECKOUT_CANCEL_URL")
+                or f"{base_url}/orders/{{orderId}}?checkout=cancelled",
+                cors_allow_origins=cors_origins,
             ),
             dev=dev,
-            email=_email_settings(env),
-            brand=_delivery(brand_from_env, env),
-            rate_limits=_delivery(rate_limits_from_env, env),
+            email=email,
+            brand=brand,
+            rate_limits=rate_limits,
         )
-
-
-def _delivery(read: Callable[[Mapping[str, str]], T], env: Mapping[str, str]) -> T:
-    try:
-        return read(env)
-    except DeliverySettingsError as error:
-        raise SettingsError(str(error)) from None
-
-
-def _email_settings(env: Mapping[str, str]) -> EmailSettings:
-    try:
-        return EmailSettings.from_env(env)
-    except EmailSettingsError as error:
-        raise SettingsError(str(error)) from None
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "")
     if not value:
-        raise SettingsError(f"{name} is required (or run `tickets serve --dev` to try it out)")
+        raise SettingsError(f"{name} is required")
     return value
 
 
+def _store_config(env: Mapping[str, str]) -> StoreConfig:
+    config = StoreConfig(url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    try:
+        config.env(create_table=False)  # an unknown scheme fails here, not at the first query
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    return config
+
+
 def _token_config(env: Mapping[str, str]) -> QrTokenConfig:
-    secret = _required(env, "TICKET_JWT_SECRET").encode()
-    if len(secret) < MIN_SECRET_BYTES:
-        raise SettingsError(f"TICKET_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
-    private_keys = _pems(env.get("TICKET_JWT_PRIVATE_KEY", ""))
-    if len(private_keys) > 1:
-        raise SettingsError("TICKET_JWT_PRIVATE_KEY must hold one PEM key")
+    with collect(SettingsError) as problems:
+        secret = env.get("TICKET_JWT_SECRET", "").encode()
+        if not secret:
+            problems.add("TICKET_JWT_SECRET is required")
+        elif len(secret) < MIN_SECRET_BYTES:
+            problems.add(f"TICKET_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
+        private_keys = _pems(env, "TICKET_JWT_PRIVATE_KEY", problems)
+        if len(private_keys) > 1:
+            problems.add("TICKET_JWT_PRIVATE_KEY must hold one PEM key")
+        retired = _pems(env, "TICKET_JWT_RETIRED_PUBLIC_KEYS", problems)
     config = QrTokenConfig(
         secret=secret,
         private_key_pem=private_keys[0] if private_keys else None,
-        retired_public_keys_pem=_pems(env.get("TICKET_JWT_RETIRED_PUBLIC_KEYS", "")),
+        retired_public_keys_pem=retired,
     )
     try:
         JwtTokenSigner(config)  # fails now, naming the variable, rather than on the first token
@@ -130,12 +140,12 @@ def _token_config(env: Mapping[str, str]) -> QrTokenConfig:
 _PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.+?-----END [A-Z0-9 ]+-----", re.DOTALL)
 
 
-def _pems(value: str) -> tuple[bytes, ...]:
+def _pems(env: Mapping[str, str], name: str, problems: Problems) -> tuple[bytes, ...]:
     """The PEM blocks of a variable; newlines may be written as ``\\n`` (one-line env files)."""
-    text = value.replace("\\n", "\n")
+    text = env.get(name, "").replace("\\n", "\n")
     blocks = tuple(block.encode() + b"\n" for block in _PEM_BLOCK.findall(text))
     if text.strip() and not blocks:
-        raise SettingsError("a TICKET_JWT_* key variable is set but holds no PEM block")
+        problems.add(f"{name} is set but holds no PEM block")
     return blocks
 
 

@@ -115,3 +115,11 @@ def test_dev_token_prints_a_bearer_token_with_the_given_claims(tmp_path: Path) -
     claims = jwt.decode(result.stdout.strip(), "s" * 32, algorithms=["HS256"])
     assert claims["sub"] == "u-1" and claims["roles"] == ["staff"]
     assert claims["email"] == "u@example.no" and claims["name"] == "U"
+
+
+def test_version_prints_the_installed_package_version(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    shown = tickets("--version", cwd=tmp_path)
+    assert shown.returncode == 0
+    assert shown.stdout.strip() == f"tickets {version('salsanor-tickets')}"

@@ -119,3 +119,26 @@ def test_a_new_window_lets_the_user_in_again(
     redis_client.delete(limit_key("ticket", user))  # what the key's expiry does after a minute
 
     assert httpx.get(f"{b.base_url}/api/tickets/2026-fall", headers=headers).status_code == 200
+
+
+def test_both_instances_tell_the_same_remaining_count_and_reset(
+    two_instances: list[ServerProcess],
+) -> None:
+    user = f"dancer-{uuid.uuid4().hex[:8]}"
+    a, b = two_instances
+    paid_ticket(a.base_url, user)  # the first counted request: LIMIT - 1 left
+    headers = bearer(user)
+
+    answers = [
+        httpx.get(f"{server.base_url}/api/tickets/2026-fall", headers=headers)
+        for server in (b, a, b, a)
+    ]
+
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert [r.headers["ratelimit-limit"] for r in answers] == [str(LIMIT)] * 4
+    assert [r.headers["ratelimit-remaining"] for r in answers] == ["2", "1", "0", "0"]
+    # One window in Redis: both instances count down to the same end of it.
+    resets = [int(r.headers["ratelimit-reset"]) for r in answers]
+    assert all(1 <= reset <= 60 for reset in resets)
+    assert resets == sorted(resets, reverse=True) and resets[0] - resets[-1] <= 2
+    assert answers[-1].headers["retry-after"] == answers[-1].headers["ratelimit-reset"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from litestar import Litestar, get
 from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
 from litestar.testing import TestClient
 
 from adapters.rate_limiter import (
@@ -21,7 +22,7 @@ from adapters.rate_limiter import (
 )
 from application.ports import Principal
 from entrypoints.http.problems import EXCEPTION_HANDLERS
-from entrypoints.http.rate_limits import caller, rate_limited
+from entrypoints.http.rate_limits import caller, rate_limit_headers, rate_limited
 from entrypoints.settings import Settings, SettingsError
 from tests.fakes import SETTINGS_ENV, FakeIdentity
 
@@ -164,6 +165,7 @@ def client(per_minute: int) -> TestClient[Litestar]:
         route_handlers=[route_a, route_b],
         state=State({"services": services}),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[rate_limit_headers],
     )
     return TestClient(app)
 
@@ -178,6 +180,8 @@ def test_over_the_limit_a_429_problem_with_retry_after() -> None:
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert refused.headers["ratelimit-limit"] == "2"
+    assert refused.headers["ratelimit-remaining"] == "0"
+    assert 1 <= int(refused.headers["ratelimit-reset"]) <= 60
     assert refused.json()["code"] == "rate_limited"
     assert refused.json()["status"] == 429
 
@@ -219,3 +223,40 @@ def test_redis_url_and_limit_come_from_the_environment() -> None:
 def test_unusable_values_stop_the_start_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env(SETTINGS_ENV | {name: value})
+
+
+def test_every_response_of_a_limited_route_says_what_is_left() -> None:
+    with client(3) as http:
+        answers = [http.get("/a") for _ in range(4)]
+
+    assert [a.headers["ratelimit-limit"] for a in answers] == ["3"] * 4
+    assert [a.headers["ratelimit-remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert all(1 <= int(a.headers["ratelimit-reset"]) <= 60 for a in answers)
+    assert ["retry-after" in a.headers for a in answers] == [False, False, False, True]
+
+
+@get("/broken", guards=[rate_limited("broken")], sync_to_thread=False)
+def broken_route() -> str:
+    raise NotFoundException("nothing here")
+
+
+@get("/free", sync_to_thread=False)
+def free_route() -> str:
+    return "free"
+
+
+def test_error_answers_carry_the_headers_and_unlimited_routes_none() -> None:
+    services = FakeServices(limiter(5), identity())
+    app = Litestar(
+        route_handlers=[broken_route, free_route],
+        state=State({"services": services}),
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[rate_limit_headers],
+    )
+    with TestClient(app) as http:
+        missing = http.get("/broken")
+        free = http.get("/free")
+
+    assert missing.status_code == 404
+    assert missing.headers["ratelimit-remaining"] == "4"
+    assert "ratelimit-limit" not in free.headers

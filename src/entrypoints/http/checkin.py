@@ -1,10 +1,11 @@
-"""Door routes: scanning a QR token, admins rotating and revoking tokens, the public JWKS."""
+"""Door routes: scanning a QR token (staff or a paired device), finding a participant by name,
+today's check-ins; admins rotating and revoking tokens; the public JWKS."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -12,19 +13,35 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from application.checkin import ManualRequest, ScanAnswer, ScannedTicket, ScanRequest
+from application.checkin import ManualRequest, ScanAnswer, ScannedTicket, ScanRequest, ScanResult
 from application.devices import DoorDevice
 from application.errors import Forbidden
 from application.ports import Principal
 from application.ticket_admin import ManagedTicket
 from domain.shared import Cause
+from domain.ticket import TicketStatus
 from entrypoints.bootstrap import Services
 from entrypoints.http.auth import bearer_token, request_id
 from entrypoints.http.devices import device_credential
-from entrypoints.http.schemas import Camel, Out
+from entrypoints.http.openapi import (
+    BEARER,
+    BEARER_OR_DEVICE,
+    BODY_PROBLEMS,
+    FORBIDDEN,
+    SCAN_ID_REUSED,
+    STORE_PROBLEMS,
+    TICKET_NOT_FOUND,
+    TICKET_REVOKED,
+    TICKET_WITHOUT_TOKEN,
+    UNAUTHENTICATED,
+    VALIDATION_FAILED,
+    problems,
+)
+from entrypoints.http.params import TicketIdPath
+from entrypoints.http.schemas import Camel, Out, TicketTrackOut
 
 DOOR_ROLES = frozenset({"staff", "admin"})
 JWKS_CACHE_SECONDS = 300  # door devices refresh their copy; a new key is published ahead of use
@@ -34,17 +51,25 @@ Door = NamedDependency["DoorCaller"]
 Admin = NamedDependency[Principal]
 Caused = NamedDependency[Cause]
 
-# A scanner reads anything: whatever the QR code held is answered `invalid`, not refused.
-ScannedText = Annotated[str, msgspec.Meta(max_length=8192)]
+# A scanner reads anything: whatever string the QR code held is answered `invalid`, not refused
+# (the app's body-size limit bounds it; CheckIns answers an overlong one without reading it).
+ScannedText = str
 # Device and scan ids are recorded and logged: printable, short.
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[\x20-\x7e]+$")]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 
 
-SearchText = Annotated[str, QueryParameter(max_length=100)]
+SearchText = Annotated[
+    str, QueryParameter(max_length=100, description="Words of the participant's name.")
+]
 PeriodCodeQuery = Annotated[
     str | None,
-    QueryParameter(name="periodCode", max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
+    QueryParameter(
+        name="periodCode",
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="The period; a device's own period when omitted.",
+    ),
 ]
 
 
@@ -54,53 +79,24 @@ class ScanIn(Camel):
     scan_id: ClientId | None = None
 
 
-class TrackOut(Out):
-    code: str
-    name: str
-
-
 class ScannedTicketOut(Out, omit_defaults=True):
     ticket_id: UUID
     person_name: str
     period_code: str
-    tracks: list[TrackOut]
+    tracks: list[TicketTrackOut]
     checked_in_at: datetime | None = None
 
 
 class ScanOut(Out, omit_defaults=True):
-    result: str
+    result: ScanResult
     ticket: ScannedTicketOut | None = None
 
     @classmethod
     def of(cls, answer: ScanAnswer) -> ScanOut:
         seen = answer.ticket
         if seen is None:
-            return cls(answer.result.value)
-        return cls(answer.result.value, _ticket_out(seen))
-
-
-class ManualIn(Camel):
-    ticket_id: UUID
-    device_id: ClientId | None = None
-    scan_id: ClientId | None = None
-
-
-class SearchOut(Out):
-    items: list[ScannedTicketOut]
-
-
-class CheckInOut(Out):
-    ticket_id: UUID
-    checked_in_at: datetime | None
-
-
-class TodayOut(Out):
-    """A period's check-ins today (its timezone): the door's count and its offline list."""
-
-    period_code: str
-    date: date
-    count: int
-    items: list[CheckInOut]
+            return cls(answer.result)
+        return cls(answer.result, _ticket_out(seen))
 
 
 def _ticket_out(seen: ScannedTicket) -> ScannedTicketOut:
@@ -108,9 +104,35 @@ def _ticket_out(seen: ScannedTicket) -> ScannedTicketOut:
         ticket_id=seen.ticket_id,
         person_name=seen.person_name,
         period_code=seen.period_code,
-        tracks=[TrackOut(code, name) for code, name in seen.tracks],
+        tracks=[TicketTrackOut(code, name) for code, name in seen.tracks],
         checked_in_at=seen.checked_in_at,
     )
+
+
+class ManualCheckInIn(Camel):
+    ticket_id: UUID
+    device_id: ClientId | None = None
+    scan_id: ClientId | None = None
+
+
+class CheckInSearchOut(Out):
+    """Active tickets of the period whose person's name matched, at most 20."""
+
+    items: list[ScannedTicketOut]
+
+
+class TodayCheckInOut(Out):
+    ticket_id: UUID
+    checked_in_at: datetime | None
+
+
+class TodayCheckInsOut(Out):
+    """A period's check-ins today (its timezone): the door's count and its offline list."""
+
+    period_code: str
+    date: date
+    count: int
+    items: list[TodayCheckInOut]
 
 
 class RotateIn(Camel):
@@ -129,8 +151,8 @@ class AdminTicketOut(Out):
     period_code: str
     person_id: UUID
     person_name: str | None
-    tracks: list[TrackOut]
-    status: str
+    tracks: list[TicketTrackOut]
+    status: TicketStatus
     qr_token_version: int | None
     qr_token_expires_at: datetime | None
     revoked_reason: str | None
@@ -145,12 +167,29 @@ class AdminTicketOut(Out):
             period_code=period.code,
             person_id=ticket.person_id,
             person_name=managed.person.name if managed.person else None,
-            tracks=[TrackOut(code, names.get(code, code)) for code in ticket.track_codes()],
-            status=ticket.status.value,
+            tracks=[TicketTrackOut(code, names.get(code, code)) for code in ticket.track_codes()],
+            status=ticket.status,
             qr_token_version=ticket.token.version if ticket.token else None,
             qr_token_expires_at=ticket.token.expires_at if ticket.token else None,
             revoked_reason=ticket.revoked_reason,
         )
+
+
+class JwkOut(msgspec.Struct):
+    """An Ed25519 public key (RFC 8037) that signs QR tokens."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    alg: Literal["EdDSA"]
+    use: Literal["sig"]
+
+
+class JwksOut(msgspec.Struct):
+    """The QR tokens' public keys (RFC 7517); empty when tokens are HS256."""
+
+    keys: list[JwkOut]
 
 
 @dataclass(frozen=True)
@@ -188,19 +227,30 @@ def provide_door_cause(request: Request[Any, Any, Any], door: Door) -> Cause:
     return Cause(actor=door.actor, reference=request_id(request))
 
 
+DOOR_PROBLEMS = (UNAUTHENTICATED, FORBIDDEN, *STORE_PROBLEMS)
+
+
 class CheckInController(Controller):
     path = "/api/checkin"
     tags = ["door"]
-    security = [{"BearerToken": []}, {"DeviceCredential": []}]
     dependencies = {
         "door": Provide(provide_door_caller, sync_to_thread=True),
         "cause": Provide(provide_door_cause, sync_to_thread=False),
     }
 
-    @post("/scan", sync_to_thread=True, status_code=HTTP_200_OK)
+    @post(
+        "/scan",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        operation_id="scanTicket",
+        security=BEARER_OR_DEVICE,
+        summary="Check a QR token in at the door",
+        responses=problems(*DOOR_PROBLEMS, SCAN_ID_REUSED, *BODY_PROBLEMS),
+    )
     def scan(self, services: Deps, door: Door, cause: Caused, data: JSONBody[ScanIn]) -> ScanOut:
         """One result word per scan: ok, already_checked_in, invalid, expired, revoked or
-        superseded. The same scanId again returns the first answer and records nothing."""
+        superseded. The same scanId again returns the first answer and records nothing. A
+        paired device's scans record its own id, whatever `deviceId` says."""
         answer = services.checkins.scan(
             ScanRequest(
                 token=data.token,
@@ -212,12 +262,20 @@ class CheckInController(Controller):
         )
         return ScanOut.of(answer)
 
-    @post("/manual", sync_to_thread=True, status_code=HTTP_200_OK)
+    @post(
+        "/manual",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        operation_id="checkInManually",
+        security=BEARER_OR_DEVICE,
+        summary="Check a ticket in by its id, without a QR code",
+        responses=problems(*DOOR_PROBLEMS, SCAN_ID_REUSED, *BODY_PROBLEMS),
+    )
     def manual(
-        self, services: Deps, door: Door, cause: Caused, data: JSONBody[ManualIn]
+        self, services: Deps, door: Door, cause: Caused, data: JSONBody[ManualCheckInIn]
     ) -> ScanOut:
-        """Checks a ticket in by its id (found by name), recorded as manual: the same result
-        words as a scan; an unknown ticket answers invalid."""
+        """For a participant whose phone died (found by name): recorded as manual, the same
+        result words as a scan; an unknown ticket answers invalid."""
         answer = services.checkins.manual(
             ManualRequest(
                 ticket_id=data.ticket_id,
@@ -229,44 +287,66 @@ class CheckInController(Controller):
         )
         return ScanOut.of(answer)
 
-    @get("/search", sync_to_thread=True)
+    @get(
+        "/search",
+        sync_to_thread=True,
+        operation_id="searchCheckInTickets",
+        security=BEARER_OR_DEVICE,
+        summary="Find a period's active tickets by the person's name",
+        responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
+    )
     def search(
-        self,
-        services: Deps,
-        door: Door,
-        q: SearchText,
-        period_code: PeriodCodeQuery = None,
-    ) -> SearchOut:
-        """Active tickets of the period whose person's name holds every word of ``q`` (case
-        and accents ignored); ``periodCode`` defaults to the device's period."""
+        self, services: Deps, door: Door, q: SearchText, period_code: PeriodCodeQuery = None
+    ) -> CheckInSearchOut:
+        """Every word of `q` must be in the name; case and accents do not matter."""
         found = services.checkins.search(door.period_code(period_code), q)
-        return SearchOut([_ticket_out(seen) for seen in found])
+        return CheckInSearchOut([_ticket_out(seen) for seen in found])
 
-    @get("/today", sync_to_thread=True)
+    @get(
+        "/today",
+        sync_to_thread=True,
+        operation_id="getTodaysCheckIns",
+        security=BEARER_OR_DEVICE,
+        summary="Today's check-ins of a period",
+        responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
+    )
     def today(
-        self,
-        services: Deps,
-        door: Door,
-        period_code: PeriodCodeQuery = None,
-    ) -> TodayOut:
-        """The period's check-ins today (in its timezone): the door's count, and what an
-        offline door refuses as a repeat."""
+        self, services: Deps, door: Door, period_code: PeriodCodeQuery = None
+    ) -> TodayCheckInsOut:
+        """Today in the period's timezone: the door's count, and what an offline door refuses
+        as a repeat. Kept by the worker: it may lag a scan by a moment."""
         day = services.checkins.today(door.period_code(period_code))
-        items = [CheckInOut(e.ticket_id, e.last_check_in_at) for e in day.check_ins]
-        return TodayOut(day.period_code, day.date, len(items), items)
+        items = [TodayCheckInOut(e.ticket_id, e.last_check_in_at) for e in day.check_ins]
+        return TodayCheckInsOut(day.period_code, day.date, len(items), items)
 
 
 class TicketAdminController(Controller):
     path = "/api/admin/tickets"
     tags = ["admin"]
 
-    @post("/{ticket_id:uuid}/rotate", sync_to_thread=True, status_code=HTTP_200_OK)
+    @post(
+        "/{ticketId:uuid}/rotate",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        operation_id="rotateTicketToken",
+        security=BEARER,
+        summary="Issue a new QR token version (admin)",
+        responses=problems(
+            UNAUTHENTICATED,
+            FORBIDDEN,
+            TICKET_NOT_FOUND,
+            TICKET_REVOKED,
+            TICKET_WITHOUT_TOKEN,
+            *BODY_PROBLEMS,
+            *STORE_PROBLEMS,
+        ),
+    )
     def rotate(
         self,
         services: Deps,
         admin: Admin,
         cause: Caused,
-        ticket_id: FromPath[UUID],
+        ticket_id: TicketIdPath,
         data: JSONBody[RotateIn | None] = None,
     ) -> AdminTicketOut:
         """A new token version (emailed to the holder); every older token answers superseded."""
@@ -275,13 +355,23 @@ class TicketAdminController(Controller):
             services.ticket_admin.rotate(ticket_id, reason=reason, cause=cause)
         )
 
-    @post("/{ticket_id:uuid}/revoke", sync_to_thread=True, status_code=HTTP_200_OK)
+    @post(
+        "/{ticketId:uuid}/revoke",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        operation_id="revokeTicket",
+        security=BEARER,
+        summary="Revoke a ticket (admin)",
+        responses=problems(
+            UNAUTHENTICATED, FORBIDDEN, TICKET_NOT_FOUND, *BODY_PROBLEMS, *STORE_PROBLEMS
+        ),
+    )
     def revoke(
         self,
         services: Deps,
         admin: Admin,
         cause: Caused,
-        ticket_id: FromPath[UUID],
+        ticket_id: TicketIdPath,
         data: JSONBody[RevokeIn],
     ) -> AdminTicketOut:
         """Scans answer revoked from now on; revoking again changes nothing."""
@@ -293,10 +383,10 @@ class TicketAdminController(Controller):
 class JwksController(Controller):
     tags = ["door"]
 
-    @get("/.well-known/jwks.json", sync_to_thread=False, security=[])
-    def jwks(self, services: Deps) -> Response[Any]:
+    @get("/.well-known/jwks.json", sync_to_thread=False, operation_id="getTicketJwks")
+    def jwks(self, services: Deps) -> Response[JwksOut]:
         """The public keys of EdDSA ticket tokens, for offline door devices; none with HS256."""
         return Response(
-            services.ticket_jwks,
+            msgspec.convert(services.ticket_jwks, JwksOut),
             headers={"Cache-Control": f"public, max-age={JWKS_CACHE_SECONDS}"},
         )

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from adapters.qr_code import qr_png
@@ -20,6 +20,21 @@ from application.ports import Unauthenticated
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http.auth import request_id
+from entrypoints.http.openapi import (
+    BEARER,
+    BODY_PROBLEMS,
+    DEVICE,
+    DEVICE_NOT_FOUND,
+    DEVICE_REVOKED,
+    FORBIDDEN,
+    INVALID_DEVICE,
+    PAIRING_NOT_FOUND,
+    PERIOD_NOT_FOUND,
+    RATE_LIMITED,
+    STORE_PROBLEMS,
+    UNAUTHENTICATED,
+    problems,
+)
 from entrypoints.http.rate_limits import rate_limited
 from entrypoints.http.schemas import Camel, Code, Out
 
@@ -40,11 +55,14 @@ class DeviceIn(Camel):
     period_code: Code | None = None
 
 
-class RenameIn(Camel):
+DeviceIdPath = Annotated[UUID, PathParameter(name="deviceId", description="The device's id.")]
+
+
+class RenameDeviceIn(Camel):
     name: DeviceName
 
 
-class PairIn(Camel):
+class PairingIn(Camel):
     pairing_code: PairingCode
 
 
@@ -86,7 +104,7 @@ class DeviceListOut(Out):
     items: list[DeviceOut]
 
 
-class PairedOut(Out):
+class PairedDeviceOut(Out):
     device_id: UUID
     name: str
     period_code: str | None
@@ -125,7 +143,22 @@ class AdminDeviceController(Controller):
     path = "/api/admin/devices"
     tags = ["devices"]
 
-    @post("/", sync_to_thread=True, status_code=HTTP_201_CREATED)
+    @post(
+        "/",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        operation_id="createDevice",
+        security=BEARER,
+        summary="Add a door device and get its pairing link (admin)",
+        responses=problems(
+            UNAUTHENTICATED,
+            FORBIDDEN,
+            PERIOD_NOT_FOUND,
+            INVALID_DEVICE,
+            *BODY_PROBLEMS,
+            *STORE_PROBLEMS,
+        ),
+    )
     def add(
         self, services: Deps, admin: Admin, cause: Caused, data: JSONBody[DeviceIn]
     ) -> NewDeviceOut:
@@ -143,26 +176,56 @@ class AdminDeviceController(Controller):
             pairing_qr=pairing_qr(url),
         )
 
-    @get("/", sync_to_thread=True)
+    @get(
+        "/",
+        sync_to_thread=True,
+        operation_id="listDevices",
+        security=BEARER,
+        summary="The door devices, with status and last seen (admin)",
+        responses=problems(UNAUTHENTICATED, FORBIDDEN, *STORE_PROBLEMS),
+    )
     def list_devices(self, services: Deps, admin: Admin) -> DeviceListOut:
         """Every device with its status and when it was last seen."""
         return DeviceListOut([DeviceOut.of(view) for view in services.devices.list()])
 
-    @patch("/{device_id:uuid}", sync_to_thread=True)
+    @patch(
+        "/{deviceId:uuid}",
+        sync_to_thread=True,
+        operation_id="renameDevice",
+        security=BEARER,
+        summary="Rename a door device (admin)",
+        responses=problems(
+            UNAUTHENTICATED,
+            FORBIDDEN,
+            DEVICE_NOT_FOUND,
+            DEVICE_REVOKED,
+            INVALID_DEVICE,
+            *BODY_PROBLEMS,
+            *STORE_PROBLEMS,
+        ),
+    )
     def rename(
         self,
         services: Deps,
         admin: Admin,
         cause: Caused,
-        device_id: FromPath[UUID],
-        data: JSONBody[RenameIn],
+        device_id: DeviceIdPath,
+        data: JSONBody[RenameDeviceIn],
     ) -> DeviceOut:
         """Renames a device (what the admin list and the door page show)."""
         return DeviceOut.of(services.devices.rename(device_id, data.name, cause))
 
-    @post("/{device_id:uuid}/revoke", sync_to_thread=True, status_code=HTTP_200_OK)
+    @post(
+        "/{deviceId:uuid}/revoke",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        operation_id="revokeDevice",
+        security=BEARER,
+        summary="Revoke a door device: its credential answers 401 (admin)",
+        responses=problems(UNAUTHENTICATED, FORBIDDEN, DEVICE_NOT_FOUND, *STORE_PROBLEMS),
+    )
     def revoke(
-        self, services: Deps, admin: Admin, cause: Caused, device_id: FromPath[UUID]
+        self, services: Deps, admin: Admin, cause: Caused, device_id: DeviceIdPath
     ) -> DeviceOut:
         """The device's next request answers 401; revoking again changes nothing."""
         return DeviceOut.of(services.devices.revoke(device_id, cause))
@@ -176,23 +239,32 @@ class PairingController(Controller):
         "/pair",
         sync_to_thread=True,
         status_code=HTTP_200_OK,
-        security=[],
+        operation_id="pairDevice",
+        summary="Trade a pairing code for the device's credential (once)",
         guards=[rate_limited("device-pair")],
+        responses=problems(PAIRING_NOT_FOUND, RATE_LIMITED, *BODY_PROBLEMS, *STORE_PROBLEMS),
     )
     def pair(
-        self, services: Deps, request: Request[Any, Any, Any], data: JSONBody[PairIn]
-    ) -> PairedOut:
+        self, services: Deps, request: Request[Any, Any, Any], data: JSONBody[PairingIn]
+    ) -> PairedDeviceOut:
         """The door page trades its pairing code for the device's credential: once."""
         cause = Cause(actor="door-page", reference=request_id(request))
         paired = services.devices.pair(data.pairing_code, cause)
-        return PairedOut(
+        return PairedDeviceOut(
             device_id=paired.device.id,
             name=paired.device.name,
             period_code=paired.device.period_code,
             credential=paired.credential,
         )
 
-    @get("/me", sync_to_thread=True, security=[{"DeviceCredential": []}])
+    @get(
+        "/me",
+        sync_to_thread=True,
+        operation_id="getCurrentDevice",
+        security=DEVICE,
+        summary="The calling door device",
+        responses=problems(UNAUTHENTICATED, *STORE_PROBLEMS),
+    )
     def me(self, request: Request[Any, Any, Any], state: State) -> DoorDeviceOut:
         """The calling device (the door page checks its credential still works): 401 if revoked."""
         device = provide_device(request, state)

@@ -7,7 +7,6 @@ strict Content-Security-Policy: no inline script, no CDN.
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 from pathlib import Path
 
@@ -19,8 +18,6 @@ from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
 from entrypoints.bootstrap import Services
-
-log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -67,14 +64,18 @@ def _page(template: str, services: Services, *, camera: bool = False) -> Respons
 
 class DoorPageController(Controller):
     tags = ["door"]
-    include_in_schema = True
 
-    @get("/door", sync_to_thread=False, security=[], media_type="text/html")
+    @get("/door", sync_to_thread=False, media_type="text/html", operation_id="viewDoorPage")
     def door(self, services: Deps) -> Response[str]:
         """The scanner page for a paired phone: camera, results, today's count, search."""
         return _page("door.html", services, camera=True)
 
-    @get("/admin/devices", sync_to_thread=False, security=[], media_type="text/html")
+    @get(
+        "/admin/devices",
+        sync_to_thread=False,
+        media_type="text/html",
+        operation_id="viewDeviceAdminPage",
+    )
     def devices(self, services: Deps) -> Response[str]:
         """Admins add door devices here and show the pairing link as a QR code."""
         return _page("admin_devices.html", services)
@@ -82,10 +83,6 @@ class DoorPageController(Controller):
 
 def door_assets() -> Router:
     """The pages' scripts and styles, and the vendored QR decoder (scripts/build-door-assets)."""
-    if not (STATIC / "vendor" / "jsQR.js").exists():
-        log.warning(
-            "the door page's QR decoder is missing: run scripts/build-door-assets (make install)"
-        )
     return create_static_files_router(
         path=ASSETS_PATH,
         directories=[STATIC],

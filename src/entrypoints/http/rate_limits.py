@@ -4,8 +4,11 @@ Each route name has its own counter: ``RATE_LIMIT_PER_MINUTE`` (default 60) requ
 and fixed minute window. The caller is the user of a valid bearer token, else the client address
 (anonymous and key-based routes, and bad tokens, which then answer 401 within the limit). The
 counters live in Redis when ``REDIS_URL`` is set, so every instance shares them; else in this
-process's memory (``Services.rate_limits``, built by bootstrap). Over the limit: 429 problem
-details (code ``rate_limited``) with ``Retry-After`` in seconds and ``RateLimit-*`` headers.
+process's memory (``Services.rate_limits``, built by bootstrap). Every response of a limited
+route, whatever its status, carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and
+``RateLimit-Reset`` (seconds until the window ends; IETF draft names), added on the way out by
+``rate_limit_headers`` (an app ``before_send`` hook, so error responses get them too). Over the
+limit: 429 problem details (code ``rate_limited``) with ``Retry-After`` in seconds as well.
 
 Apply it to a new route (e.g. resend) by naming the route::
 
@@ -20,12 +23,15 @@ from typing import Any
 
 from anyio import to_thread
 from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import Guard
+from litestar.types import Guard, Message, Scope
 
 from adapters.rate_limiter import Decision, RateLimiter
 from application.ports import IdentityVerifier, Unauthenticated
+
+DECISION_KEY = "rate_limit_decision"  # in the connection's state: the guard's count
 
 
 def rate_limited(route: str) -> Guard:
@@ -39,19 +45,28 @@ def rate_limited(route: str) -> Guard:
         decision = await to_thread.run_sync(
             _count, services.rate_limits, services.identity, route, authorization, address
         )
+        connection.state[DECISION_KEY] = decision  # for rate_limit_headers, on the way out
         if not decision.allowed:
             raise TooManyRequestsException(
                 detail=f"too many requests: at most {decision.limit} a minute; "
                 f"try again in {decision.retry_after} s",
-                headers={
-                    "Retry-After": str(decision.retry_after),
-                    "RateLimit-Limit": str(decision.limit),
-                    "RateLimit-Remaining": "0",
-                    "RateLimit-Reset": str(decision.retry_after),
-                },
+                headers={"Retry-After": str(decision.retry_after)},
             )
 
     return guard
+
+
+async def rate_limit_headers(message: Message, scope: Scope) -> None:
+    """Adds the counted request's ``RateLimit-*`` headers to its response, whatever its status."""
+    if message["type"] != "http.response.start":
+        return
+    decision = scope.get("state", {}).get(DECISION_KEY)
+    if not isinstance(decision, Decision):
+        return  # not a limited route, or refused before the guard counted it
+    headers = MutableScopeHeaders.from_message(message)
+    headers["RateLimit-Limit"] = str(decision.limit)
+    headers["RateLimit-Remaining"] = str(decision.remaining)
+    headers["RateLimit-Reset"] = str(decision.retry_after)
 
 
 def _count(

@@ -1,0 +1,218 @@
+"""Numbered migrations of the tables that are not events: follower positions, jobs, read models.
+
+The events' own table belongs to the eventsourcing library (created by ``migrate``); every
+other table is made and changed only here, one numbered step at a time, each step and its row
+in ``schema_version`` in one transaction. ``migrate`` runs them under its lock, so several
+processes starting at once apply each step once.
+
+To change a table, append a ``Migration`` with the next number; never edit one that has been
+released (databases out there recorded it as applied). Statements name tables as
+``{schema}name``: ``{schema}`` becomes the PostgreSQL schema's qualifier, or nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+if TYPE_CHECKING:
+    from adapters.eventstore import StoreConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step: statements run in one transaction. ``postgres`` replaces them there, when the
+    two dialects differ (SQLite's and PostgreSQL's types, ALTER TABLE...)."""
+
+    number: int
+    name: str
+    statements: tuple[str, ...]
+    postgres: tuple[str, ...] | None = None
+
+    def for_postgres(self, postgres: bool) -> tuple[str, ...]:
+        return self.postgres if postgres and self.postgres is not None else self.statements
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # The shapes release 0.1 made with CREATE TABLE IF NOT EXISTS: a database of that release
+    # has them already and only records version 1.
+    Migration(
+        1,
+        "follower positions and jobs, scan index",
+        (
+            "CREATE TABLE IF NOT EXISTS {schema}follower_positions ("
+            " follower TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {schema}follower_jobs ("
+            " follower TEXT NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL,"
+            " status TEXT NOT NULL, attempts INTEGER NOT NULL,"
+            " due_at DOUBLE PRECISION NOT NULL, queued BIGINT NOT NULL,"
+            " PRIMARY KEY (follower, key))",
+            "CREATE INDEX IF NOT EXISTS follower_jobs_due"
+            " ON {schema}follower_jobs (follower, status, due_at)",
+            "CREATE TABLE IF NOT EXISTS {schema}scan_index_tickets ("
+            " ticket_id TEXT PRIMARY KEY, period_id TEXT NOT NULL, person_id TEXT NOT NULL,"
+            " active INTEGER NOT NULL, token_version INTEGER NOT NULL,"
+            " token_hash TEXT NOT NULL, registrations TEXT NOT NULL, check_in_date TEXT,"
+            " check_in_at TEXT)",
+            "CREATE TABLE IF NOT EXISTS {schema}scan_index_periods ("
+            " period_id TEXT PRIMARY KEY, code TEXT NOT NULL, timezone TEXT NOT NULL,"
+            " tracks TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {schema}scan_index_persons ("
+            " person_id TEXT PRIMARY KEY, name TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {schema}scan_index_tracking ("
+            " name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+            "INSERT INTO {schema}scan_index_tracking (name, position)"
+            " VALUES ('scan-index', 0) ON CONFLICT (name) DO NOTHING",
+        ),
+    ),
+    Migration(
+        2,
+        "door devices' last-seen times",
+        (
+            "CREATE TABLE {schema}device_last_seen ("
+            " device_id TEXT PRIMARY KEY, last_seen DOUBLE PRECISION NOT NULL)",
+        ),
+    ),
+)
+
+_VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS {schema}schema_version ("
+    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
+
+
+def apply_migrations(
+    config: StoreConfig,
+    migrations: Sequence[Migration] = MIGRATIONS,
+) -> list[int]:
+    """Applies the steps the database has not recorded, in order; returns their numbers.
+
+    The caller holds the migration lock (``adapters.eventstore.migrate``).
+    """
+    numbers = [m.number for m in migrations]
+    if numbers != sorted(set(numbers)):
+        raise ValueError(f"migrations must be numbered in increasing order: {numbers}")
+    with _Database.open(config) as database:
+        database.run_in_transaction([_VERSION_TABLE])
+        current = database.version()
+        known = numbers[-1] if numbers else 0
+        if current > known:
+            # An older release beside a newer one (a rolling deploy): it keeps working on the
+            # tables it knows, since released steps only add.
+            log.warning(
+                "the database schema is newer than this release",
+                extra={"schema_version": current, "known_version": known},
+            )
+        applied = []
+        for migration in migrations:
+            if migration.number <= current:
+                continue
+            database.run_in_transaction(
+                migration.for_postgres(database.postgres),
+                record=(migration.number, migration.name),
+            )
+            log.info(
+                "schema migration applied",
+                extra={"schema_version": migration.number, "migration": migration.name},
+            )
+            applied.append(migration.number)
+        return applied
+
+
+def schema_version(config: StoreConfig) -> int:
+    """The last step the database has recorded (0: none, or no table yet)."""
+    with _Database.open(config) as database:
+        if not database.has_version_table():
+            return 0
+        return database.version()
+
+
+class _Database:
+    """One connection, SQLite or PostgreSQL, running statements in explicit transactions."""
+
+    def __init__(self, connection: Any, postgres: bool, qualifier: str) -> None:
+        self._connection = connection
+        self.postgres = postgres
+        self._qualifier = qualifier
+
+    @classmethod
+    def open(cls, config: StoreConfig) -> _Database:
+        if config.is_postgres:
+            schema = config.env(create_table=False).get("POSTGRES_SCHEMA")
+            qualifier = '"' + schema.replace('"', '""') + '".' if schema else ""
+            return cls(psycopg.connect(config.postgres_conninfo()), True, qualifier)
+        path = config.env(create_table=False)["SQLITE_DBNAME"]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(
+            path, timeout=config.lock_timeout_seconds, isolation_level=None
+        )
+        return cls(connection, False, "")
+
+    def __enter__(self) -> _Database:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._connection.close()
+
+    def _sql(self, statement: str) -> str:
+        sql = statement.format(schema=self._qualifier)
+        return sql if self.postgres else sql.replace("%s", "?")
+
+    def run_in_transaction(
+        self, statements: Sequence[str], record: tuple[int, str] | None = None
+    ) -> None:
+        cursor = self._connection.cursor()
+        try:
+            if not self.postgres:
+                cursor.execute("BEGIN IMMEDIATE")
+            for statement in statements:
+                cursor.execute(self._sql(statement))
+            if record is not None:
+                cursor.execute(
+                    self._sql(
+                        "INSERT INTO {schema}schema_version (version, name, applied_at)"
+                        " VALUES (%s, %s, %s)"
+                    ),
+                    (*record, datetime.now(UTC).isoformat()),
+                )
+            self._connection.commit()
+        except BaseException:
+            self._connection.rollback()
+            raise
+        finally:
+            cursor.close()
+
+    def version(self) -> int:
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(self._sql("SELECT MAX(version) FROM {schema}schema_version"))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+            self._connection.rollback()  # end the read's transaction (PostgreSQL opens one)
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def has_version_table(self) -> bool:
+        cursor = self._connection.cursor()
+        try:
+            if self.postgres:
+                cursor.execute(
+                    "SELECT to_regclass(%s) IS NOT NULL",
+                    (self._sql("{schema}schema_version"),),
+                )
+            else:
+                cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_version'")
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+            self._connection.rollback()
+        return bool(row and row[0])

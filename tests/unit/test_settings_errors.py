@@ -1,0 +1,135 @@
+"""An operator with a broken environment learns every problem from one failed start."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from entrypoints import cli
+from entrypoints.config_errors import ConfigError, collect
+from entrypoints.settings import Settings, SettingsError
+
+pytestmark = pytest.mark.unit
+
+VALID = {
+    "TICKET_JWT_SECRET": "t" * 32,
+    "STRIPE_WEBHOOK_SECRET": "whsec_test",
+    "AUTH_JWT_SECRET": "a" * 32,
+}
+
+BROKEN = {
+    "DATABASE_URL": "mysql://db/tickets",
+    "TICKET_JWT_SECRET": "too-short-secret",
+    "TICKET_JWT_PRIVATE_KEY": "not a pem",
+    "EMAIL_BACKEND": "smtp",  # without SMTP_URL
+    "EMAIL_MAX_ATTEMPTS": "many",
+    "WORKER_POLL_SECONDS": "-1",
+    "ALERT_WEBHOOK_URL": "ftp://alerts",
+    "BRAND_PRIMARY_COLOR": "crimson",
+    "BRAND_LOGO_PATH": "/nonexistent/logo.png",
+    "RATE_LIMIT_PER_MINUTE": "0",
+    "REDIS_URL": "http://cache:6379",
+}
+# STRIPE_WEBHOOK_SECRET and the identity provider are missing as well.
+NAMED = [
+    "DATABASE_URL",
+    "TICKET_JWT_SECRET",
+    "TICKET_JWT_PRIVATE_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "AUTH_JWT_SECRET or AUTH_JWKS_URL",
+    "SMTP_URL",
+    "ALERT_WEBHOOK_URL",
+    "EMAIL_MAX_ATTEMPTS",
+    "WORKER_POLL_SECONDS",
+    "BRAND_PRIMARY_COLOR",
+    "BRAND_LOGO_PATH",
+    "RATE_LIMIT_PER_MINUTE",
+    "REDIS_URL",
+]
+
+
+def test_every_unusable_variable_is_named_once_in_one_error() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(BROKEN)
+
+    problems = raised.value.problems
+    assert len(problems) == len(NAMED), problems
+    for problem, name in zip(problems, NAMED, strict=True):
+        assert problem.startswith(name) or f"{name}:" in problem, (name, problem)
+
+
+def test_the_report_lists_each_problem_on_a_line_and_echoes_no_secret() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(BROKEN)
+
+    report = raised.value.report()
+    lines = report.splitlines()
+    assert lines[0] == f"{len(NAMED)} configuration problems:"
+    assert [line[:4] for line in lines[1:]] == ["  - "] * len(NAMED)
+    assert "too-short-secret" not in report
+
+
+def test_one_problem_reads_as_one_line() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({**VALID, "RATE_LIMIT_PER_MINUTE": "lots"})
+
+    assert raised.value.problems == ("RATE_LIMIT_PER_MINUTE must be a whole number",)
+    assert raised.value.report() == (
+        "configuration problem: RATE_LIMIT_PER_MINUTE must be a whole number"
+    )
+
+
+def test_a_valid_environment_still_gives_settings() -> None:
+    settings = Settings.from_env(VALID)
+
+    assert settings.database.url == "sqlite:///./var/tickets.sqlite3"
+    assert settings.rate_limits.per_minute == 60
+
+
+def test_collect_raises_only_after_its_whole_block_ran() -> None:
+    reached = []
+
+    def configure() -> None:
+        with collect(ConfigError) as problems:
+            problems.add("A is wrong")
+            problems.read(lambda: _fails("B is wrong", "C is wrong"))
+            reached.append("end of block")
+
+    with pytest.raises(ConfigError) as raised:
+        configure()
+
+    assert reached == ["end of block"]
+    assert raised.value.problems == ("A is wrong", "B is wrong", "C is wrong")
+
+
+def _fails(*problems: str) -> int:
+    raise ConfigError(*problems)
+
+
+def test_the_command_exits_2_with_one_message_naming_every_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("TICKET_", "AUTH_", "STRIPE_", "DATABASE_", "EMAIL_", "REDIS_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "0")
+
+    assert cli.main(["migrate"]) == 2
+
+    err = capsys.readouterr().err
+    assert err.startswith("tickets: 4 configuration problems:\n")
+    for name in ("TICKET_JWT_SECRET", "STRIPE_WEBHOOK_SECRET", "AUTH_JWT_SECRET"):
+        assert f"  - {name}" in err
+    assert "  - RATE_LIMIT_PER_MINUTE must be at least 1" in err
+    assert "Traceback" not in err
+
+
+def test_an_empty_value_counts_as_unset() -> None:
+    settings = Settings.from_env(
+        {**VALID, "DATABASE_URL": "", "PUBLIC_BASE_URL": "", "CHECKOUT_SUCCESS_URL": ""}
+    )
+
+    assert settings.database.url == "sqlite:///./var/tickets.sqlite3"
+    assert settings.http.public_base_url == "http://127.0.0.1:8000"
+    assert settings.http.checkout_success_url.startswith("http://127.0.0.1:8000/orders/")
