@@ -12,7 +12,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from entrypoints.bootstrap import Services
-from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
+from entrypoints.http import alerts, audit, checkin, controllers, ticket_delivery, ticket_emails
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
 from entrypoints.http.cors import CorsMiddleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
@@ -38,6 +38,7 @@ def create_app(
             controllers.HealthController,
             controllers.ProfileController,
             controllers.AdminController,
+            alerts.AlertController,
             controllers.PeriodController,
             controllers.OrderController,
             controllers.WebhookController,

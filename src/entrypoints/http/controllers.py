@@ -97,10 +97,6 @@ class AdminController(Controller):
         )
         return s.PeriodOut.of(period)
 
-    @get("/alerts", sync_to_thread=True)
-    def alerts(self, services: Deps, admin: Admin) -> list[s.AlertOut]:
-        return [s.AlertOut.of(alert) for alert in services.alerts.newest_first()]
-
 
 class PeriodController(Controller):
     path = "/api/periods"
