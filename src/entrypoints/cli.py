@@ -1,14 +1,15 @@
-"""The ``tickets`` command: serve, migrate, dev-token, audit."""
+"""The ``tickets`` command: serve, migrate, dev-token, openapi, audit."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from adapters.eventstore import migrate
+from adapters.eventstore import migrate, migrate_if_behind
 from adapters.identity import mint_dev_token
 from entrypoints import audit_cli, logs, worker_cli
 from entrypoints.settings import Settings, SettingsError, dev_secrets
@@ -48,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--email")
     token.add_argument("--name")
 
+    openapi = commands.add_parser(
+        "openapi", help="write the OpenAPI document (JSON) without a server or configuration"
+    )
+    openapi.add_argument("--output", help="the file to write (default: standard output)")
+
     audit_cli.add_commands(commands)
     worker_cli.add_commands(commands)
 
@@ -61,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             migrate(settings.database)
             log.info("schema ready", extra={"database": settings.database.redacted_url})
             return 0
+        if args.command == "openapi":
+            return _openapi(args.output)
         if args.command == "audit":
             return audit_cli.run(args)
         if args.command == "worker":
@@ -81,7 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ, dev=args.dev)
     if settings.dev:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
-    migrate(settings.database)
+    migrate_if_behind(settings.database)
     services = build(settings)
     log.info(
         "serving",
@@ -102,6 +110,18 @@ def _serve(args: argparse.Namespace) -> int:
         if stop_worker is not None:
             stop_worker()
         services.close()
+    return 0
+
+
+def _openapi(output: str | None) -> int:
+    from entrypoints.http.app import openapi_document
+
+    text = json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text)
     return 0
 
 

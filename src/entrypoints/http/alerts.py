@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
-from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from application.alerts import DEFAULT_PAGE, MAX_PAGE
 from application.ports import Principal
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
+from entrypoints.http.openapi import (
+    ALERT_NOT_FOUND,
+    BEARER,
+    FORBIDDEN,
+    INVALID_CURSOR,
+    STORE_PROBLEMS,
+    UNAUTHENTICATED,
+    VALIDATION_FAILED,
+    problems,
+)
+from entrypoints.http.params import AlertIdPath
 from entrypoints.http.schemas import AlertOut, AlertPageOut
 
 Limit = Annotated[
@@ -34,7 +44,6 @@ State = Annotated[
 Since = Annotated[
     datetime | None, QueryParameter(description="Only alerts raised at or after this time.")
 ]
-AlertIdPath = Annotated[UUID, PathParameter(name="alertId", description="The alert's id.")]
 
 
 class AlertController(Controller):
@@ -44,6 +53,10 @@ class AlertController(Controller):
     @get(
         sync_to_thread=True,
         operation_id="listAlerts",
+        security=BEARER,
+        responses=problems(
+            INVALID_CURSOR, UNAUTHENTICATED, FORBIDDEN, VALIDATION_FAILED, *STORE_PROBLEMS
+        ),
         summary="What needs an admin's attention, newest first, a page at a time (admin)",
         description="Read from the alert list the worker keeps: an alert raised a moment ago, "
         "or an acknowledgement, may take a moment to appear.",
@@ -68,6 +81,8 @@ class AlertController(Controller):
         sync_to_thread=True,
         status_code=HTTP_200_OK,
         operation_id="acknowledgeAlert",
+        security=BEARER,
+        responses=problems(UNAUTHENTICATED, FORBIDDEN, ALERT_NOT_FOUND, *STORE_PROBLEMS),
         summary="Mark an alert as taken care of (admin); again: no change",
     )
     def acknowledge(
