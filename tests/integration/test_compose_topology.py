@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shlex
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.identity import mint_dev_token
 from tests.integration.conftest import PG_ADMIN, ROOT, free_port, postgres_or_skip
+from tests.integration.test_rate_limits_redis import redis_or_skip
 from tests.stripe_events import checkout_completed, signed
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.redis]
@@ -195,12 +197,18 @@ def wait_healthy(service: str, port: int, process: Process) -> None:
     healthcheck = json.loads(dockerfile_instruction("HEALTHCHECK").split(" CMD ", 1)[1])
     command = [sys.executable if healthcheck[0] == "python" else healthcheck[0]]
     command += [part.replace(":8000/", f":{port}/") for part in healthcheck[1:]]
-    deadline = time.monotonic() + 45
+    deadline = time.monotonic() + 120  # generous: a loaded machine starts Python slowly
     while time.monotonic() < deadline:
         if process.popen.poll() is not None:
             raise AssertionError(f"{service} exited: {process.logs()}")
-        if subprocess.run(command, capture_output=True, check=False, timeout=10).returncode == 0:
-            return
+        try:
+            if (
+                subprocess.run(command, capture_output=True, check=False, timeout=30).returncode
+                == 0
+            ):
+                return
+        except subprocess.TimeoutExpired:
+            pass
         time.sleep(0.3)
     raise AssertionError(f"{service} never became healthy: {process.logs()}")
 
@@ -250,14 +258,19 @@ def drop_all(machine: Machine) -> None:
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     postgres_or_skip()
+    redis_or_skip().close()
     workdir = tmp_path_factory.mktemp("compose")  # the shared `var` volume is ./var here
     machine = Machine(workdir)
-    dotenv = env_file(ROOT / ".env.example")
+    # README: `cp .env.example .env`, then set every change-me.
+    dotenv = {
+        name: secrets.token_hex(32) if "change-me" in value else value
+        for name, value in env_file(ROOT / ".env.example").items()
+    }
     services: dict[str, Any] = COMPOSE["services"]
     processes: dict[str, Process] = {}
     deployment = Deployment(machine, dotenv, processes, {}, {})
-    create_roles(machine, dotenv)
     try:
+        create_roles(machine, dotenv)
         for name in start_order():
             if name in MACHINE_SERVICES:
                 continue
