@@ -1,5 +1,5 @@
 """When each door device was last seen: one small table beside the events (made by migration
-2, ``adapters.migrations``), or memory."""
+3, ``adapters.migrations``), or memory."""
 
 from __future__ import annotations
 

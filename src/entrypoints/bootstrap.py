@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from adapters.alert_delivery import EmailAlertChannel, WebhookAlertChannel, WebhookConfig
+from adapters.alert_list import open_alert_list
 from adapters.alert_sinks import LogAlertSink
 from adapters.clock import SystemClock
 from adapters.device_activity import MemoryDeviceActivity, SqlDeviceActivity
@@ -30,7 +31,7 @@ from adapters.worker_coordination import (
     PostgresWakeup,
 )
 from application.alert_delivery import AlertDelivery
-from application.alerts import Alerts
+from application.alerts import AlertBoard, Alerts
 from application.audit import Audit
 from application.checkin import CheckIns
 from application.devices import Devices
@@ -76,6 +77,7 @@ class Services:
     identity: IdentityVerifier
     gateway: PaymentGateway
     alerts: Alerts
+    alert_board: AlertBoard  # the admins' paged alert list (a read model) and acknowledgements
     periods: Periods
     people: People
     orders: Orders
@@ -126,6 +128,7 @@ def build(
     signer = signer or JwtTokenSigner(settings.tokens, clock)
     tokens = TokenIssuer(signer, clock)
     scan_index = open_scan_index(settings.database)
+    alert_list = open_alert_list(settings.database)
     device_activity = _device_activity(settings)
     issuing = TicketIssuing(store, tokens)
     periods = Periods(store)
@@ -140,6 +143,7 @@ def build(
         identity=identity or JwtIdentityVerifier(settings.identity),
         gateway=gateway,
         alerts=alerts,
+        alert_board=AlertBoard(store, alert_list),
         periods=periods,
         people=People(store, issuing),
         orders=Orders(
@@ -157,8 +161,8 @@ def build(
         devices=Devices(store, periods, device_activity, clock),
         device_activity=device_activity,
         ticket_jwks=_public_jwks(signer),
-        read_models=(scan_index,),
-        followers=(scan_index,),  # the read models; the senders are added below
+        read_models=(scan_index, alert_list),
+        followers=(scan_index, alert_list),  # the read models; the senders are added below
         email_requests=EmailRequests(store),
         jobs=_follower_store(settings),
     )

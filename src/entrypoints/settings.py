@@ -27,6 +27,10 @@ DEFAULT_DATABASE_URL = "sqlite:///./var/tickets.sqlite3"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEV_SECRETS_FILE = Path("var/dev-secrets.json")
 MIN_SECRET_BYTES = 32
+# .env.example's secrets read "change-me...": a service started with one would take tokens
+# anyone can sign, so it does not start.
+PLACEHOLDER = "change-me"
+PLACEHOLDER_CHECKED = ("TICKET_JWT_SECRET", "STRIPE_WEBHOOK_SECRET", "AUTH_JWT_SECRET")
 
 
 class SettingsError(ConfigError):
@@ -64,6 +68,9 @@ class Settings:
         # An empty value is unset, as everywhere (a `NAME=` line of an env file).
         base_url = (env.get("PUBLIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         with collect(SettingsError) as problems:
+            for name in PLACEHOLDER_CHECKED:
+                if PLACEHOLDER in env.get(name, "").lower():
+                    problems.add(f"{name} still holds .env.example's placeholder: set a secret")
             database = problems.read(lambda: _store_config(env))
             tokens = problems.read(lambda: _token_config(env))
             stripe = problems.read(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shlex
 import subprocess
 import sys
@@ -260,7 +261,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     redis_or_skip().close()
     workdir = tmp_path_factory.mktemp("compose")  # the shared `var` volume is ./var here
     machine = Machine(workdir)
-    dotenv = env_file(ROOT / ".env.example")
+    # README: `cp .env.example .env`, then set every change-me.
+    dotenv = {
+        name: secrets.token_hex(32) if "change-me" in value else value
+        for name, value in env_file(ROOT / ".env.example").items()
+    }
     services: dict[str, Any] = COMPOSE["services"]
     processes: dict[str, Process] = {}
     deployment = Deployment(machine, dotenv, processes, {}, {})

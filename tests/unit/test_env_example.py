@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 import pytest
 
-from entrypoints.settings import Settings
+from entrypoints.settings import Settings, SettingsError
 
 pytestmark = pytest.mark.unit
 
@@ -39,12 +40,29 @@ def test_every_variable_the_service_reads_is_in_env_example() -> None:
     assert read - listed == set()
 
 
-def test_env_example_as_it_stands_gives_valid_settings() -> None:
-    values = dict(
+def example_values() -> dict[str, str]:
+    return dict(
         line.split("=", 1)
         for line in example().splitlines()
         if line.strip() and not line.startswith("#")
     )
+
+
+def test_the_placeholder_secrets_of_env_example_stop_the_start() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(example_values())
+
+    assert raised.value.problems == tuple(
+        f"{name} still holds .env.example's placeholder: set a secret"
+        for name in ("TICKET_JWT_SECRET", "STRIPE_WEBHOOK_SECRET", "AUTH_JWT_SECRET")
+    )
+
+
+def test_env_example_with_its_secrets_set_gives_valid_settings() -> None:
+    values = {
+        name: f"whsec_{secrets.token_hex(32)}" if "change-me" in value else value
+        for name, value in example_values().items()
+    }
 
     settings = Settings.from_env(values)
 

@@ -12,6 +12,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from entrypoints.bootstrap import Services
 from entrypoints.http import (
+    alerts,
     audit,
     checkin,
     controllers,
@@ -34,6 +35,7 @@ ROUTES: list[ControllerRouterHandler] = [
     controllers.HealthController,
     controllers.ProfileController,
     controllers.AdminController,
+    alerts.AlertController,
     controllers.PeriodController,
     controllers.OrderController,
     controllers.WebhookController,

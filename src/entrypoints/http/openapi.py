@@ -123,6 +123,7 @@ class Problem:
 # The catalogue: every code the service answers with, by status.
 MALFORMED_BODY = Problem(400, "malformed_body", "the body is not valid UTF-8 JSON, or too deep")
 BAD_REQUEST = Problem(400, "bad_request", "the request cannot be read as it is")
+INVALID_CURSOR = Problem(400, "invalid_cursor", "`cursor` is not a `nextCursor` this list gave")
 INVALID_WEBHOOK = Problem(
     400, "invalid_webhook", "bad or missing signature, or a body that is not a Stripe event"
 )
@@ -141,6 +142,7 @@ DEVICE_NOT_FOUND = Problem(404, "device_not_found", "no device with this id")
 DEVICE_REVOKED = Problem(409, "device_revoked", "the device is revoked")
 INVALID_DEVICE = Problem(422, "invalid_device", "a device name has 1 to 80 characters")
 AGGREGATE_NOT_FOUND = Problem(404, "aggregate_not_found", "nothing is recorded under this id")
+ALERT_NOT_FOUND = Problem(404, "alert_not_found", "no alert with this id")
 PERIOD_EXISTS = Problem(409, "period_exists", "the period code is taken")
 PERSON_EXISTS = Problem(409, "person_exists", "this user has a profile already")
 PROFILE_REQUIRED = Problem(

@@ -14,6 +14,7 @@ from application.errors import (
     Busy,
     Conflict,
     Forbidden,
+    InvalidQuery,
     NotFound,
     Unavailable,
 )
@@ -31,6 +32,7 @@ PROBLEM_JSON = "application/problem+json"
 
 # One table: what each error of the use cases and the domain means over HTTP.
 STATUS_OF: dict[type[Exception], int] = {
+    InvalidQuery: 400,
     NotFound: 404,
     Conflict: 409,
     Forbidden: 403,
