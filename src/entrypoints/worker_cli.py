@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from adapters.eventstore import migrate
+from adapters.eventstore import migrate_if_behind
 from entrypoints import monitoring
 from entrypoints.settings import Settings
 
@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(os.environ, dev=args.dev)
     monitoring.start(settings.monitoring, "worker")
-    migrate(settings.database)  # idempotent: the worker may start before any API process
+    # The worker may start before any API process; with the schema current it runs no DDL.
+    migrate_if_behind(settings.database)
     services = build(settings)
     worker = build_worker(services)
     if args.metrics_port:
