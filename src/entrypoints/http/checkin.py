@@ -19,6 +19,7 @@ from application.ticket_admin import ManagedTicket
 from domain.shared import Cause
 from domain.ticket import TicketStatus
 from entrypoints.bootstrap import Services
+from entrypoints.http import fields
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
@@ -55,6 +56,11 @@ class ScanIn(Camel):
     device_id: ClientId | None = None
     scan_id: ClientId | None = None
 
+    def __post_init__(self) -> None:
+        # The pattern's $ lets one trailing line feed through (Python's re): not in a log line.
+        fields.one_line("deviceId", self.device_id)
+        fields.one_line("scanId", self.scan_id)
+
 
 class ScannedTicketOut(Out, omit_defaults=True):
     ticket_id: UUID
@@ -86,9 +92,15 @@ class ScanOut(Out, omit_defaults=True):
 class RotateIn(Camel):
     reason: Reason | None = None
 
+    def __post_init__(self) -> None:
+        fields.lines("reason", self.reason)
+
 
 class RevokeIn(Camel):
     reason: Reason
+
+    def __post_init__(self) -> None:
+        fields.lines("reason", self.reason)
 
 
 class AdminTicketOut(Out):
