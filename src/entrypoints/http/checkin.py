@@ -120,6 +120,10 @@ class ManualCheckInIn(Camel):
     device_id: ClientId | None = None
     scan_id: ClientId | None = None
 
+    def __post_init__(self) -> None:
+        fields.one_line("deviceId", self.device_id)
+        fields.one_line("scanId", self.scan_id)
+
 
 class CheckInSearchOut(Out):
     """Active tickets of the period whose person's name matched, at most 20."""
