@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from adapters.eventstore import migrate
+from adapters.eventstore import migrate, migrate_if_behind
 from adapters.identity import mint_dev_token
 from entrypoints import audit_cli, logs, worker_cli
 from entrypoints.settings import Settings, SettingsError, dev_secrets
@@ -89,7 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ, dev=args.dev)
     if settings.dev:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
-    migrate(settings.database)
+    migrate_if_behind(settings.database)
     services = build(settings)
     log.info(
         "serving",
@@ -103,7 +103,9 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             log_config=None,
             access_log=False,
-            proxy_headers=True,
+            # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
+            proxy_headers=bool(settings.http.trusted_proxies),
+            forwarded_allow_ips=list(settings.http.trusted_proxies),
         )
     finally:
         # The worker first: it may be mid-batch on the store the services hold.
