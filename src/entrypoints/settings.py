@@ -21,6 +21,7 @@ from entrypoints.cors_settings import cors_origins_from_env
 from entrypoints.delivery_settings import brand_from_env, rate_limits_from_env
 from entrypoints.email_settings import EmailSettings
 from entrypoints.monitoring import MonitoringSettings
+from entrypoints.proxy_settings import trusted_proxies_from_env
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class HttpSettings:
     checkout_success_url: str
     checkout_cancel_url: str
     cors_allow_origins: tuple[str, ...] = ()  # CORS_ALLOW_ORIGINS; none: no cross-origin access
+    trusted_proxies: tuple[str, ...] = ()  # TRUSTED_PROXIES; none: X-Forwarded-For is ignored
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class Settings:
             rate_limits = problems.read(lambda: rate_limits_from_env(env))
             cors_origins = problems.read(lambda: cors_origins_from_env(env))
             monitoring = problems.read(lambda: _monitoring(env))
+            trusted_proxies = problems.read(lambda: trusted_proxies_from_env(env))
         return cls(
             database=database,
             tokens=tokens,
@@ -100,6 +103,7 @@ class Settings:
                 checkout_cancel_url=env.get("CHECKOUT_CANCEL_URL")
                 or f"{base_url}/orders/{{orderId}}?checkout=cancelled",
                 cors_allow_origins=cors_origins,
+                trusted_proxies=trusted_proxies,
             ),
             dev=dev,
             email=email,
