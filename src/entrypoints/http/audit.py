@@ -92,6 +92,7 @@ class AuditController(Controller):
                 description='`<...?cursor=...>; rel="next"` when more events follow this page',
                 required=False,
                 documentation_only=True,
+                value='</api/admin/audit/{aggregateId}/events?cursor=200&limit=200>; rel="next"',
             )
         ],
     )
