@@ -9,6 +9,7 @@ install:  ## Python, the locked dependencies and the project, in .venv
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen
+	@scripts/build-door-assets
 
 run: install  ## start the service on the embedded defaults (SQLite, dev secrets)
 	$(UV) run --frozen tickets serve --dev

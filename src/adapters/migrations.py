@@ -91,6 +91,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO {schema}alert_list_tracking (name, position) VALUES ('alert-list', 0)",
         ),
     ),
+    Migration(
+        3,
+        "door devices' last-seen times",
+        (
+            "CREATE TABLE {schema}device_last_seen ("
+            " device_id TEXT PRIMARY KEY, last_seen DOUBLE PRECISION NOT NULL)",
+        ),
+    ),
 )
 
 _VERSION_TABLE = (

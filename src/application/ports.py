@@ -405,8 +405,29 @@ class ScanIndex(Protocol):
         """The ticket as far as the index has followed the log; None if not (yet) known."""
         ...
 
+    def period_entries(self, period_code: str) -> list[ScanEntry]:
+        """Every ticket of the period the index knows (a period holds hundreds, not millions)."""
+        ...
+
 
 class ScanMeter(Protocol):
     def count(self, result: str) -> None:
         """Counts one scan by its result word (operators watch the failures)."""
         ...
+
+
+# --- Door devices --------------------------------------------------------------------------
+
+
+class DeviceActivity(Protocol):
+    """When each door device was last seen: not an event (a scan a second would flood the log)."""
+
+    def seen(self, device_id: UUID, at: datetime) -> None:
+        """Records that the device made a request at ``at`` (a later time wins)."""
+        ...
+
+    def last_seen(self) -> dict[UUID, datetime]:
+        """The last time each device was seen."""
+        ...
+
+    def close(self) -> None: ...

@@ -19,6 +19,7 @@ from application.errors import (
     Unavailable,
 )
 from application.ports import Unauthenticated
+from domain.device import InvalidDevice
 from domain.order import InvalidOrder
 from domain.period import InvalidPeriod, UnknownTrack
 from domain.person import InvalidProfile
@@ -41,6 +42,7 @@ STATUS_OF: dict[type[Exception], int] = {
     InvalidPeriod: 422,
     InvalidOrder: 422,
     InvalidProfile: 422,
+    InvalidDevice: 422,
     UnknownTrack: 422,
 }
 CODE_OF: dict[type[Exception], str] = {
@@ -48,6 +50,7 @@ CODE_OF: dict[type[Exception], str] = {
     InvalidPeriod: "invalid_period",
     InvalidOrder: "invalid_order",
     InvalidProfile: "invalid_profile",
+    InvalidDevice: "invalid_device",
     UnknownTrack: "unknown_track",
 }
 TITLE_OF = {
