@@ -6,18 +6,31 @@ the app itself, so a new route is attacked without anyone remembering to add it 
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
+from eventsourcing.persistence import Notification
 from litestar import Litestar
+from litestar.testing import TestClient
 
+from application.stalls import FollowerHealth
+from application.worker import Worker
+from domain.person import Person
+from domain.shared import Cause
+from entrypoints.bootstrap import build_worker
+from entrypoints.http.app import create_app
 from tests.integration.conftest import (
     ADMIN,
+    ROOT,
     WEBHOOK_SECRET,
     Running,
     ServerProcess,
@@ -394,3 +407,115 @@ def test_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
 
     assert rotating == [404] * 6  # six clients behind the proxy, each within its limit
     assert one_client == [404, 404, 404, 429]
+
+
+# --- Defect 4: no follower stops for good on one event -------------------------------------------
+
+
+def _drain(worker: Worker, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while worker.run_once():
+        assert time.monotonic() < deadline, "the worker did not catch up"
+
+
+def test_a_nul_already_in_the_log_does_not_stall_the_scan_index(
+    running: Running, database_url: str
+) -> None:
+    """On PostgreSQL this stopped the scan index for everyone (psycopg DataError on every retry)
+    and made ``audit replay --rebuild`` crash; the edge refuses such names now, but the log is
+    forever: the event is written here straight through the domain, as an older release did."""
+    api, services = running.api, running.services
+    api.schedule()
+    person = Person._create(  # what Person.register recorded before its checks
+        Person.Registered,
+        id=Person.id_for_user("dancer-1"),
+        cause=Cause("dancer-1"),
+        user_id="dancer-1",
+        name="Åse\x00Øvergård",
+        email="dancer-1@example.no",
+        phone=None,
+    )
+    services.store.save(person)
+    assert api.pay(api.order("dancer-1", "salsa1")).status_code == 200
+    worker = build_worker(services)
+
+    _drain(worker)
+
+    assert FollowerHealth(services.store, services.followers).stalled() == []
+    index = services.read_models[0]
+    last = services.store.recorder.select_notifications(
+        start=index.position() + 1, limit=1, topics=index.topics
+    )
+    assert last == []  # caught up with the log
+    token = api.ticket("dancer-1").json()["qrToken"]
+    scanned = api.client.post("/api/checkin/scan", json={"token": token}, headers=STAFF).json()
+    assert scanned["result"] == "ok"
+    assert scanned["ticket"]["personName"] == "Åse\ufffdØvergård"
+    worker.close()
+
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", "audit", "replay", "--rebuild"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **service_env(database_url)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in rebuilt.stderr, rebuilt.stderr
+    assert "scan-index" in rebuilt.stdout + rebuilt.stderr
+    assert "DataError" not in rebuilt.stdout + rebuilt.stderr
+
+
+@dataclass
+class AlwaysFailing:
+    """A follower with a bug: every Period.Scheduled makes it fail."""
+
+    name: str = "always-failing"
+    topics: tuple[str, ...] = ()
+    at: int = 0
+
+    def position(self) -> int:
+        return self.at
+
+    def handle(self, notification: Notification, event: Any) -> None:
+        if type(event).__name__ == "Scheduled":
+            raise ValueError("cannot handle this period\x00")
+        self.at = notification.id
+
+
+def test_a_follower_failing_on_one_event_is_alerted_once_and_shown_in_readiness_and_metrics(
+    running: Running,
+) -> None:
+    api = running.api
+    api.schedule()
+    failing = AlwaysFailing()
+    services = replace(running.services, followers=(*running.services.followers, failing))
+    worker = build_worker(services)
+    worker._first_backoff = 0.0  # no waiting in a test: retry at every pass
+
+    for _ in range(8):
+        worker.run_once()
+
+    alerts = [
+        a
+        for a in api.client.get("/api/admin/alerts", headers=ADMIN).json()["items"]
+        if a["kind"] == "follower_stalled"
+    ]
+    [alert] = alerts
+    assert alert["subject"] == "always-failing" and alert["severity"] == "critical"
+    assert "notification 1" in alert["message"]
+    assert "ValueError: cannot handle this period?" in alert["message"]
+    worker.close()
+
+    with TestClient(create_app(services, owns_services=False)) as client:
+        ready = client.get("/health/ready")
+        metrics = client.get("/metrics").text
+    assert ready.status_code == 200
+    assert ready.json()["stalledFollowers"] == [
+        {"follower": "always-failing", "position": 0, "notificationId": 1}
+    ]
+    assert 'tickets_follower_stalled{follower="always-failing"} 1.0' in metrics
+    assert 'tickets_follower_stalled{follower="scan-index"} 0.0' in metrics
+    healthy = api.client.get("/health/ready").json()
+    assert healthy["stalledFollowers"] == []  # the service's own followers are all moving

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from application.ports import AlertNotice
+from application.stalls import Stalled
 from application.tickets import ServedTicket
 from domain.order import Order, OrderStatus, RegistrationStatus
 from domain.period import InvalidPeriod, Period
@@ -42,6 +43,23 @@ class Out(msgspec.Struct, rename="camel"):
 
 class HealthOut(Out):
     status: Literal["ok", "ready"]
+
+
+class StalledFollowerOut(Out):
+    """A worker follower held at one event by repeated failures (a follower_stalled alert)."""
+
+    follower: str
+    position: int
+    notification_id: int | None
+
+    @classmethod
+    def of(cls, stalled: Stalled) -> StalledFollowerOut:
+        return cls(stalled.follower, stalled.position, stalled.notification_id)
+
+
+class ReadyOut(Out):
+    status: Literal["ready"]
+    stalled_followers: list[StalledFollowerOut]
 
 
 class ProfileIn(Camel):
