@@ -101,6 +101,18 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         4,
+        "rendered ticket PDFs",
+        (
+            "CREATE TABLE {schema}ticket_pdfs ("
+            " ticket_id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, pdf BLOB NOT NULL)",
+        ),
+        postgres=(
+            "CREATE TABLE {schema}ticket_pdfs ("
+            " ticket_id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, pdf BYTEA NOT NULL)",
+        ),
+    ),
+    Migration(
+        5,
         "scan index: tickets revoked or rotated, for offline doors",
         (
             "CREATE TABLE {schema}scan_index_changes ("
