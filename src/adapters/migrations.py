@@ -99,6 +99,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             " device_id TEXT PRIMARY KEY, last_seen DOUBLE PRECISION NOT NULL)",
         ),
     ),
+    Migration(
+        4,
+        "rendered ticket PDFs",
+        (
+            "CREATE TABLE {schema}ticket_pdfs ("
+            " ticket_id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, pdf BLOB NOT NULL)",
+        ),
+        postgres=(
+            "CREATE TABLE {schema}ticket_pdfs ("
+            " ticket_id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, pdf BYTEA NOT NULL)",
+        ),
+    ),
 )
 
 _VERSION_TABLE = (

@@ -226,8 +226,22 @@ class TicketDocument:
 
 
 class TicketRenderer(Protocol):
+    # What besides the document shapes the PDF (branding, layout revision): part of the cache key.
+    style: str
+
     def render_pdf(self, document: TicketDocument) -> bytes:
         """The printable ticket as a PDF, its QR code that of ``document.token``."""
+        ...
+
+
+class PdfCache(Protocol):
+    """Rendered ticket PDFs by a digest of what they show: rendered once (usually by the worker
+    for the email), then served from here by every API process."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, ticket_id: UUID, key: str, pdf: bytes) -> None:
+        """Keeps ``pdf`` under ``key``, forgetting the ticket's older renderings."""
         ...
 
 
