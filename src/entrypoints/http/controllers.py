@@ -230,7 +230,10 @@ class OrderController(Controller):
             user_id=user.user_id,
             user_email=user.email,
             period_code=data.period_code,
-            wishes=tuple(Wish(r.track_code, r.person_id, r.role) for r in data.registrations),
+            wishes=tuple(
+                Wish(r.track_code, r.person_id, r.role.value if r.role else None)
+                for r in data.registrations
+            ),
             cause=cause,
         )
         return s.OrderOut.of(order)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -28,7 +29,13 @@ Currency = Annotated[
         min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$", description="ISO 4217, e.g. NOK"
     ),
 ]
-Role = Literal["leader", "follower"]
+
+
+class Role(StrEnum):
+    """A dancer's role in a couple dance (the order may leave it out)."""
+
+    LEADER = "leader"
+    FOLLOWER = "follower"
 
 
 class Camel(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -174,11 +181,7 @@ class OrderOut(Out):
 
 def _role(role: str | None) -> Role | None:
     # Orders record a role the domain checked against the same two words.
-    if role == "leader":
-        return "leader"
-    if role == "follower":
-        return "follower"
-    return None
+    return Role(role) if role is not None else None
 
 
 class WebhookOut(Out):
