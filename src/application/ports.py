@@ -91,14 +91,14 @@ class PaymentConfirmed:
 
 @dataclass(frozen=True)
 class RefundReported:
-    """A Stripe ``charge.refunded`` event."""
+    """A Stripe ``charge.refunded`` event: a refund of the payment (intent) the charge took."""
 
     event_id: str
     event_type: str
-    order_ref: str | None
-    payment_intent_id: str | None
-    amount_cents: int
-    amount_refunded_cents: int
+    order_ref: str | None  # the charge's metadata.orderId: unchecked text, rarely there
+    payment_intent_id: str | None  # the payment refunded: the only thing a refund acts on
+    charge_amount_cents: int  # what the charge took: says nothing of what the order cost
+    amount_refunded_cents: int  # refunded of that charge in all, this refund and earlier ones
     currency: str
 
 

@@ -18,6 +18,9 @@ class AlertKind(StrEnum):
     TOKEN_MISMATCH = "token_mismatch"  # noqa: S105 (a word, not a secret)
     EMAIL_FAILED = "email_failed"
     PARTIAL_REFUND = "partial_refund"
+    UNKNOWN_PAYMENT_REFUND = "unknown_payment_refund"
+    DUPLICATE_PAYMENT = "duplicate_payment"
+    # No longer raised (unknown_payment_refund says it); kept so that recorded alerts decode.
     REFUND_UNMATCHED = "refund_unmatched"
 
 

@@ -202,10 +202,24 @@ def test_charge_refunded_reports_the_refund(gateway: StripeGateway) -> None:
         event_type="charge.refunded",
         order_ref=None,
         payment_intent_id="pi_77",
-        amount_cents=45000,
+        charge_amount_cents=45000,
         amount_refunded_cents=45000,
         currency="NOK",
     )
+
+
+def test_a_refund_names_the_payment_intent_even_when_stripe_expands_it(
+    gateway: StripeGateway,
+) -> None:
+    payload = charge_refunded("pi_79", 45000, 30000)
+    payload["data"]["object"]["payment_intent"] = {"id": "pi_79", "object": "payment_intent"}
+
+    notice = gateway.parse_webhook(*signed(payload, SECRET))
+
+    assert isinstance(notice, RefundReported)
+    assert notice.payment_intent_id == "pi_79"
+    # What is refunded of the charge in all, not the charge's amount: refunds act on that.
+    assert (notice.amount_refunded_cents, notice.charge_amount_cents) == (30000, 45000)
 
 
 def test_partial_refund_with_charge_metadata_carries_both(gateway: StripeGateway) -> None:
@@ -214,7 +228,7 @@ def test_partial_refund_with_charge_metadata_carries_both(gateway: StripeGateway
     notice = gateway.parse_webhook(*signed(payload, SECRET))
 
     assert isinstance(notice, RefundReported)
-    assert (notice.order_ref, notice.amount_cents, notice.amount_refunded_cents) == (
+    assert (notice.order_ref, notice.charge_amount_cents, notice.amount_refunded_cents) == (
         "order-7",
         45000,
         10000,
@@ -309,6 +323,26 @@ def test_stale_timestamp_is_rejected(gateway: StripeGateway) -> None:
     body, header = signed(payload, SECRET, timestamp=int(time.time()) - 301)
 
     assert_rejected(gateway, body, header, match="tolerance")
+
+
+@pytest.mark.parametrize("ahead", [301, 3600, 365 * 24 * 3600], ids=["5min", "1h", "1y"])
+def test_a_timestamp_in_the_future_beyond_tolerance_is_rejected(
+    gateway: StripeGateway, ahead: int
+) -> None:
+    payload = checkout_completed("o", 1000)
+
+    body, header = signed(payload, SECRET, timestamp=int(time.time()) + ahead)
+
+    assert_rejected(gateway, body, header, match="future")
+
+
+def test_a_timestamp_slightly_ahead_within_tolerance_is_accepted(gateway: StripeGateway) -> None:
+    # Clocks drift both ways: a Stripe clock a little ahead of ours is not an attack.
+    payload = checkout_completed("o", 1000)
+
+    notice = gateway.parse_webhook(*signed(payload, SECRET, timestamp=int(time.time()) + 240))
+
+    assert notice.event_id == payload["id"]
 
 
 def test_configured_tolerance_is_used() -> None:

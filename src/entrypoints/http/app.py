@@ -13,6 +13,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 from entrypoints.bootstrap import Services
 from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
+from entrypoints.http.bodies import JsonBodies
 from entrypoints.http.cors import CorsMiddleware
 from entrypoints.http.metrics import MetricsController
 from entrypoints.http.openapi import document, openapi_config
@@ -84,6 +85,7 @@ def _litestar(state: State, *, cors: list[Middleware], **litestar_options: Any) 
                 group_path=True,
                 exclude_unhandled_paths=True,
             ).middleware,
+            JsonBodies(),
         ],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,  # logging is the CLI's: JSON lines (entrypoints.logs)

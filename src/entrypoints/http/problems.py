@@ -22,6 +22,7 @@ from domain.order import InvalidOrder
 from domain.period import InvalidPeriod, UnknownTrack
 from domain.person import InvalidProfile
 from domain.shared import DomainError
+from entrypoints.http.bodies import MalformedBody
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,8 @@ def _field_errors(extra: Any) -> list[dict[str, str]]:
 
 def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
     status = error.status_code
+    if isinstance(error, MalformedBody):
+        return problem(400, "malformed_body", str(error.detail))
     if status == 400 and "malformed" in str(error.detail).lower():
         return problem(400, "malformed_body", "the request body is not valid JSON")
     return problem(
