@@ -16,6 +16,7 @@ from entrypoints.http.openapi import (
     AGGREGATE_NOT_FOUND,
     BEARER,
     FORBIDDEN,
+    NOT_FOUND,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
     problems,
@@ -56,7 +57,9 @@ class AuditController(Controller):
         operation_id="listAuditEvents",
         security=BEARER,
         summary="An aggregate's recorded events, in order (admin)",
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, AGGREGATE_NOT_FOUND, *STORE_PROBLEMS),
+        responses=problems(
+            UNAUTHENTICATED, FORBIDDEN, AGGREGATE_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS
+        ),
     )
     def events(
         self,

@@ -23,6 +23,7 @@ from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
     FORBIDDEN,
+    NOT_FOUND,
     SCAN_ID_REUSED,
     STORE_PROBLEMS,
     TICKET_NOT_FOUND,
@@ -192,6 +193,7 @@ class TicketAdminController(Controller):
             UNAUTHENTICATED,
             FORBIDDEN,
             TICKET_NOT_FOUND,
+            NOT_FOUND,
             TICKET_REVOKED,
             TICKET_WITHOUT_TOKEN,
             *BODY_PROBLEMS,
@@ -220,7 +222,12 @@ class TicketAdminController(Controller):
         security=BEARER,
         summary="Revoke a ticket (admin)",
         responses=problems(
-            UNAUTHENTICATED, FORBIDDEN, TICKET_NOT_FOUND, *BODY_PROBLEMS, *STORE_PROBLEMS
+            UNAUTHENTICATED,
+            FORBIDDEN,
+            TICKET_NOT_FOUND,
+            NOT_FOUND,
+            *BODY_PROBLEMS,
+            *STORE_PROBLEMS,
         ),
     )
     def revoke(

@@ -25,7 +25,8 @@ service answers as documented (schemathesis). So every route declares, in its de
 - **Problems**: every ``application/problem+json`` answer the route can give, as ``Problem``
   constants of the catalogue below (add one when a use case raises a new code). Body routes add
   ``*BODY_PROBLEMS``; bearer routes ``UNAUTHENTICATED``; rate-limited ones ``RATE_LIMITED``;
-  routes that read or write the event store ``*STORE_PROBLEMS``. The schemathesis test fails
+  routes that read or write the event store ``*STORE_PROBLEMS``; routes with a UUID in their
+  path ``NOT_FOUND`` (the router's answer when that segment is no UUID). The schemathesis test fails
   when the service answers a status or a code that the route does not list.
 - **Success media type**: ``media_type=`` of the decorator when it is not JSON (PDF, HTML,
   text); a JSON body's schema is its return annotation, a ``msgspec.Struct`` with a unique,
@@ -120,7 +121,7 @@ INVALID_WEBHOOK = Problem(
 )
 UNAUTHENTICATED = Problem(401, "unauthenticated", "no bearer token, or one that does not verify")
 FORBIDDEN = Problem(403, "forbidden", "the caller's roles do not allow this")
-NOT_FOUND = Problem(404, "not_found", "no such resource, or not the caller's to see")
+NOT_FOUND = Problem(404, "not_found", "the path names nothing here, e.g. an id that is no UUID")
 PROFILE_NOT_FOUND = Problem(404, "profile_not_found", "the caller has no profile yet")
 PERSON_NOT_FOUND = Problem(404, "person_not_found", "no person with this id")
 PERIOD_NOT_FOUND = Problem(404, "period_not_found", "no period with this code")

@@ -50,7 +50,9 @@ class TicketDownloadController(Controller):
         media_type="application/pdf",
         operation_id="downloadTicketPdf",
         security=BEARER_OR_SIGNED_LINK,
-        responses=problems(UNAUTHENTICATED, TICKET_NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS),
+        responses=problems(
+            UNAUTHENTICATED, TICKET_NOT_FOUND, NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS
+        ),
         response_description="The ticket as an A6 PDF (`Content-Disposition: attachment`)",
         summary="The printable PDF ticket",
         description=(
