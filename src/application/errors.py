@@ -43,3 +43,9 @@ class Busy(ApplicationError):
     """Raised when concurrent writers kept winning: the caller should try again."""
 
     code = "busy"
+
+
+class InvalidQuery(ApplicationError):
+    """Raised when a list's query parameters (limit, cursor, filters) cannot be used."""
+
+    code = "invalid_query"

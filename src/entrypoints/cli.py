@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from adapters.eventstore import migrate
+from adapters.eventstore import migrate, migrate_if_behind
 from adapters.identity import mint_dev_token
 from entrypoints import audit_cli, logs, worker_cli
 from entrypoints.settings import Settings, SettingsError, dev_secrets
@@ -89,7 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ, dev=args.dev)
     if settings.dev:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
-    migrate(settings.database)
+    migrate_if_behind(settings.database)
     services = build(settings)
     log.info(
         "serving",

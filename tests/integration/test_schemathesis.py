@@ -48,7 +48,7 @@ CHECKS = ",".join(
         "problem_codes_are_documented",
     )
 )
-MAX_EXAMPLES = 20  # per operation and phase: the whole module stays within a few minutes
+MAX_EXAMPLES = 12  # per operation in the fuzzing phase: the module stays within minutes
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +91,10 @@ def test_every_operation_conforms_to_the_document(
             str(MAX_EXAMPLES),
             "--seed",
             "20261101",
+            # One worker: parallel workers race in CPython 3.11's ast.parse (hypothesis describes
+            # its filters with it), a SystemError seen here as a schemathesis "error".
             "--workers",
-            "2",
+            "1",
             "--request-timeout",
             "20",
             "--no-shrink",
@@ -115,4 +117,5 @@ def test_every_operation_conforms_to_the_document(
     assert result.returncode == 0, report
     counts = re.search(r"(\d+) generated, (\d+) passed", result.stdout)
     assert counts is not None and counts[1] == counts[2] and int(counts[1]) > 200, report
-    assert re.search(r"Tested: 2\d", result.stdout), report  # every operation, not a few
+    tested = re.search(r"Selected: (\d+)/(\d+)\s+Tested: (\d+)", result.stdout)
+    assert tested is not None and tested[1] == tested[2] == tested[3], report  # every one
