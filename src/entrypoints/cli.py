@@ -103,7 +103,9 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             log_config=None,
             access_log=False,
-            proxy_headers=True,
+            # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
+            proxy_headers=bool(settings.http.trusted_proxies),
+            forwarded_allow_ips=list(settings.http.trusted_proxies),
         )
     finally:
         # The worker first: it may be mid-batch on the store the services hold.

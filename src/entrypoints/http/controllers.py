@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from application.orders import Wish
 from application.ports import InvalidWebhook, Principal
+from application.stalls import FollowerHealth
 from domain.period import Track
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
@@ -74,15 +75,18 @@ class HealthController(Controller):
         summary="Readiness: the event store answers",
         responses=problems(STORE_UNAVAILABLE),
     )
-    def ready(self, services: Deps) -> s.HealthOut:
+    def ready(self, services: Deps) -> s.ReadyOut:
         try:
             services.store.recorder.max_notification_id()
+            # Details, not a reason to take this instance out of service: a stalled follower
+            # is the worker's trouble (and an alert), the API still answers.
+            stalled = FollowerHealth(services.store, services.followers).stalled()
         except Exception as error:  # any failure of the store means: not ready
             log.warning("event store not ready", extra={"error": type(error).__name__})
             raise HttpProblem(
                 503, "store_unavailable", "the event store does not answer", retry_after=1
             ) from None
-        return s.HealthOut("ready")
+        return s.ReadyOut("ready", [s.StalledFollowerOut.of(f) for f in stalled])
 
 
 class ProfileController(Controller):
