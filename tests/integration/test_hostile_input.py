@@ -677,3 +677,33 @@ def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
         ["pdftotext", "ticket.pdf", "-"], check=True, capture_output=True, text=True, cwd=tmp_path
     ).stdout
     return " ".join(text.split())  # lines wrap where the page is narrow
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/admin/alerts?kind=%00",
+        "/api/admin/alerts?kind=a%0Ab",
+        "/api/admin/alerts?cursor=%00",
+        "/api/admin/alerts?since=%00",
+        "/api/admin/alerts?state=%00",
+        "/api/checkin/search?periodCode=2026-fall&q=%00",
+        "/api/checkin/search?periodCode=2026-fall%00&q=a",
+        "/api/checkin/revocations?periodCode=2026-fall&since=%00",
+        "/api/periods/%00",
+        "/api/tickets/%00",
+        "/api/admin/periods/2026-fall/attendance?date=%00",
+        f"/tickets/{uuid4()}?key=%00",
+        f"/api/tickets/download/{uuid4()}?key=%00",
+    ],
+)
+def test_control_characters_in_paths_and_queries_are_never_a_5xx(
+    running: Running, path: str
+) -> None:
+    running.api.schedule()
+    before = log_length(running)
+
+    response = running.api.client.get(path, headers=EVERYONE)
+
+    assert response.status_code < 500, response.text
+    assert log_length(running) == before
