@@ -29,6 +29,7 @@ PUBLIC = {
     "getMetrics",
     "viewDoorPage",
     "viewDeviceAdminPage",
+    "viewAttendanceAdminPage",
     "pairDevice",
 }
 
