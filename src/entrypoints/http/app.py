@@ -28,6 +28,7 @@ from entrypoints.http.metrics import MetricsController
 from entrypoints.http.openapi import document, openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_headers
+from entrypoints.http.request_context import RequestContextMiddleware
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -48,6 +49,7 @@ ROUTES: list[ControllerRouterHandler] = [
     checkin.JwksController,
     devices.AdminDeviceController,
     devices.PairingController,
+    devices.AttendanceController,
     door_pages.DoorPageController,
     door_pages.door_assets(),
     audit.AuditController,
@@ -65,12 +67,16 @@ def create_app(
 ) -> Litestar:
     """The app; it closes the services at shutdown unless its caller does (after the worker)."""
     origins = services.settings.http.cors_allow_origins
-    return _litestar(
+    app = _litestar(
         State({"services": services}),
         cors=[CorsMiddleware(frozenset(origins))] if origins else [],
         on_shutdown=[services.close] if owns_services else [],
         **litestar_options,
     )
+    # Around the whole handler (as Litestar's OpenTelemetry plugin wraps it), not as a route
+    # middleware: unrouted 404s and 405s get a request id and an access line too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app
 
 
 def openapi_document() -> dict[str, Any]:

@@ -26,6 +26,7 @@ from entrypoints.http.openapi import (
     BEARER,
     FORBIDDEN,
     INVALID_CURSOR,
+    NOT_FOUND,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
     VALIDATION_FAILED,
@@ -54,6 +55,7 @@ class AuditEventOut(Out):
     timestamp: datetime
     actor: str
     reference: str | None
+    request_id: str | None
     data: dict[str, Any]
 
     @classmethod
@@ -64,6 +66,7 @@ class AuditEventOut(Out):
             timestamp=event.timestamp,
             actor=event.actor,
             reference=event.reference,
+            request_id=event.request_id,
             data=msgspec.to_builtins(event.data),
         )
 
@@ -83,6 +86,7 @@ class AuditController(Controller):
             UNAUTHENTICATED,
             FORBIDDEN,
             AGGREGATE_NOT_FOUND,
+            NOT_FOUND,
             VALIDATION_FAILED,
             *STORE_PROBLEMS,
         ),
