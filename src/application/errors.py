@@ -43,3 +43,9 @@ class Busy(ApplicationError):
     """Raised when concurrent writers kept winning: the caller should try again."""
 
     code = "busy"
+
+
+class StoreUnavailable(ApplicationError):
+    """Raised when the event store's database does not answer in time: try again later."""
+
+    code = "store_unavailable"

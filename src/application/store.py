@@ -8,9 +8,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError, InterfaceError, Notification, OperationalError
 
-from application.errors import Busy
+from application.errors import Busy, StoreUnavailable
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
@@ -67,3 +67,8 @@ def retry_on_conflict(command: Callable[[], R], attempts: int = CONFLICT_RETRIES
         return command()
     except IntegrityError:
         raise Busy("concurrent updates kept conflicting; try again") from None
+
+
+def is_outage(error: BaseException) -> bool:
+    """The database did not answer (or not in time): nothing is wrong with the work itself."""
+    return isinstance(error, StoreUnavailable | OperationalError | InterfaceError)

@@ -8,10 +8,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from adapters.eventstore import migrate
+from adapters.eventstore import StoreConfig, migrate
 from adapters.identity import mint_dev_token
+from application.errors import StoreUnavailable
 from entrypoints import audit_cli, logs, worker_cli
-from entrypoints.settings import Settings, SettingsError, dev_secrets
+from entrypoints.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, dev_secrets
 from entrypoints.version import package_version
 
 log = logging.getLogger("tickets")
@@ -69,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         # One message naming every variable at fault, so one edit of the environment fixes all.
         print(f"tickets: {error.report()}\n{SETTINGS_HINT}", file=sys.stderr)
+        return 2
+    except StoreUnavailable as error:
+        # At start-up (the migrate step): one line an operator can act on, not a traceback.
+        where = StoreConfig(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)).redacted_url
+        print(f"tickets: the database does not answer at {where}: {error.detail}", file=sys.stderr)
         return 2
 
 

@@ -11,6 +11,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 
+from adapters.eventstore import check_ready
+from application.errors import StoreUnavailable
 from application.orders import Wish
 from application.ports import InvalidWebhook, Principal
 from domain.period import Track
@@ -18,7 +20,7 @@ from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http import schemas as s
 from entrypoints.http.auth import request_id
-from entrypoints.http.problems import problem
+from entrypoints.http.problems import RETRY_AFTER_SECONDS, problem
 from entrypoints.http.rate_limits import rate_limited
 
 log = logging.getLogger(__name__)
@@ -40,11 +42,14 @@ class HealthController(Controller):
     @get("/health/ready", sync_to_thread=True)
     def ready(self, services: Deps) -> Response[Any]:
         try:
-            services.store.recorder.max_notification_id()
+            check_ready(services.settings.database, services.store)
         except Exception as error:  # any failure of the store means: not ready
             log.warning("event store not ready", extra={"error": type(error).__name__})
             return problem(
-                HTTP_503_SERVICE_UNAVAILABLE, "store_unavailable", "the event store does not answer"
+                HTTP_503_SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the event store does not answer",
+                headers={"Retry-After": RETRY_AFTER_SECONDS[StoreUnavailable.code]},
             )
         return Response(s.HealthOut("ready"))
 
