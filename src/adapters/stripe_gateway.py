@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -166,6 +167,9 @@ class StripeGateway:
             raise InvalidWebhook(f"Stripe-Signature rejected: {reason}") from None
         except (TypeError, ValueError):
             raise InvalidWebhook("Stripe-Signature header is malformed") from None
+        # The library rejects old timestamps only: one from the future is no more Stripe's.
+        if _signed_at(signature) > time.time() + self._config.tolerance_seconds:
+            raise InvalidWebhook("Stripe-Signature rejected: timestamp is in the future")
         try:
             event: object = json.loads(text)
         except (ValueError, RecursionError):
@@ -173,6 +177,15 @@ class StripeGateway:
         if not isinstance(event, dict):
             raise InvalidWebhook("webhook body is not a Stripe event: not a JSON object")
         return event
+
+
+def _signed_at(signature: str) -> int:
+    """The ``t=`` of a header that verified (so it is there, and a number)."""
+    for item in signature.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            return int(value)
+    raise InvalidWebhook("Stripe-Signature header is malformed")
 
 
 def _describe_stripe_error(exc: stripe.StripeError) -> str:

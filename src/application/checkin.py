@@ -37,6 +37,9 @@ from domain.ticket import Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
 
+# Our tokens are a few hundred characters; anything far longer is answered without reading it.
+MAX_TOKEN_CHARS = 8192
+
 
 class ScanResult(StrEnum):
     OK = "ok"
@@ -110,6 +113,8 @@ class CheckIns:
         return answer
 
     def _answer(self, request: ScanRequest, cause: Cause) -> ScanAnswer:
+        if len(request.token) > MAX_TOKEN_CHARS:
+            return ScanAnswer(ScanResult.INVALID, None, "token too long")
         digest = token_hash(request.token)
         repeated = self._first_answer(request, digest)
         if repeated is not None:

@@ -1,8 +1,9 @@
-"""The ``tickets`` command: serve, migrate, dev-token, audit."""
+"""The ``tickets`` command: serve, migrate, dev-token, openapi, audit."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -49,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--email")
     token.add_argument("--name")
 
+    openapi = commands.add_parser(
+        "openapi", help="write the OpenAPI document (JSON) without a server or configuration"
+    )
+    openapi.add_argument("--output", help="the file to write (default: standard output)")
+
     audit_cli.add_commands(commands)
     worker_cli.add_commands(commands)
 
@@ -62,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             migrate(settings.database)
             log.info("schema ready", extra={"database": settings.database.redacted_url})
             return 0
+        if args.command == "openapi":
+            return _openapi(args.output)
         if args.command == "audit":
             return audit_cli.run(args)
         if args.command == "worker":
@@ -108,6 +116,18 @@ def _serve(args: argparse.Namespace) -> int:
         if stop_worker is not None:
             stop_worker()
         services.close()
+    return 0
+
+
+def _openapi(output: str | None) -> int:
+    from entrypoints.http.app import openapi_document
+
+    text = json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text)
     return 0
 
 

@@ -429,7 +429,6 @@ def test_a_revocation_needs_a_reason(door: Door, body: dict[str, Any]) -> None:
         {"token": "x", "deviceId": ""},
         {"token": "x", "scanId": "\n"},
         {"token": "x", "other": 1},
-        {"token": "x" * 9000},
     ],
 )
 def test_a_malformed_scan_request_is_a_4xx(door: Door, body: dict[str, Any]) -> None:

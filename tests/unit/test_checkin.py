@@ -165,6 +165,15 @@ def test_a_token_that_is_not_ours_is_invalid_and_nothing_is_recorded(door: Door)
     assert door.meter.counts == {"invalid": 3}
 
 
+def test_any_string_is_a_result_word_even_an_oversized_or_binary_one(door: Door) -> None:
+    before = door.wired.notification_count()
+
+    for token in ("x" * 100_000, door.token + "." + "A" * 10_000, "\x00\x01\x7f", "🎟" * 9000):
+        assert door.scan(token, scan_id=None).result is ScanResult.INVALID
+
+    assert door.wired.notification_count() == before
+
+
 def test_a_well_signed_token_of_an_unknown_ticket_is_invalid(door: Door) -> None:
     ticket = door.ticket()
     assert ticket.token is not None

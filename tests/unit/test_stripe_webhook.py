@@ -311,6 +311,26 @@ def test_stale_timestamp_is_rejected(gateway: StripeGateway) -> None:
     assert_rejected(gateway, body, header, match="tolerance")
 
 
+@pytest.mark.parametrize("ahead", [301, 3600, 365 * 24 * 3600], ids=["5min", "1h", "1y"])
+def test_a_timestamp_in_the_future_beyond_tolerance_is_rejected(
+    gateway: StripeGateway, ahead: int
+) -> None:
+    payload = checkout_completed("o", 1000)
+
+    body, header = signed(payload, SECRET, timestamp=int(time.time()) + ahead)
+
+    assert_rejected(gateway, body, header, match="future")
+
+
+def test_a_timestamp_slightly_ahead_within_tolerance_is_accepted(gateway: StripeGateway) -> None:
+    # Clocks drift both ways: a Stripe clock a little ahead of ours is not an attack.
+    payload = checkout_completed("o", 1000)
+
+    notice = gateway.parse_webhook(*signed(payload, SECRET, timestamp=int(time.time()) + 240))
+
+    assert notice.event_id == payload["id"]
+
+
 def test_configured_tolerance_is_used() -> None:
     strict = StripeGateway(StripeConfig(webhook_secret=SECRET, api_key=None, tolerance_seconds=60))
     body, header = signed(checkout_completed("o", 1000), SECRET, timestamp=int(time.time()) - 120)

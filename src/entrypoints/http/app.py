@@ -7,19 +7,38 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
+from litestar.types import ControllerRouterHandler, Middleware
 
 from entrypoints.bootstrap import Services
 from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
+from entrypoints.http.bodies import JsonBodies
 from entrypoints.http.cors import CorsMiddleware
+from entrypoints.http.metrics import MetricsController
+from entrypoints.http.openapi import document, openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_headers
-from entrypoints.version import package_version
 
 MAX_BODY_BYTES = 256 * 1024
+
+ROUTES: list[ControllerRouterHandler] = [
+    controllers.HealthController,
+    controllers.ProfileController,
+    controllers.AdminController,
+    controllers.PeriodController,
+    controllers.OrderController,
+    controllers.WebhookController,
+    controllers.TicketController,
+    ticket_delivery.TicketDownloadController,
+    ticket_delivery.TicketPageController,
+    ticket_emails.TicketEmailController,
+    checkin.CheckInController,
+    checkin.TicketAdminController,
+    checkin.JwksController,
+    audit.AuditController,
+    MetricsController,
+]
 
 
 def _services(state: State) -> Services:
@@ -32,26 +51,23 @@ def create_app(
 ) -> Litestar:
     """The app; it closes the services at shutdown unless its caller does (after the worker)."""
     origins = services.settings.http.cors_allow_origins
-    cors = [CorsMiddleware(frozenset(origins))] if origins else []
+    return _litestar(
+        State({"services": services}),
+        cors=[CorsMiddleware(frozenset(origins))] if origins else [],
+        on_shutdown=[services.close] if owns_services else [],
+        **litestar_options,
+    )
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document, exactly as the service serves it, without services or a server."""
+    return document(_litestar(State(), cors=[]))
+
+
+def _litestar(state: State, *, cors: list[Middleware], **litestar_options: Any) -> Litestar:
     return Litestar(
-        route_handlers=[
-            controllers.HealthController,
-            controllers.ProfileController,
-            controllers.AdminController,
-            controllers.PeriodController,
-            controllers.OrderController,
-            controllers.WebhookController,
-            controllers.TicketController,
-            ticket_delivery.TicketDownloadController,
-            ticket_delivery.TicketPageController,
-            ticket_emails.TicketEmailController,
-            checkin.CheckInController,
-            checkin.TicketAdminController,
-            checkin.JwksController,
-            audit.AuditController,
-            PrometheusController,
-        ],
-        state=State({"services": services}),
+        route_handlers=ROUTES,
+        state=state,
         dependencies={
             "services": Provide(_services, sync_to_thread=False),
             "user": Provide(provide_user, sync_to_thread=True),
@@ -69,20 +85,10 @@ def create_app(
                 group_path=True,
                 exclude_unhandled_paths=True,
             ).middleware,
+            JsonBodies(),
         ],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,  # logging is the CLI's: JSON lines (entrypoints.logs)
-        openapi_config=OpenAPIConfig(
-            title="salsanor-tickets",
-            version=package_version(),
-            description="Ticket fulfillment: Stripe payment to paid order to signed QR ticket.",
-            components=Components(
-                security_schemes={
-                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-                }
-            ),
-            security=[{"BearerToken": []}],
-        ),
-        on_shutdown=[services.close] if owns_services else [],
+        openapi_config=openapi_config(),
         **litestar_options,
     )

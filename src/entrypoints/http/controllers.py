@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
-from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, RawBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.params import HeaderParameter, JSONBody, RawBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from adapters.eventstore import check_ready
 from application.errors import StoreUnavailable
@@ -20,7 +19,36 @@ from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http import schemas as s
 from entrypoints.http.auth import request_id
-from entrypoints.http.problems import RETRY_AFTER_SECONDS, problem
+from entrypoints.http.openapi import (
+    BEARER,
+    BODY_PROBLEMS,
+    BUSY,
+    CHECKOUT_UNAVAILABLE,
+    FORBIDDEN,
+    FULFILMENT_FAILED,
+    INVALID_ORDER,
+    INVALID_PERIOD,
+    INVALID_PROFILE,
+    INVALID_WEBHOOK,
+    ORDER_NOT_FOUND,
+    PAYLOAD_TOO_LARGE,
+    PERIOD_EXISTS,
+    PERIOD_NOT_FOUND,
+    PERSON_EXISTS,
+    PERSON_NOT_FOUND,
+    PROFILE_NOT_FOUND,
+    PROFILE_REQUIRED,
+    RATE_LIMITED,
+    STORE_PROBLEMS,
+    STORE_UNAVAILABLE,
+    STRIPE_SIGNATURE,
+    TICKET_NOT_FOUND,
+    UNAUTHENTICATED,
+    UNKNOWN_TRACK,
+    problems,
+)
+from entrypoints.http.params import OrderIdPath, PeriodCodePath
+from entrypoints.http.problems import RETRY_AFTER_SECONDS, HttpProblem
 from entrypoints.http.rate_limits import rate_limited
 
 log = logging.getLogger(__name__)
@@ -35,34 +63,53 @@ Caused = NamedDependency[Cause]
 class HealthController(Controller):
     tags = ["health"]
 
-    @get("/health", sync_to_thread=False)
+    @get("/health", sync_to_thread=False, operation_id="getHealth", summary="Liveness")
     def health(self) -> s.HealthOut:
         return s.HealthOut("ok")
 
-    @get("/health/ready", sync_to_thread=True)
-    def ready(self, services: Deps) -> Response[Any]:
+    @get(
+        "/health/ready",
+        sync_to_thread=True,
+        operation_id="getReadiness",
+        summary="Readiness: the event store answers",
+        responses=problems(STORE_UNAVAILABLE),
+    )
+    def ready(self, services: Deps) -> s.HealthOut:
         try:
             check_ready(services.settings.database, services.store)
         except Exception as error:  # any failure of the store means: not ready
             log.warning("event store not ready", extra={"error": type(error).__name__})
-            return problem(
-                HTTP_503_SERVICE_UNAVAILABLE,
+            raise HttpProblem(
+                503,
                 "store_unavailable",
                 "the event store does not answer",
-                headers={"Retry-After": RETRY_AFTER_SECONDS[StoreUnavailable.code]},
-            )
-        return Response(s.HealthOut("ready"))
+                retry_after=int(RETRY_AFTER_SECONDS[StoreUnavailable.code]),
+            ) from None
+        return s.HealthOut("ready")
 
 
 class ProfileController(Controller):
     path = "/api/me/profile"
     tags = ["people"]
 
-    @get(sync_to_thread=True)
+    @get(
+        sync_to_thread=True,
+        operation_id="getMyProfile",
+        security=BEARER,
+        summary="The caller's person profile",
+        responses=problems(UNAUTHENTICATED, PROFILE_NOT_FOUND, *STORE_PROBLEMS),
+    )
     def get_profile(self, services: Deps, user: User) -> s.ProfileOut:
         return s.ProfileOut.of(services.people.profile_of(user.user_id))
 
-    @put(sync_to_thread=True, status_code=HTTP_200_OK)
+    @put(
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        operation_id="putMyProfile",
+        security=BEARER,
+        summary="Create or update the caller's person profile",
+        responses=problems(UNAUTHENTICATED, INVALID_PROFILE, *BODY_PROBLEMS, *STORE_PROBLEMS),
+    )
     def put_profile(
         self, services: Deps, user: User, cause: Caused, data: JSONBody[s.ProfileIn]
     ) -> s.ProfileOut:
@@ -76,7 +123,22 @@ class AdminController(Controller):
     path = "/api/admin"
     tags = ["admin"]
 
-    @post("/people", sync_to_thread=True, status_code=HTTP_201_CREATED)
+    @post(
+        "/people",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        operation_id="createPerson",
+        security=BEARER,
+        summary="Add a person without an account, e.g. a partner (admin)",
+        responses=problems(
+            UNAUTHENTICATED,
+            FORBIDDEN,
+            PERSON_EXISTS,
+            INVALID_PROFILE,
+            *BODY_PROBLEMS,
+            *STORE_PROBLEMS,
+        ),
+    )
     def add_person(
         self, services: Deps, admin: Admin, cause: Caused, data: JSONBody[s.PersonIn]
     ) -> s.ProfileOut:
@@ -85,7 +147,23 @@ class AdminController(Controller):
         )
         return s.ProfileOut.of(person)
 
-    @post("/periods", sync_to_thread=True, status_code=HTTP_201_CREATED)
+    @post(
+        "/periods",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        operation_id="createPeriod",
+        security=BEARER,
+        summary="Schedule a course period with its tracks and prices (admin)",
+        responses=problems(
+            UNAUTHENTICATED,
+            FORBIDDEN,
+            PERIOD_EXISTS,
+            INVALID_PERIOD,
+            UNKNOWN_TRACK,
+            *BODY_PROBLEMS,
+            *STORE_PROBLEMS,
+        ),
+    )
     def schedule_period(
         self, services: Deps, admin: Admin, cause: Caused, data: JSONBody[s.PeriodIn]
     ) -> s.PeriodOut:
@@ -102,7 +180,14 @@ class AdminController(Controller):
         )
         return s.PeriodOut.of(period)
 
-    @get("/alerts", sync_to_thread=True)
+    @get(
+        "/alerts",
+        sync_to_thread=True,
+        operation_id="listAlerts",
+        security=BEARER,
+        summary="What needs an admin's attention, newest first (admin)",
+        responses=problems(UNAUTHENTICATED, FORBIDDEN, *STORE_PROBLEMS),
+    )
     def alerts(self, services: Deps, admin: Admin) -> list[s.AlertOut]:
         return [s.AlertOut.of(alert) for alert in services.alerts.newest_first()]
 
@@ -111,8 +196,14 @@ class PeriodController(Controller):
     path = "/api/periods"
     tags = ["periods"]
 
-    @get("/{period_code:str}", sync_to_thread=True)
-    def get_period(self, services: Deps, period_code: FromPath[str]) -> s.PeriodOut:
+    @get(
+        "/{periodCode:str}",
+        sync_to_thread=True,
+        operation_id="getPeriod",
+        summary="A period with its tracks and prices",
+        responses=problems(PERIOD_NOT_FOUND, *STORE_PROBLEMS),
+    )
+    def get_period(self, services: Deps, period_code: PeriodCodePath) -> s.PeriodOut:
         return s.PeriodOut.of(services.periods.by_code(period_code))
 
 
@@ -120,7 +211,23 @@ class OrderController(Controller):
     path = "/api/orders"
     tags = ["orders"]
 
-    @post(sync_to_thread=True, status_code=HTTP_201_CREATED)
+    @post(
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        operation_id="createOrder",
+        security=BEARER,
+        summary="Order registrations for a period (prices come from the period)",
+        responses=problems(
+            UNAUTHENTICATED,
+            PERIOD_NOT_FOUND,
+            PERSON_NOT_FOUND,
+            INVALID_ORDER,
+            UNKNOWN_TRACK,
+            CHECKOUT_UNAVAILABLE,
+            *BODY_PROBLEMS,
+            *STORE_PROBLEMS,
+        ),
+    )
     def place_order(
         self, services: Deps, user: User, cause: Caused, data: JSONBody[s.OrderIn]
     ) -> s.OrderOut:
@@ -133,8 +240,15 @@ class OrderController(Controller):
         )
         return s.OrderOut.of(order)
 
-    @get("/{order_id:uuid}", sync_to_thread=True)
-    def get_order(self, services: Deps, user: User, order_id: FromPath[UUID]) -> s.OrderOut:
+    @get(
+        "/{orderId:uuid}",
+        sync_to_thread=True,
+        operation_id="getOrder",
+        security=BEARER,
+        summary="An order (its purchaser or an admin)",
+        responses=problems(UNAUTHENTICATED, ORDER_NOT_FOUND, *STORE_PROBLEMS),
+    )
+    def get_order(self, services: Deps, user: User, order_id: OrderIdPath) -> s.OrderOut:
         order = services.orders.get(order_id, user_id=user.user_id, is_admin=user.is_admin)
         return s.OrderOut.of(order)
 
@@ -143,14 +257,36 @@ class WebhookController(Controller):
     path = "/api/webhooks"
     tags = ["webhooks"]
 
-    @post("/stripe", sync_to_thread=True, status_code=HTTP_200_OK)
+    @post(
+        "/stripe",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        operation_id="receiveStripeWebhook",
+        security=STRIPE_SIGNATURE,
+        summary="Stripe's events (signed): payments fulfil orders, refunds cancel them",
+        description=(
+            "The raw body is verified against `Stripe-Signature`. Handled and ignored events, "
+            'repeated deliveries included, answer 200 `{"received": true}`. A failure to '
+            "record the event answers 5xx with nothing recorded, so that Stripe retries."
+        ),
+        responses=problems(
+            INVALID_WEBHOOK, PAYLOAD_TOO_LARGE, FULFILMENT_FAILED, BUSY, STORE_UNAVAILABLE
+        ),
+    )
     def stripe(
         self,
         request: Request[Any, Any, Any],
         services: Deps,
         body: RawBody,
-        signature: Annotated[str | None, HeaderParameter(name="stripe-signature", required=False)],
-    ) -> Response[Any]:
+        signature: Annotated[
+            str | None,
+            HeaderParameter(
+                name="stripe-signature",
+                required=False,
+                description="`t=<timestamp>,v1=<hex HMAC-SHA256>`, as Stripe sends it",
+            ),
+        ],
+    ) -> s.WebhookOut:
         # The raw bytes, exactly as Stripe signed them: re-serialized JSON would not verify.
         log.info(
             "fulfilment received",
@@ -160,7 +296,7 @@ class WebhookController(Controller):
             notice = services.gateway.parse_webhook(bytes(body), signature)
         except InvalidWebhook as invalid:
             log.warning("fulfilment rejected", extra={"step": "rejected", "reason": str(invalid)})
-            return problem(400, "invalid_webhook", str(invalid))
+            raise HttpProblem(400, "invalid_webhook", str(invalid)) from None
         log.info(
             "fulfilment verified",
             extra={
@@ -170,13 +306,28 @@ class WebhookController(Controller):
             },
         )
         services.fulfilment.handle(notice)
-        return Response(s.WebhookOut(received=True))
+        return s.WebhookOut(received=True)
 
 
 class TicketController(Controller):
     path = "/api/tickets"
     tags = ["tickets"]
 
-    @get("/{period_code:str}", sync_to_thread=True, guards=[rate_limited("ticket")])
-    def my_ticket(self, services: Deps, user: User, period_code: FromPath[str]) -> s.TicketOut:
+    @get(
+        "/{periodCode:str}",
+        sync_to_thread=True,
+        guards=[rate_limited("ticket")],
+        operation_id="getMyTicket",
+        security=BEARER,
+        summary="The caller's ticket for a period, with its QR token",
+        responses=problems(
+            UNAUTHENTICATED,
+            PERIOD_NOT_FOUND,
+            TICKET_NOT_FOUND,
+            PROFILE_REQUIRED,
+            RATE_LIMITED,
+            *STORE_PROBLEMS,
+        ),
+    )
+    def my_ticket(self, services: Deps, user: User, period_code: PeriodCodePath) -> s.TicketOut:
         return s.TicketOut.of(services.tickets.for_user(user.user_id, period_code))

@@ -25,6 +25,7 @@ from domain.order import InvalidOrder
 from domain.period import InvalidPeriod, UnknownTrack
 from domain.person import InvalidProfile
 from domain.shared import DomainError
+from entrypoints.http.bodies import MalformedBody
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,17 @@ CODE_OF_STATUS = {
 }
 
 
+class HttpProblem(Exception):
+    """Raised by a route to answer a problem of its own (not one of the use cases' errors)."""
+
+    def __init__(
+        self, status: int, code: str, detail: str, *, retry_after: int | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+        self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+
+
 def problem(
     status: int,
     code: str,
@@ -133,6 +145,10 @@ def store_error(request: Request[Any, Any, Any], error: Exception) -> Response[d
     return application_error(request, StoreUnavailable("the event store does not answer"))
 
 
+def http_problem(_: Request[Any, Any, Any], error: HttpProblem) -> Response[dict[str, Any]]:
+    return problem(error.status, error.code, error.detail, headers=error.headers)
+
+
 def validation_error(
     _: Request[Any, Any, Any], error: ValidationException
 ) -> Response[dict[str, Any]]:
@@ -163,6 +179,8 @@ def _field_errors(extra: Any) -> list[dict[str, str]]:
 
 def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
     status = error.status_code
+    if isinstance(error, MalformedBody):
+        return problem(400, "malformed_body", str(error.detail))
     if status == 400 and "malformed" in str(error.detail).lower():
         return problem(400, "malformed_body", "the request body is not valid JSON")
     return problem(
@@ -190,9 +208,10 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     PersistenceInterfaceError: store_error,
     DomainError: application_error,
     Unauthenticated: application_error,
+    HttpProblem: http_problem,
     ValidationException: validation_error,
     HTTPException: http_error,
     Exception: unexpected_error,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "problem"]
+__all__ = ["EXCEPTION_HANDLERS", "HttpProblem", "problem"]

@@ -10,9 +10,10 @@ import msgspec
 
 from application.ports import AlertNotice
 from application.tickets import ServedTicket
-from domain.order import Order
+from domain.order import Order, OrderStatus, RegistrationStatus
 from domain.period import Period
 from domain.person import Person
+from domain.ticket import TicketStatus
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Code = Annotated[
@@ -21,18 +22,25 @@ Code = Annotated[
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Phone = Annotated[str, msgspec.Meta(max_length=40)]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+Currency = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$", description="ISO 4217, e.g. NOK"
+    ),
+]
+Role = Literal["leader", "follower"]
 
 
 class Camel(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    pass
+    """A request body: camelCase, unknown fields refused."""
 
 
 class Out(msgspec.Struct, rename="camel"):
-    pass
+    """A response body: camelCase. Its class name names the type in generated clients."""
 
 
 class HealthOut(Out):
-    status: str
+    status: Literal["ok", "ready"]
 
 
 class ProfileIn(Camel):
@@ -71,12 +79,14 @@ class PeriodIn(Camel):
     start_date: date
     end_date: date
     timezone: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    currency: Annotated[str, msgspec.Meta(min_length=3, max_length=3)]
+    currency: Currency
     tracks: Annotated[list[TrackIn], msgspec.Meta(max_length=100)]
     location: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
-class TrackOut(Out):
+class PeriodTrackOut(Out):
+    """A track of a period, with its price."""
+
     code: str
     name: str
     price_cents: int
@@ -91,7 +101,7 @@ class PeriodOut(Out):
     timezone: str
     location: str | None
     currency: str
-    tracks: list[TrackOut]
+    tracks: list[PeriodTrackOut]
 
     @classmethod
     def of(cls, period: Period) -> PeriodOut:
@@ -104,14 +114,14 @@ class PeriodOut(Out):
             timezone=period.timezone,
             location=period.location,
             currency=period.currency,
-            tracks=[TrackOut(t.code, t.name, t.price_cents) for t in period.tracks],
+            tracks=[PeriodTrackOut(t.code, t.name, t.price_cents) for t in period.tracks],
         )
 
 
 class RegistrationIn(Camel):
     track_code: Code
     person_id: UUID | None = None
-    role: Literal["leader", "follower"] | None = None
+    role: Role | None = None
 
 
 class OrderIn(Camel):
@@ -123,14 +133,14 @@ class RegistrationOut(Out):
     registration_id: UUID
     person_id: UUID
     track_code: str
-    role: str | None
+    role: Role | None
     price_cents: int
-    status: str
+    status: RegistrationStatus
 
 
 class OrderOut(Out):
     order_id: UUID
-    status: str
+    status: OrderStatus
     period_code: str
     purchaser_person_id: UUID
     total_cents: int
@@ -142,7 +152,7 @@ class OrderOut(Out):
     def of(cls, order: Order) -> OrderOut:
         return cls(
             order_id=order.id,
-            status=order.status.value,
+            status=order.status,
             period_code=order.period_code,
             purchaser_person_id=order.purchaser_person_id,
             total_cents=order.total_cents,
@@ -153,13 +163,22 @@ class OrderOut(Out):
                     registration_id=r.registration_id,
                     person_id=r.person_id,
                     track_code=r.track_code,
-                    role=r.role,
+                    role=_role(r.role),
                     price_cents=r.price_cents,
-                    status=order.registration_status[r.registration_id].value,
+                    status=order.registration_status[r.registration_id],
                 )
                 for r in order.registrations
             ],
         )
+
+
+def _role(role: str | None) -> Role | None:
+    # Orders record a role the domain checked against the same two words.
+    if role == "leader":
+        return "leader"
+    if role == "follower":
+        return "follower"
+    return None
 
 
 class WebhookOut(Out):
@@ -167,6 +186,8 @@ class WebhookOut(Out):
 
 
 class TicketTrackOut(Out):
+    """A track a ticket covers."""
+
     code: str
     name: str
 
@@ -182,7 +203,7 @@ class TicketOut(Out):
     person_id: UUID
     person_name: str
     tracks: list[TicketTrackOut]
-    status: str
+    status: TicketStatus
     qr_token: str
     qr_token_version: int
     qr_token_expires_at: datetime
@@ -204,7 +225,7 @@ class TicketOut(Out):
             person_id=served.person.id,
             person_name=served.person.name,
             tracks=[TicketTrackOut(code, period.track(code).name) for code in ticket.track_codes()],
-            status=ticket.status.value,
+            status=ticket.status,
             qr_token=served.token,
             qr_token_version=ticket.token.version,
             qr_token_expires_at=ticket.token.expires_at,

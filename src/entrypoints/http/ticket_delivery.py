@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 import re
-from typing import Any
-from uuid import UUID
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import QueryParameter
 
 from application.ports import TicketDocument
 from entrypoints.bootstrap import Services
 from entrypoints.http.auth import bearer_token
+from entrypoints.http.openapi import (
+    BEARER_OR_SIGNED_LINK,
+    NOT_FOUND,
+    RATE_LIMITED,
+    SIGNED_LINK,
+    STORE_PROBLEMS,
+    TICKET_NOT_FOUND,
+    UNAUTHENTICATED,
+    problems,
+)
+from entrypoints.http.params import TicketIdPath
 from entrypoints.http.rate_limits import rate_limited
 from entrypoints.http.ticket_page import render_ticket_page
 
 Deps = NamedDependency[Services]
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+ViewKey = Annotated[
+    str | None,
+    QueryParameter(
+        name="key",
+        required=False,
+        description="The signed key of the ticket's emailed link (`viewUrl`, `pdfUrl`).",
+    ),
+]
 
 
 class TicketDownloadController(Controller):
@@ -25,10 +44,14 @@ class TicketDownloadController(Controller):
     tags = ["tickets"]
 
     @get(
-        "/{ticket_id:uuid}",
+        "/{ticketId:uuid}",
         sync_to_thread=True,
         guards=[rate_limited("ticket-pdf")],
         media_type="application/pdf",
+        operation_id="downloadTicketPdf",
+        security=BEARER_OR_SIGNED_LINK,
+        responses=problems(UNAUTHENTICATED, TICKET_NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS),
+        response_description="The ticket as an A6 PDF (`Content-Disposition: attachment`)",
         summary="The printable PDF ticket",
         description=(
             "For the ticket's person or an admin (bearer token), or for the holder of the signed "
@@ -39,8 +62,8 @@ class TicketDownloadController(Controller):
         self,
         request: Request[Any, Any, Any],
         services: Deps,
-        ticket_id: FromPath[UUID],
-        key: FromQuery[str | None] = None,
+        ticket_id: TicketIdPath,
+        key: ViewKey = None,
     ) -> Response[bytes]:
         if key is not None:
             document = services.documents.for_view_key(ticket_id, key)
@@ -67,17 +90,18 @@ class TicketPageController(Controller):
     tags = ["tickets"]
 
     @get(
-        "/{ticket_id:uuid}",
+        "/{ticketId:uuid}",
         sync_to_thread=True,
         guards=[rate_limited("ticket-page")],
         media_type="text/html",
+        operation_id="viewTicketPage",
+        security=SIGNED_LINK,
+        responses=problems(TICKET_NOT_FOUND, NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS),
+        response_description="The ticket as a web page: QR code, name, period, tracks",
         summary="The web ticket view (the emailed link)",
         description="Needs the `key` of the ticket's `viewUrl`; a wrong or outdated key: 404.",
-        security=[],
     )
-    def page(
-        self, services: Deps, ticket_id: FromPath[UUID], key: FromQuery[str | None] = None
-    ) -> Response[str]:
+    def page(self, services: Deps, ticket_id: TicketIdPath, key: ViewKey = None) -> Response[str]:
         document = services.documents.for_view_key(ticket_id, key or "")
         html, headers = render_ticket_page(document, services.settings.brand)
         return Response(html, media_type="text/html", headers=headers)

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from application.ports import Principal
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
+from entrypoints.http.openapi import (
+    BEARER,
+    RATE_LIMITED,
+    STORE_PROBLEMS,
+    TICKET_NOT_FOUND,
+    UNAUTHENTICATED,
+    problems,
+)
+from entrypoints.http.params import TicketIdPath
 from entrypoints.http.rate_limits import rate_limited
+from entrypoints.http.schemas import Out
 
 Deps = NamedDependency[Services]
 User = NamedDependency[Principal]
 Caused = NamedDependency[Cause]
 
 
-class ResendOut(msgspec.Struct, rename="camel"):
+class ResendOut(Out):
     ticket_id: UUID
-    status: str  # "queued": the worker sends it with the ticket's current token
+    status: Literal["queued"]  # the worker sends it with the ticket's current token
 
 
 class TicketEmailController(Controller):
@@ -30,10 +39,13 @@ class TicketEmailController(Controller):
     tags = ["tickets"]
 
     @post(
-        "/{ticket_id:uuid}/resend",
+        "/{ticketId:uuid}/resend",
         sync_to_thread=True,
         status_code=HTTP_202_ACCEPTED,
         guards=[rate_limited("ticket-resend")],
+        operation_id="resendTicketEmail",
+        security=BEARER,
+        responses=problems(UNAUTHENTICATED, TICKET_NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS),
         summary="Send the ticket email again",
         description=(
             "For the ticket's person or an admin; anyone else, or a revoked ticket: 404 "
@@ -41,7 +53,7 @@ class TicketEmailController(Controller):
         ),
     )
     def resend(
-        self, services: Deps, user: User, cause: Caused, ticket_id: FromPath[UUID]
+        self, services: Deps, user: User, cause: Caused, ticket_id: TicketIdPath
     ) -> ResendOut:
         services.email_requests.resend(
             ticket_id, user_id=user.user_id, is_admin=user.is_admin, cause=cause

@@ -1,0 +1,356 @@
+"""The OpenAPI document: security schemes, the problems each route documents, its export.
+
+Frontend teams generate their clients from this document (openapi-python-client,
+openapi-typescript), and CI checks that they generate without a warning and that the running
+service answers as documented (schemathesis). So every route declares, in its decorator:
+
+    @post(
+        "/{ticketId:uuid}/revoke",                # path parameters camelCase, as in API.md
+        operation_id="revokeTicket",              # camelCase verb + noun, unique
+        security=BEARER,                          # omit for public routes
+        responses=problems(UNAUTHENTICATED, FORBIDDEN, TICKET_NOT_FOUND, *BODY_PROBLEMS),
+        summary="Revoke a ticket",                # one line; `description` for the rest
+    )
+    def revoke(self, ticket_id: TicketIdPath, data: JSONBody[RevokeIn]) -> AdminTicketOut:
+
+- **Operation id**: explicit, camelCase, unique (`getMyTicket`, `scanTicket`): it names the
+  function in every generated client, so never rename one.
+- **Path parameters**: the URL template holds the contract's camelCase name (`{ticketId}`) and
+  the handler takes it through an alias of ``entrypoints.http.params`` (``TicketIdPath``...),
+  which maps it to a snake_case argument.
+- **Security**: ``BEARER`` for a bearer token (roles are the handler's business: add
+  ``FORBIDDEN`` to its problems), ``SIGNED_LINK`` for the emailed ``key``,
+  ``BEARER_OR_SIGNED_LINK``, ``STRIPE_SIGNATURE``; nothing for public routes. A new scheme (a
+  door device's credential) goes into ``SECURITY_SCHEMES`` with a constant beside these.
+- **Problems**: every ``application/problem+json`` answer the route can give, as ``Problem``
+  constants of the catalogue below (add one when a use case raises a new code). Body routes add
+  ``*BODY_PROBLEMS``; bearer routes ``UNAUTHENTICATED``; rate-limited ones ``RATE_LIMITED``;
+  routes that read or write the event store ``*STORE_PROBLEMS``. The schemathesis test fails
+  when the service answers a status or a code that the route does not list.
+- **Success media type**: ``media_type=`` of the decorator when it is not JSON (PDF, HTML,
+  text); a JSON body's schema is its return annotation, a ``msgspec.Struct`` with a unique,
+  meaningful class name (it names the type in every client).
+- **Examples**: request and main response bodies get one in ``entrypoints.http.examples``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
+from litestar.openapi.spec import (
+    Components,
+    Example,
+    Reference,
+    SecurityRequirement,
+    SecurityScheme,
+)
+
+from entrypoints.http.problems import PROBLEM_JSON, TITLE_OF
+from entrypoints.http.schemas import Camel
+from entrypoints.version import package_version
+
+TITLE = "salsanor-tickets"
+
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    "bearerAuth": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description="A JWT of the identity provider: `sub` is the user, roles in `roles`.",
+    ),
+    "signedLinkKey": SecurityScheme(
+        type="apiKey",
+        name="key",
+        security_scheme_in="query",
+        description="The key of a ticket's emailed link (`viewUrl`, `pdfUrl`): no bearer token.",
+    ),
+    "stripeSignature": SecurityScheme(
+        type="apiKey",
+        name="Stripe-Signature",
+        security_scheme_in="header",
+        description="Stripe's signature of the raw body with the webhook endpoint's secret.",
+    ),
+}
+BEARER: list[SecurityRequirement] = [{"bearerAuth": []}]
+SIGNED_LINK: list[SecurityRequirement] = [{"signedLinkKey": []}]
+BEARER_OR_SIGNED_LINK: list[SecurityRequirement] = [{"bearerAuth": []}, {"signedLinkKey": []}]
+STRIPE_SIGNATURE: list[SecurityRequirement] = [{"stripeSignature": []}]
+
+
+class FieldError(msgspec.Struct):
+    """One field that broke the schema of a request."""
+
+    key: str
+    message: str
+
+
+class ProblemDetails(msgspec.Struct, omit_defaults=True):
+    """An error, as RFC 9457 problem details, with a stable machine-readable ``code``."""
+
+    type: str
+    status: int
+    title: str
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None  # with code validation_failed: the fields at fault
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One documented error answer: its status, its code and when it is given."""
+
+    status: int
+    code: str
+    meaning: str
+
+
+# The catalogue: every code the service answers with, by status.
+MALFORMED_BODY = Problem(400, "malformed_body", "the body is not valid UTF-8 JSON, or too deep")
+BAD_REQUEST = Problem(400, "bad_request", "the request cannot be read as it is")
+INVALID_WEBHOOK = Problem(
+    400, "invalid_webhook", "bad or missing signature, or a body that is not a Stripe event"
+)
+UNAUTHENTICATED = Problem(401, "unauthenticated", "no bearer token, or one that does not verify")
+FORBIDDEN = Problem(403, "forbidden", "the caller's roles do not allow this")
+NOT_FOUND = Problem(404, "not_found", "no such resource, or not the caller's to see")
+PROFILE_NOT_FOUND = Problem(404, "profile_not_found", "the caller has no profile yet")
+PERSON_NOT_FOUND = Problem(404, "person_not_found", "no person with this id")
+PERIOD_NOT_FOUND = Problem(404, "period_not_found", "no period with this code")
+ORDER_NOT_FOUND = Problem(404, "order_not_found", "no such order, or not the caller's")
+TICKET_NOT_FOUND = Problem(404, "ticket_not_found", "no such active ticket for the caller")
+AGGREGATE_NOT_FOUND = Problem(404, "aggregate_not_found", "nothing is recorded under this id")
+PERIOD_EXISTS = Problem(409, "period_exists", "the period code is taken")
+PERSON_EXISTS = Problem(409, "person_exists", "this user has a profile already")
+PROFILE_REQUIRED = Problem(
+    409, "profile_required", "the registration is paid: create the profile to get the ticket"
+)
+SCAN_ID_REUSED = Problem(409, "scan_id_reused", "this scanId was sent before with another token")
+TICKET_REVOKED = Problem(409, "ticket_revoked", "the ticket is revoked")
+TICKET_WITHOUT_TOKEN = Problem(409, "ticket_without_token", "the ticket has no token yet")
+PAYLOAD_TOO_LARGE = Problem(413, "payload_too_large", "the body is over the size limit")
+UNSUPPORTED_MEDIA_TYPE = Problem(415, "unsupported_media_type", "the body is not JSON")
+VALIDATION_FAILED = Problem(
+    422, "validation_failed", "the body breaks the schema; `errors` names the fields"
+)
+INVALID_PERIOD = Problem(422, "invalid_period", "the period's fields do not make a period")
+INVALID_ORDER = Problem(422, "invalid_order", "the registrations do not make an order")
+INVALID_PROFILE = Problem(422, "invalid_profile", "the profile's fields are not usable")
+UNKNOWN_TRACK = Problem(422, "unknown_track", "the period has no track with this code")
+RATE_LIMITED = Problem(429, "rate_limited", "too many requests; retry after `Retry-After` s")
+FULFILMENT_FAILED = Problem(
+    500, "internal_error", "the event could not be recorded (nothing was); Stripe retries"
+)
+CHECKOUT_UNAVAILABLE = Problem(
+    502, "checkout_unavailable", "the payment provider did not answer; the order stays pending"
+)
+BUSY = Problem(503, "busy", "concurrent updates kept conflicting; retry after `Retry-After` s")
+STORE_UNAVAILABLE = Problem(
+    503, "store_unavailable", "the event store does not answer; retry after `Retry-After` s"
+)
+
+BODY_PROBLEMS = (
+    MALFORMED_BODY,
+    BAD_REQUEST,
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    VALIDATION_FAILED,
+)
+STORE_PROBLEMS = (BUSY, STORE_UNAVAILABLE)
+
+# Headers that come with some problem statuses (documented on those responses).
+_PROBLEM_HEADERS: dict[int, dict[str, dict[str, Any]]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "`Bearer`: the authentication scheme to use",
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "seconds to wait before trying again",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+    503: {
+        "Retry-After": {
+            "description": "seconds to wait before trying again",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+}
+
+
+# Bodies that a route reads raw (a signature covers their exact bytes): Litestar cannot see
+# them, so they are described here, by operation id.
+RAW_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "receiveStripeWebhook": (
+        "StripeEvent",
+        {
+            "type": "object",
+            "title": "StripeEvent",
+            "description": "A Stripe event (snapshot payload), exactly as Stripe sent it.",
+            "required": ["id", "type", "data"],
+            "properties": {
+                "id": {"type": "string", "examples": ["evt_1QxYz"]},
+                "object": {"type": "string", "const": "event"},
+                "type": {"type": "string", "examples": ["checkout.session.completed"]},
+                "data": {
+                    "type": "object",
+                    "required": ["object"],
+                    "properties": {"object": {"type": "object"}},
+                },
+            },
+        },
+    )
+}
+
+
+def problems(*documented: Problem) -> dict[int, ResponseSpec]:
+    """The ``responses=`` of a route: one problem+json response per status, listing its codes."""
+    by_status: dict[int, list[Problem]] = {}
+    for problem in documented:
+        if problem not in by_status.setdefault(problem.status, []):
+            by_status[problem.status].append(problem)
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+            description="Problem codes: " + "; ".join(f"`{p.code}`: {p.meaning}" for p in listed),
+            examples=[
+                Example(
+                    id=p.code,
+                    summary=p.meaning,
+                    value=_problem_example(p),
+                )
+                for p in listed
+            ],
+        )
+        for status, listed in sorted(by_status.items())
+    }
+
+
+def _problem_example(problem: Problem) -> dict[str, Any]:
+    return {
+        "type": "about:blank",
+        "status": problem.status,
+        "title": TITLE_OF.get(problem.status, "Error"),
+        "detail": problem.meaning,
+        "code": problem.code,
+    }
+
+
+def documented_codes(operation: Mapping[str, Any], status: int) -> set[str]:
+    """The problem codes an operation of the finished document lists for a status."""
+    response = operation.get("responses", {}).get(str(status), {})
+    media = response.get("content", {}).get(PROBLEM_JSON, {})
+    return set(media.get("examples", {}))
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title=TITLE,
+        version=package_version(),
+        description=(
+            "Ticket fulfillment: Stripe payment to paid order to signed QR ticket. Errors are "
+            "RFC 9457 problem details (`application/problem+json`) with a stable `code`."
+        ),
+        components=Components(security_schemes=SECURITY_SCHEMES),
+        # No document-wide security: each route names its own (public ones none).
+        render_plugins=[FinishedJsonPlugin(), ScalarRenderPlugin()],
+        path="/schema",
+    )
+
+
+class FinishedJsonPlugin(JsonRenderPlugin):
+    """Serves ``/schema/openapi.json`` as ``tickets openapi`` writes it: finished."""
+
+    def __init__(self) -> None:
+        super().__init__(path="/openapi.json")
+        self._rendered: bytes | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        if self._rendered is None:
+            self._rendered = json.dumps(finish(openapi_schema)).encode()
+        return self._rendered
+
+
+def document(app: Litestar) -> dict[str, Any]:
+    """The finished OpenAPI document of an app, as a JSON-ready dict."""
+    return finish(app.openapi_schema.to_schema())
+
+
+def finish(raw: dict[str, Any]) -> dict[str, Any]:
+    """What Litestar cannot declare on a route: examples, closed input objects, headers."""
+    # Imported here: the examples are instances of the routes' structs, which import this.
+    from entrypoints.http.examples import EXAMPLES
+
+    doc: dict[str, Any] = json.loads(json.dumps(raw))  # a deep copy, never the cached one
+    schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
+    for struct, example in EXAMPLES.items():
+        if struct.__name__ in schemas:
+            schemas[struct.__name__]["examples"] = [msgspec.to_builtins(example)]
+    # Request bodies refuse unknown fields (forbid_unknown_fields): say so, clients then
+    # generate closed types.
+    for struct in _subclasses(Camel):
+        if struct.__struct_config__.forbid_unknown_fields and struct.__name__ in schemas:
+            schemas[struct.__name__]["additionalProperties"] = False
+    for operation in _operations(doc):
+        if operation.get("operationId") in RAW_BODIES:
+            name, schema = RAW_BODIES[operation["operationId"]]
+            schemas[name] = schema
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                },
+            }
+        responses = operation.get("responses", {})
+        for status, response in list(responses.items()):
+            if _litestar_default_error(response):
+                # Litestar adds a 400 in its own shape to any route with parameters; ours
+                # are problem+json and a route that can answer 400 declares it.
+                del responses[status]
+                continue
+            headers = _PROBLEM_HEADERS.get(int(status))
+            if headers and PROBLEM_JSON in response.get("content", {}):
+                response["headers"] = {**response.get("headers", {}), **headers}
+            for media_type, media in response.get("content", {}).items():
+                _drop_example_ids(media)
+                if not media_type.startswith("text/") and "json" not in media_type:
+                    media["schema"] = {"type": "string", "format": "binary"}  # a PDF: bytes
+        for parameter in operation.get("parameters", []):
+            _drop_example_ids(parameter)
+    return doc
+
+
+def _litestar_default_error(response: Mapping[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return "status_code" in schema.get("properties", {})
+
+
+def _drop_example_ids(holder: Mapping[str, Any]) -> None:
+    """Litestar writes an example's ``id`` (its key) into it too: not a field of OpenAPI's."""
+    for example in holder.get("examples", {}).values():
+        example.pop("id", None)
+
+
+def _operations(doc: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
+    for path_item in doc.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method in {"get", "put", "post", "delete", "patch", "head", "options"}:
+                yield operation
+
+
+def _subclasses(cls: type[Camel]) -> Iterable[type[Camel]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
