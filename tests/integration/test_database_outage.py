@@ -133,6 +133,7 @@ def test_while_postgres_is_away_every_request_answers_503_fast_and_all_recovers(
         assert topics(schema).count(Order.PaymentReceived.TOPIC) == 1
     finally:
         server.stop()
+    assert server.process is not None and server.process.returncode == 0, server.logs()
     lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
     events = [line["event"] for line in lines]
     # The worker says when the outage starts and ends, not at every attempt.
