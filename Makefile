@@ -3,12 +3,13 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: install run test unit integration check lint types layers bench clean
+.PHONY: install run test unit integration check lint types layers deploy-lint bench clean
 
 install:  ## Python, the locked dependencies and the project, in .venv
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen
+	@scripts/build-door-assets
 
 run: install  ## start the service on the embedded defaults (SQLite, dev secrets)
 	$(UV) run --frozen tickets serve --dev
@@ -24,7 +25,7 @@ integration: install
 	@scripts/ensure-services
 	$(PYTEST) -q -m integration
 
-check: lint types layers  ## lint, strict types on src/, layer contract
+check: lint types layers deploy-lint  ## lint, strict types on src/, layer contract, Dockerfile and compose.yaml
 
 lint: install
 	$(UV) run --frozen ruff check src tests bench
@@ -35,6 +36,10 @@ types: install
 
 layers: install
 	$(UV) run --frozen lint-imports
+
+deploy-lint: install  ## hadolint on the Dockerfile, compose.yaml against the Compose schema (no Docker needed)
+	$(UV) run --frozen hadolint Dockerfile
+	$(UV) run --frozen check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache var

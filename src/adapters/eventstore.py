@@ -20,7 +20,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
 from adapters import pg_connections
-from adapters.migrations import MIGRATIONS, Migration, apply_migrations
+from adapters.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
 from application.store import TicketStore
 
 MAPPER_TOPIC = f"{__name__}:MsgspecMapper"
@@ -191,6 +191,21 @@ def migrate(config: StoreConfig, migrations: Sequence[Migration] = MIGRATIONS) -
         store.close()
         if config.is_postgres or urlsplit(config.url).scheme == "sqlite":
             apply_migrations(config, migrations)
+
+
+def migrate_if_behind(config: StoreConfig) -> bool:
+    """``migrate``, unless the database is at this release's schema already (or newer).
+
+    What ``tickets serve`` and ``tickets worker`` run at start: after ``tickets migrate`` they
+    issue no DDL, so they can run as a role that may not create or alter anything (README,
+    "Running in production"). Returns whether it migrated.
+    """
+    if (config.is_postgres or urlsplit(config.url).scheme == "sqlite") and schema_version(
+        config
+    ) >= max((m.number for m in MIGRATIONS), default=0) > 0:
+        return False
+    migrate(config)
+    return True
 
 
 @contextmanager

@@ -72,6 +72,31 @@ MIGRATIONS: tuple[Migration, ...] = (
             " VALUES ('scan-index', 0) ON CONFLICT (name) DO NOTHING",
         ),
     ),
+    Migration(
+        2,
+        "alert list",
+        (
+            "CREATE TABLE {schema}alert_list_alerts ("
+            " alert_id TEXT PRIMARY KEY, position BIGINT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+            " severity TEXT NOT NULL, message TEXT NOT NULL, subject TEXT,"
+            " created_at TEXT NOT NULL, state TEXT NOT NULL, acknowledged_at TEXT,"
+            " acknowledged_by TEXT)",
+            # The list's filters, each read newest first by position.
+            "CREATE INDEX alert_list_by_kind ON {schema}alert_list_alerts (kind, position)",
+            "CREATE INDEX alert_list_by_state ON {schema}alert_list_alerts (state, position)",
+            "CREATE TABLE {schema}alert_list_tracking ("
+            " name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+            "INSERT INTO {schema}alert_list_tracking (name, position) VALUES ('alert-list', 0)",
+        ),
+    ),
+    Migration(
+        3,
+        "door devices' last-seen times",
+        (
+            "CREATE TABLE {schema}device_last_seen ("
+            " device_id TEXT PRIMARY KEY, last_seen DOUBLE PRECISION NOT NULL)",
+        ),
+    ),
 )
 
 _VERSION_TABLE = (

@@ -91,23 +91,10 @@ class _ScanIndex(ABC):
 
     def lookup(self, ticket_id: UUID) -> ScanEntry | None:
         found = self._joined(str(ticket_id))
-        if found is None:
-            return None
-        ticket, period, person_name = found
-        names = dict(period["tracks"])
-        codes = dict.fromkeys(code for _, code in ticket["registrations"])
-        return ScanEntry(
-            ticket_id=ticket_id,
-            active=bool(ticket["active"]),
-            token_version=ticket["token_version"],
-            token_hash=ticket["token_hash"],
-            period_code=period["code"],
-            timezone=period["timezone"],
-            person_name=person_name or "",
-            tracks=tuple((code, names.get(code, code)) for code in codes),
-            last_check_in_date=_date(ticket["check_in_date"]),
-            last_check_in_at=_datetime(ticket["check_in_at"]),
-        )
+        return _entry(*found) if found is not None else None
+
+    def period_entries(self, period_code: str) -> list[ScanEntry]:
+        return [_entry(*found) for found in self._joined_of_period(period_code)]
 
     def scratch(self) -> MemoryScanIndex:
         return MemoryScanIndex()
@@ -143,7 +130,27 @@ class _ScanIndex(ABC):
     def _joined(self, ticket_id: str) -> tuple[_Row, _Row, str | None] | None: ...
 
     @abstractmethod
+    def _joined_of_period(self, period_code: str) -> list[tuple[_Row, _Row, str | None]]: ...
+
+    @abstractmethod
     def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None: ...
+
+
+def _entry(ticket: _Row, period: _Row, person_name: str | None) -> ScanEntry:
+    names = dict(period["tracks"])
+    codes = dict.fromkeys(code for _, code in ticket["registrations"])
+    return ScanEntry(
+        ticket_id=UUID(ticket["ticket_id"]),
+        active=bool(ticket["active"]),
+        token_version=ticket["token_version"],
+        token_hash=ticket["token_hash"],
+        period_code=period["code"],
+        timezone=period["timezone"],
+        person_name=person_name or "",
+        tracks=tuple((code, names.get(code, code)) for code in codes),
+        last_check_in_date=_date(ticket["check_in_date"]),
+        last_check_in_at=_datetime(ticket["check_in_at"]),
+    )
 
 
 # --- The projection: one event, its row changes ---------------------------------------------
@@ -280,6 +287,17 @@ class MemoryScanIndex(_ScanIndex):
             person = self._tables["persons"].get(ticket["person_id"])
             return ticket, period, person["name"] if person else None
 
+    def _joined_of_period(self, period_code: str) -> list[tuple[_Row, _Row, str | None]]:
+        with self._lock:
+            ids = {
+                p["period_id"] for p in self._tables["periods"].values() if p["code"] == period_code
+            }
+        return [
+            found
+            for ticket_id, ticket in list(self._tables["tickets"].items())
+            if ticket["period_id"] in ids and (found := self._joined(ticket_id)) is not None
+        ]
+
     def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None:
         with self._lock:
             self._tables = tables
@@ -309,12 +327,14 @@ def _upsert(table: str, columns: tuple[str, ...]) -> str:
 
 _UPSERT = {t: _upsert(t, c) for t, c in _TABLES.items()}
 _DELETE_ALL = {t: f"DELETE FROM {{{t}}}" for t in _TABLES}  # noqa: S608
-_LOOKUP = (
+_JOINED = (
     "SELECT "  # noqa: S608
     + ", ".join([*(f"t.{c}" for c in _TICKET_COLUMNS), *(f"p.{c}" for c in _PERIOD_COLUMNS)])
     + ", s.name FROM {tickets} t JOIN {periods} p ON p.period_id = t.period_id"
-    " LEFT JOIN {persons} s ON s.person_id = t.person_id WHERE t.ticket_id = ?"
+    " LEFT JOIN {persons} s ON s.person_id = t.person_id"
 )
+_LOOKUP = _JOINED + " WHERE t.ticket_id = ?"
+_OF_PERIOD = _JOINED + " WHERE p.code = ?"
 _POSITION = "SELECT position FROM {tracking} WHERE name = ?"
 _SET_POSITION = "UPDATE {tracking} SET position = ? WHERE name = ?"
 
@@ -383,15 +403,11 @@ class SqlScanIndex(_ScanIndex):
     def _joined(self, ticket_id: str) -> tuple[_Row, _Row, str | None] | None:
         with self._connection(single=True) as run:
             found = run(_LOOKUP, (ticket_id,))
-        if not found:
-            return None
-        row = found[0]
-        split = len(_TICKET_COLUMNS)
-        return (
-            _decoded(_TICKET_COLUMNS, row[:split]),
-            _decoded(_PERIOD_COLUMNS, row[split : split + len(_PERIOD_COLUMNS)]),
-            row[-1],
-        )
+        return _split(found[0]) if found else None
+
+    def _joined_of_period(self, period_code: str) -> list[tuple[_Row, _Row, str | None]]:
+        with self._connection(single=True) as run:
+            return [_split(row) for row in run(_OF_PERIOD, (period_code,))]
 
     def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None:
         with self._connection(write=True) as run:
@@ -494,6 +510,16 @@ def _decoded(columns: Sequence[str], values: Sequence[Any]) -> _Row:
     return {
         c: json.loads(v) if c in _JSON_COLUMNS else v for c, v in zip(columns, values, strict=True)
     }
+
+
+def _split(row: Sequence[Any]) -> tuple[_Row, _Row, str | None]:
+    """A joined row: the ticket's columns, the period's, the person's name."""
+    split = len(_TICKET_COLUMNS)
+    return (
+        _decoded(_TICKET_COLUMNS, row[:split]),
+        _decoded(_PERIOD_COLUMNS, row[split : split + len(_PERIOD_COLUMNS)]),
+        row[-1],
+    )
 
 
 def _quoted(identifier: str) -> str:

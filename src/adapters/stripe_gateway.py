@@ -280,12 +280,14 @@ def _intent_payment(event_id: str, event_type: str, intent: _JsonObject) -> Paym
 
 
 def _charge_refund(event_id: str, event_type: str, charge: _JsonObject) -> RefundReported:
+    # amount_refunded is the charge's running total (every refund of it so far), and the
+    # charge's payment_intent is the payment it took: what a refund may act on.
     return RefundReported(
         event_id=event_id,
         event_type=event_type,
         order_ref=_metadata_order(charge, event_type),
         payment_intent_id=_payment_intent_ref(charge, event_type),
-        amount_cents=_amount(charge, "amount", event_type),
+        charge_amount_cents=_amount(charge, "amount", event_type),
         amount_refunded_cents=_amount(charge, "amount_refunded", event_type),
         currency=_currency(charge, event_type),
     )

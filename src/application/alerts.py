@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from application.ports import AlertNotice, AlertSink
-from application.store import TicketStore
-from domain.alert import Alert, AlertKind, Severity
+from application.errors import InvalidQuery, NotFound
+from application.ports import AlertListing, AlertNotice, AlertQuery, AlertSink
+from application.store import TicketStore, retry_on_conflict
+from domain.alert import Alert, AlertKind, AlertState, Severity
 from domain.shared import Cause
 
 log = logging.getLogger(__name__)
 
 RAISED_TOPIC = Alert.Raised.TOPIC
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+STATES = tuple(state.value for state in AlertState)
 
 
 def new_alert(
@@ -40,6 +47,7 @@ def notice_of(alert: Alert) -> AlertNotice:
         message=alert.message,
         subject=alert.subject,
         created_at=alert.created_on,
+        state=alert.state.value,
     )
 
 
@@ -72,6 +80,7 @@ class Alerts:
         self.told([alert])
 
     def newest_first(self, limit: int = 500) -> list[AlertNotice]:
+        """Raised alerts read from the log itself (tests, diagnostics); admins page the list."""
         notices = [
             _notice_of_event(self._store.decode(n))
             for n in self._store.notifications(topics=(RAISED_TOPIC,))
@@ -89,3 +98,65 @@ def _notice_of_event(event: Alert.Raised) -> AlertNotice:
         subject=event.subject,
         created_at=event.timestamp,
     )
+
+
+@dataclass(frozen=True)
+class AlertPage:
+    items: tuple[AlertNotice, ...]
+    next_cursor: str | None  # None on the last page
+
+
+class AlertBoard:
+    """The admins' alert list: paged from its read model, acknowledged on the aggregate."""
+
+    def __init__(self, store: TicketStore, listing: AlertListing) -> None:
+        self._store = store
+        self._listing = listing
+
+    def page(
+        self,
+        *,
+        limit: int = DEFAULT_PAGE,
+        cursor: str | None = None,
+        kind: str | None = None,
+        state: str | None = None,
+        since: datetime | None = None,
+    ) -> AlertPage:
+        """Newest first; ``cursor`` is the previous page's ``next_cursor``."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidQuery(f"limit must be 1 to {MAX_PAGE}, not {limit}", "invalid_limit")
+        if state is not None and state not in STATES:
+            raise InvalidQuery(f"state must be one of {', '.join(STATES)}", "invalid_state")
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)  # every recorded time is UTC
+        rows = self._listing.page(
+            AlertQuery(limit + 1, kind or None, state, since, before=cursor_position(cursor))
+        )
+        shown = rows[:limit]
+        more = len(rows) > limit
+        return AlertPage(
+            tuple(row.alert for row in shown), str(shown[-1].position) if more else None
+        )
+
+    def acknowledge(self, alert_id: UUID, cause: Cause) -> AlertNotice:
+        """Records who acknowledged it; acknowledging it again changes nothing."""
+
+        def command() -> AlertNotice:
+            alert = self._store.find(Alert, alert_id)
+            if alert is None:
+                raise NotFound(f"no alert {alert_id}", "alert_not_found")
+            if alert.state is AlertState.OPEN:
+                alert.acknowledge(by=cause.actor, cause=cause)
+                self._store.save(alert)
+            return notice_of(alert)
+
+        return retry_on_conflict(command)
+
+
+def cursor_position(cursor: str | None) -> int | None:
+    """The position a cursor stands for: opaque to clients, a notification id to us."""
+    if cursor is None or cursor == "":
+        return None
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+        raise InvalidQuery("cursor is not one this list gave out", "invalid_cursor")
+    return int(cursor)

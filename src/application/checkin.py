@@ -10,6 +10,7 @@ scans of one token one checks in and the other, re-run, finds that check-in.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -76,6 +77,28 @@ class ScanRequest:
     staff_user_id: str
 
 
+@dataclass(frozen=True)
+class ManualRequest:
+    """A check-in by ticket id, without a token: for a participant whose phone died."""
+
+    ticket_id: UUID
+    device_id: str | None
+    scan_id: str | None
+    staff_user_id: str
+
+
+@dataclass(frozen=True)
+class DoorDay:
+    """A period's check-ins on one day at the door."""
+
+    period_code: str
+    date: date
+    check_ins: tuple[ScanEntry, ...]  # entries whose last check-in is on that date
+
+
+MAX_SEARCH_RESULTS = 20
+
+
 class CheckIns:
     def __init__(
         self,
@@ -94,6 +117,43 @@ class CheckIns:
     def scan(self, request: ScanRequest, cause: Cause) -> ScanAnswer:
         """Answers a scan with one result word, recording a check-in when it is ``ok``."""
         answer = self._answer(request, cause)
+        self._log(answer, request)
+        return answer
+
+    def manual(self, request: ManualRequest, cause: Cause) -> ScanAnswer:
+        """Checks a ticket in by its id, recorded as manual; the same result words as a scan."""
+        digest = f"manual:{request.ticket_id}"  # what a repeated scanId must match
+        answer = self._first_answer(request.scan_id, digest) or retry_on_conflict(
+            lambda: self._check_in(request, request.ticket_id, None, digest, None, cause)
+        )
+        self._log(answer, request)
+        return answer
+
+    def search(self, period_code: str, query: str) -> list[ScannedTicket]:
+        """Active tickets of the period whose person's name holds every word of the query
+        (case and accents ignored): for checking someone in by name."""
+        words = _folded(query).split()
+        if not words:
+            return []
+        entries = self._index.period_entries(period_code)
+        today = _local_date(self._clock.now(), entries[0].timezone) if entries else None
+        found = [
+            _seen_today(entry, today)
+            for entry in entries
+            if entry.active and all(w in _folded(entry.person_name) for w in words)
+        ]
+        found.sort(key=lambda seen: _folded(seen.person_name))
+        return found[:MAX_SEARCH_RESULTS]
+
+    def today(self, period_code: str) -> DoorDay:
+        """The period's check-ins today, in its timezone (the door's count, the offline list)."""
+        entries = self._index.period_entries(period_code)
+        timezone = entries[0].timezone if entries else "UTC"
+        today = _local_date(self._clock.now(), timezone)
+        checked = tuple(e for e in entries if e.last_check_in_date == today)
+        return DoorDay(period_code, today, checked)
+
+    def _log(self, answer: ScanAnswer, request: ScanRequest | ManualRequest) -> None:
         self._meter.count(answer.result.value)
         fields = {
             "step": "scan",
@@ -102,6 +162,7 @@ class CheckIns:
             "device_id": request.device_id,
             "scan_id": request.scan_id,
             "staff_user_id": request.staff_user_id,
+            "manual": isinstance(request, ManualRequest),
         }
         if answer.result in (ScanResult.OK, ScanResult.ALREADY_CHECKED_IN):
             log.info("scan %s", answer.result.value, extra=fields)
@@ -110,13 +171,12 @@ class CheckIns:
             log.warning(
                 "scan failed: %s", answer.result.value, extra={**fields, "reason": answer.reason}
             )
-        return answer
 
     def _answer(self, request: ScanRequest, cause: Cause) -> ScanAnswer:
         if len(request.token) > MAX_TOKEN_CHARS:
             return ScanAnswer(ScanResult.INVALID, None, "token too long")
         digest = token_hash(request.token)
-        repeated = self._first_answer(request, digest)
+        repeated = self._first_answer(request.scan_id, digest)
         if repeated is not None:
             return repeated  # the token may not even verify any more: the first answer stands
         try:
@@ -132,7 +192,9 @@ class CheckIns:
             final = self._final_answer(entry, claims, digest)
             if final is not None:
                 return self._unless_repeated(final, request, digest)
-        return retry_on_conflict(lambda: self._check_in(request, claims, digest, entry, cause))
+        return retry_on_conflict(
+            lambda: self._check_in(request, claims.ticket_id, claims.version, digest, entry, cause)
+        )
 
     def _final_answer(
         self, entry: ScanEntry, claims: TokenClaims, digest: str
@@ -153,14 +215,15 @@ class CheckIns:
 
     def _check_in(
         self,
-        request: ScanRequest,
-        claims: TokenClaims,
+        request: ScanRequest | ManualRequest,
+        ticket_id: UUID,
+        version: int | None,  # the scanned token's; None for a manual check-in
         digest: str,
         entry: ScanEntry | None,
         cause: Cause,
     ) -> ScanAnswer:
         """The event store's answer, recording the check-in when it is ``ok``."""
-        ticket = self._store.find(Ticket, claims.ticket_id)
+        ticket = self._store.find(Ticket, ticket_id)
         if ticket is None or ticket.token is None:
             return ScanAnswer(ScanResult.INVALID, None, "no such ticket")
         if entry is not None:
@@ -168,8 +231,8 @@ class CheckIns:
         else:
             period = self._store.get(Period, ticket.period_id)
             seen, timezone = self._describe_ticket(ticket, period), period.timezone
-        if digest != ticket.token.token_hash:
-            if claims.version < ticket.token.version:
+        if version is not None and digest != ticket.token.token_hash:
+            if version < ticket.token.version:
                 return ScanAnswer(ScanResult.SUPERSEDED, seen, "an older token version")
             return ScanAnswer(ScanResult.INVALID, None, "token is not the recorded one")
         if ticket.status is TicketStatus.REVOKED:
@@ -191,6 +254,7 @@ class CheckIns:
             staff_user_id=request.staff_user_id,
             scan_id=request.scan_id,
             cause=cause,
+            manual=version is None,
         )
         if request.scan_id is None:
             self._store.save(ticket)
@@ -206,22 +270,22 @@ class CheckIns:
             self._store.save(ticket, record)
         return ScanAnswer(ScanResult.OK, replace(seen, checked_in_at=now), "checked in")
 
-    def _first_answer(self, request: ScanRequest, digest: str) -> ScanAnswer | None:
+    def _first_answer(self, scan_id: str | None, digest: str) -> ScanAnswer | None:
         """The answer recorded for this scan id, if a scan with it checked the ticket in."""
-        if request.scan_id is None:
+        if scan_id is None:
             return None
-        first = self._store.find(Scan, Scan.id_for(request.scan_id))
+        first = self._store.find(Scan, Scan.id_for(scan_id))
         return self._repeated(first, digest) if first is not None else None
 
     def _unless_repeated(
-        self, already: ScanAnswer, request: ScanRequest, digest: str
+        self, already: ScanAnswer, request: ScanRequest | ManualRequest, digest: str
     ) -> ScanAnswer:
         """``already_checked_in`` may be the doing of a racing copy of this very scan: then
         its answer. Looked up after the check-in was seen, so its record is visible too (both
         were saved in one transaction)."""
         if already.result is not ScanResult.ALREADY_CHECKED_IN:
             return already
-        return self._first_answer(request, digest) or already
+        return self._first_answer(request.scan_id, digest) or already
 
     def _repeated(self, first: Scan, digest: str) -> ScanAnswer:
         if first.token_hash != digest:
@@ -258,6 +322,23 @@ class CheckIns:
 
 def _seen(entry: ScanEntry) -> ScannedTicket:
     return ScannedTicket(entry.ticket_id, entry.person_name, entry.period_code, entry.tracks)
+
+
+def _seen_today(entry: ScanEntry, today: date | None) -> ScannedTicket:
+    """The ticket, with its check-in time when that was today."""
+    at = entry.last_check_in_at if today and entry.last_check_in_date == today else None
+    return replace(_seen(entry), checked_in_at=at)
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents: "Åse Øvergård" is found by "ase overgard"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.translate(_LETTERS)
+
+
+# Letters that are not a base letter plus an accent, as a door volunteer would type them.
+_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "đ": "d", "ł": "l", "œ": "oe"})
 
 
 def _local_date(moment: datetime, timezone: str) -> date:

@@ -18,7 +18,13 @@ from application.ports import IgnoredNotice, PaymentConfirmed, RefundReported, S
 from application.refunds import Refunds
 from application.store import TicketStore
 from domain.alert import AlertKind, Severity
-from domain.order import OrderNotPayable, OrderPaymentIntent, PaymentMismatch
+from domain.order import (
+    Order,
+    OrderPaymentIntent,
+    PaymentAlreadyRecorded,
+    PaymentMismatch,
+    PaymentReceipt,
+)
 from domain.payment import DeliveryOutcome
 from domain.period import Period
 from domain.person import Person
@@ -77,16 +83,16 @@ class Fulfilment:
             return record(self._store, notice, None, DeliveryOutcome.UNKNOWN_ORDER, cause, alert)
 
         try:
-            order.receive_payment(
+            receipt = order.receive_payment(
                 stripe_event_id=notice.event_id,
                 payment_intent_id=notice.payment_intent_id,
                 amount_cents=notice.amount_cents,
                 currency=notice.currency,
                 cause=cause,
             )
-        except OrderNotPayable:
+        except PaymentAlreadyRecorded:
             result = record(self._store, notice, order.id, DeliveryOutcome.ALREADY_PAID, cause)
-            result.steps.insert(0, ("duplicate", {"reason": f"order is {order.status}"}))
+            result.steps.insert(0, ("duplicate", {"reason": "payment recorded already"}))
             return result
         except PaymentMismatch as mismatch:
             alert = new_alert(
@@ -100,18 +106,15 @@ class Fulfilment:
             return record(
                 self._store, notice, order.id, DeliveryOutcome.PAYMENT_MISMATCH, cause, alert
             )
+        if receipt is PaymentReceipt.EXTRA:
+            return self._extra_payment(notice, order, cause)
 
         period = self._store.get(Period, order.period_id)
         steps: list[tuple[str, dict[str, Any]]] = [
             ("order paid", {"amount_cents": notice.amount_cents}),
             ("registrations activated", {"count": len(order.registrations)}),
         ]
-        changed: list[Aggregate] = [order]
-        intent = notice.payment_intent_id
-        linked = intent and self._store.find(OrderPaymentIntent, OrderPaymentIntent.id_for(intent))
-        if intent and not linked:
-            # Refunds name the payment intent only: this index finds the order without a scan.
-            changed.append(OrderPaymentIntent.link(intent, order.id, cause))
+        changed: list[Aggregate] = [order, *self._link(notice, order, cause)]
         for person_id in order.persons():
             if self._store.find(Person, person_id) is None:
                 pending = self._store.find(
@@ -140,3 +143,32 @@ class Fulfilment:
         result = record(self._store, notice, order.id, DeliveryOutcome.FULFILLED, cause, *changed)
         result.steps[:0] = steps
         return result
+
+    def _extra_payment(self, notice: PaymentConfirmed, order: Order, cause: Cause) -> Applied:
+        """Money no registration stands for: recorded on the order, and an admin refunds it."""
+        alert = new_alert(
+            AlertKind.DUPLICATE_PAYMENT,
+            f"order {order.id} is {order.status}, yet Stripe event {notice.event_id} paid "
+            f"{notice.amount_cents} {notice.currency.upper()} more (payment intent "
+            f"{notice.payment_intent_id or 'unknown'}): no registration stands for this "
+            "money; refund it",
+            subject=str(order.id),
+            key=notice.event_id,
+            cause=cause,
+            severity=Severity.CRITICAL,
+        )
+        changed = [order, *self._link(notice, order, cause), alert]
+        result = record(
+            self._store, notice, order.id, DeliveryOutcome.DUPLICATE_PAYMENT, cause, *changed
+        )
+        result.steps.insert(0, ("extra payment", {"amount_cents": notice.amount_cents}))
+        return result
+
+    def _link(
+        self, notice: PaymentConfirmed, order: Order, cause: Cause
+    ) -> list[OrderPaymentIntent]:
+        """Refunds name the payment intent only: this index finds the order without a scan."""
+        intent = notice.payment_intent_id
+        if not intent or self._store.find(OrderPaymentIntent, OrderPaymentIntent.id_for(intent)):
+            return []
+        return [OrderPaymentIntent.link(intent, order.id, cause)]

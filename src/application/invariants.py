@@ -15,6 +15,7 @@ from eventsourcing.persistence import Notification
 from application.emailing import TicketEmails
 from application.ports import FollowerStore
 from application.tokens import TokenIssuer
+from domain.alert import Alert, AlertKind
 from domain.order import Order, OrderStatus, RegistrationStatus
 from domain.payment import StripeDelivery
 from domain.ticket import PendingTickets, Ticket, TicketStatus
@@ -31,6 +32,8 @@ class Invariant(StrEnum):
     ONE_TICKET_PER_PERSON = "one_ticket_per_period_and_person"
     TOKEN_HASHES_MATCH = "token_hashes_match"  # noqa: S105 (a name, not a secret)
     REFUNDED_ORDERS_CANCELLED = "refunded_orders_cancelled"
+    REFUNDS_OF_OWN_PAYMENTS = "refunds_of_own_payments"
+    EXTRA_PAYMENTS_ALERTED = "extra_payments_alerted"
     STRIPE_EVENTS_ONCE = "stripe_events_applied_once"
     TICKETS_EMAILED = "tickets_emailed"
 
@@ -53,6 +56,12 @@ RULES = {
         "every ACTIVE ticket's recorded hash is that of the token derived from its recorded fields"
     ),
     Invariant.REFUNDED_ORDERS_CANCELLED: "every REFUNDED order's registrations are CANCELLED",
+    Invariant.REFUNDS_OF_OWN_PAYMENTS: (
+        "every REFUNDED order's refunds are of payments recorded on it, and sum to what was paid"
+    ),
+    Invariant.EXTRA_PAYMENTS_ALERTED: (
+        "every payment recorded on an order beyond the first has a duplicate_payment alert"
+    ),
     Invariant.STRIPE_EVENTS_ONCE: "every Stripe event is applied at most once",
     Invariant.TICKETS_EMAILED: "every ACTIVE ticket was emailed, or its email is pending",
 }
@@ -61,6 +70,8 @@ RULES = {
 ONCE_PER_STRIPE_EVENT = (
     StripeDelivery.Recorded.TOPIC,
     Order.PaymentReceived.TOPIC,
+    Order.ExtraPaymentReceived.TOPIC,
+    Order.PaymentRefunded.TOPIC,
     Order.Refunded.TOPIC,
 )
 
@@ -124,6 +135,7 @@ class InvariantChecker:
         self._stripe_events: dict[str, set[str]] = {topic: set() for topic in ONCE_PER_STRIPE_EVENT}
         self._broken: set[UUID] = set()
         self._found: list[Violation] = []
+        self._duplicate_payment_alerts: set[UUID] = set()
 
     def observe(self, notification: Notification, event: Any) -> None:
         if isinstance(event, Order.Event):
@@ -136,6 +148,8 @@ class InvariantChecker:
                 self._token_positions[event.originator_id] = notification.id
         elif isinstance(event, PendingTickets.Event):
             self._apply(self._pending, event)
+        elif isinstance(event, Alert.Raised) and event.kind is AlertKind.DUPLICATE_PAYMENT:
+            self._duplicate_payment_alerts.add(event.originator_id)
         seen = self._stripe_events.get(notification.topic)
         if seen is not None:
             stripe_event_id: str = event.stripe_event_id
@@ -178,6 +192,7 @@ class InvariantChecker:
             self._token_positions,
             self._stripe_events,
         )
+        self._duplicate_payment_alerts.clear()
         for state in kept:
             state.clear()
         return found
@@ -246,6 +261,44 @@ class InvariantChecker:
                         f"order {order.id} is REFUNDED, but registrations {', '.join(kept)} "
                         "are not CANCELLED",
                     )
+                yield from self._refunded_by_own_payments(order)
+            yield from self._extra_payments_alerted(order)
+
+    def _refunded_by_own_payments(self, order: Order) -> Iterator[Violation]:
+        strangers = [i for i in order.refunded if order.payment_of(i) is None]
+        if strangers:
+            yield Violation(
+                Invariant.REFUNDS_OF_OWN_PAYMENTS,
+                str(order.id),
+                f"order {order.id} is REFUNDED by refunds of payment intents it never recorded: "
+                + ", ".join(str(i) for i in strangers),
+            )
+            return
+        given_back = [
+            p for p in order.payments[: order.payments_at_refund] if p.currency == order.currency
+        ]
+        paid = sum(p.amount_cents for p in given_back)
+        refunded = sum(order.refunded.get(p.payment_intent_id, 0) for p in given_back)
+        if refunded < paid:
+            yield Violation(
+                Invariant.REFUNDS_OF_OWN_PAYMENTS,
+                str(order.id),
+                f"order {order.id} is REFUNDED, but only {refunded} of the {paid} "
+                f"{order.currency} paid for it were refunded",
+            )
+
+    def _extra_payments_alerted(self, order: Order) -> Iterator[Violation]:
+        for payment in order.payments[1:]:
+            alert_id = Alert.id_for(AlertKind.DUPLICATE_PAYMENT, payment.stripe_event_id)
+            if alert_id not in self._duplicate_payment_alerts:
+                yield Violation(
+                    Invariant.EXTRA_PAYMENTS_ALERTED,
+                    str(order.id),
+                    f"order {order.id}: payment {payment.payment_intent_id or 'without intent'} "
+                    f"of Stripe event {payment.stripe_event_id} ({payment.amount_cents} "
+                    f"{payment.currency}) is beyond the first, and no duplicate_payment alert "
+                    "was raised for it",
+                )
 
     def _persons_ticketed(self, order: Order) -> Iterator[Violation]:
         for person_id in order.persons():

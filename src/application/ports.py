@@ -91,14 +91,14 @@ class PaymentConfirmed:
 
 @dataclass(frozen=True)
 class RefundReported:
-    """A Stripe ``charge.refunded`` event."""
+    """A Stripe ``charge.refunded`` event: a refund of the payment (intent) the charge took."""
 
     event_id: str
     event_type: str
-    order_ref: str | None
-    payment_intent_id: str | None
-    amount_cents: int
-    amount_refunded_cents: int
+    order_ref: str | None  # the charge's metadata.orderId: unchecked text, rarely there
+    payment_intent_id: str | None  # the payment refunded: the only thing a refund acts on
+    charge_amount_cents: int  # what the charge took: says nothing of what the order cost
+    amount_refunded_cents: int  # refunded of that charge in all, this refund and earlier ones
     currency: str
 
 
@@ -169,11 +169,37 @@ class AlertNotice:
     message: str
     subject: str | None
     created_at: datetime
+    state: str = "open"  # or "acknowledged"
 
 
 class AlertSink(Protocol):
     def notify(self, alerts: Sequence[AlertNotice]) -> None:
         """Tells admins about recorded alerts; must not raise (alerts never block work)."""
+        ...
+
+
+@dataclass(frozen=True)
+class AlertQuery:
+    """A page of the alert list: newest first, after ``before`` (a position) when given."""
+
+    limit: int
+    kind: str | None = None
+    state: str | None = None
+    since: datetime | None = None  # created at or after
+    before: int | None = None  # only alerts recorded before this position (the cursor)
+
+
+@dataclass(frozen=True)
+class ListedAlert:
+    alert: AlertNotice
+    position: int  # the notification id of its Raised event: orders the list, makes cursors
+
+
+class AlertListing(Protocol):
+    """The alert list read model's query side (kept by the worker; may lag a moment)."""
+
+    def page(self, query: AlertQuery) -> list[ListedAlert]:
+        """Up to ``query.limit`` alerts matching the query, newest (highest position) first."""
         ...
 
 
@@ -379,8 +405,29 @@ class ScanIndex(Protocol):
         """The ticket as far as the index has followed the log; None if not (yet) known."""
         ...
 
+    def period_entries(self, period_code: str) -> list[ScanEntry]:
+        """Every ticket of the period the index knows (a period holds hundreds, not millions)."""
+        ...
+
 
 class ScanMeter(Protocol):
     def count(self, result: str) -> None:
         """Counts one scan by its result word (operators watch the failures)."""
         ...
+
+
+# --- Door devices --------------------------------------------------------------------------
+
+
+class DeviceActivity(Protocol):
+    """When each door device was last seen: not an event (a scan a second would flood the log)."""
+
+    def seen(self, device_id: UUID, at: datetime) -> None:
+        """Records that the device made a request at ``at`` (a later time wins)."""
+        ...
+
+    def last_seen(self) -> dict[UUID, datetime]:
+        """The last time each device was seen."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,4 +1,5 @@
-"""The Order aggregate: registrations bought together, and the payment that activates them."""
+"""The Order aggregate: registrations bought together, the payment that activates them, and
+every payment and refund Stripe reports for it (money is accounted per payment intent)."""
 
 from __future__ import annotations
 
@@ -37,11 +38,36 @@ class PaymentMismatch(DomainError):
 
 
 class OrderNotPayable(DomainError):
-    """Raised when a payment arrives for an order that is not pending (paid, refunded...)."""
+    """Raised when a payment cannot be recorded on the order."""
+
+
+class PaymentAlreadyRecorded(OrderNotPayable):
+    """Raised when a payment's intent is recorded on the order already (the same money, told
+    by another Stripe event: a session's completion and its intent's success)."""
 
 
 class OrderNotRefundable(DomainError):
-    """Raised when a refund is recorded for an order that is not paid (or refunded already)."""
+    """Raised when a refund cannot be recorded on the order."""
+
+
+class RefundOfUnknownPayment(OrderNotRefundable):
+    """Raised when a refund names no payment intent the order recorded, or another currency."""
+
+
+class PaymentReceipt(StrEnum):
+    """What a payment did to the order."""
+
+    PAID = "paid"  # the order's payment: the order is paid, its registrations active
+    EXTRA = "extra"  # money no registration stands for (the order was paid, refunded...)
+
+
+class RefundEffect(StrEnum):
+    """What a refund of one of the order's payments did to the order."""
+
+    REFUNDED = "refunded"  # nothing of what was paid is kept: the order is REFUNDED now
+    PARTIAL = "partial"  # less than the order's total is kept: a person decides
+    COVERED = "covered"  # what is kept still pays the order: extra money was given back
+    ALREADY_REFUNDED = "already_refunded"  # the order was refunded before
 
 
 @dataclass(frozen=True)
@@ -51,6 +77,16 @@ class Registration:
     track_code: str
     role: str | None
     price_cents: int
+
+
+@dataclass(frozen=True)
+class RecordedPayment:
+    """Money Stripe reported received for the order, as the event recorded it."""
+
+    stripe_event_id: str
+    payment_intent_id: str | None
+    amount_cents: int
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -99,6 +135,28 @@ class Order(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = OrderStatus.PAID
             aggregate.payment_intent_id = self.payment_intent_id
+            aggregate.payments.append(
+                RecordedPayment(
+                    self.stripe_event_id, self.payment_intent_id, self.amount_cents, self.currency
+                )
+            )
+
+    class ExtraPaymentReceived(Event):
+        """Money for an order that was not waiting for it (paid already, refunded, cancelled):
+        recorded so that it is accounted for and refunded; it activates nothing."""
+
+        TOPIC = "tickets:Order.ExtraPaymentReceived"
+        stripe_event_id: str
+        payment_intent_id: str | None
+        amount_cents: int
+        currency: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.payments.append(
+                RecordedPayment(
+                    self.stripe_event_id, self.payment_intent_id, self.amount_cents, self.currency
+                )
+            )
 
     class RegistrationsActivated(Event):
         TOPIC = "tickets:Order.RegistrationsActivated"
@@ -108,15 +166,31 @@ class Order(Aggregate):
             for registration_id in self.registration_ids:
                 aggregate.registration_status[registration_id] = RegistrationStatus.ACTIVE
 
+    class PaymentRefunded(Event):
+        """A refund of one of the order's payments that leaves the order as it is."""
+
+        TOPIC = "tickets:Order.PaymentRefunded"
+        stripe_event_id: str
+        payment_intent_id: str
+        amount_refunded_cents: int  # of this payment intent, in all (Stripe's amount_refunded)
+        currency: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.note_refunded(self.payment_intent_id, self.amount_refunded_cents)
+
     class Refunded(Event):
+        """The refund that gave back what was kept of the order's payments: it is REFUNDED."""
+
         TOPIC = "tickets:Order.Refunded"
         stripe_event_id: str
         payment_intent_id: str | None
-        amount_refunded_cents: int
+        amount_refunded_cents: int  # of this payment intent, in all (Stripe's amount_refunded)
         currency: str
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = OrderStatus.REFUNDED
+            aggregate.note_refunded(self.payment_intent_id, self.amount_refunded_cents)
+            aggregate.payments_at_refund = len(aggregate.payments)
 
     class RegistrationsCancelled(Event):
         TOPIC = "tickets:Order.RegistrationsCancelled"
@@ -149,7 +223,14 @@ class Order(Aggregate):
         }
         self.checkout_session_id: str | None = None
         self.checkout_url: str | None = None
-        self.payment_intent_id: str | None = None
+        self.payment_intent_id: str | None = None  # the intent that paid it
+        self.payments: list[RecordedPayment] = []  # every payment recorded, the first first
+        # What is refunded of each payment intent, in all: Stripe reports a charge's refunded
+        # total, so the highest figure seen is the truth whatever order events arrive in.
+        self.refunded: dict[str | None, int] = {}
+        # How many payments there were when the order was refunded: the ones the refund gave
+        # back; any later one is extra money, refunded (or not yet) on its own.
+        self.payments_at_refund: int | None = None
 
     @classmethod
     def place(
@@ -202,6 +283,27 @@ class Order(Aggregate):
                 f"order total is {self.total_cents} {self.currency}"
             )
 
+    def payment_of(self, payment_intent_id: str | None) -> RecordedPayment | None:
+        """The recorded payment of an intent; an unknown intent (None) matches none."""
+        if payment_intent_id is None:
+            return None
+        return next((p for p in self.payments if p.payment_intent_id == payment_intent_id), None)
+
+    def kept_cents(self) -> int:
+        """What is paid and not refunded, in the order's currency, over all its payments."""
+        paid = sum(p.amount_cents for p in self.payments if p.currency == self.currency)
+        refunded = sum(
+            cents
+            for intent, cents in self.refunded.items()
+            if (payment := self.payment_of(intent)) is None or payment.currency == self.currency
+        )
+        return paid - refunded
+
+    def note_refunded(self, payment_intent_id: str | None, amount_refunded_cents: int) -> None:
+        """Applies a refund figure (a running total: an older, lower one changes nothing)."""
+        before = self.refunded.get(payment_intent_id, 0)
+        self.refunded[payment_intent_id] = max(before, amount_refunded_cents)
+
     def receive_payment(
         self,
         *,
@@ -210,9 +312,24 @@ class Order(Aggregate):
         amount_cents: int,
         currency: str,
         cause: Cause,
-    ) -> None:
+    ) -> PaymentReceipt:
+        """Records money Stripe received for this order.
+
+        The payment of a pending order pays it (when it is the total). Any other money, for an
+        order paid, refunded or cancelled, is recorded as extra: no registration stands for it.
+        """
+        if self.payment_of(payment_intent_id) is not None:
+            raise PaymentAlreadyRecorded(f"payment intent {payment_intent_id} is recorded already")
         if self.status is not OrderStatus.PENDING:
-            raise OrderNotPayable(f"order is {self.status}")
+            self.trigger_event(
+                self.ExtraPaymentReceived,
+                stripe_event_id=stripe_event_id,
+                payment_intent_id=payment_intent_id,
+                amount_cents=amount_cents,
+                currency=currency.upper(),
+                cause=cause,
+            )
+            return PaymentReceipt.EXTRA
         self.check_payment(amount_cents, currency)
         self.trigger_event(
             self.PaymentReceived,
@@ -227,6 +344,7 @@ class Order(Aggregate):
             registration_ids=tuple(r.registration_id for r in self.registrations),
             cause=cause,
         )
+        return PaymentReceipt.PAID
 
     def record_refund(
         self,
@@ -236,18 +354,44 @@ class Order(Aggregate):
         amount_refunded_cents: int,
         currency: str,
         cause: Cause,
-    ) -> None:
-        """Records a full refund of the payment; the registrations are cancelled separately."""
+    ) -> RefundEffect:
+        """Records a refund of one of the order's payments; the registrations are cancelled
+        separately, and only when this says REFUNDED.
+
+        ``amount_refunded_cents`` is what is refunded of that payment in all (Stripe's
+        ``amount_refunded`` of the charge). The order is refunded when nothing of what was paid
+        for it is kept any more: the refund of an extra payment leaves it paid.
+        """
+        payment = self.payment_of(payment_intent_id)
+        if payment is None or payment.currency != currency.upper():
+            raise RefundOfUnknownPayment(
+                f"payment intent {payment_intent_id} ({currency.upper()}) is no payment "
+                "recorded on the order"
+            )
+        fields: dict[str, Any] = {
+            "stripe_event_id": stripe_event_id,
+            "payment_intent_id": payment.payment_intent_id,
+            "amount_refunded_cents": amount_refunded_cents,
+            "currency": payment.currency,
+            "cause": cause,
+        }
+        news = amount_refunded_cents > self.refunded.get(payment_intent_id, 0)
         if self.status is not OrderStatus.PAID:
-            raise OrderNotRefundable(f"order is {self.status}")
-        self.trigger_event(
-            self.Refunded,
-            stripe_event_id=stripe_event_id,
-            payment_intent_id=payment_intent_id,
-            amount_refunded_cents=amount_refunded_cents,
-            currency=currency.upper(),
-            cause=cause,
-        )
+            if news:
+                self.trigger_event(self.PaymentRefunded, **fields)
+            if self.status is OrderStatus.REFUNDED:
+                return RefundEffect.ALREADY_REFUNDED
+            return RefundEffect.COVERED  # nothing was activated by this money
+        before = self.refunded.get(payment_intent_id, 0)
+        kept = self.kept_cents()
+        if payment.currency == self.currency:
+            kept -= max(0, amount_refunded_cents - before)
+        if kept <= 0:
+            self.trigger_event(self.Refunded, **fields)
+            return RefundEffect.REFUNDED
+        if news:
+            self.trigger_event(self.PaymentRefunded, **fields)
+        return RefundEffect.COVERED if kept >= self.total_cents else RefundEffect.PARTIAL
 
     def cancel_registrations(self, *, reason: str, cause: Cause) -> tuple[UUID, ...]:
         """Cancels every registration not cancelled yet; returns their ids."""

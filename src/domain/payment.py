@@ -12,13 +12,16 @@ from domain.shared import Cause, stable_id
 
 class DeliveryOutcome(StrEnum):
     FULFILLED = "fulfilled"
-    ALREADY_PAID = "already_paid"
+    ALREADY_PAID = "already_paid"  # another event of a payment recorded already
+    DUPLICATE_PAYMENT = "duplicate_payment"  # more money for an order not waiting for it
     PAYMENT_MISMATCH = "payment_mismatch"
     UNKNOWN_ORDER = "unknown_order"
     REFUNDED = "refunded"
     PARTIAL_REFUND = "partial_refund"
+    EXTRA_PAYMENT_REFUNDED = "extra_payment_refunded"  # the order stays paid by what is kept
     ALREADY_REFUNDED = "already_refunded"
-    NOT_REFUNDABLE = "not_refundable"
+    UNKNOWN_PAYMENT_REFUND = "unknown_payment_refund"  # of no payment the order recorded
+    NOT_REFUNDABLE = "not_refundable"  # no longer recorded; kept so that old records decode
 
 
 class StripeDelivery(Aggregate):

@@ -114,6 +114,8 @@ class Ticket(Aggregate):
         device_id: str | None
         staff_user_id: str
         scan_id: str | None
+        # Added later with a default: events recorded before it decode as scans.
+        manual: bool = False  # checked in by ticket id (a participant whose phone died)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.check_ins = {**aggregate.check_ins, self.local_date: self.checked_in_at}
@@ -251,6 +253,7 @@ class Ticket(Aggregate):
         staff_user_id: str,
         scan_id: str | None,
         cause: Cause,
+        manual: bool = False,
     ) -> None:
         if self.status is TicketStatus.REVOKED:
             raise TicketRevoked(f"ticket {self.id} is revoked")
@@ -268,6 +271,7 @@ class Ticket(Aggregate):
             staff_user_id=staff_user_id,
             scan_id=scan_id,
             cause=cause,
+            manual=manual,
         )
 
     def rotate_token(self, *, reason: str | None, cause: Cause) -> None:

@@ -6,8 +6,10 @@ import logging
 from dataclasses import dataclass, replace
 
 from adapters.alert_delivery import EmailAlertChannel, WebhookAlertChannel, WebhookConfig
+from adapters.alert_list import open_alert_list
 from adapters.alert_sinks import LogAlertSink
 from adapters.clock import SystemClock
+from adapters.device_activity import MemoryDeviceActivity, SqlDeviceActivity
 from adapters.email_file import FileMailer, FileMailerConfig
 from adapters.email_ses import SesConfig, SesMailer
 from adapters.email_smtp import SmtpConfig, SmtpMailer
@@ -30,9 +32,10 @@ from adapters.worker_coordination import (
     PostgresWakeup,
 )
 from application.alert_delivery import AlertDelivery
-from application.alerts import Alerts
+from application.alerts import AlertBoard, Alerts
 from application.audit import Audit
 from application.checkin import CheckIns
+from application.devices import Devices
 from application.documents import TicketDocuments
 from application.emailing import EmailPolicy, EmailRequests, TicketEmails
 from application.following import Follower, ReadModel
@@ -45,6 +48,7 @@ from application.ports import (
     AlertChannel,
     AlertSink,
     Clock,
+    DeviceActivity,
     FollowerLocks,
     FollowerStore,
     IdentityVerifier,
@@ -76,6 +80,7 @@ class Services:
     identity: IdentityVerifier
     gateway: PaymentGateway
     alerts: Alerts
+    alert_board: AlertBoard  # the admins' paged alert list (a read model) and acknowledgements
     periods: Periods
     people: People
     orders: Orders
@@ -85,9 +90,11 @@ class Services:
     rate_limits: RateLimiter  # of the ticket routes (entrypoints.http.rate_limits)
     checkins: CheckIns
     ticket_admin: TicketAdmin
+    devices: Devices
     ticket_jwks: dict[str, list[dict[str, str]]]  # the QR tokens' public keys (EdDSA), for doors
     email_requests: EmailRequests
     jobs: FollowerStore  # the followers' positions and pending jobs (emails, alert deliveries)
+    device_activity: DeviceActivity  # devices' last-seen times
     # What the worker drives, in this order: the read models (also rebuilt by the audit
     # replay) first, then the followers that send things.
     read_models: tuple[ReadModel, ...] = ()
@@ -101,6 +108,7 @@ class Services:
             if close is not None:
                 close()
         self.rate_limits.close()
+        self.device_activity.close()
 
 
 def build(
@@ -124,6 +132,8 @@ def build(
     signer = signer or JwtTokenSigner(settings.tokens, clock)
     tokens = TokenIssuer(signer, clock)
     scan_index = open_scan_index(settings.database)
+    alert_list = open_alert_list(settings.database)
+    device_activity = _device_activity(settings)
     issuing = TicketIssuing(store, tokens)
     periods = Periods(store)
     links = SignedTicketLinks(
@@ -137,6 +147,7 @@ def build(
         identity=identity or JwtIdentityVerifier(settings.identity),
         gateway=gateway,
         alerts=alerts,
+        alert_board=AlertBoard(store, alert_list),
         periods=periods,
         people=People(store, issuing),
         orders=Orders(
@@ -151,9 +162,11 @@ def build(
         rate_limits=open_rate_limiter(settings.rate_limits),
         checkins=CheckIns(store, signer, scan_index, clock, PrometheusScanMeter()),
         ticket_admin=TicketAdmin(store, tokens),
+        devices=Devices(store, periods, device_activity, clock),
+        device_activity=device_activity,
         ticket_jwks=_public_jwks(signer),
-        read_models=(scan_index,),
-        followers=(scan_index,),  # the read models; the senders are added below
+        read_models=(scan_index, alert_list),
+        followers=(scan_index, alert_list),  # the read models; the senders are added below
         email_requests=EmailRequests(store),
         jobs=_follower_store(settings),
     )
@@ -176,6 +189,12 @@ def build_mailer(email: EmailSettings) -> Mailer:
     if email.backend == "smtp" and email.smtp_url:
         return SmtpMailer(SmtpConfig(email.smtp_url, email.sender))
     return FileMailer(FileMailerConfig(email.outbox_dir, email.sender))
+
+
+def _device_activity(settings: Settings) -> SqlDeviceActivity | MemoryDeviceActivity:
+    if settings.database.url.startswith("memory:"):
+        return MemoryDeviceActivity()
+    return SqlDeviceActivity(settings.database)
 
 
 def _follower_store(settings: Settings) -> FollowerStore:

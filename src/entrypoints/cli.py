@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from adapters.eventstore import StoreConfig, migrate
+from adapters.eventstore import StoreConfig, migrate, migrate_if_behind
 from adapters.identity import mint_dev_token
 from application.errors import StoreUnavailable
 from entrypoints import audit_cli, logs, worker_cli
@@ -100,7 +100,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(os.environ, dev=args.dev)
     if settings.dev:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
-    migrate(settings.database)
+    migrate_if_behind(settings.database)
     services = build(settings)
     log.info(
         "serving",

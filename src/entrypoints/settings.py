@@ -27,6 +27,10 @@ DEFAULT_DATABASE_URL = "sqlite:///./var/tickets.sqlite3"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEV_SECRETS_FILE = Path("var/dev-secrets.json")
 MIN_SECRET_BYTES = 32
+# .env.example's secrets read "change-me...": a service started with one would take tokens
+# anyone can sign, so it does not start.
+PLACEHOLDER = "change-me"
+PLACEHOLDER_CHECKED = ("TICKET_JWT_SECRET", "STRIPE_WEBHOOK_SECRET", "AUTH_JWT_SECRET")
 
 
 class SettingsError(ConfigError):
@@ -61,8 +65,12 @@ class Settings:
         """
         if dev:
             env = {**dev_secrets(), **{k: v for k, v in env.items() if v}}
-        base_url = env.get("PUBLIC_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+        # An empty value is unset, as everywhere (a `NAME=` line of an env file).
+        base_url = (env.get("PUBLIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         with collect(SettingsError) as problems:
+            for name in PLACEHOLDER_CHECKED:
+                if PLACEHOLDER in env.get(name, "").lower():
+                    problems.add(f"{name} still holds .env.example's placeholder: set a secret")
             database = problems.read(lambda: _store_config(env))
             tokens = problems.read(lambda: _token_config(env))
             stripe = problems.read(
@@ -84,12 +92,10 @@ class Settings:
             identity=identity,
             http=HttpSettings(
                 public_base_url=base_url,
-                checkout_success_url=env.get(
-                    "CHECKOUT_SUCCESS_URL", f"{base_url}/orders/{{orderId}}?checkout=success"
-                ),
-                checkout_cancel_url=env.get(
-                    "CHECKOUT_CANCEL_URL", f"{base_url}/orders/{{orderId}}?checkout=cancelled"
-                ),
+                checkout_success_url=env.get("CHECKOUT_SUCCESS_URL")
+                or f"{base_url}/orders/{{orderId}}?checkout=success",
+                checkout_cancel_url=env.get("CHECKOUT_CANCEL_URL")
+                or f"{base_url}/orders/{{orderId}}?checkout=cancelled",
                 cors_allow_origins=cors_origins,
             ),
             dev=dev,
@@ -108,7 +114,7 @@ def _required(env: Mapping[str, str], name: str) -> str:
 
 def _store_config(env: Mapping[str, str]) -> StoreConfig:
     with collect(SettingsError) as problems:
-        config = StoreConfig(url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+        config = StoreConfig(url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
         try:
             config.env(create_table=False)  # an unknown scheme fails here, not at a query
         except ValueError as error:

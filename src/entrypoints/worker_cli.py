@@ -9,7 +9,7 @@ import signal
 import threading
 from typing import Any
 
-from adapters.eventstore import migrate
+from adapters.eventstore import migrate_if_behind
 from entrypoints.settings import Settings
 
 log = logging.getLogger("tickets")
@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build, build_worker
 
     settings = Settings.from_env(os.environ, dev=args.dev)
-    migrate(settings.database)  # idempotent: the worker may start before any API process
+    # The worker may start before any API process; with the schema current it runs no DDL.
+    migrate_if_behind(settings.database)
     services = build(settings)
     worker = build_worker(services)
     stop = threading.Event()

@@ -157,6 +157,23 @@ class Api:
         return response
 
 
+def follow_read_models(services: Services) -> None:
+    """What the worker does for the read models (an in-process app runs no worker)."""
+    store = services.store
+    for model in services.read_models:
+        for notification in store.notifications(start=model.position() + 1, topics=model.topics):
+            model.handle(notification, store.decode(notification))
+
+
+def admin_alerts(client: Any, services: Services) -> list[dict[str, Any]]:
+    """The admin alert list's first page (up to 200), once the worker has caught up."""
+    follow_read_models(services)
+    response = client.get("/api/admin/alerts", params={"limit": 200}, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
 @dataclass
 class Running:
     api: Api

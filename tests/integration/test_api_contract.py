@@ -256,12 +256,25 @@ def test_alerts_are_listed_newest_first(running: Running) -> None:
     api.schedule()
     for ref in ("6c1f4a4e-0000-4000-8000-000000000001", "6c1f4a4e-0000-4000-8000-000000000002"):
         api.webhook(_paid(ref))
+    store = running.services.store
+    for model in running.services.read_models:  # what the worker does
+        for notification in store.notifications(topics=model.topics):
+            model.handle(notification, store.decode(notification))
     listed = api.client.get("/api/admin/alerts", headers=ADMIN).json()
-    assert [a["subject"] for a in listed] == [
+    assert [a["subject"] for a in listed["items"]] == [
         "6c1f4a4e-0000-4000-8000-000000000002",
         "6c1f4a4e-0000-4000-8000-000000000001",
     ]
-    assert set(listed[0]) == {"alertId", "kind", "severity", "message", "subject", "createdAt"}
+    assert listed["nextCursor"] is None
+    assert set(listed["items"][0]) == {
+        "alertId",
+        "kind",
+        "severity",
+        "message",
+        "subject",
+        "createdAt",
+        "state",
+    }
 
 
 def _paid(order_id: str) -> dict[str, Any]:

@@ -306,12 +306,13 @@ def test_replay_of_the_real_history_passes_and_compares_the_scan_index(audited: 
 
     assert report.ok, (report.violations, report.read_models)
     assert report.events == audited.services.store.recorder.max_notification_id()
-    assert [m.name for m in report.read_models] == ["scan-index"]
-    assert report.read_models[0].equal
+    assert [m.name for m in report.read_models] == ["scan-index", "alert-list"]
+    assert all(m.equal for m in report.read_models)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All invariants hold" in result.stdout
     assert f"Replayed {report.events:,} events" in result.stdout
     assert "scan-index" in result.stdout and "equal" in result.stdout
+    assert "alert-list" in result.stdout
 
 
 def test_replay_rebuilds_a_live_read_model_that_went_wrong(audited: Audited) -> None:

@@ -29,7 +29,7 @@ from domain.ticket import Ticket
 from entrypoints.bootstrap import Services, build
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.integration.conftest import ADMIN, ROOT, Api, bearer, service_env
+from tests.integration.conftest import ADMIN, ROOT, Api, admin_alerts, bearer, service_env
 from tests.stripe_events import charge_refunded, checkout_completed
 
 pytestmark = pytest.mark.integration
@@ -333,7 +333,7 @@ def test_a_partial_refund_changes_nothing_and_alerts_an_admin(door: Door) -> Non
     door.api.webhook(charge_refunded("pi_partial", 150000, 50000))
 
     assert door.result(token) == "ok"
-    alerts = door.client.get("/api/admin/alerts", headers=ADMIN).json()
+    alerts = admin_alerts(door.client, door.services)
     assert [a["kind"] for a in alerts] == ["partial_refund"]
 
 

@@ -84,7 +84,8 @@ def test_serve_dev_runs_with_no_configuration_and_keeps_its_dev_secrets(tmp_path
         alerts = httpx.get(
             f"{server.base_url}/api/admin/alerts", headers={"Authorization": f"Bearer {token}"}
         )
-        assert alerts.status_code == 200 and alerts.json() == []
+        assert alerts.status_code == 200
+        assert alerts.json() == {"items": [], "nextCursor": None}
     finally:
         server.stop()
     assert "DEV MODE" in server.logs()

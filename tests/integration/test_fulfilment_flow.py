@@ -15,7 +15,7 @@ from adapters.qr_tokens import JwtTokenSigner
 from domain.order import Order
 from domain.payment import StripeDelivery
 from domain.ticket import Ticket
-from tests.integration.conftest import PG_ADMIN, WEBHOOK_SECRET, Running, bearer
+from tests.integration.conftest import PG_ADMIN, WEBHOOK_SECRET, Running, admin_alerts, bearer
 from tests.stripe_events import checkout_completed, payment_intent_succeeded, signed
 
 pytestmark = pytest.mark.integration
@@ -193,10 +193,7 @@ def test_a_webhook_that_is_not_from_stripe_is_rejected_and_changes_nothing(
 
 
 def alerts(running: Running) -> list[dict[str, Any]]:
-    response = running.api.client.get("/api/admin/alerts", headers=bearer("admin-1", "admin"))
-    assert response.status_code == 200
-    result: list[dict[str, Any]] = response.json()
-    return result
+    return admin_alerts(running.api.client, running.services)
 
 
 @pytest.mark.parametrize(
@@ -307,7 +304,7 @@ def test_a_failed_fulfilment_saves_nothing_answers_500_and_stripes_retry_complet
         topics = [n.topic for n in services.store.notifications()]
         assert Order.PaymentReceived.TOPIC not in topics
         assert StripeDelivery.Recorded.TOPIC not in topics
-        [alert] = client.get("/api/admin/alerts", headers=bearer("admin", "admin")).json()
+        [alert] = admin_alerts(client, services)
         assert alert["kind"] == "fulfillment_failed" and alert["subject"] == order["orderId"]
 
         signer.broken = False

@@ -21,7 +21,16 @@ from tests.integration.conftest import ROOT, Running
 pytestmark = pytest.mark.integration
 
 METHODS = {"get", "put", "post", "delete", "patch"}
-PUBLIC = {"getHealth", "getReadiness", "getPeriod", "getTicketJwks", "getMetrics"}
+PUBLIC = {
+    "getHealth",
+    "getReadiness",
+    "getPeriod",
+    "getTicketJwks",
+    "getMetrics",
+    "viewDoorPage",
+    "viewDeviceAdminPage",
+    "pairDevice",
+}
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +123,11 @@ def test_each_route_names_its_own_security(doc: dict[str, Any]) -> None:
     assert security["downloadTicketPdf"] == [{"bearerAuth": []}, {"signedLinkKey": []}]
     for op_id in PUBLIC:
         assert security[op_id] is None, op_id
+    assert security["scanTicket"] == [{"bearerAuth": []}, {"deviceCredential": []}]
+    assert security["getCurrentDevice"] == [{"deviceCredential": []}]
     for _, _, op in operations(doc):
-        if {"bearerAuth": []} in (op.get("security") or []):
+        credentials = op.get("security") or []
+        if {"bearerAuth": []} in credentials or {"deviceCredential": []} in credentials:
             assert "401" in op["responses"], op["operationId"]  # a bearer route can say 401
         else:
             assert "401" not in op["responses"], op["operationId"]

@@ -35,7 +35,7 @@ def follow(store: TicketStore, model: ReadModel) -> int:
 
 @pytest.fixture
 def index(running: Running) -> SqlScanIndex:
-    [model] = running.services.read_models
+    [model] = [m for m in running.services.read_models if m.name == "scan-index"]
     assert isinstance(model, SqlScanIndex)
     assert model in running.services.followers  # the worker keeps it
     return model

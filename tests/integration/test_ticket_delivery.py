@@ -30,7 +30,7 @@ from domain.ticket import Ticket
 from entrypoints.bootstrap import build
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.integration.conftest import ADMIN, Api, Running, bearer, service_env
+from tests.integration.conftest import ADMIN, Api, Running, admin_alerts, bearer, service_env
 
 pytestmark = pytest.mark.integration
 
@@ -345,7 +345,7 @@ def test_after_a_secret_change_every_route_serves_a_token_that_scans_and_alerts(
         assert served != old["qrToken"]
         now = after.api.ticket("dancer-1").json()
         assert (now["qrToken"], now["qrTokenVersion"]) == (served, 2)  # no second rotation
-        alerts = client.get("/api/admin/alerts", headers=ADMIN).json()
+        alerts = admin_alerts(client, after.services)
         assert [a["kind"] for a in alerts] == ["token_mismatch"]
         assert alerts[0]["subject"] == ticket_id
         assert old["qrToken"] not in str(alerts)

@@ -19,7 +19,7 @@ from domain.ticket import Ticket
 from entrypoints.bootstrap import Services, build, build_worker
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.integration.conftest import ADMIN, Api, bearer, service_env
+from tests.integration.conftest import ADMIN, Api, admin_alerts, bearer, service_env
 from tests.integration.email_support import (
     SES_SENDER,
     SesServer,
@@ -265,7 +265,7 @@ def test_an_smtp_outage_delays_every_email_then_delivers_each_once_and_alerts(
             mailing.paid_ticket(user)
         mailing.drain(until=lambda: len(smtp_server.received) >= len(users))
         mailing.drain()
-        alerts = mailing.api.client.get("/api/admin/alerts", headers=ADMIN).json()
+        alerts = admin_alerts(mailing.api.client, mailing.services)
 
     assert smtp_server.refused == 7
     assert sorted(smtp_server.recipients()) == sorted(f"{u}@example.no" for u in users)

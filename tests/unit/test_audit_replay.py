@@ -98,11 +98,22 @@ def history() -> Iterator[History]:
         event_type="charge.refunded",
         order_ref=None,
         payment_intent_id="pi_2",
-        amount_cents=refunded.total_cents,
+        charge_amount_cents=refunded.total_cents,
         amount_refunded_cents=refunded.total_cents,
         currency="nok",
     )
     assert services.fulfilment.handle(refund) is DeliveryOutcome.REFUNDED
+    # ase pays the first order twice; the admin refunds the second payment.
+    twice = replace(paid(order, event_id="evt_pay_1c"), payment_intent_id="pi_twice")
+    assert services.fulfilment.handle(twice) is DeliveryOutcome.DUPLICATE_PAYMENT
+    given_back = replace(
+        refund,
+        event_id="evt_refund_twice",
+        payment_intent_id="pi_twice",
+        charge_amount_cents=order.total_cents,
+        amount_refunded_cents=order.total_cents,
+    )
+    assert services.fulfilment.handle(given_back) is DeliveryOutcome.EXTRA_PAYMENT_REFUNDED
     waiting = place(wired, "bo", "salsa1")  # bo has no profile yet
     services.fulfilment.handle(
         replace(paid(waiting, event_id="evt_pay_3"), payment_intent_id="pi_3")
@@ -240,6 +251,74 @@ def test_a_refund_that_leaves_registrations_active_breaks_refunded_orders_cancel
     save(history.wired, order)
 
     assert broken(history) == (Invariant.REFUNDED_ORDERS_CANCELLED,)
+
+
+def old_style_refund(order: Order, intent: str | None, amount: int) -> None:
+    """A refund as the service recorded it before refunds were matched to their payment."""
+    order.trigger_event(
+        Order.Refunded,
+        stripe_event_id="evt_old_refund",
+        payment_intent_id=intent,
+        amount_refunded_cents=amount,
+        currency="NOK",
+        cause=STRIPE,
+    )
+    order.cancel_registrations(reason="refunded", cause=STRIPE)
+
+
+def test_an_order_refunded_by_another_payment_breaks_refunds_of_own_payments(
+    history: History,
+) -> None:
+    """A second payment intent naming the order, refunded in full, refunded the order."""
+    order = history.order
+    old_style_refund(order, "pi_someone_else", order.total_cents)
+    save(history.wired, order)
+
+    report = history.replay()
+
+    assert Invariant.REFUNDS_OF_OWN_PAYMENTS in report.broken()
+    [violation] = [v for v in report.violations if v.invariant is Invariant.REFUNDS_OF_OWN_PAYMENTS]
+    assert violation.subject == str(order.id) and "pi_someone_else" in violation.detail
+
+
+def test_an_order_refunded_by_one_cent_breaks_refunds_of_own_payments(history: History) -> None:
+    """A 1-cent charge of the order's own payment intent, refunded in full."""
+    wired = history.wired
+    put_profile(wired, "cy")
+    order = place(wired, "cy", "salsa1")
+    wired.services.fulfilment.handle(replace(paid(order), payment_intent_id="pi_cy"))
+    order = wired.store.get(Order, order.id)
+    old_style_refund(order, "pi_cy", 1)
+    save(history.wired, order)
+
+    report = history.replay()
+
+    assert Invariant.REFUNDS_OF_OWN_PAYMENTS in report.broken()
+    details = [
+        v.detail for v in report.violations if v.invariant is Invariant.REFUNDS_OF_OWN_PAYMENTS
+    ]
+    assert details == [
+        f"order {order.id} is REFUNDED, but only 1 of the 150000 NOK paid for it were refunded"
+    ]
+
+
+def test_an_extra_payment_without_an_alert_breaks_extra_payments_alerted(
+    history: History,
+) -> None:
+    order = history.order
+    order.receive_payment(
+        stripe_event_id="evt_silent",
+        payment_intent_id="pi_silent",
+        amount_cents=order.total_cents,
+        currency="NOK",
+        cause=STRIPE,
+    )  # saved without the duplicate_payment alert fulfilment raises
+    save(history.wired, order)
+
+    report = history.replay()
+
+    assert report.broken() == (Invariant.EXTRA_PAYMENTS_ALERTED,)
+    assert "evt_silent" in report.violations[0].detail
 
 
 def test_a_stripe_event_paying_two_orders_breaks_stripe_events_applied_once(

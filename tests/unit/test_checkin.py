@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from application.checkin import CheckIns, ScanAnswer, ScanRequest, ScanResult
+from application.checkin import CheckIns, ManualRequest, ScanAnswer, ScanRequest, ScanResult
 from application.errors import Conflict
 from application.ports import ExpiredToken, ScanEntry, TokenClaims
 from application.ticket_admin import TicketAdmin
@@ -37,6 +37,9 @@ class FakeScanIndex:
     def lookup(self, ticket_id: UUID) -> ScanEntry | None:
         self.lookups += 1
         return self.entries.get(ticket_id)
+
+    def period_entries(self, period_code: str) -> list[ScanEntry]:
+        return [e for e in self.entries.values() if e.period_code == period_code]
 
 
 @dataclass
@@ -391,3 +394,76 @@ def test_the_event_store_decides_with_the_periods_timezone_when_the_index_is_emp
     assert event.local_date.isoformat() == "2026-08-21"
     assert event.checked_in_at == datetime(2026, 8, 20, 22, 30, tzinfo=UTC)
     assert NOW + timedelta(days=1) > event.checked_in_at
+
+
+# --- By name: search, manual check-in; today's list -----------------------------------------
+
+
+def manual(door: Door, scan_id: str | None = None, ticket_id: UUID | None = None) -> ScanAnswer:
+    request = ManualRequest(
+        ticket_id=door.ticket_id if ticket_id is None else ticket_id,
+        device_id="door-a",
+        scan_id=scan_id,
+        staff_user_id="door-1",
+    )
+    return door.checkins.manual(request, STAFF)
+
+
+def test_a_manual_check_in_is_recorded_as_manual_with_the_same_words(door: Door) -> None:
+    first = manual(door, scan_id="m-1")
+    repeated = manual(door, scan_id="m-1")
+    door.wired.clock.advance(minutes=5)
+    again = manual(door)
+
+    assert first.result is ScanResult.OK
+    assert (repeated.result, repeated.ticket) == (first.result, first.ticket)
+    assert again.result is ScanResult.ALREADY_CHECKED_IN
+    [event] = door.check_ins()
+    assert (event.manual, event.scan_id, event.device_id) == (True, "m-1", "door-a")
+    assert door.meter.counts == {"ok": 2, "already_checked_in": 1}
+
+
+def test_a_manual_check_in_of_an_unknown_or_revoked_ticket(door: Door) -> None:
+    assert manual(door, ticket_id=uuid4()).result is ScanResult.INVALID
+    door.admin.revoke(door.ticket_id, reason="refunded", cause=STAFF)
+
+    assert manual(door).result is ScanResult.REVOKED
+    assert door.check_ins() == []
+
+
+def test_a_scan_id_of_a_scan_is_not_reused_for_a_manual_check_in(door: Door) -> None:
+    door.scan(scan_id="s-1")
+    with pytest.raises(Conflict):
+        manual(door, scan_id="s-1")
+
+
+def test_search_ignores_case_and_accents_and_needs_every_word(door: Door) -> None:
+    entry = door.index_as_store_says()
+    other = replace(entry, ticket_id=uuid4(), person_name="Ola Nordmann")
+    gone = replace(entry, ticket_id=uuid4(), person_name="Åse Revoked", active=False)
+    elsewhere = replace(entry, ticket_id=uuid4(), period_code="2027-spring")
+    for e in (other, gone, elsewhere):
+        door.index.entries[e.ticket_id] = e
+
+    assert [t.person_name for t in door.checkins.search("2026-fall", "ASE overgard")] == [
+        "Åse Øvergård"
+    ]
+    assert [t.person_name for t in door.checkins.search("2026-fall", "o")] == [
+        "Åse Øvergård",
+        "Ola Nordmann",
+    ]
+    assert door.checkins.search("2026-fall", "åse nordmann") == []
+    assert door.checkins.search("2026-fall", "   ") == []
+
+
+def test_today_lists_the_periods_check_ins_of_today_in_its_timezone(door: Door) -> None:
+    today = NOW.date()
+    entry = door.index_as_store_says(last_check_in_date=today, last_check_in_at=NOW)
+    yesterday = replace(entry, ticket_id=uuid4(), last_check_in_date=today - timedelta(days=1))
+    door.index.entries[yesterday.ticket_id] = yesterday
+
+    day = door.checkins.today("2026-fall")
+
+    assert day.date == today
+    assert [e.ticket_id for e in day.check_ins] == [door.ticket_id]
+    assert door.checkins.today("1999-spring").check_ins == ()

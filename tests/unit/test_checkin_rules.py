@@ -12,6 +12,7 @@ from domain.order import (
     OrderNotRefundable,
     OrderPaymentIntent,
     OrderStatus,
+    RefundEffect,
     RequestedRegistration,
 )
 from domain.order import RegistrationStatus as Reg
@@ -202,16 +203,34 @@ def test_a_full_refund_marks_the_order_refunded_and_cancels_its_registrations() 
     assert order.collect_events() == []
 
 
-@pytest.mark.parametrize("state", ["pending", "refunded"])
-def test_only_a_paid_order_is_refunded(state: str) -> None:
-    order = paid_order()
-    if state == "refunded":
-        refund(order)
-    else:
-        order.status = OrderStatus.PENDING  # as placed, never paid
+def test_a_pending_order_has_no_payment_to_refund() -> None:
+    order = Order.place(
+        period=Period.schedule(**period_fields()),
+        purchaser_person_id=uuid4(),
+        requested=(RequestedRegistration(uuid4(), "salsa1", None),),
+        cause=STRIPE,
+    )
 
     with pytest.raises(OrderNotRefundable):
         refund(order)
+
+
+def test_a_refunded_order_is_refunded_once() -> None:
+    order = paid_order()
+    refund(order)
+    order.collect_events()
+
+    assert (
+        order.record_refund(
+            stripe_event_id="evt_refund_again",
+            payment_intent_id="pi_1",
+            amount_refunded_cents=order.total_cents,
+            currency="nok",
+            cause=STRIPE,
+        )
+        is RefundEffect.ALREADY_REFUNDED
+    )
+    assert order.collect_events() == []
 
 
 def test_a_payment_intent_finds_its_order_through_a_stable_index_id() -> None:

@@ -10,15 +10,15 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from application.errors import Busy, Conflict
-from application.ports import IgnoredNotice, InvalidWebhook, TokenClaims
+from application.ports import IgnoredNotice, InvalidWebhook, RefundReported, TokenClaims
 from application.store import CONFLICT_RETRIES, retry_on_conflict
 from domain.alert import Alert, AlertKind, Severity
-from domain.order import Order, OrderStatus, RegistrationStatus
+from domain.order import Order, OrderPaymentIntent, OrderStatus, RegistrationStatus
 from domain.payment import DeliveryOutcome, StripeDelivery
 from domain.period import Period
 from domain.person import Person
 from domain.shared import Cause
-from domain.ticket import PendingTickets, Ticket
+from domain.ticket import PendingTickets, Ticket, TicketStatus
 from tests.fakes import (
     ADMIN_CAUSE,
     NOW,
@@ -115,7 +115,7 @@ def test_the_same_notice_again_changes_nothing(world: Wired) -> None:
     assert world.notification_count() == recorded
 
 
-def test_another_payment_for_a_paid_order_is_recorded_and_issues_no_second_ticket(
+def test_another_event_of_the_same_payment_is_recorded_and_changes_nothing(
     world: Wired, period: Period
 ) -> None:
     put_profile(world, "ase")
@@ -132,6 +132,75 @@ def test_another_payment_for_a_paid_order_is_recorded_and_issues_no_second_ticke
     assert delivery(world, second.event_id).outcome is DeliveryOutcome.ALREADY_PAID
     assert (reloaded(world, order).version, the_ticket(world, period, "ase").version) == versions
     assert world.sink.notices == []
+
+
+@pytest.mark.parametrize("amount_cents", [150_000, 99])
+def test_a_second_payment_for_a_paid_order_is_recorded_and_alerted_for_a_refund(
+    world: Wired, period: Period, amount_cents: int
+) -> None:
+    put_profile(world, "ase")
+    order = place(world, "ase", "salsa1")
+    world.services.fulfilment.fulfil_payment(paid(order))
+    ticket_version = the_ticket(world, period, "ase").version
+    second = replace(paid(order, amount_cents=amount_cents), payment_intent_id="pi_twice")
+
+    outcome = world.services.fulfilment.fulfil_payment(second)
+
+    assert outcome is DeliveryOutcome.DUPLICATE_PAYMENT
+    assert delivery(world, second.event_id).outcome is DeliveryOutcome.DUPLICATE_PAYMENT
+    recorded = reloaded(world, order)
+    assert recorded.status is OrderStatus.PAID
+    assert [(p.payment_intent_id, p.amount_cents) for p in recorded.payments] == [
+        ("pi_test_1", 150_000),
+        ("pi_twice", amount_cents),
+    ]
+    assert the_ticket(world, period, "ase").version == ticket_version
+    raised = alert(world, AlertKind.DUPLICATE_PAYMENT, second.event_id)
+    assert (raised.severity, raised.subject) == (Severity.CRITICAL, str(order.id))
+    assert f"{amount_cents} NOK" in raised.message and "pi_twice" in raised.message
+    assert world.sink.kinds == ["duplicate_payment"]
+    # Its refund names only the payment intent: the index finds the order.
+    link = world.store.get(OrderPaymentIntent, OrderPaymentIntent.id_for("pi_twice"))
+    assert link.order_id == order.id
+
+
+def test_a_second_payment_delivered_again_has_no_second_effect(world: Wired) -> None:
+    put_profile(world, "ase")
+    order = place(world, "ase", "salsa1")
+    world.services.fulfilment.fulfil_payment(paid(order))
+    second = replace(paid(order), payment_intent_id="pi_twice")
+    world.services.fulfilment.fulfil_payment(second)
+    recorded = world.notification_count()
+
+    assert world.services.fulfilment.fulfil_payment(second) is None
+    # Another event of the same second payment: the same money, already recorded.
+    again = replace(second, event_id="evt_other_event_same_money")
+    assert world.services.fulfilment.fulfil_payment(again) is DeliveryOutcome.ALREADY_PAID
+
+    assert world.notification_count() == recorded + 1  # only the last event's record
+    assert world.sink.kinds == ["duplicate_payment"]
+
+
+def test_a_payment_for_a_refunded_order_is_recorded_and_alerted(
+    world: Wired, period: Period
+) -> None:
+    put_profile(world, "ase")
+    order = place(world, "ase", "salsa1")
+    world.services.fulfilment.fulfil_payment(paid(order))
+    refund = RefundReported(
+        "evt_back", "charge.refunded", None, "pi_test_1", 150_000, 150_000, "nok"
+    )
+    assert world.services.fulfilment.handle(refund) is DeliveryOutcome.REFUNDED
+
+    late = replace(paid(order), payment_intent_id="pi_late")
+    outcome = world.services.fulfilment.fulfil_payment(late)
+
+    assert outcome is DeliveryOutcome.DUPLICATE_PAYMENT
+    assert reloaded(world, order).status is OrderStatus.REFUNDED
+    ticket = the_ticket(world, period, "ase")
+    assert ticket.status is TicketStatus.REVOKED and ticket.registrations == ()
+    assert world.sink.kinds == ["duplicate_payment"]
+    assert "is REFUNDED" in world.sink.notices[0].message
 
 
 @pytest.mark.parametrize("order_ref", ["not-a-uuid", str(uuid4()), None, ""])

@@ -1,4 +1,5 @@
-"""Refunds on fakes: a full refund takes back what it paid for, once; a partial asks a person."""
+"""Refunds on fakes: a refund acts only on the payment it refunds; the order is refunded when
+nothing paid for it is kept, once; a partial refund or an unknown payment asks a person."""
 
 from __future__ import annotations
 
@@ -28,9 +29,11 @@ def world() -> Iterator[Wired]:
     wired.services.close()
 
 
-def pay(world: Wired, order: Order) -> PaymentConfirmed:
+def pay(
+    world: Wired, order: Order, expected: DeliveryOutcome = DeliveryOutcome.FULFILLED
+) -> PaymentConfirmed:
     notice = replace(paid(order), payment_intent_id=f"pi_{uuid4().hex[:12]}")
-    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.FULFILLED
+    assert world.services.fulfilment.handle(notice) is expected
     return notice
 
 
@@ -46,7 +49,7 @@ def refund_of(
         event_type="charge.refunded",
         order_ref=order_ref,  # Checkout does not copy metadata to the charge
         payment_intent_id=payment.payment_intent_id,
-        amount_cents=payment.amount_cents,
+        charge_amount_cents=payment.amount_cents,
         amount_refunded_cents=payment.amount_cents if refunded is None else refunded,
         currency=payment.currency,
     )
@@ -135,7 +138,8 @@ def test_a_partial_refund_changes_nothing_and_asks_a_person(world: Wired) -> Non
     assert ticket_of(world, "dancer-1").status is TicketStatus.ACTIVE
     assert world.sink.kinds == ["partial_refund"]
     [notice] = world.sink.notices
-    assert notice.subject == str(order.id) and "50000 of 150000 NOK" in notice.message
+    assert notice.subject == str(order.id)
+    assert "100000 of the 150000 NOK it costs are still paid" in notice.message
 
 
 def test_the_same_refund_event_twice_has_one_effect(world: Wired) -> None:
@@ -168,21 +172,40 @@ def test_another_refund_event_of_a_refunded_order_changes_nothing(world: Wired) 
 def test_a_refund_of_an_unknown_payment_is_recorded_and_alerted(world: Wired) -> None:
     notice = RefundReported("evt_r", "charge.refunded", None, "pi_nobody", 100, 100, "NOK")
 
-    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.UNKNOWN_ORDER
+    outcome = world.services.fulfilment.handle(notice)
 
+    assert outcome is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
     delivery = world.store.get(StripeDelivery, StripeDelivery.id_for("evt_r"))
-    assert delivery.outcome is DeliveryOutcome.UNKNOWN_ORDER
-    assert world.sink.kinds == ["refund_unmatched"]
+    assert (delivery.outcome, delivery.order_id) == (outcome, None)
+    assert world.sink.kinds == ["unknown_payment_refund"]
+    assert "pi_nobody" in world.sink.notices[0].message
 
 
-def test_a_refund_naming_the_order_in_metadata_finds_it_without_the_index(world: Wired) -> None:
+def test_a_refund_naming_the_order_but_not_its_payment_changes_nothing(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    payment = pay(world, order)
+    # The charge names the order in its metadata, but the money of another payment intent.
+    notice = replace(refund_of(payment), payment_intent_id="pi_other", order_ref=str(order.id))
+    version = order_of(world, order).version
+
+    outcome = world.services.fulfilment.handle(notice)
+
+    assert outcome is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
+    assert order_of(world, order).version == version  # not even a figure recorded
+    assert ticket_of(world, "dancer-1").status is TicketStatus.ACTIVE
+    assert world.sink.kinds == ["unknown_payment_refund"]
+    assert world.sink.notices[0].subject == str(order.id)
+
+
+def test_a_refund_without_a_payment_intent_acts_on_nothing(world: Wired) -> None:
     put_profile(world, "dancer-1")
     order = place(world, "dancer-1", "salsa1")
     payment = pay(world, order)
     notice = replace(refund_of(payment), payment_intent_id=None, order_ref=str(order.id))
 
-    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.REFUNDED
-    assert order_of(world, order).status is OrderStatus.REFUNDED
+    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
+    assert order_of(world, order).status is OrderStatus.PAID
 
 
 def test_a_refund_of_an_unpaid_order_changes_nothing_and_is_alerted(world: Wired) -> None:
@@ -192,11 +215,99 @@ def test_a_refund_of_an_unpaid_order_changes_nothing_and_is_alerted(world: Wired
         "evt_r", "charge.refunded", str(order.id), None, order.total_cents, 1, "NOK"
     )
 
-    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.NOT_REFUNDABLE
+    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
     assert order_of(world, order).status is OrderStatus.PENDING
-    assert world.sink.kinds == ["refund_unmatched"]
+    assert world.sink.kinds == ["unknown_payment_refund"]
     alerts = [n for n in world.store.notifications() if n.topic == Alert.Raised.TOPIC]
     assert len(alerts) == 1
+
+
+def test_a_refund_in_another_currency_than_the_payment_is_no_refund_of_it(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    notice = replace(refund_of(pay(world, order)), currency="EUR")
+
+    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
+    assert order_of(world, order).status is OrderStatus.PAID
+
+
+def test_a_second_payment_refunded_in_full_leaves_the_paid_order_and_its_ticket(
+    world: Wired,
+) -> None:
+    """The customer paid twice; the admin gives the second payment back: the ticket stays."""
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    pay(world, order)
+    second = pay(world, order, DeliveryOutcome.DUPLICATE_PAYMENT)
+
+    outcome = world.services.fulfilment.handle(refund_of(second))
+
+    assert outcome is DeliveryOutcome.EXTRA_PAYMENT_REFUNDED
+    kept = order_of(world, order)
+    assert kept.status is OrderStatus.PAID
+    assert set(kept.registration_status.values()) == {RegistrationStatus.ACTIVE}
+    assert kept.refunded == {second.payment_intent_id: 150_000}
+    assert ticket_of(world, "dancer-1").status is TicketStatus.ACTIVE
+    assert world.sink.kinds == ["duplicate_payment"]  # the refund itself needs no one
+
+
+def test_the_first_payment_refunded_leaves_the_order_paid_by_the_second(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    first = pay(world, order)
+    second = pay(world, order, DeliveryOutcome.DUPLICATE_PAYMENT)
+
+    first_back = world.services.fulfilment.handle(refund_of(first))
+    assert first_back is DeliveryOutcome.EXTRA_PAYMENT_REFUNDED
+    assert order_of(world, order).status is OrderStatus.PAID
+
+    assert world.services.fulfilment.handle(refund_of(second)) is DeliveryOutcome.REFUNDED
+    assert order_of(world, order).status is OrderStatus.REFUNDED
+    assert ticket_of(world, "dancer-1").status is TicketStatus.REVOKED
+
+
+def test_a_charge_refunded_in_full_is_partial_when_it_is_less_than_the_order(
+    world: Wired,
+) -> None:
+    """A 1-cent charge of the order's payment intent, refunded in full, refunds 1 cent."""
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    payment = pay(world, order)
+    notice = replace(refund_of(payment), charge_amount_cents=1, amount_refunded_cents=1)
+
+    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.PARTIAL_REFUND
+
+    assert order_of(world, order).status is OrderStatus.PAID
+    assert ticket_of(world, "dancer-1").status is TicketStatus.ACTIVE
+    assert world.sink.kinds == ["partial_refund"]
+
+
+def test_partial_refunds_that_reach_what_was_paid_refund_the_order(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    payment = pay(world, order)
+
+    first = world.services.fulfilment.handle(refund_of(payment, refunded=100_000))
+    # Stripe's figure is what is refunded of the charge in all: 100,000 then 150,000.
+    rest = world.services.fulfilment.handle(refund_of(payment, refunded=150_000))
+
+    assert (first, rest) == (DeliveryOutcome.PARTIAL_REFUND, DeliveryOutcome.REFUNDED)
+    assert order_of(world, order).status is OrderStatus.REFUNDED
+    assert ticket_of(world, "dancer-1").status is TicketStatus.REVOKED
+
+
+def test_an_older_lower_figure_arriving_late_undoes_nothing(world: Wired) -> None:
+    put_profile(world, "dancer-1")
+    order = place(world, "dancer-1", "salsa1")
+    payment = pay(world, order)
+    world.services.fulfilment.handle(refund_of(payment, refunded=150_000))
+
+    late = world.services.fulfilment.handle(refund_of(payment, refunded=50_000))
+
+    assert late is DeliveryOutcome.ALREADY_REFUNDED
+    refunded = order_of(world, order)
+    assert refunded.status is OrderStatus.REFUNDED
+    assert refunded.refunded == {payment.payment_intent_id: 150_000}
 
 
 def test_a_paid_registration_without_a_profile_is_cancelled_without_a_ticket(world: Wired) -> None:

@@ -123,3 +123,13 @@ def test_the_command_exits_2_with_one_message_naming_every_variable(
         assert f"  - {name}" in err
     assert "  - RATE_LIMIT_PER_MINUTE must be at least 1" in err
     assert "Traceback" not in err
+
+
+def test_an_empty_value_counts_as_unset() -> None:
+    settings = Settings.from_env(
+        {**VALID, "DATABASE_URL": "", "PUBLIC_BASE_URL": "", "CHECKOUT_SUCCESS_URL": ""}
+    )
+
+    assert settings.database.url == "sqlite:///./var/tickets.sqlite3"
+    assert settings.http.public_base_url == "http://127.0.0.1:8000"
+    assert settings.http.checkout_success_url.startswith("http://127.0.0.1:8000/orders/")

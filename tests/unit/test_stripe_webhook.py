@@ -202,10 +202,24 @@ def test_charge_refunded_reports_the_refund(gateway: StripeGateway) -> None:
         event_type="charge.refunded",
         order_ref=None,
         payment_intent_id="pi_77",
-        amount_cents=45000,
+        charge_amount_cents=45000,
         amount_refunded_cents=45000,
         currency="NOK",
     )
+
+
+def test_a_refund_names_the_payment_intent_even_when_stripe_expands_it(
+    gateway: StripeGateway,
+) -> None:
+    payload = charge_refunded("pi_79", 45000, 30000)
+    payload["data"]["object"]["payment_intent"] = {"id": "pi_79", "object": "payment_intent"}
+
+    notice = gateway.parse_webhook(*signed(payload, SECRET))
+
+    assert isinstance(notice, RefundReported)
+    assert notice.payment_intent_id == "pi_79"
+    # What is refunded of the charge in all, not the charge's amount: refunds act on that.
+    assert (notice.amount_refunded_cents, notice.charge_amount_cents) == (30000, 45000)
 
 
 def test_partial_refund_with_charge_metadata_carries_both(gateway: StripeGateway) -> None:
@@ -214,7 +228,7 @@ def test_partial_refund_with_charge_metadata_carries_both(gateway: StripeGateway
     notice = gateway.parse_webhook(*signed(payload, SECRET))
 
     assert isinstance(notice, RefundReported)
-    assert (notice.order_ref, notice.amount_cents, notice.amount_refunded_cents) == (
+    assert (notice.order_ref, notice.charge_amount_cents, notice.amount_refunded_cents) == (
         "order-7",
         45000,
         10000,

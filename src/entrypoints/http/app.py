@@ -11,7 +11,16 @@ from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ControllerRouterHandler, Middleware
 
 from entrypoints.bootstrap import Services
-from entrypoints.http import audit, checkin, controllers, ticket_delivery, ticket_emails
+from entrypoints.http import (
+    alerts,
+    audit,
+    checkin,
+    controllers,
+    devices,
+    door_pages,
+    ticket_delivery,
+    ticket_emails,
+)
 from entrypoints.http.auth import provide_admin, provide_cause, provide_user
 from entrypoints.http.bodies import JsonBodies
 from entrypoints.http.cors import CorsMiddleware
@@ -27,6 +36,7 @@ ROUTES: list[ControllerRouterHandler] = [
     controllers.HealthController,
     controllers.ProfileController,
     controllers.AdminController,
+    alerts.AlertController,
     controllers.PeriodController,
     controllers.OrderController,
     controllers.WebhookController,
@@ -37,6 +47,10 @@ ROUTES: list[ControllerRouterHandler] = [
     checkin.CheckInController,
     checkin.TicketAdminController,
     checkin.JwksController,
+    devices.AdminDeviceController,
+    devices.PairingController,
+    door_pages.DoorPageController,
+    door_pages.door_assets(),
     audit.AuditController,
     MetricsController,
 ]

@@ -1,26 +1,34 @@
-"""Door routes: scanning a QR token, admins rotating and revoking tokens, the public JWKS."""
+"""Door routes: scanning a QR token (staff or a paired device), finding a participant by name,
+today's check-ins; admins rotating and revoking tokens; the public JWKS."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.exceptions import ValidationException
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from application.checkin import ScanAnswer, ScanRequest, ScanResult
+from application.checkin import ManualRequest, ScanAnswer, ScannedTicket, ScanRequest, ScanResult
+from application.devices import DoorDevice
 from application.errors import Forbidden
 from application.ports import Principal
 from application.ticket_admin import ManagedTicket
 from domain.shared import Cause
 from domain.ticket import TicketStatus
 from entrypoints.bootstrap import Services
+from entrypoints.http.auth import bearer_token, request_id
+from entrypoints.http.devices import device_credential
 from entrypoints.http.openapi import (
     BEARER,
+    BEARER_OR_DEVICE,
     BODY_PROBLEMS,
     FORBIDDEN,
     SCAN_ID_REUSED,
@@ -29,6 +37,7 @@ from entrypoints.http.openapi import (
     TICKET_REVOKED,
     TICKET_WITHOUT_TOKEN,
     UNAUTHENTICATED,
+    VALIDATION_FAILED,
     problems,
 )
 from entrypoints.http.params import TicketIdPath
@@ -38,7 +47,7 @@ DOOR_ROLES = frozenset({"staff", "admin"})
 JWKS_CACHE_SECONDS = 300  # door devices refresh their copy; a new key is published ahead of use
 
 Deps = NamedDependency[Services]
-Staff = NamedDependency[Principal]
+Door = NamedDependency["DoorCaller"]
 Admin = NamedDependency[Principal]
 Caused = NamedDependency[Cause]
 
@@ -48,6 +57,20 @@ ScannedText = str
 # Device and scan ids are recorded and logged: printable, short.
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[\x20-\x7e]+$")]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+
+
+SearchText = Annotated[
+    str, QueryParameter(max_length=100, description="Words of the participant's name.")
+]
+PeriodCodeQuery = Annotated[
+    str | None,
+    QueryParameter(
+        name="periodCode",
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="The period; a device's own period when omitted.",
+    ),
+]
 
 
 class ScanIn(Camel):
@@ -73,14 +96,43 @@ class ScanOut(Out, omit_defaults=True):
         seen = answer.ticket
         if seen is None:
             return cls(answer.result)
-        ticket = ScannedTicketOut(
-            ticket_id=seen.ticket_id,
-            person_name=seen.person_name,
-            period_code=seen.period_code,
-            tracks=[TicketTrackOut(code, name) for code, name in seen.tracks],
-            checked_in_at=seen.checked_in_at,
-        )
-        return cls(answer.result, ticket)
+        return cls(answer.result, _ticket_out(seen))
+
+
+def _ticket_out(seen: ScannedTicket) -> ScannedTicketOut:
+    return ScannedTicketOut(
+        ticket_id=seen.ticket_id,
+        person_name=seen.person_name,
+        period_code=seen.period_code,
+        tracks=[TicketTrackOut(code, name) for code, name in seen.tracks],
+        checked_in_at=seen.checked_in_at,
+    )
+
+
+class ManualCheckInIn(Camel):
+    ticket_id: UUID
+    device_id: ClientId | None = None
+    scan_id: ClientId | None = None
+
+
+class CheckInSearchOut(Out):
+    """Active tickets of the period whose person's name matched, at most 20."""
+
+    items: list[ScannedTicketOut]
+
+
+class TodayCheckInOut(Out):
+    ticket_id: UUID
+    checked_in_at: datetime | None
+
+
+class TodayCheckInsOut(Out):
+    """A period's check-ins today (its timezone): the door's count and its offline list."""
+
+    period_code: str
+    date: date
+    count: int
+    items: list[TodayCheckInOut]
 
 
 class RotateIn(Camel):
@@ -140,41 +192,132 @@ class JwksOut(msgspec.Struct):
     keys: list[JwkOut]
 
 
-def provide_door_staff(user: NamedDependency[Principal]) -> Principal:
+@dataclass(frozen=True)
+class DoorCaller:
+    """Who works the door: staff or an admin (bearer token), or a paired device."""
+
+    actor: str  # the user id, or ``device:<deviceId>``
+    device: DoorDevice | None = None
+
+    def device_id(self, given: str | None) -> str | None:
+        """A device's own id is what its scans record; staff may name theirs."""
+        return str(self.device.device_id) if self.device is not None else given
+
+    def period_code(self, given: str | None) -> str:
+        code = given or (self.device.period_code if self.device is not None else None)
+        if not code:
+            message = "periodCode is required: this caller has no period of its own"
+            raise ValidationException(message, extra=[{"key": "periodCode", "message": message}])
+        return code
+
+
+def provide_door_caller(request: Request[Any, Any, Any], state: State) -> DoorCaller:
+    services: Services = state.services
+    credential = device_credential(request)
+    if credential is not None:
+        device = services.devices.authenticate(credential)
+        return DoorCaller(device.actor, device)
+    user = services.identity.verify(bearer_token(request))
     if not user.roles & DOOR_ROLES:
-        raise Forbidden("scanning tickets needs the staff or admin role", "forbidden")
-    return user
+        raise Forbidden("the door needs the staff or admin role, or a paired device", "forbidden")
+    return DoorCaller(user.user_id)
+
+
+def provide_door_cause(request: Request[Any, Any, Any], door: Door) -> Cause:
+    return Cause(actor=door.actor, reference=request_id(request))
+
+
+DOOR_PROBLEMS = (UNAUTHENTICATED, FORBIDDEN, *STORE_PROBLEMS)
 
 
 class CheckInController(Controller):
     path = "/api/checkin"
     tags = ["door"]
-    dependencies = {"staff": Provide(provide_door_staff, sync_to_thread=False)}
+    dependencies = {
+        "door": Provide(provide_door_caller, sync_to_thread=True),
+        "cause": Provide(provide_door_cause, sync_to_thread=False),
+    }
 
     @post(
         "/scan",
         sync_to_thread=True,
         status_code=HTTP_200_OK,
         operation_id="scanTicket",
-        security=BEARER,
+        security=BEARER_OR_DEVICE,
         summary="Check a QR token in at the door",
-        responses=problems(
-            UNAUTHENTICATED, FORBIDDEN, SCAN_ID_REUSED, *BODY_PROBLEMS, *STORE_PROBLEMS
-        ),
+        responses=problems(*DOOR_PROBLEMS, SCAN_ID_REUSED, *BODY_PROBLEMS),
     )
-    def scan(self, services: Deps, staff: Staff, cause: Caused, data: JSONBody[ScanIn]) -> ScanOut:
+    def scan(self, services: Deps, door: Door, cause: Caused, data: JSONBody[ScanIn]) -> ScanOut:
         """One result word per scan: ok, already_checked_in, invalid, expired, revoked or
-        superseded. The same scanId again returns the first answer and records nothing."""
+        superseded. The same scanId again returns the first answer and records nothing. A
+        paired device's scans record its own id, whatever `deviceId` says."""
         answer = services.checkins.scan(
             ScanRequest(
                 token=data.token,
-                device_id=data.device_id,
+                device_id=door.device_id(data.device_id),
                 scan_id=data.scan_id,
-                staff_user_id=staff.user_id,
+                staff_user_id=door.actor,
             ),
             cause,
         )
         return ScanOut.of(answer)
+
+    @post(
+        "/manual",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        operation_id="checkInManually",
+        security=BEARER_OR_DEVICE,
+        summary="Check a ticket in by its id, without a QR code",
+        responses=problems(*DOOR_PROBLEMS, SCAN_ID_REUSED, *BODY_PROBLEMS),
+    )
+    def manual(
+        self, services: Deps, door: Door, cause: Caused, data: JSONBody[ManualCheckInIn]
+    ) -> ScanOut:
+        """For a participant whose phone died (found by name): recorded as manual, the same
+        result words as a scan; an unknown ticket answers invalid."""
+        answer = services.checkins.manual(
+            ManualRequest(
+                ticket_id=data.ticket_id,
+                device_id=door.device_id(data.device_id),
+                scan_id=data.scan_id,
+                staff_user_id=door.actor,
+            ),
+            cause,
+        )
+        return ScanOut.of(answer)
+
+    @get(
+        "/search",
+        sync_to_thread=True,
+        operation_id="searchCheckInTickets",
+        security=BEARER_OR_DEVICE,
+        summary="Find a period's active tickets by the person's name",
+        responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
+    )
+    def search(
+        self, services: Deps, door: Door, q: SearchText, period_code: PeriodCodeQuery = None
+    ) -> CheckInSearchOut:
+        """Every word of `q` must be in the name; case and accents do not matter."""
+        found = services.checkins.search(door.period_code(period_code), q)
+        return CheckInSearchOut([_ticket_out(seen) for seen in found])
+
+    @get(
+        "/today",
+        sync_to_thread=True,
+        operation_id="getTodaysCheckIns",
+        security=BEARER_OR_DEVICE,
+        summary="Today's check-ins of a period",
+        responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
+    )
+    def today(
+        self, services: Deps, door: Door, period_code: PeriodCodeQuery = None
+    ) -> TodayCheckInsOut:
+        """Today in the period's timezone: the door's count, and what an offline door refuses
+        as a repeat. Kept by the worker: it may lag a scan by a moment."""
+        day = services.checkins.today(door.period_code(period_code))
+        items = [TodayCheckInOut(e.ticket_id, e.last_check_in_at) for e in day.check_ins]
+        return TodayCheckInsOut(day.period_code, day.date, len(items), items)
 
 
 class TicketAdminController(Controller):

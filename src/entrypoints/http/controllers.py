@@ -180,17 +180,6 @@ class AdminController(Controller):
         )
         return s.PeriodOut.of(period)
 
-    @get(
-        "/alerts",
-        sync_to_thread=True,
-        operation_id="listAlerts",
-        security=BEARER,
-        summary="What needs an admin's attention, newest first (admin)",
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, *STORE_PROBLEMS),
-    )
-    def alerts(self, services: Deps, admin: Admin) -> list[s.AlertOut]:
-        return [s.AlertOut.of(alert) for alert in services.alerts.newest_first()]
-
 
 class PeriodController(Controller):
     path = "/api/periods"

@@ -78,8 +78,16 @@ SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
         security_scheme_in="header",
         description="Stripe's signature of the raw body with the webhook endpoint's secret.",
     ),
+    "deviceCredential": SecurityScheme(
+        type="apiKey",
+        name="Authorization",
+        security_scheme_in="header",
+        description="`Device <credential>`: a paired door device (`POST /api/devices/pair`).",
+    ),
 }
 BEARER: list[SecurityRequirement] = [{"bearerAuth": []}]
+DEVICE: list[SecurityRequirement] = [{"deviceCredential": []}]
+BEARER_OR_DEVICE: list[SecurityRequirement] = [{"bearerAuth": []}, {"deviceCredential": []}]
 SIGNED_LINK: list[SecurityRequirement] = [{"signedLinkKey": []}]
 BEARER_OR_SIGNED_LINK: list[SecurityRequirement] = [{"bearerAuth": []}, {"signedLinkKey": []}]
 STRIPE_SIGNATURE: list[SecurityRequirement] = [{"stripeSignature": []}]
@@ -115,6 +123,7 @@ class Problem:
 # The catalogue: every code the service answers with, by status.
 MALFORMED_BODY = Problem(400, "malformed_body", "the body is not valid UTF-8 JSON, or too deep")
 BAD_REQUEST = Problem(400, "bad_request", "the request cannot be read as it is")
+INVALID_CURSOR = Problem(400, "invalid_cursor", "`cursor` is not a `nextCursor` this list gave")
 INVALID_WEBHOOK = Problem(
     400, "invalid_webhook", "bad or missing signature, or a body that is not a Stripe event"
 )
@@ -126,7 +135,14 @@ PERSON_NOT_FOUND = Problem(404, "person_not_found", "no person with this id")
 PERIOD_NOT_FOUND = Problem(404, "period_not_found", "no period with this code")
 ORDER_NOT_FOUND = Problem(404, "order_not_found", "no such order, or not the caller's")
 TICKET_NOT_FOUND = Problem(404, "ticket_not_found", "no such active ticket for the caller")
+PAIRING_NOT_FOUND = Problem(
+    404, "pairing_not_found", "no such pairing code, or it was used or has expired"
+)
+DEVICE_NOT_FOUND = Problem(404, "device_not_found", "no device with this id")
+DEVICE_REVOKED = Problem(409, "device_revoked", "the device is revoked")
+INVALID_DEVICE = Problem(422, "invalid_device", "a device name has 1 to 80 characters")
 AGGREGATE_NOT_FOUND = Problem(404, "aggregate_not_found", "nothing is recorded under this id")
+ALERT_NOT_FOUND = Problem(404, "alert_not_found", "no alert with this id")
 PERIOD_EXISTS = Problem(409, "period_exists", "the period code is taken")
 PERSON_EXISTS = Problem(409, "person_exists", "this user has a profile already")
 PROFILE_REQUIRED = Problem(

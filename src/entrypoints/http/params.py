@@ -28,3 +28,4 @@ AggregateIdPath = Annotated[
         name="aggregateId", description="Any recorded aggregate: an order, a ticket, a person..."
     ),
 ]
+AlertIdPath = Annotated[UUID, PathParameter(name="alertId", description="The alert's id.")]

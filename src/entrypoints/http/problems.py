@@ -16,11 +16,13 @@ from application.errors import (
     Busy,
     Conflict,
     Forbidden,
+    InvalidQuery,
     NotFound,
     StoreUnavailable,
     Unavailable,
 )
 from application.ports import Unauthenticated
+from domain.device import InvalidDevice
 from domain.order import InvalidOrder
 from domain.period import InvalidPeriod, UnknownTrack
 from domain.person import InvalidProfile
@@ -33,6 +35,7 @@ PROBLEM_JSON = "application/problem+json"
 
 # One table: what each error of the use cases and the domain means over HTTP.
 STATUS_OF: dict[type[Exception], int] = {
+    InvalidQuery: 400,
     NotFound: 404,
     Conflict: 409,
     Forbidden: 403,
@@ -43,6 +46,7 @@ STATUS_OF: dict[type[Exception], int] = {
     InvalidPeriod: 422,
     InvalidOrder: 422,
     InvalidProfile: 422,
+    InvalidDevice: 422,
     UnknownTrack: 422,
 }
 CODE_OF: dict[type[Exception], str] = {
@@ -50,6 +54,7 @@ CODE_OF: dict[type[Exception], str] = {
     InvalidPeriod: "invalid_period",
     InvalidOrder: "invalid_order",
     InvalidProfile: "invalid_profile",
+    InvalidDevice: "invalid_device",
     UnknownTrack: "unknown_track",
 }
 TITLE_OF = {

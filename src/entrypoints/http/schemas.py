@@ -241,6 +241,7 @@ class AlertOut(Out):
     message: str
     subject: str | None
     created_at: datetime
+    state: Literal["open", "acknowledged"]
 
     @classmethod
     def of(cls, alert: AlertNotice) -> AlertOut:
@@ -251,4 +252,12 @@ class AlertOut(Out):
             alert.message,
             alert.subject,
             alert.created_at,
+            "acknowledged" if alert.state == "acknowledged" else "open",
         )
+
+
+class AlertPageOut(Out):
+    """A page of alerts, newest first; ``nextCursor`` asks for the next one (null: the last)."""
+
+    items: list[AlertOut]
+    next_cursor: str | None

@@ -1,0 +1,92 @@
+"""The door's pages: the scanner (`GET /door`) and the admins' devices page.
+
+The pages hold no data: their scripts call the API (a device credential at the door, the
+admin's bearer token on the admin pages). Everything they load comes from this service under a
+strict Content-Security-Policy: no inline script, no CDN.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Controller, Response, get
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+from litestar.router import Router
+from litestar.static_files import create_static_files_router
+
+from entrypoints.bootstrap import Services
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+ASSETS_PATH = "/door/assets"
+Deps = NamedDependency[Services]
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def page_headers(*, camera: bool = False) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
+            " media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none';"
+            " frame-ancestors 'none'"
+        ),
+        "Permissions-Policy": "camera=(self)" if camera else "camera=()",
+        # The pairing code is in the door page's first URL: keep it out of caches and Referers.
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "X-Robots-Tag": "noindex, nofollow",
+    }
+
+
+def _page(template: str, services: Services, *, camera: bool = False) -> Response[str]:
+    html = (
+        _environment()
+        .get_template(template)
+        .render(assets=ASSETS_PATH, school=services.settings.brand.school_name)
+    )
+    return Response(html, media_type="text/html", headers=page_headers(camera=camera))
+
+
+class DoorPageController(Controller):
+    tags = ["door"]
+
+    @get("/door", sync_to_thread=False, media_type="text/html", operation_id="viewDoorPage")
+    def door(self, services: Deps) -> Response[str]:
+        """The scanner page for a paired phone: camera, results, today's count, search."""
+        return _page("door.html", services, camera=True)
+
+    @get(
+        "/admin/devices",
+        sync_to_thread=False,
+        media_type="text/html",
+        operation_id="viewDeviceAdminPage",
+    )
+    def devices(self, services: Deps) -> Response[str]:
+        """Admins add door devices here and show the pairing link as a QR code."""
+        return _page("admin_devices.html", services)
+
+
+def door_assets() -> Router:
+    """The pages' scripts and styles, and the vendored QR decoder (scripts/build-door-assets)."""
+    return create_static_files_router(
+        path=ASSETS_PATH,
+        directories=[STATIC],
+        name="door-assets",
+        cache_control=CacheControlHeader(max_age=300, public=True),
+        include_in_schema=False,
+    )

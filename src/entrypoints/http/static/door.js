@@ -1,0 +1,393 @@
+// The door scanner: pairs the phone once, then reads QR codes from the rear camera and shows
+// each answer full screen. No framework, no CDN; QR decoding by the browser's BarcodeDetector
+// where it exists, else by jsQR (vendored from npm at install time).
+"use strict";
+
+(() => {
+  const CREDENTIAL_KEY = "door.credential";
+  const DEVICE_KEY = "door.device";
+  const RESULT_MS = 2600; // how long a result covers the camera (a tap dismisses it sooner)
+  const GONE_MS = 900; // a code out of view this long is scanned again when it comes back
+  const DECODE_EVERY_MS = 120;
+  const COUNT_EVERY_MS = 30000;
+
+  const $ = (id) => document.getElementById(id);
+  const stats = { scans: [], decoder: null }; // read by the browser tests: scan-to-result times
+  window.doorStats = stats;
+
+  let device = loadJson(DEVICE_KEY);
+  let credential = localStorage.getItem(CREDENTIAL_KEY);
+  let detector = null;
+  let lastCode = null;
+  let lastSeenAt = 0;
+  let resultTimer = null;
+  let busy = false;
+  let audio = null;
+  let periodCode = device ? device.periodCode : null;
+
+  function loadJson(key) {
+    try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; }
+  }
+
+  function newScanId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // --- The API -----------------------------------------------------------------------------
+
+  class Revoked extends Error {}
+
+  async function api(method, path, body) {
+    const response = await fetch(path, {
+      method,
+      headers: Object.assign(
+        { Authorization: "Device " + credential },
+        body ? { "Content-Type": "application/json" } : {},
+      ),
+      body: body ? JSON.stringify(body) : undefined,
+      cache: "no-store",
+    });
+    if (response.status === 401) throw new Revoked("device refused");
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response.json();
+  }
+
+  // --- Screens -----------------------------------------------------------------------------
+
+  function screen(title, text, { refused = false, start = false } = {}) {
+    $("screen-title").textContent = title;
+    $("screen-text").textContent = text;
+    $("screen").classList.toggle("refused", refused);
+    $("start").hidden = !start;
+    $("screen").hidden = false;
+  }
+
+  function refusedDevice() {
+    localStorage.removeItem(CREDENTIAL_KEY);
+    credential = null;
+    stopCamera();
+    screen(
+      "This phone is no longer paired",
+      "An admin revoked it. Ask them for a new pairing link to scan tickets again.",
+      { refused: true },
+    );
+  }
+
+  const WORDS = {
+    ok: ["ok", "Welcome!"],
+    already_checked_in: ["already", "Already checked in"],
+    invalid: ["refused", "Not a valid ticket"],
+    expired: ["refused", "Ticket expired"],
+    revoked: ["refused", "Ticket revoked"],
+    superseded: ["refused", "Old ticket code"],
+  };
+  const ADVICE = {
+    invalid: "This is not one of our tickets. Ask for the ticket email, or find them by name.",
+    expired: "This ticket's period is over. Send them to the desk.",
+    revoked: "This ticket was cancelled. Send them to the desk.",
+    superseded: "A newer code was emailed. Ask for the latest ticket email, or find them by name.",
+  };
+
+  function timeOf(iso) {
+    if (!iso) return "";
+    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function showResult(answer, startedAt) {
+    const [tone, word] = WORDS[answer.result] || WORDS.invalid;
+    const ticket = answer.ticket || null;
+    const box = $("result");
+    box.className = "result " + tone;
+    box.dataset.result = answer.result;
+    // A shape as well as a colour: readable for the colour-blind and in a glance.
+    $("result-icon").textContent = { ok: "✓", already: "!", refused: "✕" }[tone];
+    $("result-word").textContent = word;
+    $("result-name").textContent = ticket ? ticket.personName : "";
+    $("result-period").textContent = ticket ? ticket.periodCode : "";
+    const tracks = $("result-tracks");
+    tracks.replaceChildren(
+      ...(ticket ? ticket.tracks : []).map((t) => {
+        const li = document.createElement("li");
+        li.textContent = t.name;
+        return li;
+      }),
+    );
+    let detail = ADVICE[answer.result] || "";
+    if (answer.result === "ok") detail = "Checked in " + timeOf(ticket && ticket.checkedInAt);
+    if (answer.result === "already_checked_in") {
+      detail = "First check-in today at " + timeOf(ticket && ticket.checkedInAt) + ". Same person?";
+    }
+    if (answer.offline) detail += " (offline: sent when back online)";
+    $("result-detail").textContent = detail;
+    box.hidden = false;
+    signal(tone);
+    if (startedAt !== undefined) {
+      stats.scans.push({ result: answer.result, ms: Math.round(performance.now() - startedAt) });
+    }
+    clearTimeout(resultTimer);
+    resultTimer = setTimeout(hideResult, RESULT_MS);
+  }
+
+  function hideResult() {
+    clearTimeout(resultTimer);
+    $("result").hidden = true;
+  }
+
+  // A sound and a vibration per result: heard and felt at a noisy entrance.
+  function signal(tone) {
+    const patterns = { ok: [90], already: [70, 80, 70], refused: [350] };
+    if (navigator.vibrate) navigator.vibrate(patterns[tone] || [200]);
+    if (!audio) return;
+    const notes = { ok: [[880, 0, 0.12], [1320, 0.13, 0.14]], already: [[660, 0, 0.12], [660, 0.2, 0.12]], refused: [[196, 0, 0.45]] };
+    for (const [freq, at, length] of notes[tone] || []) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.type = tone === "refused" ? "square" : "sine";
+      osc.frequency.value = freq;
+      gain.gain.value = 0.25;
+      osc.connect(gain).connect(audio.destination);
+      osc.start(audio.currentTime + at);
+      osc.stop(audio.currentTime + at + length);
+    }
+  }
+
+  // --- Today's count -----------------------------------------------------------------------
+
+  // Today's check-ins of the period, by ticket id: the server's list (kept by the worker, so
+  // it may lag a moment) joined with what this phone checked in since.
+  let today = { date: null, checkedIn: new Map() };
+
+  function noteCheckIn(ticket) {
+    if (ticket && ticket.ticketId) today.checkedIn.set(ticket.ticketId, ticket.checkedInAt || null);
+    $("count").textContent = String(today.checkedIn.size);
+  }
+
+  async function refreshCount() {
+    if (!credential || !periodCode) return;
+    try {
+      const listed = await api("GET", "/api/checkin/today?periodCode=" + encodeURIComponent(periodCode));
+      if (listed.date !== today.date) today = { date: listed.date, checkedIn: new Map() };
+      for (const item of listed.items) today.checkedIn.set(item.ticketId, item.checkedInAt);
+      $("count").textContent = String(today.checkedIn.size);
+    } catch (error) {
+      if (error instanceof Revoked) refusedDevice();
+    }
+  }
+
+  // --- Scanning ----------------------------------------------------------------------------
+
+  async function handleCode(token, startedAt) {
+    busy = true;
+    try {
+      const answer = await api("POST", "/api/checkin/scan", { token, scanId: newScanId() });
+      if (answer.ticket && !periodCode) {
+        periodCode = answer.ticket.periodCode;
+        $("period").textContent = periodCode;
+      }
+      showResult(answer, startedAt);
+      if (answer.result === "ok") noteCheckIn(answer.ticket);
+    } catch (error) {
+      if (error instanceof Revoked) refusedDevice();
+      else showResult({ result: "invalid", ticket: null, error: String(error) }, startedAt);
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function decode(canvas, context) {
+    const started = performance.now();
+    if (detector) {
+      const codes = await detector.detect(canvas);
+      return codes.length ? { text: codes[0].rawValue, started } : null;
+    }
+    const image = context.getImageData(0, 0, canvas.width, canvas.height);
+    const code = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+    return code && code.data ? { text: code.data, started } : null;
+  }
+
+  let stream = null;
+  let loopTimer = null;
+
+  async function startCamera() {
+    if (window.AudioContext && !audio) audio = new AudioContext();
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 720 } },
+        audio: false,
+      });
+    } catch (error) {
+      screen("No camera", "Allow this page to use the camera, then tap Start.", { start: true });
+      return;
+    }
+    const video = $("camera");
+    video.srcObject = stream;
+    await video.play().catch(() => {});
+    $("screen").hidden = true;
+    loop();
+  }
+
+  function stopCamera() {
+    clearTimeout(loopTimer);
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    stream = null;
+  }
+
+  function loop() {
+    const video = $("camera");
+    const canvas = $("frame");
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    const tick = async () => {
+      if (!stream) return;
+      if (video.videoWidth && !busy) {
+        // Decoding a smaller copy is faster, and a ticket held up to the phone stays large.
+        const scale = Math.min(1, 800 / video.videoWidth);
+        canvas.width = Math.round(video.videoWidth * scale);
+        canvas.height = Math.round(video.videoHeight * scale);
+        context.drawImage(video, 0, 0, canvas.width, canvas.height);
+        let found = null;
+        try { found = await decode(canvas, context); } catch (e) { found = null; }
+        const now = Date.now();
+        if (found) {
+          // The same code still in view is not scanned twice; another one is, at once.
+          const stillInView = found.text === lastCode && now - lastSeenAt < GONE_MS;
+          lastCode = found.text;
+          lastSeenAt = now;
+          if (!stillInView) {
+            await handleCode(found.text, found.started);
+            lastSeenAt = Date.now();
+          }
+        }
+      }
+      loopTimer = setTimeout(tick, DECODE_EVERY_MS);
+    };
+    tick();
+  }
+
+  // --- Find by name ------------------------------------------------------------------------
+
+  let searchTimer = null;
+
+  function openSearch() {
+    $("search").hidden = false;
+    $("search-input").value = "";
+    $("search-results").replaceChildren();
+    $("search-empty").hidden = true;
+    $("search-input").focus();
+  }
+
+  async function runSearch() {
+    const q = $("search-input").value.trim();
+    if (!q) { $("search-results").replaceChildren(); return; }
+    if (!periodCode) { $("search-empty").hidden = false; return; }
+    try {
+      const found = await api("GET", "/api/checkin/search?periodCode=" + encodeURIComponent(periodCode) + "&q=" + encodeURIComponent(q));
+      $("search-empty").hidden = found.items.length > 0;
+      $("search-results").replaceChildren(...found.items.map(searchRow));
+    } catch (error) {
+      if (error instanceof Revoked) refusedDevice();
+    }
+  }
+
+  function searchRow(ticket) {
+    const li = document.createElement("li");
+    const who = document.createElement("div");
+    who.className = "who2";
+    const name = document.createElement("span");
+    name.className = "pname";
+    name.textContent = ticket.personName;
+    const tracks = document.createElement("span");
+    tracks.className = "ptracks";
+    tracks.textContent = ticket.tracks.map((t) => t.name).join(" · ");
+    who.append(name, tracks);
+    const button = document.createElement("button");
+    button.type = "button";
+    if (ticket.checkedInAt) {
+      button.textContent = "In at " + timeOf(ticket.checkedInAt);
+      button.disabled = true;
+    } else {
+      button.textContent = "Check in";
+      button.addEventListener("click", () => manualCheckIn(ticket.ticketId));
+    }
+    li.append(who, button);
+    return li;
+  }
+
+  async function manualCheckIn(ticketId) {
+    const started = performance.now();
+    try {
+      const answer = await api("POST", "/api/checkin/manual", { ticketId, scanId: newScanId() });
+      $("search").hidden = true;
+      showResult(answer, started);
+      if (answer.result === "ok") noteCheckIn(answer.ticket);
+    } catch (error) {
+      if (error instanceof Revoked) refusedDevice();
+    }
+  }
+
+  // --- Pairing and start -------------------------------------------------------------------
+
+  async function pair(code) {
+    // The code is single-use: out of the address bar (and history) before anything else.
+    history.replaceState(null, "", "/door");
+    try {
+      const response = await fetch("/api/devices/pair", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ pairingCode: code }),
+      });
+      if (!response.ok) {
+        screen("Pairing link not valid", "It was used already or has expired. Ask an admin for a new one.", { refused: true });
+        return false;
+      }
+      const paired = await response.json();
+      credential = paired.credential;
+      device = { deviceId: paired.deviceId, name: paired.name, periodCode: paired.periodCode };
+      localStorage.setItem(CREDENTIAL_KEY, credential);
+      localStorage.setItem(DEVICE_KEY, JSON.stringify(device));
+      periodCode = device.periodCode;
+      return true;
+    } catch (error) {
+      screen("No connection", "Pairing needs the network. Try the link again.", { refused: true });
+      return false;
+    }
+  }
+
+  async function start() {
+    const code = new URLSearchParams(location.search).get("pair");
+    if (code && !(await pair(code))) return;
+    if (!credential) {
+      screen("This phone is not paired", "Ask an admin for a pairing link (a QR code) and open it on this phone.");
+      return;
+    }
+    try {
+      device = await api("GET", "/api/devices/me");
+      localStorage.setItem(DEVICE_KEY, JSON.stringify(device));
+    } catch (error) {
+      if (error instanceof Revoked) { refusedDevice(); return; }
+    }
+    if (device) {
+      $("device-name").textContent = device.name;
+      periodCode = device.periodCode || periodCode;
+      $("period").textContent = periodCode || "";
+    }
+    if ("BarcodeDetector" in window) {
+      try { detector = new window.BarcodeDetector({ formats: ["qr_code"] }); } catch (e) { detector = null; }
+    }
+    stats.decoder = detector ? "BarcodeDetector" : "jsQR";
+    refreshCount();
+    setInterval(refreshCount, COUNT_EVERY_MS);
+    screen("Ready", "Paired as " + (device ? device.name : "this phone") + ".", { start: true });
+  }
+
+  $("start").addEventListener("click", startCamera);
+  $("result").addEventListener("click", hideResult);
+  $("search-open").addEventListener("click", openSearch);
+  $("search-close").addEventListener("click", () => { $("search").hidden = true; });
+  $("search-input").addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, 250);
+  });
+  start();
+})();
