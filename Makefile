@@ -3,7 +3,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: install run test unit integration check lint types layers deploy-lint bench clean
+.PHONY: install run test unit integration check lint types layers deploy-lint bench reliability clean
 
 install:  ## Python, the locked dependencies and the project, in .venv
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -51,3 +51,7 @@ bench: install  ## benchmarks; numbers land in bench/out/
 	$(UV) run --frozen python -m bench.pdf_and_ticket_route
 	$(UV) run --frozen python -m bench.email_worker
 	$(UV) run --frozen python -m bench.replay
+
+reliability: install  ## minutes, not in CI: load + SIGKILLs on PostgreSQL, Redis, 2 APIs, a worker
+	@scripts/ensure-services
+	$(UV) run --frozen python -m bench.reliability

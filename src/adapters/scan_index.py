@@ -9,6 +9,7 @@ beside the events, or memory (the in-memory store, and the replay's scratch copi
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -86,7 +87,7 @@ class _ScanIndex(ABC):
         with self._transaction() as (rows, position):
             if notification.id <= position:
                 return  # handled before a crash or a takeover: at-least-once made exactly-once
-            _project(rows, event)
+            _project(_StorableRows(rows), event)
             rows.set_position(notification.id)
 
     def lookup(self, ticket_id: UUID) -> ScanEntry | None:
@@ -154,6 +155,36 @@ def _entry(ticket: _Row, period: _Row, person_name: str | None) -> ScanEntry:
 
 
 # --- The projection: one event, its row changes ---------------------------------------------
+
+# PostgreSQL text cannot hold NUL, and no database a lone surrogate. The edge refuses both now,
+# but the log is forever: a name recorded with one stopped this index for everyone (the same
+# row failing on every retry). Such characters are shown as U+FFFD here, in every store alike,
+# so that the rebuilt and the live index stay equal.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+class _StorableRows(_Rows):
+    """The rows of one transaction, with text every store can hold."""
+
+    def __init__(self, rows: _Rows) -> None:
+        self._rows = rows
+
+    def get(self, table: str, key: str) -> _Row | None:
+        return self._rows.get(table, key)
+
+    def put(self, table: str, row: _Row) -> None:
+        self._rows.put(table, {column: _storable(value) for column, value in row.items()})
+
+    def set_position(self, position: int) -> None:
+        self._rows.set_position(position)
 
 
 def _project(rows: _Rows, event: Any) -> None:

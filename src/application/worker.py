@@ -9,8 +9,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from application.alerts import Alerts
 from application.following import Follower
 from application.ports import FollowerLocks, Wakeup
+from application.stalls import STALL_AFTER_FAILURES, describe, stall_alert
 from application.store import TicketStore, is_outage
 
 log = logging.getLogger(__name__)
@@ -34,13 +36,17 @@ class QueueFollower(Protocol):
 class _Backoff:
     failures: int = 0
     not_before: float = 0.0
+    at: int | None = None  # the notification that failed (None: not while handling one)
+    alerted: bool = False  # follower_stalled raised for this run of failures
 
 
 class Worker:
     """Hands each follower the notifications after its position, in log order, in batches.
 
     A follower that fails is retried with exponential backoff while the others go on; one that
-    another worker holds (its lock) is skipped. Between passes the worker sleeps until the store
+    fails ``stall_after`` times on the same event raises one ``follower_stalled`` alert (see
+    application.stalls) and keeps being retried. One that another worker holds (its lock) is
+    skipped. Between passes the worker sleeps until the store
     says something was recorded (PostgreSQL NOTIFY) or the poll interval ends.
     """
 
@@ -58,6 +64,8 @@ class Worker:
         max_outage_backoff_seconds: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
         on_stop: Sequence[Callable[[], None]] = (),
+        alerts: Alerts | None = None,
+        stall_after: int = STALL_AFTER_FAILURES,
     ) -> None:
         self._store = store
         self._followers = tuple(followers)
@@ -76,6 +84,9 @@ class Worker:
         self._taken: set[str] = set()
         self._on_stop = tuple(on_stop)
         self._stop = threading.Event()  # run()'s: what handlers check between two items
+        self._alerts = alerts
+        self._stall_after = stall_after
+        self._handling: dict[str, int] = {}  # follower -> the notification it is handling
 
     @property
     def followers(self) -> tuple[Follower, ...]:
@@ -116,9 +127,9 @@ class Worker:
             try:
                 busy |= self._step(follower)
             except Exception as error:  # any failure: this follower waits, the others go on
-                self._failed(follower, backoff, error)
+                self._failed(follower, backoff, error, self._handling.pop(follower.name, None))
             else:
-                backoff.failures = 0
+                backoff.failures, backoff.at, backoff.alerted = 0, None, False
                 if self._outage:
                     self._outage = False
                     log.info("event store available again: the worker goes on")
@@ -135,13 +146,19 @@ class Worker:
         for notification in notifications:
             if self._stop.is_set():
                 return False  # each handled event recorded its position: nothing to flush
+            self._handling[follower.name] = notification.id
             follower.handle(notification, self._store.decode(notification))
+        self._handling.pop(follower.name, None)
         more = len(notifications) == self._batch_size
         if isinstance(follower, QueueFollower):
             more |= follower.run_due(self._stop.is_set)
         return more
 
-    def _failed(self, follower: Follower, backoff: _Backoff, error: Exception) -> None:
+    def _failed(
+        self, follower: Follower, backoff: _Backoff, error: Exception, at: int | None
+    ) -> None:
+        if at != backoff.at:  # another event (or none): a new run of failures
+            backoff.failures, backoff.at, backoff.alerted = 0, at, False
         backoff.failures += 1
         outage = is_outage(error)
         ceiling = self._max_outage_backoff if outage else self._max_backoff
@@ -163,8 +180,32 @@ class Worker:
                 "error": type(error).__name__,
                 "failures": backoff.failures,
                 "retry_in_seconds": delay,
+                "notification_id": at,
             },
         )
+        if at is not None and backoff.failures >= self._stall_after and not backoff.alerted:
+            backoff.alerted = self._raise_stalled(follower, at, backoff.failures, error)
+
+    def _raise_stalled(self, follower: Follower, at: int, failures: int, error: Exception) -> bool:
+        """Raises the follower's stall alert (once: it is keyed); True when it is recorded."""
+        log.error(
+            "follower stalled",
+            extra={"follower": follower.name, "notification_id": at, "failures": failures},
+        )
+        if self._alerts is None:
+            return True
+        try:
+            position = follower.position()
+            self._alerts.raise_now(
+                stall_alert(follower.name, position, at, failures, describe(error))
+            )
+        except Exception as failure:  # the store may be what fails: try again next time
+            log.warning(
+                "follower stall alert not recorded",
+                extra={"follower": follower.name, "error": type(failure).__name__},
+            )
+            return False
+        return True
 
     def _sleep(self, stop: threading.Event) -> None:
         # Short slices, so a stop request is seen quickly whatever the wake-up is.

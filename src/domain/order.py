@@ -375,21 +375,18 @@ class Order(Aggregate):
             "currency": payment.currency,
             "cause": cause,
         }
-        news = amount_refunded_cents > self.refunded.get(payment_intent_id, 0)
+        more = max(0, amount_refunded_cents - self.refunded.get(payment_intent_id, 0))
         if self.status is not OrderStatus.PAID:
-            if news:
+            if more:
                 self.trigger_event(self.PaymentRefunded, **fields)
             if self.status is OrderStatus.REFUNDED:
                 return RefundEffect.ALREADY_REFUNDED
             return RefundEffect.COVERED  # nothing was activated by this money
-        before = self.refunded.get(payment_intent_id, 0)
-        kept = self.kept_cents()
-        if payment.currency == self.currency:
-            kept -= max(0, amount_refunded_cents - before)
+        kept = self.kept_cents() - (more if payment.currency == self.currency else 0)
         if kept <= 0:
             self.trigger_event(self.Refunded, **fields)
             return RefundEffect.REFUNDED
-        if news:
+        if more:
             self.trigger_event(self.PaymentRefunded, **fields)
         return RefundEffect.COVERED if kept >= self.total_cents else RefundEffect.PARTIAL
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from eventsourcing.domain import Aggregate
 
-from domain.shared import Cause, DomainError, stable_id
+from domain.shared import Cause, DomainError, stable_id, unprintable
+
+# Every date of a period lies here: its tickets' expiry (the day after its end, in its
+# timezone) must be a date too, and nothing past 2100 is a course being sold.
+FIRST_DATE = date(2000, 1, 1)
+LAST_DATE = date(2100, 12, 31)
 
 
 class InvalidPeriod(DomainError):
@@ -82,7 +88,7 @@ class Period(Aggregate):
         tracks: tuple[Track, ...],
         cause: Cause,
     ) -> Period:
-        _check_period(code, name, start_date, end_date, timezone, currency, tracks)
+        _check_period(code, name, location, start_date, end_date, timezone, currency, tracks)
         return cls._create(
             cls.Scheduled,
             id=uuid4(),
@@ -115,9 +121,15 @@ class Period(Aggregate):
         return moment.astimezone(ZoneInfo(self.timezone)).date()
 
 
+@functools.cache
+def _iana_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def _check_period(
     code: str,
     name: str,
+    location: str | None,
     start_date: date,
     end_date: date,
     timezone: str,
@@ -128,12 +140,18 @@ def _check_period(
         raise InvalidPeriod("code must not be empty")
     if not name.strip():
         raise InvalidPeriod("name must not be empty")
+    texts = [("code", code), ("name", name), ("location", location or "")]
+    texts += [(f"track {t.code!r}", f"{t.code}{t.name}") for t in tracks]
+    for field, text in texts:
+        if (char := unprintable(text)) is not None:
+            raise InvalidPeriod(f"{field} must not contain control characters ({char})")
+    for field, day in (("startDate", start_date), ("endDate", end_date)):
+        if not FIRST_DATE <= day <= LAST_DATE:
+            raise InvalidPeriod(f"{field} must lie between {FIRST_DATE} and {LAST_DATE}")
     if end_date < start_date:
         raise InvalidPeriod("endDate must not be before startDate")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidPeriod(f"unknown timezone {timezone!r}") from None
+    if timezone not in _iana_timezones():
+        raise InvalidPeriod(f"unknown timezone {timezone!r}: an IANA name such as Europe/Oslo")
     if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
         raise InvalidPeriod("currency must be a three-letter ISO 4217 code")
     if not tracks:

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from domain.shared import Cause, DomainError, stable_id
+from domain.shared import Cause, DomainError, stable_id, unprintable
 
 
 class InvalidProfile(DomainError):
@@ -88,6 +88,9 @@ def _clean(name: str, email: str, phone: str | None) -> tuple[str, str, str | No
     phone = phone.strip() or None if phone is not None else None
     if not name:
         raise InvalidProfile("name must not be empty")
+    for field, value in (("name", name), ("email", email), ("phone", phone or "")):
+        if (char := unprintable(value)) is not None:
+            raise InvalidProfile(f"{field} must not contain control characters ({char})")
     local, _, domain = email.partition("@")
     if not local or "." not in domain or any(c.isspace() for c in email):
         raise InvalidProfile(f"{email!r} is not an email address")

@@ -31,3 +31,24 @@ SYSTEM = Cause(actor="system")
 
 class DomainError(Exception):
     """Raised when a command would break a rule of the domain."""
+
+
+# Characters that no name, code or one-line text may hold: C0 and C1 controls (NUL cannot even
+# be stored in PostgreSQL text; CR/LF break email headers), DEL, and the Unicode line and
+# paragraph separators. Multi-line text may hold tab and line feed.
+_NOT_IN_ONE_LINE = frozenset(
+    [*map(chr, range(0x00, 0x20)), *map(chr, range(0x7F, 0xA0)), "\u2028", "\u2029"]
+)
+_NOT_IN_LINES = _NOT_IN_ONE_LINE - {"\t", "\n"}
+
+
+def unprintable(text: str, *, multiline: bool = False) -> str | None:
+    """The first character of ``text`` that it may not hold, described (U+0000), else None.
+
+    Lone surrogates are refused too: they cannot be encoded, stored or rendered.
+    """
+    refused = _NOT_IN_LINES if multiline else _NOT_IN_ONE_LINE
+    for char in text:
+        if char in refused or "\ud800" <= char <= "\udfff":
+            return f"U+{ord(char):04X}"
+    return None

@@ -254,4 +254,5 @@ def build_worker(services: Services) -> Worker:
         locks=locks,
         poll_seconds=services.settings.email.worker_poll_seconds,
         on_stop=(services.jobs.close,),
+        alerts=services.alerts,  # follower_stalled
     )

@@ -119,7 +119,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
+        proxy_headers=bool(settings.http.trusted_proxies),
+        forwarded_allow_ips=list(settings.http.trusted_proxies),
         # In-flight requests finish first; a stuck one does not hold the stop for ever.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )

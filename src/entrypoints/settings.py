@@ -20,6 +20,7 @@ from entrypoints.config_errors import ConfigError, Problems, collect
 from entrypoints.cors_settings import cors_origins_from_env
 from entrypoints.delivery_settings import brand_from_env, rate_limits_from_env
 from entrypoints.email_settings import EmailSettings
+from entrypoints.proxy_settings import trusted_proxies_from_env
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class HttpSettings:
     checkout_success_url: str
     checkout_cancel_url: str
     cors_allow_origins: tuple[str, ...] = ()  # CORS_ALLOW_ORIGINS; none: no cross-origin access
+    trusted_proxies: tuple[str, ...] = ()  # TRUSTED_PROXIES; none: X-Forwarded-For is ignored
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Settings:
             brand = problems.read(lambda: brand_from_env(env))
             rate_limits = problems.read(lambda: rate_limits_from_env(env))
             cors_origins = problems.read(lambda: cors_origins_from_env(env))
+            trusted_proxies = problems.read(lambda: trusted_proxies_from_env(env))
         return cls(
             database=database,
             tokens=tokens,
@@ -97,6 +100,7 @@ class Settings:
                 checkout_cancel_url=env.get("CHECKOUT_CANCEL_URL")
                 or f"{base_url}/orders/{{orderId}}?checkout=cancelled",
                 cors_allow_origins=cors_origins,
+                trusted_proxies=trusted_proxies,
             ),
             dev=dev,
             email=email,

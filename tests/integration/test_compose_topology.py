@@ -417,7 +417,9 @@ def test_the_service_role_appends_events_but_cannot_change_or_delete_them(
     deployment: Deployment, walk: Walk
 ) -> None:
     app_url = deployment.app_url()
-    assert f"//{deployment.machine.app}:" in app_url  # the API and worker ran as this role
+    for service in ("api-1", "api-2", "worker"):  # they ran as this role, migrate did not
+        assert f"//{deployment.machine.app}:" in deployment.database_url[service]
+    assert f"//{deployment.machine.owner}:" in deployment.database_url["migrate"]
     with psycopg.connect(app_url.split("?")[0], autocommit=True) as conn:
         conn.execute("SET search_path TO tickets")
         (events,) = conn.execute("SELECT count(*) FROM tickets_events").fetchone() or (0,)

@@ -46,11 +46,28 @@ def test_two_periods_of_one_code_are_two_aggregates() -> None:
         ({"tracks": (*TRACKS, Track("salsa1", "Salsa 1 again", 1))}, "unique"),
         ({"tracks": (Track("", "Nameless code", 100),)}, "code and a name"),
         ({"tracks": (Track("salsa1", "Salsa 1", -1),)}, "negative price"),
+        ({"end_date": date(9999, 12, 31)}, "between 2000-01-01 and 2100-12-31"),
+        ({"start_date": date(1999, 12, 31)}, "between"),
+        ({"timezone": "posixrules"}, "unknown timezone"),
+        ({"name": "Fall\r\nBcc: x@example.no"}, "control characters"),
+        ({"name": "Fall\x002026"}, r"control characters \(U\+0000\)"),
+        ({"location": "Oslo\x1b"}, "location must not contain control"),
+        ({"code": "fall\n"}, "code must not contain control"),
+        ({"tracks": (Track("salsa1", "Salsa\u20281", 1),)}, "control characters"),
     ],
 )
 def test_an_unacceptable_period_is_refused(changes: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidPeriod, match=message):
         Period.schedule(**period_fields(**changes))
+
+
+def test_the_last_acceptable_day_still_has_an_expiry() -> None:
+    period = Period.schedule(
+        **period_fields(
+            start_date=date(2100, 12, 1), end_date=date(2100, 12, 31), timezone="Etc/GMT+12"
+        )
+    )
+    assert period.ends_at() == datetime(2101, 1, 1, 12, tzinfo=UTC)
 
 
 def test_a_one_day_period_and_a_free_track_are_acceptable() -> None:

@@ -59,6 +59,9 @@ def test_a_users_person_id_is_stable_and_apart_from_other_users() -> None:
         ("Åse", "ase@localhost", "not an email address"),
         ("Åse", "ase @example.no", "not an email address"),
         ("Åse", "", "not an email address"),
+        ("Åse\x00Ø", "ase@example.no", r"name must not contain control characters \(U\+0000\)"),
+        ("Åse\nØ", "ase@example.no", "name must not contain control characters"),
+        ("Åse", "ase@example.no\x00", "email must not contain control characters"),
     ],
 )
 def test_an_invalid_profile_is_refused(name: str, email: str, message: str) -> None:

@@ -24,6 +24,7 @@ from application.ticket_admin import ManagedTicket
 from domain.shared import Cause
 from domain.ticket import TicketStatus
 from entrypoints.bootstrap import Services
+from entrypoints.http import fields
 from entrypoints.http.auth import bearer_token, request_id
 from entrypoints.http.devices import device_credential
 from entrypoints.http.openapi import (
@@ -78,6 +79,11 @@ class ScanIn(Camel):
     device_id: ClientId | None = None
     scan_id: ClientId | None = None
 
+    def __post_init__(self) -> None:
+        # The pattern's $ lets one trailing line feed through (Python's re): not in a log line.
+        fields.one_line("deviceId", self.device_id)
+        fields.one_line("scanId", self.scan_id)
+
 
 class ScannedTicketOut(Out, omit_defaults=True):
     ticket_id: UUID
@@ -114,6 +120,10 @@ class ManualCheckInIn(Camel):
     device_id: ClientId | None = None
     scan_id: ClientId | None = None
 
+    def __post_init__(self) -> None:
+        fields.one_line("deviceId", self.device_id)
+        fields.one_line("scanId", self.scan_id)
+
 
 class CheckInSearchOut(Out):
     """Active tickets of the period whose person's name matched, at most 20."""
@@ -138,9 +148,15 @@ class TodayCheckInsOut(Out):
 class RotateIn(Camel):
     reason: Reason | None = None
 
+    def __post_init__(self) -> None:
+        fields.lines("reason", self.reason)
+
 
 class RevokeIn(Camel):
     reason: Reason
+
+    def __post_init__(self) -> None:
+        fields.lines("reason", self.reason)
 
 
 class AdminTicketOut(Out):

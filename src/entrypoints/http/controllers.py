@@ -14,6 +14,7 @@ from adapters.eventstore import check_ready
 from application.errors import StoreUnavailable
 from application.orders import Wish
 from application.ports import InvalidWebhook, Principal
+from application.stalls import FollowerHealth
 from domain.period import Track
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
@@ -74,9 +75,12 @@ class HealthController(Controller):
         summary="Readiness: the event store answers",
         responses=problems(STORE_UNAVAILABLE),
     )
-    def ready(self, services: Deps) -> s.HealthOut:
+    def ready(self, services: Deps) -> s.ReadyOut:
         try:
             check_ready(services.settings.database, services.store)
+            # Details, not a reason to take this instance out of service: a stalled follower
+            # is the worker's trouble (and an alert), the API still answers.
+            stalled = FollowerHealth(services.store, services.followers).stalled()
         except Exception as error:  # any failure of the store means: not ready
             log.warning("event store not ready", extra={"error": type(error).__name__})
             raise HttpProblem(
@@ -85,7 +89,7 @@ class HealthController(Controller):
                 "the event store does not answer",
                 retry_after=int(RETRY_AFTER_SECONDS[StoreUnavailable.code]),
             ) from None
-        return s.HealthOut("ready")
+        return s.ReadyOut("ready", [s.StalledFollowerOut.of(f) for f in stalled])
 
 
 class ProfileController(Controller):

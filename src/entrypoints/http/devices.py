@@ -19,6 +19,7 @@ from application.devices import DeviceView, DoorDevice
 from application.ports import Unauthenticated
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
+from entrypoints.http import fields
 from entrypoints.http.auth import request_id
 from entrypoints.http.openapi import (
     BEARER,
@@ -54,6 +55,11 @@ class DeviceIn(Camel):
     name: DeviceName
     period_code: Code | None = None
 
+    def __post_init__(self) -> None:
+        # The pattern's $ lets one trailing line feed through (Python's re).
+        fields.one_line("name", self.name)
+        fields.one_line("periodCode", self.period_code)
+
 
 DeviceIdPath = Annotated[UUID, PathParameter(name="deviceId", description="The device's id.")]
 
@@ -61,9 +67,15 @@ DeviceIdPath = Annotated[UUID, PathParameter(name="deviceId", description="The d
 class RenameDeviceIn(Camel):
     name: DeviceName
 
+    def __post_init__(self) -> None:
+        fields.one_line("name", self.name)
+
 
 class PairingIn(Camel):
     pairing_code: PairingCode
+
+    def __post_init__(self) -> None:
+        fields.one_line("pairingCode", self.pairing_code)
 
 
 class NewDeviceOut(Out):

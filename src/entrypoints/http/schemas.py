@@ -9,11 +9,13 @@ from uuid import UUID
 import msgspec
 
 from application.ports import AlertNotice
+from application.stalls import Stalled
 from application.tickets import ServedTicket
 from domain.order import Order, OrderStatus, RegistrationStatus
-from domain.period import Period
-from domain.person import Person
+from domain.period import InvalidPeriod, Period
+from domain.person import InvalidProfile, Person
 from domain.ticket import TicketStatus
+from entrypoints.http import fields
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Code = Annotated[
@@ -43,16 +45,45 @@ class HealthOut(Out):
     status: Literal["ok", "ready"]
 
 
+class StalledFollowerOut(Out):
+    """A worker follower held at one event by repeated failures (a follower_stalled alert)."""
+
+    follower: str
+    position: int
+    notification_id: int | None
+
+    @classmethod
+    def of(cls, stalled: Stalled) -> StalledFollowerOut:
+        return cls(stalled.follower, stalled.position, stalled.notification_id)
+
+
+class ReadyOut(Out):
+    status: Literal["ready"]
+    stalled_followers: list[StalledFollowerOut]
+
+
 class ProfileIn(Camel):
     name: Text
     email: Email
     phone: Phone | None = None
+
+    def __post_init__(self) -> None:
+        with fields.refused_as(InvalidProfile):
+            fields.one_line("name", self.name)
+            self.email = fields.email_address("email", self.email)
+            fields.one_line("phone", self.phone)
 
 
 class PersonIn(Camel):
     name: Text
     email: Email
     user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+
+    def __post_init__(self) -> None:
+        with fields.refused_as(InvalidProfile):
+            fields.one_line("name", self.name)
+            self.email = fields.email_address("email", self.email)
+            fields.one_line("userId", self.user_id)
 
 
 class ProfileOut(Out):
@@ -72,6 +103,11 @@ class TrackIn(Camel):
     name: Text
     price_cents: Cents
 
+    def __post_init__(self) -> None:
+        with fields.refused_as(InvalidPeriod):
+            fields.one_line("track code", self.code)
+            fields.one_line("track name", self.name)
+
 
 class PeriodIn(Camel):
     code: Code
@@ -82,6 +118,18 @@ class PeriodIn(Camel):
     currency: Currency
     tracks: Annotated[list[TrackIn], msgspec.Meta(max_length=100)]
     location: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+    def __post_init__(self) -> None:
+        # Everything accepted here must be payable, issuable, printable and emailable: a
+        # period ending 9999-12-31 once made every payment for it fail on its tickets' expiry.
+        with fields.refused_as(InvalidPeriod):
+            fields.one_line("code", self.code)
+            fields.one_line("name", self.name)
+            fields.one_line("location", self.location)
+            fields.one_line("timezone", self.timezone)
+            fields.period_date("startDate", self.start_date)
+            fields.period_date("endDate", self.end_date)
+            self.currency = fields.currency_code("currency", self.currency)
 
 
 class PeriodTrackOut(Out):
@@ -123,10 +171,16 @@ class RegistrationIn(Camel):
     person_id: UUID | None = None
     role: Role | None = None
 
+    def __post_init__(self) -> None:
+        fields.one_line("trackCode", self.track_code)
+
 
 class OrderIn(Camel):
     period_code: Code
     registrations: Annotated[list[RegistrationIn], msgspec.Meta(min_length=1, max_length=20)]
+
+    def __post_init__(self) -> None:
+        fields.one_line("periodCode", self.period_code)
 
 
 class RegistrationOut(Out):
