@@ -38,6 +38,7 @@ CONNECT_TIMEOUT = "STORE_CONNECT_TIMEOUT"
 STATEMENT_TIMEOUT = "STORE_STATEMENT_TIMEOUT"
 # Past the server's own statement_timeout: a live server answers first, with a clean error.
 CLIENT_MARGIN_SECONDS = 0.25
+RECONNECT_GIVE_UP_SECONDS = 10.0
 _WAIT_INTERVAL = 0.1
 _WaitTimeout = psycopg.errors._WaitTimeout
 
@@ -214,9 +215,10 @@ def deadline_pool(
         check=DeadlinePool.check_connection,
         timeout=connect_timeout,
         name=name,
-        # Keep trying to reconnect through a long outage: the pool's default gives up after
-        # five minutes, and then only a restart would bring the connections back.
-        reconnect_timeout=24 * 3600.0,
+        # psycopg_pool retries a lost connection with a doubling pause until this many seconds,
+        # then gives the slot up and grows again on demand (at once). Its default, five
+        # minutes, let the pause grow to minutes: the pool came back long after the database.
+        reconnect_timeout=RECONNECT_GIVE_UP_SECONDS,
         **options,
     )
 
