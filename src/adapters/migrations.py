@@ -97,6 +97,35 @@ MIGRATIONS: tuple[Migration, ...] = (
             " device_id TEXT PRIMARY KEY, last_seen DOUBLE PRECISION NOT NULL)",
         ),
     ),
+    Migration(
+        4,
+        "rendered ticket PDFs",
+        (
+            "CREATE TABLE {schema}ticket_pdfs ("
+            " ticket_id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, pdf BLOB NOT NULL)",
+        ),
+        postgres=(
+            "CREATE TABLE {schema}ticket_pdfs ("
+            " ticket_id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, pdf BYTEA NOT NULL)",
+        ),
+    ),
+    Migration(
+        5,
+        "scan index: tickets revoked or rotated, for offline doors",
+        (
+            "CREATE TABLE {schema}scan_index_changes ("
+            " ticket_id TEXT PRIMARY KEY, period_id TEXT NOT NULL, active INTEGER NOT NULL,"
+            " token_version INTEGER NOT NULL, changed_at TEXT, position BIGINT NOT NULL)",
+            "CREATE INDEX scan_index_changes_by_position"
+            " ON {schema}scan_index_changes (period_id, position)",
+            # Tickets revoked or rotated before this table existed: listed as changed at the
+            # index's position (their times unknown), so a door's first fetch gets them all.
+            "INSERT INTO {schema}scan_index_changes"
+            " SELECT t.ticket_id, t.period_id, t.active, t.token_version, NULL, k.position"
+            " FROM {schema}scan_index_tickets t, {schema}scan_index_tracking k"
+            " WHERE k.name = 'scan-index' AND (t.active = 0 OR t.token_version > 1)",
+        ),
+    ),
 )
 
 _VERSION_TABLE = (

@@ -26,7 +26,7 @@ from eventsourcing.persistence import Notification
 from adapters.eventstore import StoreConfig
 from adapters.pg_connections import DeadlinePool, deadline_pool
 from application.errors import StoreUnavailable
-from application.ports import ScanEntry
+from application.ports import ScanEntry, TicketChange
 from domain.period import Period
 from domain.person import Person
 from domain.ticket import Ticket
@@ -61,6 +61,8 @@ _TICKET_COLUMNS = (
 )
 _PERIOD_COLUMNS = ("period_id", "code", "timezone", "tracks")
 _PERSON_COLUMNS = ("person_id", "name")
+# A ticket revoked or rotated, for offline doors: its last change, by the log's position.
+_CHANGE_COLUMNS = ("ticket_id", "period_id", "active", "token_version", "changed_at", "position")
 
 
 class _Rows(ABC):
@@ -87,7 +89,7 @@ class _ScanIndex(ABC):
         with self._transaction() as (rows, position):
             if notification.id <= position:
                 return  # handled before a crash or a takeover: at-least-once made exactly-once
-            _project(_StorableRows(rows), event)
+            _project(_StorableRows(rows), event, notification.id)
             rows.set_position(notification.id)
 
     def lookup(self, ticket_id: UUID) -> ScanEntry | None:
@@ -96,6 +98,12 @@ class _ScanIndex(ABC):
 
     def period_entries(self, period_code: str) -> list[ScanEntry]:
         return [_entry(*found) for found in self._joined_of_period(period_code)]
+
+    def changes(self, period_code: str, since: int, limit: int) -> list[TicketChange]:
+        return [
+            TicketChange(UUID(row[0]), bool(row[1]), int(row[2]), _datetime(row[3]), int(row[4]))
+            for row in self._changes_of_period(period_code, since, limit)
+        ]
 
     def scratch(self) -> MemoryScanIndex:
         return MemoryScanIndex()
@@ -132,6 +140,10 @@ class _ScanIndex(ABC):
 
     @abstractmethod
     def _joined_of_period(self, period_code: str) -> list[tuple[_Row, _Row, str | None]]: ...
+
+    @abstractmethod
+    def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
+        """(ticket_id, active, token_version, changed_at, position) rows, by position."""
 
     @abstractmethod
     def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None: ...
@@ -187,7 +199,7 @@ class _StorableRows(_Rows):
         self._rows.set_position(position)
 
 
-def _project(rows: _Rows, event: Any) -> None:
+def _project(rows: _Rows, event: Any, position: int) -> None:
     if isinstance(event, Period.Scheduled):
         rows.put(
             "periods",
@@ -223,6 +235,21 @@ def _project(rows: _Rows, event: Any) -> None:
             return  # its Issued was not followed: nothing sane to add to
         _project_ticket(ticket, event)
         rows.put("tickets", ticket)
+        if isinstance(event, Ticket.Revoked) or (
+            isinstance(event, Ticket.QrTokenIssued) and event.version > 1
+        ):
+            # What an offline door must learn: this ticket's status or current version moved.
+            rows.put(
+                "changes",
+                {
+                    "ticket_id": ticket["ticket_id"],
+                    "period_id": ticket["period_id"],
+                    "active": ticket["active"],
+                    "token_version": ticket["token_version"],
+                    "changed_at": event.timestamp.isoformat(),
+                    "position": position,
+                },
+            )
 
 
 def _project_ticket(ticket: _Row, event: Ticket.Event) -> None:
@@ -287,7 +314,12 @@ class MemoryScanIndex(_ScanIndex):
     """The index in memory: for the in-memory store, and the replay's scratch copies."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, dict[str, _Row]] = {"tickets": {}, "periods": {}, "persons": {}}
+        self._tables: dict[str, dict[str, _Row]] = {
+            "tickets": {},
+            "periods": {},
+            "persons": {},
+            "changes": {},
+        }
         self._position = 0
         self._lock = threading.Lock()
 
@@ -329,6 +361,21 @@ class MemoryScanIndex(_ScanIndex):
             if ticket["period_id"] in ids and (found := self._joined(ticket_id)) is not None
         ]
 
+    def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
+        with self._lock:
+            ids = {
+                p["period_id"] for p in self._tables["periods"].values() if p["code"] == period_code
+            }
+            rows = sorted(
+                (c["position"], c)
+                for c in self._tables["changes"].values()
+                if c["period_id"] in ids and c["position"] > since
+            )
+        return [
+            (c["ticket_id"], c["active"], c["token_version"], c["changed_at"], c["position"])
+            for _, c in rows[:limit]
+        ]
+
     def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None:
         with self._lock:
             self._tables = tables
@@ -342,6 +389,7 @@ _TABLES = {
     "tickets": _TICKET_COLUMNS,
     "periods": _PERIOD_COLUMNS,
     "persons": _PERSON_COLUMNS,
+    "changes": _CHANGE_COLUMNS,
 }
 # Statements with ``?`` placeholders and ``{table}`` names, filled in by the runner. Only this
 # module's constants go into them, never a value: values are always parameters.
@@ -366,6 +414,11 @@ _JOINED = (
 )
 _LOOKUP = _JOINED + " WHERE t.ticket_id = ?"
 _OF_PERIOD = _JOINED + " WHERE p.code = ?"
+_CHANGES = (
+    "SELECT c.ticket_id, c.active, c.token_version, c.changed_at, c.position"
+    " FROM {changes} c JOIN {periods} p ON p.period_id = c.period_id"
+    " WHERE p.code = ? AND c.position > ? ORDER BY c.position LIMIT ?"
+)
 _POSITION = "SELECT position FROM {tracking} WHERE name = ?"
 _SET_POSITION = "UPDATE {tracking} SET position = ? WHERE name = ?"
 
@@ -397,7 +450,7 @@ class SqlScanIndex(_ScanIndex):
         qualifier = f"{_quoted(schema)}." if schema else ""
         self._names = {
             table: f"{qualifier}{PREFIX}_{table}"
-            for table in ("tickets", "periods", "persons", "tracking")
+            for table in ("tickets", "periods", "persons", "changes", "tracking")
         }
         self._pool: DeadlinePool | None = None
         self._sqlite: sqlite3.Connection | None = None
@@ -439,6 +492,11 @@ class SqlScanIndex(_ScanIndex):
     def _joined_of_period(self, period_code: str) -> list[tuple[_Row, _Row, str | None]]:
         with self._connection(single=True) as run:
             return [_split(row) for row in run(_OF_PERIOD, (period_code,))]
+
+    def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
+        with self._connection(single=True) as run:
+            rows: list[Any] = run(_CHANGES, (period_code, since, limit))
+        return rows
 
     def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None:
         with self._connection(write=True) as run:

@@ -21,6 +21,7 @@ from application.digest import Digest, Progress, Verification, chain, verify
 from application.errors import ApplicationError, NotFound
 from application.following import ReadModel
 from application.invariants import InvariantChecker, QueuedTicketEmails
+from application.paging import MAX_PAGE, check_limit, parse_cursor
 from application.ports import FollowerStore
 from application.replay import ReplayReport, replay
 from application.store import TicketStore
@@ -97,6 +98,24 @@ class Audit:
         if not events:
             raise NotFound(f"nothing is recorded for {aggregate_id}", "aggregate_not_found")
         return events
+
+    def history_page(
+        self, aggregate_id: UUID, *, cursor: str | None = None, limit: int = MAX_PAGE
+    ) -> tuple[list[AuditEvent], str | None]:
+        """A page of one aggregate's events in order, and the cursor of the next (None: last).
+
+        The cursor is the last version shown, so it stays valid while the aggregate grows.
+        """
+        check_limit(limit)
+        after = parse_cursor(cursor)
+        events = [
+            AuditEvent.of(event)
+            for event in self._store.events.get(aggregate_id, gt=after, limit=limit + 1)
+        ]
+        if not events and (after is None or not list(self._store.events.get(aggregate_id))):
+            raise NotFound(f"nothing is recorded for {aggregate_id}", "aggregate_not_found")
+        shown = events[:limit]
+        return shown, str(shown[-1].version) if len(events) > limit else None
 
     def state_at(
         self, aggregate_id: UUID, *, version: int | None = None, at: datetime | None = None

@@ -226,8 +226,22 @@ class TicketDocument:
 
 
 class TicketRenderer(Protocol):
+    # What besides the document shapes the PDF (branding, layout revision): part of the cache key.
+    style: str
+
     def render_pdf(self, document: TicketDocument) -> bytes:
         """The printable ticket as a PDF, its QR code that of ``document.token``."""
+        ...
+
+
+class PdfCache(Protocol):
+    """Rendered ticket PDFs by a digest of what they show: rendered once (usually by the worker
+    for the email), then served from here by every API process."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, ticket_id: UUID, key: str, pdf: bytes) -> None:
+        """Keeps ``pdf`` under ``key``, forgetting the ticket's older renderings."""
         ...
 
 
@@ -400,6 +414,17 @@ class ScanEntry:
     last_check_in_at: datetime | None  # the first check-in of that date
 
 
+@dataclass(frozen=True)
+class TicketChange:
+    """A ticket revoked or rotated: what an offline door must know to refuse its old tokens."""
+
+    ticket_id: UUID
+    active: bool
+    token_version: int  # the current one: older versions are superseded
+    changed_at: datetime | None
+    position: int  # in the log: the cursor of the incremental feed
+
+
 class ScanIndex(Protocol):
     def lookup(self, ticket_id: UUID) -> ScanEntry | None:
         """The ticket as far as the index has followed the log; None if not (yet) known."""
@@ -407,6 +432,10 @@ class ScanIndex(Protocol):
 
     def period_entries(self, period_code: str) -> list[ScanEntry]:
         """Every ticket of the period the index knows (a period holds hundreds, not millions)."""
+        ...
+
+    def changes(self, period_code: str, since: int, limit: int) -> list[TicketChange]:
+        """The period's tickets revoked or rotated after position ``since``, oldest first."""
         ...
 
 

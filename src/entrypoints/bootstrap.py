@@ -16,6 +16,7 @@ from adapters.email_smtp import SmtpConfig, SmtpMailer
 from adapters.email_templates import EmailContentConfig, JinjaEmailContent
 from adapters.eventstore import open_store, sqlite_path
 from adapters.identity import JwtIdentityVerifier
+from adapters.pdf_cache import MemoryPdfCache, SqlPdfCache
 from adapters.pdf_ticket import PdfTicketRenderer
 from adapters.positions import MemoryFollowerStore, SqlFollowerStore
 from adapters.qr_tokens import JwtTokenSigner
@@ -54,6 +55,7 @@ from application.ports import (
     IdentityVerifier,
     Mailer,
     PaymentGateway,
+    PdfCache,
     TicketRenderer,
     TokenSigner,
     Wakeup,
@@ -95,6 +97,7 @@ class Services:
     email_requests: EmailRequests
     jobs: FollowerStore  # the followers' positions and pending jobs (emails, alert deliveries)
     device_activity: DeviceActivity  # devices' last-seen times
+    pdf_cache: PdfCache  # rendered PDFs, shared by every process
     # What the worker drives, in this order: the read models (also rebuilt by the audit
     # replay) first, then the followers that send things.
     read_models: tuple[ReadModel, ...] = ()
@@ -109,6 +112,8 @@ class Services:
                 close()
         self.rate_limits.close()
         self.device_activity.close()
+        if isinstance(self.pdf_cache, SqlPdfCache):
+            self.pdf_cache.close()
 
 
 def build(
@@ -134,6 +139,7 @@ def build(
     scan_index = open_scan_index(settings.database)
     alert_list = open_alert_list(settings.database)
     device_activity = _device_activity(settings)
+    pdf_cache = _pdf_cache(settings)
     issuing = TicketIssuing(store, tokens)
     periods = Periods(store)
     links = SignedTicketLinks(
@@ -158,7 +164,10 @@ def build(
         ),
         fulfilment=Fulfilment(store, issuing, alerts, refunds=Refunds(store, alerts)),
         tickets=tickets,
-        documents=TicketDocuments(tickets, renderer or PdfTicketRenderer(settings.brand)),
+        documents=TicketDocuments(
+            tickets, renderer or PdfTicketRenderer(settings.brand), pdf_cache
+        ),
+        pdf_cache=pdf_cache,
         rate_limits=open_rate_limiter(settings.rate_limits),
         checkins=CheckIns(store, signer, scan_index, clock, PrometheusScanMeter()),
         ticket_admin=TicketAdmin(store, tokens),
@@ -195,6 +204,12 @@ def _device_activity(settings: Settings) -> SqlDeviceActivity | MemoryDeviceActi
     if settings.database.url.startswith("memory:"):
         return MemoryDeviceActivity()
     return SqlDeviceActivity(settings.database)
+
+
+def _pdf_cache(settings: Settings) -> SqlPdfCache | MemoryPdfCache:
+    if settings.database.url.startswith("memory:"):
+        return MemoryPdfCache()
+    return SqlPdfCache(settings.database)
 
 
 def _follower_store(settings: Settings) -> FollowerStore:

@@ -264,3 +264,43 @@ def test_door_routes_need_staff_or_a_device(door: DoorApi) -> None:
         "/api/checkin/search", params={"q": "a" * 101, "periodCode": "2026-fall"}, headers=STAFF
     )
     assert long_query.status_code == 422
+
+
+def test_revocations_feed_is_incremental_and_the_roster_names_the_tickets(
+    door: DoorApi,
+) -> None:
+    device = door.paired()
+    first = door.sell("dancer-1", "Åse Øvergård")
+    door.sell("dancer-2", "Ola Nordmann")
+    first_id = door.api.ticket("dancer-1").json()["ticketId"]
+    second_id = door.api.ticket("dancer-2").json()["ticketId"]
+    door.follow()
+    empty = door.client.get("/api/checkin/revocations", headers=device).json()
+    assert empty == {"items": [], "nextSince": "0"}
+
+    assert (
+        door.client.post(
+            f"/api/admin/tickets/{first_id}/revoke", json={"reason": "refund"}, headers=ADMIN
+        ).status_code
+        == 200
+    )
+    assert (
+        door.client.post(f"/api/admin/tickets/{second_id}/rotate", headers=ADMIN).status_code == 200
+    )
+    door.follow()
+    changed = door.client.get("/api/checkin/revocations", headers=device).json()
+    after = door.client.get(
+        "/api/checkin/revocations", params={"since": changed["nextSince"]}, headers=device
+    ).json()
+    roster = door.client.get("/api/checkin/roster", headers=device).json()
+
+    assert [(i["ticketId"], i["status"], i["currentTokenVersion"]) for i in changed["items"]] == [
+        (first_id, "REVOKED", 1),
+        (second_id, "ACTIVE", 2),
+    ]
+    assert all(i["changedAt"].startswith("20") for i in changed["items"])
+    assert after == {"items": [], "nextSince": changed["nextSince"]}
+    assert [t["personName"] for t in roster["items"]] == ["Åse Øvergård", "Ola Nordmann"]
+    assert first not in str(changed)  # tokens never
+    bad = door.client.get("/api/checkin/revocations", params={"since": "-1"}, headers=device)
+    assert bad.status_code in (400, 422)

@@ -10,7 +10,8 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from application.alerts import DEFAULT_PAGE, MAX_PAGE
+from application.alerts import DEFAULT_PAGE
+from application.paging import MAX_PAGE
 from application.ports import Principal
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
@@ -36,7 +37,11 @@ Cursor = Annotated[
         max_length=32, description="The previous page's `nextCursor`; omit for the first page."
     ),
 ]
-Kind = Annotated[str | None, QueryParameter(max_length=64, description="Only alerts of this kind.")]
+# A word: a NUL reached PostgreSQL's query as text, and failed there (500).
+Kind = Annotated[
+    str | None,
+    QueryParameter(max_length=64, pattern=r"^[a-z_]+$", description="Only alerts of this kind."),
+]
 State = Annotated[
     Literal["open", "acknowledged"] | None,
     QueryParameter(name="state", description="Only open or acknowledged."),

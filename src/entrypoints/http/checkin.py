@@ -60,6 +60,15 @@ ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 
 
+SinceQuery = Annotated[
+    int,
+    QueryParameter(
+        name="since",
+        ge=0,
+        description="The `nextSince` of the previous answer; 0 (the default) for everything.",
+    ),
+]
+REVOCATIONS_PAGE = 1000
 SearchText = Annotated[
     str, QueryParameter(max_length=100, description="Words of the participant's name.")
 ]
@@ -127,6 +136,26 @@ class ManualCheckInIn(Camel):
 
 class CheckInSearchOut(Out):
     """Active tickets of the period whose person's name matched, at most 20."""
+
+    items: list[ScannedTicketOut]
+
+
+class RevocationOut(Out):
+    ticket_id: UUID
+    status: TicketStatus
+    current_token_version: int
+    changed_at: datetime | None
+
+
+class RevocationsOut(Out):
+    """Tickets revoked or rotated since `since`; pass `nextSince` back for the next changes."""
+
+    items: list[RevocationOut]
+    next_since: str
+
+
+class RosterOut(Out):
+    """The period's tickets (revoked ones too): names at a door that may lose its network."""
 
     items: list[ScannedTicketOut]
 
@@ -317,6 +346,46 @@ class CheckInController(Controller):
         """Every word of `q` must be in the name; case and accents do not matter."""
         found = services.checkins.search(door.period_code(period_code), q)
         return CheckInSearchOut([_ticket_out(seen) for seen in found])
+
+    @get(
+        "/revocations",
+        sync_to_thread=True,
+        operation_id="listRevocations",
+        security=BEARER_OR_DEVICE,
+        summary="Tickets revoked or rotated since a position, for offline checking",
+        responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
+    )
+    def revocations(
+        self, services: Deps, door: Door, period_code: PeriodCodeQuery = None, since: SinceQuery = 0
+    ) -> RevocationsOut:
+        """Each ticket's current status and token version (older versions are superseded), at
+        most 1000 a page, oldest change first; `nextSince` is an opaque cursor."""
+        changes = services.checkins.revocations(
+            door.period_code(period_code), since, REVOCATIONS_PAGE
+        )
+        items = [
+            RevocationOut(
+                ticket_id=c.ticket_id,
+                status=TicketStatus.ACTIVE if c.active else TicketStatus.REVOKED,
+                current_token_version=c.token_version,
+                changed_at=c.changed_at,
+            )
+            for c in changes
+        ]
+        return RevocationsOut(items, str(changes[-1].position if changes else since))
+
+    @get(
+        "/roster",
+        sync_to_thread=True,
+        operation_id="getCheckInRoster",
+        security=BEARER_OR_DEVICE,
+        summary="A period's tickets with names, for a door going offline",
+        responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
+    )
+    def roster(self, services: Deps, door: Door, period_code: PeriodCodeQuery = None) -> RosterOut:
+        """Whose ticket a token is, when the door verifies it without the network."""
+        found = services.checkins.roster(door.period_code(period_code))
+        return RosterOut([_ticket_out(seen) for seen in found])
 
     @get(
         "/today",
