@@ -20,6 +20,7 @@ from entrypoints.http.openapi import (
     BEARER,
     FORBIDDEN,
     INVALID_CURSOR,
+    NOT_FOUND,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
     VALIDATION_FAILED,
@@ -87,7 +88,7 @@ class AlertController(Controller):
         status_code=HTTP_200_OK,
         operation_id="acknowledgeAlert",
         security=BEARER,
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, ALERT_NOT_FOUND, *STORE_PROBLEMS),
+        responses=problems(UNAUTHENTICATED, FORBIDDEN, ALERT_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS),
         summary="Mark an alert as taken care of (admin); again: no change",
     )
     def acknowledge(

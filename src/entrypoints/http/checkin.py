@@ -28,10 +28,12 @@ from entrypoints.http import fields
 from entrypoints.http.auth import bearer_token, request_id
 from entrypoints.http.devices import device_credential
 from entrypoints.http.openapi import (
+    BAD_REQUEST,
     BEARER,
     BEARER_OR_DEVICE,
     BODY_PROBLEMS,
     FORBIDDEN,
+    NOT_FOUND,
     SCAN_ID_REUSED,
     STORE_PROBLEMS,
     TICKET_NOT_FOUND,
@@ -338,7 +340,7 @@ class CheckInController(Controller):
         operation_id="searchCheckInTickets",
         security=BEARER_OR_DEVICE,
         summary="Find a period's active tickets by the person's name",
-        responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
+        responses=problems(*DOOR_PROBLEMS, BAD_REQUEST, VALIDATION_FAILED),
     )
     def search(
         self, services: Deps, door: Door, q: SearchText, period_code: PeriodCodeQuery = None
@@ -420,6 +422,7 @@ class TicketAdminController(Controller):
             UNAUTHENTICATED,
             FORBIDDEN,
             TICKET_NOT_FOUND,
+            NOT_FOUND,
             TICKET_REVOKED,
             TICKET_WITHOUT_TOKEN,
             *BODY_PROBLEMS,
@@ -448,7 +451,12 @@ class TicketAdminController(Controller):
         security=BEARER,
         summary="Revoke a ticket (admin)",
         responses=problems(
-            UNAUTHENTICATED, FORBIDDEN, TICKET_NOT_FOUND, *BODY_PROBLEMS, *STORE_PROBLEMS
+            UNAUTHENTICATED,
+            FORBIDDEN,
+            TICKET_NOT_FOUND,
+            NOT_FOUND,
+            *BODY_PROBLEMS,
+            *STORE_PROBLEMS,
         ),
     )
     def revoke(

@@ -31,6 +31,7 @@ from entrypoints.http.openapi import (
     INVALID_PERIOD,
     INVALID_PROFILE,
     INVALID_WEBHOOK,
+    NOT_FOUND,
     ORDER_NOT_FOUND,
     PAYLOAD_TOO_LARGE,
     PERIOD_EXISTS,
@@ -46,6 +47,7 @@ from entrypoints.http.openapi import (
     TICKET_NOT_FOUND,
     UNAUTHENTICATED,
     UNKNOWN_TRACK,
+    UNSUPPORTED_MEDIA_TYPE,
     problems,
 )
 from entrypoints.http.params import OrderIdPath, PeriodCodePath
@@ -228,7 +230,10 @@ class OrderController(Controller):
             user_id=user.user_id,
             user_email=user.email,
             period_code=data.period_code,
-            wishes=tuple(Wish(r.track_code, r.person_id, r.role) for r in data.registrations),
+            wishes=tuple(
+                Wish(r.track_code, r.person_id, r.role.value if r.role else None)
+                for r in data.registrations
+            ),
             cause=cause,
         )
         return s.OrderOut.of(order)
@@ -239,7 +244,7 @@ class OrderController(Controller):
         operation_id="getOrder",
         security=BEARER,
         summary="An order (its purchaser or an admin)",
-        responses=problems(UNAUTHENTICATED, ORDER_NOT_FOUND, *STORE_PROBLEMS),
+        responses=problems(UNAUTHENTICATED, ORDER_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS),
     )
     def get_order(self, services: Deps, user: User, order_id: OrderIdPath) -> s.OrderOut:
         order = services.orders.get(order_id, user_id=user.user_id, is_admin=user.is_admin)
@@ -263,7 +268,12 @@ class WebhookController(Controller):
             "record the event answers 5xx with nothing recorded, so that Stripe retries."
         ),
         responses=problems(
-            INVALID_WEBHOOK, PAYLOAD_TOO_LARGE, FULFILMENT_FAILED, BUSY, STORE_UNAVAILABLE
+            INVALID_WEBHOOK,
+            PAYLOAD_TOO_LARGE,
+            UNSUPPORTED_MEDIA_TYPE,
+            FULFILMENT_FAILED,
+            BUSY,
+            STORE_UNAVAILABLE,
         ),
     )
     def stripe(

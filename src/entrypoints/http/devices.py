@@ -29,6 +29,7 @@ from entrypoints.http.openapi import (
     DEVICE_REVOKED,
     FORBIDDEN,
     INVALID_DEVICE,
+    NOT_FOUND,
     PAIRING_NOT_FOUND,
     PERIOD_NOT_FOUND,
     RATE_LIMITED,
@@ -210,6 +211,7 @@ class AdminDeviceController(Controller):
             UNAUTHENTICATED,
             FORBIDDEN,
             DEVICE_NOT_FOUND,
+            NOT_FOUND,
             DEVICE_REVOKED,
             INVALID_DEVICE,
             *BODY_PROBLEMS,
@@ -234,7 +236,9 @@ class AdminDeviceController(Controller):
         operation_id="revokeDevice",
         security=BEARER,
         summary="Revoke a door device: its credential answers 401 (admin)",
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, DEVICE_NOT_FOUND, *STORE_PROBLEMS),
+        responses=problems(
+            UNAUTHENTICATED, FORBIDDEN, DEVICE_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS
+        ),
     )
     def revoke(
         self, services: Deps, admin: Admin, cause: Caused, device_id: DeviceIdPath

@@ -25,7 +25,8 @@ service answers as documented (schemathesis). So every route declares, in its de
 - **Problems**: every ``application/problem+json`` answer the route can give, as ``Problem``
   constants of the catalogue below (add one when a use case raises a new code). Body routes add
   ``*BODY_PROBLEMS``; bearer routes ``UNAUTHENTICATED``; rate-limited ones ``RATE_LIMITED``;
-  routes that read or write the event store ``*STORE_PROBLEMS``. The schemathesis test fails
+  routes that read or write the event store ``*STORE_PROBLEMS``; routes with a UUID in their
+  path ``NOT_FOUND`` (the router's answer when that segment is no UUID). The schemathesis test fails
   when the service answers a status or a code that the route does not list.
 - **Success media type**: ``media_type=`` of the decorator when it is not JSON (PDF, HTML,
   text); a JSON body's schema is its return annotation, a ``msgspec.Struct`` with a unique,
@@ -122,14 +123,16 @@ class Problem:
 
 # The catalogue: every code the service answers with, by status.
 MALFORMED_BODY = Problem(400, "malformed_body", "the body is not valid UTF-8 JSON, or too deep")
-BAD_REQUEST = Problem(400, "bad_request", "the request cannot be read as it is")
+BAD_REQUEST = Problem(
+    400, "bad_request", "the request cannot be read as it is, e.g. a missing parameter"
+)
 INVALID_CURSOR = Problem(400, "invalid_cursor", "`cursor` is not a `nextCursor` this list gave")
 INVALID_WEBHOOK = Problem(
     400, "invalid_webhook", "bad or missing signature, or a body that is not a Stripe event"
 )
 UNAUTHENTICATED = Problem(401, "unauthenticated", "no bearer token, or one that does not verify")
 FORBIDDEN = Problem(403, "forbidden", "the caller's roles do not allow this")
-NOT_FOUND = Problem(404, "not_found", "no such resource, or not the caller's to see")
+NOT_FOUND = Problem(404, "not_found", "the path names nothing here, e.g. an id that is no UUID")
 PROFILE_NOT_FOUND = Problem(404, "profile_not_found", "the caller has no profile yet")
 PERSON_NOT_FOUND = Problem(404, "person_not_found", "no person with this id")
 PERIOD_NOT_FOUND = Problem(404, "period_not_found", "no period with this code")

@@ -53,7 +53,7 @@ class TicketDownloadController(Controller):
         security=BEARER_OR_SIGNED_LINK,
         responses={
             304: ResponseSpec(None, description="`If-None-Match` named the current `ETag`"),
-            **problems(UNAUTHENTICATED, TICKET_NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS),
+            **problems(UNAUTHENTICATED, TICKET_NOT_FOUND, NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS),
         },
         response_description="The ticket as an A6 PDF (`Content-Disposition: attachment`)",
         summary="The printable PDF ticket",
