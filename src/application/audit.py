@@ -50,6 +50,7 @@ class AuditEvent:
     reference: str | None
     data: dict[str, Any]
     position: int | None = None  # its notification id, when read from the log
+    request_id: str | None = None  # the HTTP request that caused it, where known
 
     @property
     def type(self) -> str:
@@ -65,6 +66,7 @@ class AuditEvent:
             timestamp=event.timestamp,
             actor=cause.actor if cause is not None else "unknown",
             reference=cause.reference if cause is not None else None,
+            request_id=getattr(cause, "request_id", None),
             data={
                 f.name: getattr(event, f.name)
                 for f in dataclasses.fields(event)

@@ -47,9 +47,10 @@ def apply_once(
     command: Callable[[Cause], Applied],
     *,
     subject: str | None,
+    request_id: str | None = None,
 ) -> DeliveryOutcome | None:
     """Runs ``command`` for a Stripe event unless the event is on record already."""
-    cause = Cause(actor="stripe", reference=notice.event_id)
+    cause = Cause(actor="stripe", reference=notice.event_id, request_id=request_id)
 
     def once() -> Applied:
         if store.find(StripeDelivery, StripeDelivery.id_for(notice.event_id)) is not None:

@@ -445,6 +445,18 @@ class ScanMeter(Protocol):
         ...
 
 
+class EmailMeter(Protocol):
+    """Counts ticket emails for operators: sent by kind, failed by reason."""
+
+    def sent(self, kind: str) -> None:
+        """One email went out; ``kind`` is issued, rotated or resend."""
+        ...
+
+    def failed(self, reason: str) -> None:
+        """One attempt failed: provider_unavailable, rejected, no_address or error."""
+        ...
+
+
 # --- Door devices --------------------------------------------------------------------------
 
 

@@ -7,7 +7,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+import structlog
+from eventsourcing.persistence import Notification
 
 from application.alerts import Alerts
 from application.following import Follower
@@ -87,6 +90,7 @@ class Worker:
         self._alerts = alerts
         self._stall_after = stall_after
         self._handling: dict[str, int] = {}  # follower -> the notification it is handling
+        self._context: dict[str, Any] = {}  # the event at hand, for the log of its failure
 
     @property
     def followers(self) -> tuple[Follower, ...]:
@@ -147,8 +151,13 @@ class Worker:
             if self._stop.is_set():
                 return False  # each handled event recorded its position: nothing to flush
             self._handling[follower.name] = notification.id
-            follower.handle(notification, self._store.decode(notification))
+            event = self._store.decode(notification)
+            self._context = event_context(notification, event)
+            # Every line a follower logs for this event says which event and which request.
+            with structlog.contextvars.bound_contextvars(**self._context):
+                follower.handle(notification, event)
         self._handling.pop(follower.name, None)
+        self._context = {}
         more = len(notifications) == self._batch_size
         if isinstance(follower, QueueFollower):
             more |= follower.run_due(self._stop.is_set)
@@ -164,6 +173,7 @@ class Worker:
         ceiling = self._max_outage_backoff if outage else self._max_backoff
         delay = min(ceiling, self._first_backoff * 2 ** (backoff.failures - 1))
         backoff.not_before = self._monotonic() + delay
+        context, self._context = self._context, {}
         if outage:
             if not self._outage:
                 self._outage = True
@@ -172,17 +182,19 @@ class Worker:
                     extra={"follower": follower.name, "error": type(error).__name__},
                 )
             return
-        log.error(
-            "follower failed",
-            exc_info=error,
-            extra={
-                "follower": follower.name,
-                "error": type(error).__name__,
-                "failures": backoff.failures,
-                "retry_in_seconds": delay,
-                "notification_id": at,
-            },
-        )
+        # With the failing event's ids (its request id...): in the log and in Sentry's tags.
+        with structlog.contextvars.bound_contextvars(**context):
+            log.error(
+                "follower failed",
+                exc_info=error,
+                extra={
+                    "follower": follower.name,
+                    "error": type(error).__name__,
+                    "failures": backoff.failures,
+                    "retry_in_seconds": delay,
+                    "notification_id": at,
+                },
+            )
         if at is not None and backoff.failures >= self._stall_after and not backoff.alerted:
             backoff.alerted = self._raise_stalled(follower, at, backoff.failures, error)
 
@@ -216,3 +228,20 @@ class Worker:
                 return
             if self._wakeup.wait(min(left, 0.25)):
                 return  # something was recorded: look at the log now
+
+
+def event_context(notification: Notification, event: Any) -> dict[str, Any]:
+    """What the log says about an event being handled: which one, and the request behind it."""
+    fields: dict[str, Any] = {
+        "notification_id": notification.id,
+        "event_type": notification.topic.removeprefix("tickets:"),
+        "aggregate_id": str(getattr(event, "originator_id", "")),
+    }
+    cause = getattr(event, "cause", None)
+    if cause is not None:
+        fields["actor"] = cause.actor
+        if getattr(cause, "request_id", None):
+            fields["request_id"] = cause.request_id
+        if cause.reference and cause.reference != fields.get("request_id"):
+            fields["reference"] = cause.reference  # a Stripe event id
+    return fields

@@ -16,6 +16,7 @@ from adapters.email_smtp import SmtpConfig, SmtpMailer
 from adapters.email_templates import EmailContentConfig, JinjaEmailContent
 from adapters.eventstore import open_store, sqlite_path
 from adapters.identity import JwtIdentityVerifier
+from adapters.metrics import FollowerLag, ServiceMetrics
 from adapters.pdf_cache import MemoryPdfCache, SqlPdfCache
 from adapters.pdf_ticket import PdfTicketRenderer
 from adapters.positions import MemoryFollowerStore, SqlFollowerStore
@@ -96,12 +97,14 @@ class Services:
     ticket_jwks: dict[str, list[dict[str, str]]]  # the QR tokens' public keys (EdDSA), for doors
     email_requests: EmailRequests
     jobs: FollowerStore  # the followers' positions and pending jobs (emails, alert deliveries)
+    metrics: ServiceMetrics  # Prometheus counters (webhooks, tickets, emails, alerts)
     device_activity: DeviceActivity  # devices' last-seen times
     pdf_cache: PdfCache  # rendered PDFs, shared by every process
     # What the worker drives, in this order: the read models (also rebuilt by the audit
     # replay) first, then the followers that send things.
     read_models: tuple[ReadModel, ...] = ()
     followers: tuple[Follower, ...] = ()
+    follower_lag: FollowerLag | None = None  # the followers' lag, read when /metrics is scraped
 
     def close(self) -> None:
         self.store.close()
@@ -130,6 +133,8 @@ def build(
 ) -> Services:
     """Wires the service; tests may pass their own adapter for any port."""
     store = store or open_store(settings.database)
+    metrics = ServiceMetrics()
+    store.on_saved(metrics.recorded)  # tickets issued, alerts raised: counted once recorded
     clock = clock or SystemClock()
     gateway = gateway or StripeGateway(settings.stripe)
     alerts = Alerts(store, alert_sink or LogAlertSink())
@@ -178,11 +183,13 @@ def build(
         followers=(scan_index, alert_list),  # the read models; the senders are added below
         email_requests=EmailRequests(store),
         jobs=_follower_store(settings),
+        metrics=metrics,
     )
     # The worker's followers that send things: after the read models others register.
     mailer = mailer or build_mailer(settings.email)
     senders = _senders(services, mailer, clock)
-    return replace(services, followers=(*services.followers, *senders))
+    followers = (*services.followers, *senders)
+    return replace(services, followers=followers, follower_lag=FollowerLag(store, followers))
 
 
 def _public_jwks(signer: TokenSigner) -> dict[str, list[dict[str, str]]]:
@@ -234,6 +241,7 @@ def _senders(services: Services, mailer: Mailer, clock: Clock) -> tuple[Follower
         services.alerts,
         clock,
         policy,
+        meter=services.metrics,
     )
     channels: list[AlertChannel] = []
     if email.admin_alert_email:

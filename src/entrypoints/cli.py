@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from adapters.eventstore import StoreConfig, migrate, migrate_if_behind
 from adapters.identity import mint_dev_token
 from application.errors import StoreUnavailable
-from entrypoints import audit_cli, logs, worker_cli
+from entrypoints import audit_cli, logs, monitoring, worker_cli
 from entrypoints.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, dev_secrets
 from entrypoints.version import package_version
 
@@ -63,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker_cli.add_commands(commands)
 
     args = parser.parse_args(argv)
-    logs.configure(getattr(args, "log_level", "INFO"))
+    # JSON lines for log collectors; readable console lines for a developer (--dev).
+    logs.configure(getattr(args, "log_level", "INFO"), json=not getattr(args, "dev", False))
     try:
         if args.command == "serve":
             return _serve(args)
@@ -96,15 +97,24 @@ def _serve(args: argparse.Namespace) -> int:
 
     from entrypoints.bootstrap import build
     from entrypoints.http.app import create_app
+    from entrypoints.http.problems import reported
 
     settings = Settings.from_env(os.environ, dev=args.dev)
     if settings.dev:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
+    # Before the app is made: Sentry's Litestar integration hooks into its construction.
+    monitored = monitoring.start(settings.monitoring, "api", reported)
     migrate_if_behind(settings.database)
     services = build(settings)
     log.info(
         "serving",
-        extra={"database": settings.database.redacted_url, "host": args.host, "port": args.port},
+        extra={
+            "database": settings.database.redacted_url,
+            "host": args.host,
+            "port": args.port,
+            "version": package_version(),
+            "monitoring": monitored,
+        },
     )
     # Litestar runs sync routes on this executor. asyncio's default one has min(32, cores + 4)
     # threads, 6 on two cores: while the database is away each request holds one for up to

@@ -20,6 +20,7 @@ from entrypoints.config_errors import ConfigError, Problems, collect
 from entrypoints.cors_settings import cors_origins_from_env
 from entrypoints.delivery_settings import brand_from_env, rate_limits_from_env
 from entrypoints.email_settings import EmailSettings
+from entrypoints.monitoring import MonitoringSettings
 from entrypoints.proxy_settings import trusted_proxies_from_env
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     brand: Brand = field(default_factory=Brand)
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, dev: bool = False) -> Settings:
@@ -87,6 +89,7 @@ class Settings:
             brand = problems.read(lambda: brand_from_env(env))
             rate_limits = problems.read(lambda: rate_limits_from_env(env))
             cors_origins = problems.read(lambda: cors_origins_from_env(env))
+            monitoring = problems.read(lambda: _monitoring(env))
             trusted_proxies = problems.read(lambda: trusted_proxies_from_env(env))
         return cls(
             database=database,
@@ -106,7 +109,15 @@ class Settings:
             email=email,
             brand=brand,
             rate_limits=rate_limits,
+            monitoring=monitoring,
         )
+
+
+def _monitoring(env: Mapping[str, str]) -> MonitoringSettings:
+    try:
+        return MonitoringSettings.from_env(env)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

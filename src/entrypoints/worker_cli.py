@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from adapters.eventstore import migrate_if_behind
+from entrypoints import monitoring
 from entrypoints.settings import Settings
 
 log = logging.getLogger("tickets")
@@ -21,6 +22,12 @@ def add_commands(commands: Any) -> None:
     )
     worker.add_argument("--dev", action="store_true", help="development secrets from ./var")
     worker.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=os.environ.get("WORKER_METRICS_PORT") or None,
+        help="serve this worker's Prometheus metrics on this port (default: WORKER_METRICS_PORT)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,10 +35,13 @@ def run(args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build, build_worker
 
     settings = Settings.from_env(os.environ, dev=args.dev)
+    monitoring.start(settings.monitoring, "worker")
     # The worker may start before any API process; with the schema current it runs no DDL.
     migrate_if_behind(settings.database)
     services = build(settings)
     worker = build_worker(services)
+    if args.metrics_port:
+        _serve_metrics(services, args.metrics_port)
     stop = threading.Event()
 
     def request_stop(signum: int, _: Any) -> None:
@@ -52,7 +62,19 @@ def run(args: argparse.Namespace) -> int:
         worker.run(stop)
     finally:
         services.close()
+        monitoring.stop()
     return 0
+
+
+def _serve_metrics(services: Any, port: int) -> None:
+    """This process' counters (emails sent and failed, alerts...) and the followers' lag, on
+    ``http://<host>:<port>/metrics``, as the API serves them on its own /metrics."""
+    from prometheus_client import REGISTRY, start_http_server
+
+    if services.follower_lag is not None:
+        REGISTRY.register(services.follower_lag)
+    start_http_server(port)  # a daemon thread; all addresses, like the API: firewall it
+    log.info("worker metrics served", extra={"port": port})
 
 
 class BackgroundWorker:

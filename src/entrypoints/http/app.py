@@ -28,6 +28,7 @@ from entrypoints.http.metrics import MetricsController
 from entrypoints.http.openapi import document, openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_headers
+from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.worker_cli import BackgroundWorker
 
 MAX_BODY_BYTES = 256 * 1024
@@ -76,7 +77,7 @@ def create_app(
     """
     origins = services.settings.http.cors_allow_origins
     worker = BackgroundWorker(services) if run_worker else None
-    return _litestar(
+    app = _litestar(
         State({"services": services}),
         cors=[CorsMiddleware(frozenset(origins))] if origins else [],
         on_startup=[worker.start] if worker else [],
@@ -86,6 +87,10 @@ def create_app(
         ],
         **litestar_options,
     )
+    # Around the whole handler (as Litestar's OpenTelemetry plugin wraps it), not as a route
+    # middleware: unrouted 404s and 405s get a request id and an access line too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app
 
 
 def openapi_document() -> dict[str, Any]:

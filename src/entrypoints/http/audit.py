@@ -55,6 +55,7 @@ class AuditEventOut(Out):
     timestamp: datetime
     actor: str
     reference: str | None
+    request_id: str | None
     data: dict[str, Any]
 
     @classmethod
@@ -65,6 +66,7 @@ class AuditEventOut(Out):
             timestamp=event.timestamp,
             actor=event.actor,
             reference=event.reference,
+            request_id=event.request_id,
             data=msgspec.to_builtins(event.data),
         )
 

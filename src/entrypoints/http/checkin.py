@@ -25,7 +25,7 @@ from domain.shared import Cause
 from domain.ticket import TicketStatus
 from entrypoints.bootstrap import Services
 from entrypoints.http import fields
-from entrypoints.http.auth import bearer_token, request_id
+from entrypoints.http.auth import bearer_token
 from entrypoints.http.devices import device_credential
 from entrypoints.http.openapi import (
     BAD_REQUEST,
@@ -44,6 +44,7 @@ from entrypoints.http.openapi import (
     problems,
 )
 from entrypoints.http.params import TicketIdPath
+from entrypoints.http.request_context import request_id
 from entrypoints.http.schemas import Camel, Out, TicketTrackOut
 
 DOOR_ROLES = frozenset({"staff", "admin"})
@@ -271,7 +272,8 @@ def provide_door_caller(request: Request[Any, Any, Any], state: State) -> DoorCa
 
 
 def provide_door_cause(request: Request[Any, Any, Any], door: Door) -> Cause:
-    return Cause(actor=door.actor, reference=request_id(request))
+    rid = request_id(request)
+    return Cause(actor=door.actor, reference=rid, request_id=rid)
 
 
 DOOR_PROBLEMS = (UNAUTHENTICATED, FORBIDDEN, *STORE_PROBLEMS)

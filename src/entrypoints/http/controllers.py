@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
+from uuid import UUID
 
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
@@ -13,13 +14,12 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from adapters.eventstore import check_ready
 from application.errors import StoreUnavailable
 from application.orders import Wish
-from application.ports import InvalidWebhook, Principal
+from application.ports import InvalidWebhook, Principal, StripeNotice
 from application.stalls import FollowerHealth
 from domain.period import Track
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http import schemas as s
-from entrypoints.http.auth import request_id
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
@@ -53,6 +53,7 @@ from entrypoints.http.openapi import (
 from entrypoints.http.params import OrderIdPath, PeriodCodePath
 from entrypoints.http.problems import RETRY_AFTER_SECONDS, HttpProblem
 from entrypoints.http.rate_limits import rate_limited
+from entrypoints.http.request_context import context_of
 
 log = logging.getLogger(__name__)
 
@@ -291,25 +292,36 @@ class WebhookController(Controller):
         ],
     ) -> s.WebhookOut:
         # The raw bytes, exactly as Stripe signed them: re-serialized JSON would not verify.
-        log.info(
-            "fulfilment received",
-            extra={"step": "received", "bytes": len(body), "request_id": request_id(request)},
-        )
+        context = context_of(request)
+        log.info("fulfilment received", extra={"step": "received", "bytes": len(body)})
         try:
             notice = services.gateway.parse_webhook(bytes(body), signature)
         except InvalidWebhook as invalid:
             log.warning("fulfilment rejected", extra={"step": "rejected", "reason": str(invalid)})
+            services.metrics.webhook("unknown", "invalid_signature")
             raise HttpProblem(400, "invalid_webhook", str(invalid)) from None
-        log.info(
-            "fulfilment verified",
-            extra={
-                "step": "verified",
-                "stripe_event_id": notice.event_id,
-                "event_type": notice.event_type,
-            },
-        )
-        services.fulfilment.handle(notice)
+        # On every later line of this request, and on an error sent to Sentry.
+        context.note(stripe_event_id=notice.event_id, order_id=_order_ref(notice))
+        log.info("fulfilment verified", extra={"step": "verified", "event_type": notice.event_type})
+        try:
+            outcome = services.fulfilment.handle(notice, context.request_id)
+        except Exception:
+            services.metrics.webhook(notice.event_type, "failed")
+            # An ERROR line (and so a Sentry event), with the ids bound above, whatever the
+            # status it is answered with (500, or 503 while the store is away).
+            log.error("fulfilment failed", exc_info=True, extra={"step": "failed"})
+            raise
+        services.metrics.webhook_applied(notice, outcome)
         return s.WebhookOut(received=True)
+
+
+def _order_ref(notice: StripeNotice) -> str | None:
+    """The order the event names, if it is an order id (Stripe's metadata is free text)."""
+    ref = getattr(notice, "order_ref", None)
+    try:
+        return str(UUID(ref)) if ref else None
+    except ValueError:
+        return None
 
 
 class TicketController(Controller):

@@ -20,7 +20,6 @@ from application.ports import Unauthenticated
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http import fields
-from entrypoints.http.auth import request_id
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
@@ -38,6 +37,7 @@ from entrypoints.http.openapi import (
     problems,
 )
 from entrypoints.http.rate_limits import rate_limited
+from entrypoints.http.request_context import request_id
 from entrypoints.http.schemas import Camel, Code, Out
 
 Deps = NamedDependency[Services]
@@ -264,7 +264,8 @@ class PairingController(Controller):
         self, services: Deps, request: Request[Any, Any, Any], data: JSONBody[PairingIn]
     ) -> PairedDeviceOut:
         """The door page trades its pairing code for the device's credential: once."""
-        cause = Cause(actor="door-page", reference=request_id(request))
+        rid = request_id(request)
+        cause = Cause(actor="door-page", reference=rid, request_id=rid)
         paired = services.devices.pair(data.pairing_code, cause)
         return PairedDeviceOut(
             device_id=paired.device.id,

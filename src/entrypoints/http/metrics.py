@@ -1,4 +1,7 @@
-"""``GET /metrics``: the Prometheus text format, documented as such (not as JSON)."""
+"""``GET /metrics``: the Prometheus text format, documented as such (not as JSON).
+
+This process' metrics, then every follower's lag, read from the event store (adapters.metrics).
+"""
 
 from __future__ import annotations
 
@@ -28,11 +31,12 @@ class MetricsController(Controller):
 
     @get(
         "/metrics",
-        sync_to_thread=True,
+        sync_to_thread=True,  # the followers' lag and stalls are read from the event store
         media_type=MediaType.TEXT,
         operation_id="getMetrics",
         summary="Prometheus metrics (text exposition format)",
-        response_description="Counters and histograms: requests by route template, scans...",
+        response_description="Counters, histograms and gauges: requests by route template, "
+        "webhooks, tickets, emails, alerts, scans, the followers' lag",
     )
     def metrics(self, services: NamedDependency[Services]) -> Response[bytes]:
         registry = REGISTRY
@@ -40,6 +44,8 @@ class MetricsController(Controller):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         exposition = generate_latest(registry) + _follower_stalls(services)
+        if services.follower_lag is not None:
+            exposition += services.follower_lag.exposition()
         return Response(exposition, media_type=CONTENT_TYPE_LATEST)
 
 

@@ -193,12 +193,32 @@ def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict
     )
 
 
+def reported(error: BaseException) -> bool:
+    """Whether monitoring hears of an error the HTTP layer caught: those answered with a 5xx
+    (but 503: come back later) are the service's fault; the others the client's business."""
+    if isinstance(error, HttpProblem):
+        status = error.status
+    elif isinstance(error, HTTPException):
+        status = error.status_code
+    elif isinstance(error, ApplicationError | DomainError | Unauthenticated):
+        status = _status_of(error)
+    elif isinstance(error, ValidationException):
+        status = 400
+    else:
+        status = 500
+    return status >= 500 and status != 503
+
+
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     # The route and the exception type are enough to find it; the message could hold data.
     log.error(
         "unhandled error",
         exc_info=error,
-        extra={"path": request.url.path, "method": request.method, "error": type(error).__name__},
+        extra={
+            "route": request.scope.get("path_template"),
+            "method": request.method,
+            "error": type(error).__name__,
+        },
     )
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
@@ -219,4 +239,4 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Exception: unexpected_error,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "HttpProblem", "problem"]
+__all__ = ["EXCEPTION_HANDLERS", "HttpProblem", "problem", "reported"]

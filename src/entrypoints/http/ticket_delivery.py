@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 
 from application.ports import TicketDocument
 from entrypoints.bootstrap import Services
-from entrypoints.http.auth import bearer_token
+from entrypoints.http.auth import verified_user
 from entrypoints.http.openapi import (
     BEARER_OR_SIGNED_LINK,
     NOT_FOUND,
@@ -73,7 +73,7 @@ class TicketDownloadController(Controller):
             document = services.documents.for_view_key(ticket_id, key)
         else:
             # Not the `user` dependency: with a key, no bearer token is needed.
-            user = services.identity.verify(bearer_token(request))
+            user = verified_user(request, services.identity)
             document = services.documents.for_holder(
                 ticket_id, user_id=user.user_id, is_admin=user.is_admin
             )
