@@ -144,7 +144,9 @@ def test_while_postgres_is_away_every_request_answers_503_fast_and_all_recovers(
         for line in lines
         if "worker" in line["event"] or "follower" in line["event"]
     ]
-    assert not [line for line in lines if line.get("level") == "error"], lines
+    # Errors: the failed webhooks (reported on purpose: a payment waits), nothing else.
+    errors = [line["event"] for line in lines if line.get("level") == "error"]
+    assert set(errors) <= {"fulfilment failed"}, errors
 
 
 def run_cli(command: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str, float]:

@@ -169,10 +169,12 @@ def test_tickets_serve_stops_cleanly_mid_load(
     load.finish()
 
     assert code == 0, server.logs()
-    before = [status for started, _, status in load.done if started < signalled]
+    # Every request the server had taken was answered. One sent in the last instant may still
+    # have been in the listen queue when the server closed it (a reset, never half an answer).
+    accepted = [status for started, _, status in load.done if started < signalled - 0.1]
     in_flight = [s for started, ended, s in load.done if started < signalled < ended]
-    assert before and set(before) == {200}, Counter(before)  # every request sent was answered
-    assert in_flight, "no request was in flight when the signal came"
+    assert accepted and set(accepted) == {200}, Counter(accepted)
+    assert 200 in in_flight, f"no request was answered across the signal: {in_flight}"
     sent = assert_stopped_at_a_job_boundary(database_url, smtp_server)
     events = [line["event"] for line in log_events(server.logs())]
     assert events.index("worker stopped") < events.index("event store closed"), events
