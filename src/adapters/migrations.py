@@ -126,6 +126,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             " WHERE k.name = 'scan-index' AND (t.active = 0 OR t.token_version > 1)",
         ),
     ),
+    Migration(
+        6,
+        "scan index: attendance per ticket and class day",
+        (
+            "CREATE TABLE {schema}scan_index_attendance ("
+            " key TEXT PRIMARY KEY, period_id TEXT NOT NULL, ticket_id TEXT NOT NULL,"
+            " person_id TEXT NOT NULL, local_date TEXT NOT NULL, checked_in_at TEXT NOT NULL,"
+            " device_id TEXT, tracks TEXT NOT NULL, manual INTEGER NOT NULL)",
+            "CREATE INDEX scan_index_attendance_by_day"
+            " ON {schema}scan_index_attendance (period_id, local_date)",
+            # Check-ins before this table: each ticket's last one is known here (the device and
+            # the earlier days are in the log: `tickets audit replay --rebuild` restores them).
+            "INSERT INTO {schema}scan_index_attendance"
+            " SELECT ticket_id || '/' || check_in_date, period_id, ticket_id, person_id,"
+            " check_in_date, check_in_at, NULL, '[]', 0"
+            " FROM {schema}scan_index_tickets WHERE check_in_date IS NOT NULL",
+        ),
+    ),
 )
 
 _VERSION_TABLE = (

@@ -26,7 +26,7 @@ from eventsourcing.persistence import Notification
 from adapters.eventstore import StoreConfig
 from adapters.pg_connections import DeadlinePool, deadline_pool
 from application.errors import StoreUnavailable
-from application.ports import ScanEntry, TicketChange
+from application.ports import Attendee, ScanEntry, TicketChange
 from domain.period import Period
 from domain.person import Person
 from domain.ticket import Ticket
@@ -63,6 +63,18 @@ _PERIOD_COLUMNS = ("period_id", "code", "timezone", "tracks")
 _PERSON_COLUMNS = ("person_id", "name")
 # A ticket revoked or rotated, for offline doors: its last change, by the log's position.
 _CHANGE_COLUMNS = ("ticket_id", "period_id", "active", "token_version", "changed_at", "position")
+# Attendance: a ticket checked in on a day (in the period's timezone), keyed "<ticket>/<date>".
+_ATTENDANCE_COLUMNS = (
+    "key",
+    "period_id",
+    "ticket_id",
+    "person_id",
+    "local_date",
+    "checked_in_at",
+    "device_id",
+    "tracks",
+    "manual",
+)
 
 
 class _Rows(ABC):
@@ -98,6 +110,24 @@ class _ScanIndex(ABC):
 
     def period_entries(self, period_code: str) -> list[ScanEntry]:
         return [_entry(*found) for found in self._joined_of_period(period_code)]
+
+    def attendance(self, period_code: str, day: date | None = None) -> list[Attendee]:
+        found = []
+        for row, name, period_tracks in self._attendance_rows(period_code, day):
+            names = dict(period_tracks)
+            found.append(
+                Attendee(
+                    ticket_id=UUID(row["ticket_id"]),
+                    person_id=UUID(row["person_id"]),
+                    name=name or "",
+                    local_date=date.fromisoformat(row["local_date"]),
+                    checked_in_at=datetime.fromisoformat(row["checked_in_at"]),
+                    device_id=row["device_id"],
+                    tracks=tuple((code, names.get(code, code)) for code in row["tracks"]),
+                    manual=bool(row["manual"]),
+                )
+            )
+        return sorted(found, key=lambda a: (a.local_date, a.checked_in_at, a.name))
 
     def changes(self, period_code: str, since: int, limit: int) -> list[TicketChange]:
         return [
@@ -140,6 +170,10 @@ class _ScanIndex(ABC):
 
     @abstractmethod
     def _joined_of_period(self, period_code: str) -> list[tuple[_Row, _Row, str | None]]: ...
+
+    @abstractmethod
+    def _attendance_rows(self, period_code: str, day: date | None) -> list[Any]:
+        """(attendance row, person's name, period's tracks) of the period, on a day or all."""
 
     @abstractmethod
     def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
@@ -235,6 +269,23 @@ def _project(rows: _Rows, event: Any, position: int) -> None:
             return  # its Issued was not followed: nothing sane to add to
         _project_ticket(ticket, event)
         rows.put("tickets", ticket)
+        if isinstance(event, Ticket.CheckedIn):
+            # Who came to class: one row per ticket and day, with the tracks it covered then.
+            day = event.local_date.isoformat()
+            rows.put(
+                "attendance",
+                {
+                    "key": f"{ticket['ticket_id']}/{day}",
+                    "period_id": ticket["period_id"],
+                    "ticket_id": ticket["ticket_id"],
+                    "person_id": ticket["person_id"],
+                    "local_date": day,
+                    "checked_in_at": event.checked_in_at.isoformat(),
+                    "device_id": event.device_id,
+                    "tracks": list(dict.fromkeys(code for _, code in ticket["registrations"])),
+                    "manual": 1 if event.manual else 0,
+                },
+            )
         if isinstance(event, Ticket.Revoked) or (
             isinstance(event, Ticket.QrTokenIssued) and event.version > 1
         ):
@@ -319,6 +370,7 @@ class MemoryScanIndex(_ScanIndex):
             "periods": {},
             "persons": {},
             "changes": {},
+            "attendance": {},
         }
         self._position = 0
         self._lock = threading.Lock()
@@ -361,6 +413,23 @@ class MemoryScanIndex(_ScanIndex):
             if ticket["period_id"] in ids and (found := self._joined(ticket_id)) is not None
         ]
 
+    def _attendance_rows(self, period_code: str, day: date | None) -> list[Any]:
+        with self._lock:
+            periods = {
+                p["period_id"]: p
+                for p in self._tables["periods"].values()
+                if p["code"] == period_code
+            }
+            return [
+                (
+                    a,
+                    (self._tables["persons"].get(a["person_id"]) or {}).get("name"),
+                    periods[a["period_id"]]["tracks"],
+                )
+                for a in self._tables["attendance"].values()
+                if a["period_id"] in periods and (day is None or a["local_date"] == day.isoformat())
+            ]
+
     def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
         with self._lock:
             ids = {
@@ -384,12 +453,13 @@ class MemoryScanIndex(_ScanIndex):
 
 # --- SQLite and PostgreSQL ------------------------------------------------------------------
 
-_JSON_COLUMNS = frozenset({"registrations", "tracks"})
+_JSON_COLUMNS = frozenset({"registrations", "tracks"})  # attendance.tracks too
 _TABLES = {
     "tickets": _TICKET_COLUMNS,
     "periods": _PERIOD_COLUMNS,
     "persons": _PERSON_COLUMNS,
     "changes": _CHANGE_COLUMNS,
+    "attendance": _ATTENDANCE_COLUMNS,
 }
 # Statements with ``?`` placeholders and ``{table}`` names, filled in by the runner. Only this
 # module's constants go into them, never a value: values are always parameters.
@@ -419,6 +489,13 @@ _CHANGES = (
     " FROM {changes} c JOIN {periods} p ON p.period_id = c.period_id"
     " WHERE p.code = ? AND c.position > ? ORDER BY c.position LIMIT ?"
 )
+_ATTENDANCE = (
+    "SELECT "  # noqa: S608
+    + ", ".join(f"a.{c}" for c in _ATTENDANCE_COLUMNS)
+    + ", s.name, p.tracks FROM {attendance} a JOIN {periods} p ON p.period_id = a.period_id"
+    " LEFT JOIN {persons} s ON s.person_id = a.person_id WHERE p.code = ?"
+)
+_ATTENDANCE_ON = _ATTENDANCE + " AND a.local_date = ?"
 _POSITION = "SELECT position FROM {tracking} WHERE name = ?"
 _SET_POSITION = "UPDATE {tracking} SET position = ? WHERE name = ?"
 
@@ -450,7 +527,7 @@ class SqlScanIndex(_ScanIndex):
         qualifier = f"{_quoted(schema)}." if schema else ""
         self._names = {
             table: f"{qualifier}{PREFIX}_{table}"
-            for table in ("tickets", "periods", "persons", "changes", "tracking")
+            for table in ("tickets", "periods", "persons", "changes", "attendance", "tracking")
         }
         self._pool: DeadlinePool | None = None
         self._sqlite: sqlite3.Connection | None = None
@@ -492,6 +569,19 @@ class SqlScanIndex(_ScanIndex):
     def _joined_of_period(self, period_code: str) -> list[tuple[_Row, _Row, str | None]]:
         with self._connection(single=True) as run:
             return [_split(row) for row in run(_OF_PERIOD, (period_code,))]
+
+    def _attendance_rows(self, period_code: str, day: date | None) -> list[Any]:
+        with self._connection(single=True) as run:
+            found = (
+                run(_ATTENDANCE, (period_code,))
+                if day is None
+                else run(_ATTENDANCE_ON, (period_code, day.isoformat()))
+            )
+        split = len(_ATTENDANCE_COLUMNS)
+        return [
+            (_decoded(_ATTENDANCE_COLUMNS, row[:split]), row[split], json.loads(row[split + 1]))
+            for row in found
+        ]
 
     def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
         with self._connection(single=True) as run:

@@ -425,6 +425,20 @@ class TicketChange:
     position: int  # in the log: the cursor of the incremental feed
 
 
+@dataclass(frozen=True)
+class Attendee:
+    """A ticket checked in on a class day: who, when, by which door."""
+
+    ticket_id: UUID
+    person_id: UUID
+    name: str
+    local_date: date  # the class day, in the period's timezone
+    checked_in_at: datetime
+    device_id: str | None
+    tracks: tuple[tuple[str, str], ...]  # (code, name) the ticket covered that day
+    manual: bool
+
+
 class ScanIndex(Protocol):
     def lookup(self, ticket_id: UUID) -> ScanEntry | None:
         """The ticket as far as the index has followed the log; None if not (yet) known."""
@@ -436,6 +450,10 @@ class ScanIndex(Protocol):
 
     def changes(self, period_code: str, since: int, limit: int) -> list[TicketChange]:
         """The period's tickets revoked or rotated after position ``since``, oldest first."""
+        ...
+
+    def attendance(self, period_code: str, day: date | None = None) -> list[Attendee]:
+        """The period's check-ins, one per ticket and class day (on ``day`` only, if given)."""
         ...
 
 

@@ -35,6 +35,7 @@ from adapters.worker_coordination import (
 )
 from application.alert_delivery import AlertDelivery
 from application.alerts import AlertBoard, Alerts
+from application.attendance import Attendance
 from application.audit import Audit
 from application.checkin import CheckIns
 from application.devices import Devices
@@ -94,6 +95,7 @@ class Services:
     checkins: CheckIns
     ticket_admin: TicketAdmin
     devices: Devices
+    attendance: Attendance
     ticket_jwks: dict[str, list[dict[str, str]]]  # the QR tokens' public keys (EdDSA), for doors
     email_requests: EmailRequests
     jobs: FollowerStore  # the followers' positions and pending jobs (emails, alert deliveries)
@@ -177,6 +179,7 @@ def build(
         checkins=CheckIns(store, signer, scan_index, clock, PrometheusScanMeter()),
         ticket_admin=TicketAdmin(store, tokens),
         devices=Devices(store, periods, device_activity, clock),
+        attendance=Attendance(periods, scan_index, clock),
         device_activity=device_activity,
         ticket_jwks=_public_jwks(signer),
         read_models=(scan_index, alert_list),

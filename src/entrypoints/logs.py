@@ -29,8 +29,11 @@ def configure(level: str = "INFO", *, json: bool = True, stream: IO[str] | None 
 
     Lines go to ``stream`` (standard error by default).
     """
+    stream = stream or sys.stderr
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty())  # no escapes in a file
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
@@ -47,7 +50,7 @@ def configure(level: str = "INFO", *, json: bool = True, stream: IO[str] | None 
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

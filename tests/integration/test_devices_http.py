@@ -304,3 +304,54 @@ def test_revocations_feed_is_incremental_and_the_roster_names_the_tickets(
     assert first not in str(changed)  # tokens never
     bad = door.client.get("/api/checkin/revocations", params={"since": "-1"}, headers=device)
     assert bad.status_code in (400, 422)
+
+
+def test_attendance_per_day_and_for_the_whole_period_as_csv(door: DoorApi) -> None:
+    device = door.paired()
+    first = door.sell("dancer-1", "Åse Øvergård")
+    door.sell("dancer-2", "=Ola Nordmann")  # a formula to a spreadsheet: must stay text
+    second_id = door.api.ticket("dancer-2").json()["ticketId"]
+    assert door.scan(first, device).json()["result"] == "ok"
+    door.clock.moment = EVENING.replace(minute=5)
+    manual = door.client.post("/api/checkin/manual", json={"ticketId": second_id}, headers=STAFF)
+    assert manual.json()["result"] == "ok"
+    door.clock.moment = EVENING.replace(day=8)  # a week later: only Åse
+    assert door.scan(first, device).json()["result"] == "ok"
+    door.follow()
+
+    day = door.client.get(
+        "/api/admin/periods/2026-fall/attendance", params={"date": "2026-10-01"}, headers=ADMIN
+    )
+    today = door.client.get("/api/admin/periods/2026-fall/attendance", headers=ADMIN).json()
+    csv = door.client.get("/api/admin/periods/2026-fall/attendance.csv", headers=ADMIN)
+
+    assert day.status_code == 200, day.text
+    body = day.json()
+    me = door.client.get("/api/devices/me", headers=device).json()
+    assert (body["date"], body["total"], body["byTrack"]) == (
+        "2026-10-01",
+        2,
+        {"salsa1": 2, "bachata1": 0},
+    )
+    assert [(p["name"], p["checkedInAt"], p["deviceId"], p["manual"]) for p in body["persons"]] == [
+        ("Åse Øvergård", "2026-10-01T16:00:00Z", me["deviceId"], False),
+        ("=Ola Nordmann", "2026-10-01T16:05:00Z", None, True),
+    ]
+    assert (today["date"], today["total"]) == ("2026-10-08", 1)
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert 'filename="attendance-2026-fall.csv"' in csv.headers["content-disposition"]
+    lines = csv.text.splitlines()
+    assert lines[0] == "personId,name,2026-10-01,2026-10-08,days"
+    assert lines[1].split(",")[1:] == ["'=Ola Nordmann", "18:05", "", "1"]
+    assert lines[2].split(",")[1:] == ["Åse Øvergård", "18:00", "18:00", "2"]
+
+
+def test_attendance_is_for_admins_of_a_known_period(door: DoorApi) -> None:
+    path = "/api/admin/periods/2026-fall/attendance"
+    assert door.client.get(path, headers=STAFF).status_code == 403
+    assert door.client.get(path).status_code == 401
+    unknown = door.client.get("/api/admin/periods/nope/attendance.csv", headers=ADMIN)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "period_not_found"
+    bad_date = door.client.get(path, params={"date": "yesterday"}, headers=ADMIN)
+    assert bad_date.status_code in (400, 422)

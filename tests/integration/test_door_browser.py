@@ -279,6 +279,16 @@ def test_the_camera_scans_a_ticket_green_then_amber_then_red_when_revoked(
     assert check_in["data"]["device_id"] == device["deviceId"]
     assert problems == []
     assert Image.open(ok).size == (720, 1480)
+
+    # The admins' attendance page lists her for today, and keeps itself up to date.
+    admin = browser.new_page(viewport={"width": 800, "height": 700})
+    token = ADMIN["Authorization"].removeprefix("Bearer ")
+    admin.goto(f"{scenario.server.base_url}/admin/attendance?period=2026-fall#token={token}")
+    expect(admin.locator("#persons tr")).to_have_count(1, timeout=15000)
+    expect(admin.locator("#total")).to_have_text("1")
+    assert NAME in admin.inner_text("#persons")
+    assert "salsa1: 1" in admin.inner_text("#by-track")
+    shot(admin, request, "4-admin-attendance")
     browser.close()
 
 

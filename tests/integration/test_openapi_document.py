@@ -29,6 +29,7 @@ PUBLIC = {
     "getMetrics",
     "viewDoorPage",
     "viewDeviceAdminPage",
+    "viewAttendanceAdminPage",
     "pairDevice",
 }
 
@@ -165,6 +166,9 @@ def test_every_error_is_documented_as_problem_details_with_its_codes(doc: dict[s
     assert responses["getMyTicket"]["429"]["headers"]["Retry-After"]["schema"]["type"] == (
         "integer"
     )
+    for status in ("200", "429"):
+        headers = responses["getMyTicket"][status]["headers"]
+        assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(headers)
     assert {"400", "413", "415", "422"} <= set(responses["createOrder"])
     assert "period_exists" in responses["createPeriod"]["409"]["content"][PROBLEM_JSON]["examples"]
 

@@ -50,6 +50,7 @@ ROUTES: list[ControllerRouterHandler] = [
     checkin.JwksController,
     devices.AdminDeviceController,
     devices.PairingController,
+    devices.AttendanceController,
     door_pages.DoorPageController,
     door_pages.door_assets(),
     audit.AuditController,

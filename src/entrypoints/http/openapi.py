@@ -232,6 +232,37 @@ RAW_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+# Every answer of a rate-limited route that passed its guard says where the caller stands
+# (IETF draft names); a route is rate limited when it documents a 429.
+_RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
+    "RateLimit-Limit": {
+        "description": "requests allowed in the current window",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Remaining": {
+        "description": "requests left in the current window",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Reset": {
+        "description": "seconds until the window resets",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+# On every answer (the request id middleware): the caller's X-Request-ID, else a new one.
+_REQUEST_ID_HEADER: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "the request's id: the caller's when it sent a sane one, else a new one",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+    }
+}
+
+
 def problems(*documented: Problem) -> dict[int, ResponseSpec]:
     """The ``responses=`` of a route: one problem+json response per status, listing its codes."""
     by_status: dict[int, list[Problem]] = {}
@@ -342,6 +373,9 @@ def finish(raw: dict[str, Any]) -> dict[str, Any]:
             headers = _PROBLEM_HEADERS.get(int(status))
             if headers and PROBLEM_JSON in response.get("content", {}):
                 response["headers"] = {**response.get("headers", {}), **headers}
+            if "429" in responses and (status.startswith("2") or status == "429"):
+                response["headers"] = {**response.get("headers", {}), **_RATE_LIMIT_HEADERS}
+            response["headers"] = {**response.get("headers", {}), **_REQUEST_ID_HEADER}
             for media_type, media in response.get("content", {}).items():
                 _drop_example_ids(media)
                 if not media_type.startswith("text/") and "json" not in media_type:
