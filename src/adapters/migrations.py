@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-
 if TYPE_CHECKING:
     from adapters.eventstore import StoreConfig
 
@@ -213,7 +211,7 @@ class _Database:
         if config.is_postgres:
             schema = config.env(create_table=False).get("POSTGRES_SCHEMA")
             qualifier = '"' + schema.replace('"', '""') + '".' if schema else ""
-            return cls(psycopg.connect(config.postgres_conninfo()), True, qualifier)
+            return cls(config.connect_postgres(bounded=False), True, qualifier)
         path = config.env(create_table=False)["SQLITE_DBNAME"]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(

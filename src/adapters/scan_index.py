@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import Notification
-from psycopg_pool import ConnectionPool
 
 from adapters.eventstore import StoreConfig
+from adapters.pg_connections import DeadlinePool, deadline_pool
+from application.errors import StoreUnavailable
 from application.ports import Attendee, ScanEntry, TicketChange
 from domain.period import Period
 from domain.person import Person
@@ -527,7 +529,7 @@ class SqlScanIndex(_ScanIndex):
             table: f"{qualifier}{PREFIX}_{table}"
             for table in ("tickets", "periods", "persons", "changes", "attendance", "tracking")
         }
-        self._pool: ConnectionPool[Any] | None = None
+        self._pool: DeadlinePool | None = None
         self._sqlite: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # SQLite's one connection, and opening the pool
 
@@ -603,12 +605,15 @@ class SqlScanIndex(_ScanIndex):
         lookup is one SELECT, and the door waits for it).
         """
         if self._postgres:
-            with self._postgres_pool().connection() as connection:
-                if single:
-                    yield self._runner(connection.cursor())
-                    return
-                with connection.transaction():
-                    yield self._runner(connection.cursor())
+            try:
+                with self._postgres_pool().connection() as connection:
+                    if single:
+                        yield self._runner(connection.cursor())
+                        return
+                    with connection.transaction():
+                        yield self._runner(connection.cursor())
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                raise StoreUnavailable(f"the database failed: {type(error).__name__}") from error
             return
         with self._lock:
             connection = self._sqlite_connection()
@@ -639,19 +644,21 @@ class SqlScanIndex(_ScanIndex):
 
         return run
 
-    def _postgres_pool(self) -> ConnectionPool[Any]:
+    def _postgres_pool(self) -> DeadlinePool:
         with self._lock:
             if self._pool is None:
-                self._pool = ConnectionPool(
-                    self._config.postgres_conninfo(),
-                    min_size=1,
-                    max_size=self._config.pool_size,
-                    open=True,
-                    timeout=self._config.lock_timeout_seconds,
-                    name="scan-index",
+                config = self._config
+                self._pool = deadline_pool(
+                    connect_timeout=config.connect_timeout_seconds,
+                    statement_timeout=config.statement_timeout_seconds,
                     # Transactions are begun where needed; a lone SELECT needs none.
+                    conninfo=config.postgres_conninfo(),
                     kwargs={"autocommit": True},
+                    min_size=1,
+                    max_size=config.pool_size,
+                    name="scan-index",
                 )
+                self._pool.open()
             return self._pool
 
     def _sqlite_connection(self) -> sqlite3.Connection:

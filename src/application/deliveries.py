@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from application.alerts import Alerts, new_alert
+from application.errors import StoreUnavailable
 from application.ports import PaymentConfirmed, RefundReported
 from application.store import TicketStore, retry_on_conflict
 from domain.alert import Alert, AlertKind, Severity
@@ -58,6 +59,10 @@ def apply_once(
 
     try:
         result = retry_on_conflict(once)
+    except StoreUnavailable as error:
+        # Nothing was saved, and an alert could not be either: Stripe's retry does the work.
+        log_step(process, "failed", notice.event_id, error=type(error).__name__)
+        raise
     except Exception as error:
         log_step(process, "failed", notice.event_id, error=type(error).__name__)
         alerts.raise_now(

@@ -157,9 +157,11 @@ class TicketEmails:
     def recover(self) -> None:
         """Nothing to undo: a job interrupted mid-send is simply pending, and is sent again."""
 
-    def run_due(self) -> bool:
+    def run_due(self, stopping: Callable[[], bool] = lambda: False) -> bool:
         due = self._jobs.due(self.name, self._clock.now(), self._policy.batch_size)
         for job in due:
+            if stopping():
+                return False  # asked to stop: the one at hand is done, the rest wait
             self._run(job)
         return len(due) == self._policy.batch_size
 

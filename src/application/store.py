@@ -9,9 +9,15 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
-from eventsourcing.persistence import IntegrityError, Notification, Recording
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    Notification,
+    OperationalError,
+    Recording,
+)
 
-from application.errors import Busy
+from application.errors import Busy, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -93,3 +99,8 @@ def retry_on_conflict(command: Callable[[], R], attempts: int = CONFLICT_RETRIES
         return command()
     except IntegrityError:
         raise Busy("concurrent updates kept conflicting; try again") from None
+
+
+def is_outage(error: BaseException) -> bool:
+    """The database did not answer (or not in time): nothing is wrong with the work itself."""
+    return isinstance(error, StoreUnavailable | OperationalError | InterfaceError)

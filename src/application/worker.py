@@ -16,7 +16,7 @@ from application.alerts import Alerts
 from application.following import Follower
 from application.ports import FollowerLocks, Wakeup
 from application.stalls import STALL_AFTER_FAILURES, describe, stall_alert
-from application.store import TicketStore
+from application.store import TicketStore, is_outage
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,9 @@ class QueueFollower(Protocol):
         """Called once when this worker takes the follower over (after another one's crash)."""
         ...
 
-    def run_due(self) -> bool:
-        """Runs the jobs whose time has come; True if more are due right now."""
+    def run_due(self, stopping: Callable[[], bool]) -> bool:
+        """Runs the jobs whose time has come, one by one until ``stopping()`` says the worker
+        is asked to stop (the job at hand is finished first); True if more are due now."""
         ...
 
 
@@ -63,6 +64,7 @@ class Worker:
         poll_seconds: float = 0.5,
         first_backoff_seconds: float = 0.5,
         max_backoff_seconds: float = 60.0,
+        max_outage_backoff_seconds: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
         on_stop: Sequence[Callable[[], None]] = (),
         alerts: Alerts | None = None,
@@ -76,10 +78,15 @@ class Worker:
         self._poll_seconds = poll_seconds
         self._first_backoff = first_backoff_seconds
         self._max_backoff = max_backoff_seconds
+        # A database outage is retried often (it may end any second) but logged only when it
+        # starts and ends, however many attempts it takes.
+        self._max_outage_backoff = max_outage_backoff_seconds
+        self._outage = False
         self._monotonic = monotonic
         self._backoff = {f.name: _Backoff() for f in self._followers}
         self._taken: set[str] = set()
         self._on_stop = tuple(on_stop)
+        self._stop = threading.Event()  # run()'s: what handlers check between two items
         self._alerts = alerts
         self._stall_after = stall_after
         self._handling: dict[str, int] = {}  # follower -> the notification it is handling
@@ -92,6 +99,7 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         """Runs until ``stop`` is set; then returns within about a poll interval."""
         log.info("worker started", extra={"followers": [f.name for f in self._followers]})
+        self._stop = stop
         try:
             while not stop.is_set():
                 if self.run_once():
@@ -112,6 +120,8 @@ class Worker:
         """One pass over every follower; True if some follower has more to do right now."""
         busy = False
         for follower in self._followers:
+            if self._stop.is_set():
+                return False
             backoff = self._backoff[follower.name]
             if self._monotonic() < backoff.not_before:
                 continue
@@ -124,6 +134,9 @@ class Worker:
                 self._failed(follower, backoff, error, self._handling.pop(follower.name, None))
             else:
                 backoff.failures, backoff.at, backoff.alerted = 0, None, False
+                if self._outage:
+                    self._outage = False
+                    log.info("event store available again: the worker goes on")
         return busy
 
     def _step(self, follower: Follower) -> bool:
@@ -135,6 +148,8 @@ class Worker:
             start=follower.position() + 1, limit=self._batch_size, topics=follower.topics
         )
         for notification in notifications:
+            if self._stop.is_set():
+                return False  # each handled event recorded its position: nothing to flush
             self._handling[follower.name] = notification.id
             event = self._store.decode(notification)
             self._context = event_context(notification, event)
@@ -145,7 +160,7 @@ class Worker:
         self._context = {}
         more = len(notifications) == self._batch_size
         if isinstance(follower, QueueFollower):
-            more |= follower.run_due()
+            more |= follower.run_due(self._stop.is_set)
         return more
 
     def _failed(
@@ -154,9 +169,19 @@ class Worker:
         if at != backoff.at:  # another event (or none): a new run of failures
             backoff.failures, backoff.at, backoff.alerted = 0, at, False
         backoff.failures += 1
-        delay = min(self._max_backoff, self._first_backoff * 2 ** (backoff.failures - 1))
+        outage = is_outage(error)
+        ceiling = self._max_outage_backoff if outage else self._max_backoff
+        delay = min(ceiling, self._first_backoff * 2 ** (backoff.failures - 1))
         backoff.not_before = self._monotonic() + delay
         context, self._context = self._context, {}
+        if outage:
+            if not self._outage:
+                self._outage = True
+                log.warning(
+                    "event store unavailable: the worker retries quietly until it answers",
+                    extra={"follower": follower.name, "error": type(error).__name__},
+                )
+            return
         # With the failing event's ids (its request id...): in the log and in Sentry's tags.
         with structlog.contextvars.bound_contextvars(**context):
             log.error(

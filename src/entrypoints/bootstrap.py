@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 from adapters.alert_delivery import EmailAlertChannel, WebhookAlertChannel, WebhookConfig
@@ -70,6 +71,8 @@ from application.worker import Worker
 from entrypoints.email_settings import EmailSettings
 from entrypoints.settings import Settings
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Services:
@@ -107,6 +110,7 @@ class Services:
 
     def close(self) -> None:
         self.store.close()
+        log.info("event store closed")
         for model in self.read_models:
             close = getattr(model, "close", None)
             if close is not None:

@@ -161,6 +161,7 @@ def _context_tags(event: dict[str, Any]) -> dict[str, str]:
     context = request_context.current()
     if context is not None:
         found |= {"request_id": context.request_id, "route": context.route or "unmatched"}
+        found |= context.path_ids
         found |= {key: value for key, value in context.ids.items() if key in TAGGED}
     # Sentry caps a tag at 200 characters; ours are ids, far shorter.
     return {key: str(value)[:200] for key, value in found.items()}

@@ -7,7 +7,7 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from adapters.brand import Brand
@@ -128,12 +128,33 @@ def _required(env: Mapping[str, str], name: str) -> str:
 
 
 def _store_config(env: Mapping[str, str]) -> StoreConfig:
-    config = StoreConfig(url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    with collect(SettingsError) as problems:
+        config = StoreConfig(url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        try:
+            config.env(create_table=False)  # an unknown scheme fails here, not at a query
+        except ValueError as error:
+            problems.add(str(error))
+        # PostgreSQL: how soon an absent database is called unavailable (503, exit 2).
+        connect_timeout = problems.read(lambda: _seconds(env, "DATABASE_CONNECT_TIMEOUT", 2.0))
+        statement_timeout = problems.read(lambda: _seconds(env, "DATABASE_STATEMENT_TIMEOUT", 2.0))
+    return replace(
+        config,
+        connect_timeout_seconds=connect_timeout,
+        statement_timeout_seconds=statement_timeout,
+    )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
     try:
-        config.env(create_table=False)  # an unknown scheme fails here, not at the first query
-    except ValueError as error:
-        raise SettingsError(str(error)) from None
-    return config
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value <= 600:
+        raise SettingsError(f"{name} must be more than 0 and at most 600 seconds")
+    return value
 
 
 def _token_config(env: Mapping[str, str]) -> QrTokenConfig:

@@ -7,7 +7,6 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from adapters.eventstore import migrate_if_behind
@@ -78,17 +77,29 @@ def _serve_metrics(services: Any, port: int) -> None:
     log.info("worker metrics served", extra={"port": port})
 
 
-def start_in_background(services: Any) -> Callable[[], None]:
-    """Starts the worker in a daemon thread of this process; returns what stops it."""
-    from entrypoints.bootstrap import build_worker
+class BackgroundWorker:
+    """The worker in a thread of the HTTP process, started and stopped by the app's lifespan."""
 
-    worker = build_worker(services)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
-    thread.start()
+    def __init__(self, services: Any, stop_timeout_seconds: float = 30.0) -> None:
+        self._services = services
+        self._stop_timeout = stop_timeout_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    def stop_worker() -> None:
-        stop.set()
-        thread.join(timeout=30)
+    def start(self) -> None:
+        from entrypoints.bootstrap import build_worker
 
-    return stop_worker
+        worker = build_worker(self._services)
+        self._thread = threading.Thread(
+            target=worker.run, args=(self._stop,), name="worker", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Asks the worker to stop and waits while it finishes the job at hand."""
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=self._stop_timeout)
+        if self._thread.is_alive():
+            log.error("worker did not stop in time", extra={"seconds": self._stop_timeout})

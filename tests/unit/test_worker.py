@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +14,7 @@ from eventsourcing.persistence import Notification
 
 from adapters.eventstore import StoreConfig
 from application.alerts import Alerts, new_alert
+from application.errors import StoreUnavailable
 from application.stalls import FollowerHealth, Stalled
 from application.store import TicketStore
 from application.worker import Worker
@@ -59,10 +62,14 @@ class Queue(Recorder):
     def recover(self) -> None:
         self.recovered += 1
 
-    def run_due(self) -> bool:
-        if self.due:
+    def run_due(self, stopping: Callable[[], bool]) -> bool:
+        while self.due and not stopping():
             self.due.pop(0)
+            self.after_each()
         return bool(self.due)
+
+    def after_each(self) -> None:
+        return None
 
 
 class NoWakeup:
@@ -161,14 +168,72 @@ def test_a_follower_another_worker_holds_is_skipped_and_taken_over_later() -> No
     assert emails.recovered == 1  # once, when it took the follower over
 
 
-def test_queued_work_keeps_the_worker_busy_until_done() -> None:
+def test_queued_work_is_done_in_one_pass_when_nothing_stops_it() -> None:
     store = store_with_alerts(0)
     queue = Queue("emails", due=["a", "b", "c"])
     w = worker(store, queue)
 
-    assert w.run_once() is True
-    assert w.run_once() is True
     assert w.run_once() is False
+    assert queue.due == []
+
+
+def test_asked_to_stop_it_finishes_the_job_at_hand_and_leaves_the_rest_queued() -> None:
+    store = store_with_alerts(0)
+    stop = threading.Event()
+    queue = Queue("emails", due=["a", "b", "c"])
+    queue.after_each = stop.set  # type: ignore[method-assign]  # the signal comes mid-job
+    w = worker(store, queue)
+
+    w.run(stop)
+
+    assert queue.due == ["b", "c"]
+
+
+def test_asked_to_stop_mid_batch_it_hands_no_further_event_to_its_followers() -> None:
+    store = store_with_alerts(5)
+    stop = threading.Event()
+
+    class Stopping(Recorder):
+        def handle(self, notification: Notification, event: Any) -> None:
+            super().handle(notification, event)
+            if notification.id == 2:
+                stop.set()
+
+    follower = Stopping("f")
+    worker(store, follower).run(stop)
+
+    assert [n for n, _ in follower.seen] == [1, 2]
+    assert follower.position() == 2  # where the next worker picks up
+
+
+def test_a_database_outage_is_logged_when_it_starts_and_ends_not_at_each_retry(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = store_with_alerts(1)
+    clock = Ticking()
+
+    class Unreachable(Recorder):
+        def handle(self, notification: Notification, event: Any) -> None:
+            if self.failures > 0:
+                self.failures -= 1
+                raise StoreUnavailable("the database did not answer within 2.25 s")
+            super().handle(notification, event)
+
+    follower = Unreachable("f", failures=20)
+    w = worker(store, follower, monotonic=clock, max_outage_backoff_seconds=2)
+
+    with caplog.at_level(logging.INFO, logger="application.worker"):
+        for _ in range(40):
+            w.run_once()
+            clock.now += 2  # retried at least every 2 s, however long the outage
+    messages = [r.getMessage() for r in caplog.records]
+
+    assert follower.seen == [(1, "Raised")]
+    assert [m for m in messages if "event store" in m] == [
+        "event store unavailable: the worker retries quietly until it answers",
+        "event store available again: the worker goes on",
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_run_stops_promptly_on_its_event_and_lets_go_of_its_locks() -> None:

@@ -11,6 +11,8 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from adapters.eventstore import check_ready
+from application.errors import StoreUnavailable
 from application.orders import Wish
 from application.ports import InvalidWebhook, Principal, StripeNotice
 from application.stalls import FollowerHealth
@@ -49,7 +51,7 @@ from entrypoints.http.openapi import (
     problems,
 )
 from entrypoints.http.params import OrderIdPath, PeriodCodePath
-from entrypoints.http.problems import HttpProblem
+from entrypoints.http.problems import RETRY_AFTER_SECONDS, HttpProblem
 from entrypoints.http.rate_limits import rate_limited
 from entrypoints.http.request_context import context_of
 
@@ -78,14 +80,17 @@ class HealthController(Controller):
     )
     def ready(self, services: Deps) -> s.ReadyOut:
         try:
-            services.store.recorder.max_notification_id()
+            check_ready(services.settings.database, services.store)
             # Details, not a reason to take this instance out of service: a stalled follower
             # is the worker's trouble (and an alert), the API still answers.
             stalled = FollowerHealth(services.store, services.followers).stalled()
         except Exception as error:  # any failure of the store means: not ready
             log.warning("event store not ready", extra={"error": type(error).__name__})
             raise HttpProblem(
-                503, "store_unavailable", "the event store does not answer", retry_after=1
+                503,
+                "store_unavailable",
+                "the event store does not answer",
+                retry_after=int(RETRY_AFTER_SECONDS[StoreUnavailable.code]),
             ) from None
         return s.ReadyOut("ready", [s.StalledFollowerOut.of(f) for f in stalled])
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -16,6 +18,7 @@ from application.errors import (
     Forbidden,
     InvalidQuery,
     NotFound,
+    StoreUnavailable,
     Unavailable,
 )
 from application.ports import Unauthenticated
@@ -38,6 +41,7 @@ STATUS_OF: dict[type[Exception], int] = {
     Forbidden: 403,
     Unavailable: 502,
     Busy: 503,
+    StoreUnavailable: 503,
     Unauthenticated: 401,
     InvalidPeriod: 422,
     InvalidOrder: 422,
@@ -126,8 +130,24 @@ def application_error(_: Request[Any, Any, Any], error: Exception) -> Response[d
     )
     detail = error.detail if isinstance(error, ApplicationError) else str(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    headers = {"Retry-After": "1"} if status == 503 else headers
+    if status == 503:
+        headers = {"Retry-After": RETRY_AFTER_SECONDS.get(code, "1")}
     return problem(status, code, detail, headers=headers)
+
+
+# A conflict clears at once; a database outage takes a few seconds at least.
+RETRY_AFTER_SECONDS = {StoreUnavailable.code: "5"}
+
+
+def store_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    """The event store failed in a way the library retried and gave up on (a lost connection,
+    a lock or statement timeout, SQLite's busy file): the database, not the request, is at
+    fault, so 503 and the caller tries again (Stripe retries a webhook)."""
+    log.warning(
+        "event store unavailable",
+        extra={"path": request.url.path, "method": request.method, "error": type(error).__name__},
+    )
+    return application_error(request, StoreUnavailable("the event store does not answer"))
 
 
 def http_problem(_: Request[Any, Any, Any], error: HttpProblem) -> Response[dict[str, Any]]:
@@ -209,6 +229,8 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ApplicationError: application_error,
+    PersistenceOperationalError: store_error,
+    PersistenceInterfaceError: store_error,
     DomainError: application_error,
     Unauthenticated: application_error,
     HttpProblem: http_problem,

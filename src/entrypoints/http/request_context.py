@@ -26,6 +26,7 @@ HEADER = "x-request-id"
 # even one odd character, is replaced rather than cleaned, so a log line never holds input.
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:+=/-]{1,128}$")
 _STATE_KEY = "request_context"
+_PATH_IDS = {"orderId": "order_id", "ticketId": "ticket_id"}  # path parameters worth a tag
 
 
 @dataclass
@@ -47,6 +48,16 @@ class RequestContext:
         """The route template (``/api/orders/{order_id:uuid}``): no ids, no query string."""
         template = self.scope.get("path_template")
         return template or None
+
+    @property
+    def path_ids(self) -> dict[str, str]:
+        """The order or ticket the route's path names (``{orderId}``, ``{ticketId}``)."""
+        params = self.scope.get("path_params") or {}
+        return {
+            name: str(params[param])
+            for param, name in _PATH_IDS.items()
+            if params.get(param) is not None
+        }
 
     def note(self, **ids: str | None) -> None:
         """Remembers ids for the rest of the request: its later log lines, the access line,
@@ -140,6 +151,7 @@ def _access_line(context: RequestContext, status: int, seconds: float) -> None:
             "status": status,
             "duration_ms": round(seconds * 1000, 1),
             "user_id": context.user_id,
+            **context.path_ids,
             **context.ids,
         },
     )
