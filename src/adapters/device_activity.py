@@ -6,13 +6,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import psycopg
+
+from application.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from adapters.eventstore import StoreConfig
@@ -70,6 +72,11 @@ class SqlDeviceActivity:
                     cursor.execute("BEGIN IMMEDIATE")
                 yield run
                 connection.commit()
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                with suppress(Exception):
+                    connection.close()  # its state is unknown: the next call opens a new one
+                self._connection = None
+                raise StoreUnavailable(f"the database failed: {type(error).__name__}") from error
             except BaseException:
                 try:
                     connection.rollback()
@@ -83,7 +90,7 @@ class SqlDeviceActivity:
         if self._connection is not None and not getattr(self._connection, "broken", False):
             return self._connection
         if self._postgres:
-            self._connection = psycopg.connect(self._config.postgres_conninfo())
+            self._connection = self._config.connect_postgres()
         else:
             path = self._config.env(create_table=False)["SQLITE_DBNAME"]
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,10 +19,12 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from adapters import pg_connections
 from adapters.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
 from application.store import TicketStore
 
 MAPPER_TOPIC = f"{__name__}:MsgspecMapper"
+PG_FACTORY_TOPIC = f"{pg_connections.__name__}:PostgresFactory"
 # Any constant works; it only has to be the same for every process of the service.
 MIGRATION_LOCK_KEY = 0x7469636B657473
 
@@ -65,6 +68,10 @@ class StoreConfig:
     url: str = field(repr=False)  # may hold a password
     lock_timeout_seconds: int = 5
     pool_size: int = 5
+    # PostgreSQL: how long a new connection, a pool checkout and one statement may take
+    # before the store is called unavailable (adapters.pg_connections).
+    connect_timeout_seconds: float = 2.0
+    statement_timeout_seconds: float = 2.0
 
     @property
     def is_postgres(self) -> bool:
@@ -90,7 +97,7 @@ class StoreConfig:
         elif self.is_postgres:
             query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
             env |= {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "PERSISTENCE_MODULE": PG_FACTORY_TOPIC,
                 "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
                 "POSTGRES_HOST": parts.hostname or "127.0.0.1",
                 "POSTGRES_PORT": str(parts.port or 5432),
@@ -98,8 +105,10 @@ class StoreConfig:
                 "POSTGRES_PASSWORD": unquote(parts.password or ""),
                 "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_seconds),
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
-                "POSTGRES_CONNECT_TIMEOUT": "5",
+                "POSTGRES_CONNECT_TIMEOUT": str(math.ceil(self.connect_timeout_seconds)),
                 "POSTGRES_PRE_PING": "y",
+                pg_connections.CONNECT_TIMEOUT: str(self.connect_timeout_seconds),
+                pg_connections.STATEMENT_TIMEOUT: str(self.statement_timeout_seconds),
             }
             if "schema" in query:
                 env["POSTGRES_SCHEMA"] = query["schema"]
@@ -119,7 +128,18 @@ class StoreConfig:
             port=env["POSTGRES_PORT"],
             user=env["POSTGRES_USER"],
             password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=5,
+        )
+
+    def connect_postgres(
+        self, *, autocommit: bool = False, bounded: bool = True
+    ) -> pg_connections.DeadlineConnection:
+        """A connection of its own, failing fast (``StoreUnavailable``) when the database is
+        away; ``bounded``: its statements have a deadline too (not a migration's)."""
+        return pg_connections.connect(
+            self.postgres_conninfo(),
+            connect_timeout=self.connect_timeout_seconds,
+            statement_timeout=self.statement_timeout_seconds if bounded else None,
+            autocommit=autocommit,
         )
 
 
@@ -134,6 +154,22 @@ def open_store(config: StoreConfig) -> TicketStore:
     return TicketStore(env=config.env(create_table=False))
 
 
+def check_ready(config: StoreConfig, store: TicketStore) -> None:
+    """Raises when the store cannot serve now; answers within the connect timeout or so.
+
+    PostgreSQL: a fresh connection and one query with a deadline, rather than the pool, whose
+    idle connections may look alive through an outage. SQLite: one read of the file.
+    """
+    if config.is_postgres:
+        pg_connections.probe(
+            config.postgres_conninfo(),
+            connect_timeout=config.connect_timeout_seconds,
+            budget=pg_connections.client_deadline(config.statement_timeout_seconds),
+        )
+    else:
+        store.recorder.max_notification_id()
+
+
 def migrate(config: StoreConfig, migrations: Sequence[Migration] = MIGRATIONS) -> None:
     """Creates the events' table and applies the numbered migrations of the other tables.
 
@@ -145,7 +181,7 @@ def migrate(config: StoreConfig, migrations: Sequence[Migration] = MIGRATIONS) -
         if config.is_postgres:
             schema = config.env(create_table=False).get("POSTGRES_SCHEMA")
             if schema:
-                with psycopg.connect(config.postgres_conninfo(), autocommit=True) as conn:
+                with config.connect_postgres(autocommit=True, bounded=False) as conn:
                     conn.execute(
                         psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                             psycopg.sql.Identifier(schema)
@@ -175,7 +211,7 @@ def migrate_if_behind(config: StoreConfig) -> bool:
 @contextmanager
 def _migration_lock(config: StoreConfig) -> Iterator[None]:
     if config.is_postgres:
-        with psycopg.connect(config.postgres_conninfo(), autocommit=True) as conn:
+        with config.connect_postgres(autocommit=True, bounded=False) as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
             try:
                 yield

@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-
 if TYPE_CHECKING:
     from adapters.eventstore import StoreConfig
 
@@ -99,6 +97,53 @@ MIGRATIONS: tuple[Migration, ...] = (
             " device_id TEXT PRIMARY KEY, last_seen DOUBLE PRECISION NOT NULL)",
         ),
     ),
+    Migration(
+        4,
+        "rendered ticket PDFs",
+        (
+            "CREATE TABLE {schema}ticket_pdfs ("
+            " ticket_id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, pdf BLOB NOT NULL)",
+        ),
+        postgres=(
+            "CREATE TABLE {schema}ticket_pdfs ("
+            " ticket_id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, pdf BYTEA NOT NULL)",
+        ),
+    ),
+    Migration(
+        5,
+        "scan index: tickets revoked or rotated, for offline doors",
+        (
+            "CREATE TABLE {schema}scan_index_changes ("
+            " ticket_id TEXT PRIMARY KEY, period_id TEXT NOT NULL, active INTEGER NOT NULL,"
+            " token_version INTEGER NOT NULL, changed_at TEXT, position BIGINT NOT NULL)",
+            "CREATE INDEX scan_index_changes_by_position"
+            " ON {schema}scan_index_changes (period_id, position)",
+            # Tickets revoked or rotated before this table existed: listed as changed at the
+            # index's position (their times unknown), so a door's first fetch gets them all.
+            "INSERT INTO {schema}scan_index_changes"
+            " SELECT t.ticket_id, t.period_id, t.active, t.token_version, NULL, k.position"
+            " FROM {schema}scan_index_tickets t, {schema}scan_index_tracking k"
+            " WHERE k.name = 'scan-index' AND (t.active = 0 OR t.token_version > 1)",
+        ),
+    ),
+    Migration(
+        6,
+        "scan index: attendance per ticket and class day",
+        (
+            "CREATE TABLE {schema}scan_index_attendance ("
+            " key TEXT PRIMARY KEY, period_id TEXT NOT NULL, ticket_id TEXT NOT NULL,"
+            " person_id TEXT NOT NULL, local_date TEXT NOT NULL, checked_in_at TEXT NOT NULL,"
+            " device_id TEXT, tracks TEXT NOT NULL, manual INTEGER NOT NULL)",
+            "CREATE INDEX scan_index_attendance_by_day"
+            " ON {schema}scan_index_attendance (period_id, local_date)",
+            # Check-ins before this table: each ticket's last one is known here (the device and
+            # the earlier days are in the log: `tickets audit replay --rebuild` restores them).
+            "INSERT INTO {schema}scan_index_attendance"
+            " SELECT ticket_id || '/' || check_in_date, period_id, ticket_id, person_id,"
+            " check_in_date, check_in_at, NULL, '[]', 0"
+            " FROM {schema}scan_index_tickets WHERE check_in_date IS NOT NULL",
+        ),
+    ),
 )
 
 _VERSION_TABLE = (
@@ -166,7 +211,7 @@ class _Database:
         if config.is_postgres:
             schema = config.env(create_table=False).get("POSTGRES_SCHEMA")
             qualifier = '"' + schema.replace('"', '""') + '".' if schema else ""
-            return cls(psycopg.connect(config.postgres_conninfo()), True, qualifier)
+            return cls(config.connect_postgres(bounded=False), True, qualifier)
         path = config.env(create_table=False)["SQLITE_DBNAME"]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(

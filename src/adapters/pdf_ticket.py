@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ LINE_BUDGETS: Final = ((2, 2, 2, 3, 4), (2, 1, 2, 2, 3), (1, 1, 1, 2, 2), (1, 1,
 DASH: Final = " \N{EN DASH} "
 LOGO_MAX_ASPECT: Final = 3.0
 MUTED: Final = Color(0.38, 0.40, 0.45)
+# Bump when the layout changes: cached PDFs of the old layout are then rendered again.
+LAYOUT_REVISION: Final = 2
 MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -66,6 +69,10 @@ class PdfTicketRenderer:
             width, height = ImageReader(io.BytesIO(self._logo)).getSize()
             self._logo_aspect = min(width / height, LOGO_MAX_ASPECT)
         register_fonts()
+        brand = self._brand
+        shaped_by = (LAYOUT_REVISION, brand.school_name, brand.primary_color, brand.accent_color)
+        logo = hashlib.sha256(self._logo or b"").hexdigest()
+        self.style = repr((*shaped_by, brand.instructions, logo))
 
     def render_pdf(self, document: TicketDocument) -> bytes:
         buffer = io.BytesIO()

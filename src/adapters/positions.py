@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
+from application.errors import StoreUnavailable
 from application.ports import Job
 
 if TYPE_CHECKING:
@@ -142,6 +143,9 @@ class SqlFollowerStore:
                     cursor.execute("BEGIN IMMEDIATE")
                 yield run
                 connection.commit()
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                self._rollback_or_drop(connection)
+                raise StoreUnavailable(f"the database failed: {type(error).__name__}") from error
             except BaseException:
                 self._rollback_or_drop(connection)
                 raise
@@ -152,7 +156,7 @@ class SqlFollowerStore:
         if self._connection is not None and not getattr(self._connection, "broken", False):
             return self._connection
         if self._postgres:
-            self._connection = psycopg.connect(self._config.postgres_conninfo())
+            self._connection = self._config.connect_postgres()
         else:
             path = self._config.env(create_table=False)["SQLITE_DBNAME"]
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ beside the events, or memory (the in-memory store, and the replay's scratch copi
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -19,11 +20,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import Notification
-from psycopg_pool import ConnectionPool
 
 from adapters.eventstore import StoreConfig
-from application.ports import ScanEntry
+from adapters.pg_connections import DeadlinePool, deadline_pool
+from application.errors import StoreUnavailable
+from application.ports import Attendee, ScanEntry, TicketChange
 from domain.period import Period
 from domain.person import Person
 from domain.ticket import Ticket
@@ -58,6 +61,20 @@ _TICKET_COLUMNS = (
 )
 _PERIOD_COLUMNS = ("period_id", "code", "timezone", "tracks")
 _PERSON_COLUMNS = ("person_id", "name")
+# A ticket revoked or rotated, for offline doors: its last change, by the log's position.
+_CHANGE_COLUMNS = ("ticket_id", "period_id", "active", "token_version", "changed_at", "position")
+# Attendance: a ticket checked in on a day (in the period's timezone), keyed "<ticket>/<date>".
+_ATTENDANCE_COLUMNS = (
+    "key",
+    "period_id",
+    "ticket_id",
+    "person_id",
+    "local_date",
+    "checked_in_at",
+    "device_id",
+    "tracks",
+    "manual",
+)
 
 
 class _Rows(ABC):
@@ -84,7 +101,7 @@ class _ScanIndex(ABC):
         with self._transaction() as (rows, position):
             if notification.id <= position:
                 return  # handled before a crash or a takeover: at-least-once made exactly-once
-            _project(rows, event)
+            _project(_StorableRows(rows), event, notification.id)
             rows.set_position(notification.id)
 
     def lookup(self, ticket_id: UUID) -> ScanEntry | None:
@@ -93,6 +110,30 @@ class _ScanIndex(ABC):
 
     def period_entries(self, period_code: str) -> list[ScanEntry]:
         return [_entry(*found) for found in self._joined_of_period(period_code)]
+
+    def attendance(self, period_code: str, day: date | None = None) -> list[Attendee]:
+        found = []
+        for row, name, period_tracks in self._attendance_rows(period_code, day):
+            names = dict(period_tracks)
+            found.append(
+                Attendee(
+                    ticket_id=UUID(row["ticket_id"]),
+                    person_id=UUID(row["person_id"]),
+                    name=name or "",
+                    local_date=date.fromisoformat(row["local_date"]),
+                    checked_in_at=datetime.fromisoformat(row["checked_in_at"]),
+                    device_id=row["device_id"],
+                    tracks=tuple((code, names.get(code, code)) for code in row["tracks"]),
+                    manual=bool(row["manual"]),
+                )
+            )
+        return sorted(found, key=lambda a: (a.local_date, a.checked_in_at, a.name))
+
+    def changes(self, period_code: str, since: int, limit: int) -> list[TicketChange]:
+        return [
+            TicketChange(UUID(row[0]), bool(row[1]), int(row[2]), _datetime(row[3]), int(row[4]))
+            for row in self._changes_of_period(period_code, since, limit)
+        ]
 
     def scratch(self) -> MemoryScanIndex:
         return MemoryScanIndex()
@@ -131,6 +172,14 @@ class _ScanIndex(ABC):
     def _joined_of_period(self, period_code: str) -> list[tuple[_Row, _Row, str | None]]: ...
 
     @abstractmethod
+    def _attendance_rows(self, period_code: str, day: date | None) -> list[Any]:
+        """(attendance row, person's name, period's tracks) of the period, on a day or all."""
+
+    @abstractmethod
+    def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
+        """(ticket_id, active, token_version, changed_at, position) rows, by position."""
+
+    @abstractmethod
     def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None: ...
 
 
@@ -153,8 +202,38 @@ def _entry(ticket: _Row, period: _Row, person_name: str | None) -> ScanEntry:
 
 # --- The projection: one event, its row changes ---------------------------------------------
 
+# PostgreSQL text cannot hold NUL, and no database a lone surrogate. The edge refuses both now,
+# but the log is forever: a name recorded with one stopped this index for everyone (the same
+# row failing on every retry). Such characters are shown as U+FFFD here, in every store alike,
+# so that the rebuilt and the live index stay equal.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
-def _project(rows: _Rows, event: Any) -> None:
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+class _StorableRows(_Rows):
+    """The rows of one transaction, with text every store can hold."""
+
+    def __init__(self, rows: _Rows) -> None:
+        self._rows = rows
+
+    def get(self, table: str, key: str) -> _Row | None:
+        return self._rows.get(table, key)
+
+    def put(self, table: str, row: _Row) -> None:
+        self._rows.put(table, {column: _storable(value) for column, value in row.items()})
+
+    def set_position(self, position: int) -> None:
+        self._rows.set_position(position)
+
+
+def _project(rows: _Rows, event: Any, position: int) -> None:
     if isinstance(event, Period.Scheduled):
         rows.put(
             "periods",
@@ -190,6 +269,38 @@ def _project(rows: _Rows, event: Any) -> None:
             return  # its Issued was not followed: nothing sane to add to
         _project_ticket(ticket, event)
         rows.put("tickets", ticket)
+        if isinstance(event, Ticket.CheckedIn):
+            # Who came to class: one row per ticket and day, with the tracks it covered then.
+            day = event.local_date.isoformat()
+            rows.put(
+                "attendance",
+                {
+                    "key": f"{ticket['ticket_id']}/{day}",
+                    "period_id": ticket["period_id"],
+                    "ticket_id": ticket["ticket_id"],
+                    "person_id": ticket["person_id"],
+                    "local_date": day,
+                    "checked_in_at": event.checked_in_at.isoformat(),
+                    "device_id": event.device_id,
+                    "tracks": list(dict.fromkeys(code for _, code in ticket["registrations"])),
+                    "manual": 1 if event.manual else 0,
+                },
+            )
+        if isinstance(event, Ticket.Revoked) or (
+            isinstance(event, Ticket.QrTokenIssued) and event.version > 1
+        ):
+            # What an offline door must learn: this ticket's status or current version moved.
+            rows.put(
+                "changes",
+                {
+                    "ticket_id": ticket["ticket_id"],
+                    "period_id": ticket["period_id"],
+                    "active": ticket["active"],
+                    "token_version": ticket["token_version"],
+                    "changed_at": event.timestamp.isoformat(),
+                    "position": position,
+                },
+            )
 
 
 def _project_ticket(ticket: _Row, event: Ticket.Event) -> None:
@@ -254,7 +365,13 @@ class MemoryScanIndex(_ScanIndex):
     """The index in memory: for the in-memory store, and the replay's scratch copies."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, dict[str, _Row]] = {"tickets": {}, "periods": {}, "persons": {}}
+        self._tables: dict[str, dict[str, _Row]] = {
+            "tickets": {},
+            "periods": {},
+            "persons": {},
+            "changes": {},
+            "attendance": {},
+        }
         self._position = 0
         self._lock = threading.Lock()
 
@@ -296,6 +413,38 @@ class MemoryScanIndex(_ScanIndex):
             if ticket["period_id"] in ids and (found := self._joined(ticket_id)) is not None
         ]
 
+    def _attendance_rows(self, period_code: str, day: date | None) -> list[Any]:
+        with self._lock:
+            periods = {
+                p["period_id"]: p
+                for p in self._tables["periods"].values()
+                if p["code"] == period_code
+            }
+            return [
+                (
+                    a,
+                    (self._tables["persons"].get(a["person_id"]) or {}).get("name"),
+                    periods[a["period_id"]]["tracks"],
+                )
+                for a in self._tables["attendance"].values()
+                if a["period_id"] in periods and (day is None or a["local_date"] == day.isoformat())
+            ]
+
+    def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
+        with self._lock:
+            ids = {
+                p["period_id"] for p in self._tables["periods"].values() if p["code"] == period_code
+            }
+            rows = sorted(
+                (c["position"], c)
+                for c in self._tables["changes"].values()
+                if c["period_id"] in ids and c["position"] > since
+            )
+        return [
+            (c["ticket_id"], c["active"], c["token_version"], c["changed_at"], c["position"])
+            for _, c in rows[:limit]
+        ]
+
     def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None:
         with self._lock:
             self._tables = tables
@@ -304,11 +453,13 @@ class MemoryScanIndex(_ScanIndex):
 
 # --- SQLite and PostgreSQL ------------------------------------------------------------------
 
-_JSON_COLUMNS = frozenset({"registrations", "tracks"})
+_JSON_COLUMNS = frozenset({"registrations", "tracks"})  # attendance.tracks too
 _TABLES = {
     "tickets": _TICKET_COLUMNS,
     "periods": _PERIOD_COLUMNS,
     "persons": _PERSON_COLUMNS,
+    "changes": _CHANGE_COLUMNS,
+    "attendance": _ATTENDANCE_COLUMNS,
 }
 # Statements with ``?`` placeholders and ``{table}`` names, filled in by the runner. Only this
 # module's constants go into them, never a value: values are always parameters.
@@ -333,6 +484,18 @@ _JOINED = (
 )
 _LOOKUP = _JOINED + " WHERE t.ticket_id = ?"
 _OF_PERIOD = _JOINED + " WHERE p.code = ?"
+_CHANGES = (
+    "SELECT c.ticket_id, c.active, c.token_version, c.changed_at, c.position"
+    " FROM {changes} c JOIN {periods} p ON p.period_id = c.period_id"
+    " WHERE p.code = ? AND c.position > ? ORDER BY c.position LIMIT ?"
+)
+_ATTENDANCE = (
+    "SELECT "  # noqa: S608
+    + ", ".join(f"a.{c}" for c in _ATTENDANCE_COLUMNS)
+    + ", s.name, p.tracks FROM {attendance} a JOIN {periods} p ON p.period_id = a.period_id"
+    " LEFT JOIN {persons} s ON s.person_id = a.person_id WHERE p.code = ?"
+)
+_ATTENDANCE_ON = _ATTENDANCE + " AND a.local_date = ?"
 _POSITION = "SELECT position FROM {tracking} WHERE name = ?"
 _SET_POSITION = "UPDATE {tracking} SET position = ? WHERE name = ?"
 
@@ -364,9 +527,9 @@ class SqlScanIndex(_ScanIndex):
         qualifier = f"{_quoted(schema)}." if schema else ""
         self._names = {
             table: f"{qualifier}{PREFIX}_{table}"
-            for table in ("tickets", "periods", "persons", "tracking")
+            for table in ("tickets", "periods", "persons", "changes", "attendance", "tracking")
         }
-        self._pool: ConnectionPool[Any] | None = None
+        self._pool: DeadlinePool | None = None
         self._sqlite: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # SQLite's one connection, and opening the pool
 
@@ -407,6 +570,24 @@ class SqlScanIndex(_ScanIndex):
         with self._connection(single=True) as run:
             return [_split(row) for row in run(_OF_PERIOD, (period_code,))]
 
+    def _attendance_rows(self, period_code: str, day: date | None) -> list[Any]:
+        with self._connection(single=True) as run:
+            found = (
+                run(_ATTENDANCE, (period_code,))
+                if day is None
+                else run(_ATTENDANCE_ON, (period_code, day.isoformat()))
+            )
+        split = len(_ATTENDANCE_COLUMNS)
+        return [
+            (_decoded(_ATTENDANCE_COLUMNS, row[:split]), row[split], json.loads(row[split + 1]))
+            for row in found
+        ]
+
+    def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
+        with self._connection(single=True) as run:
+            rows: list[Any] = run(_CHANGES, (period_code, since, limit))
+        return rows
+
     def _replace(self, tables: dict[str, dict[str, _Row]], position: int) -> None:
         with self._connection(write=True) as run:
             rows = _SqlRows(run, self._names)
@@ -424,12 +605,15 @@ class SqlScanIndex(_ScanIndex):
         lookup is one SELECT, and the door waits for it).
         """
         if self._postgres:
-            with self._postgres_pool().connection() as connection:
-                if single:
-                    yield self._runner(connection.cursor())
-                    return
-                with connection.transaction():
-                    yield self._runner(connection.cursor())
+            try:
+                with self._postgres_pool().connection() as connection:
+                    if single:
+                        yield self._runner(connection.cursor())
+                        return
+                    with connection.transaction():
+                        yield self._runner(connection.cursor())
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                raise StoreUnavailable(f"the database failed: {type(error).__name__}") from error
             return
         with self._lock:
             connection = self._sqlite_connection()
@@ -460,19 +644,21 @@ class SqlScanIndex(_ScanIndex):
 
         return run
 
-    def _postgres_pool(self) -> ConnectionPool[Any]:
+    def _postgres_pool(self) -> DeadlinePool:
         with self._lock:
             if self._pool is None:
-                self._pool = ConnectionPool(
-                    self._config.postgres_conninfo(),
-                    min_size=1,
-                    max_size=self._config.pool_size,
-                    open=True,
-                    timeout=self._config.lock_timeout_seconds,
-                    name="scan-index",
+                config = self._config
+                self._pool = deadline_pool(
+                    connect_timeout=config.connect_timeout_seconds,
+                    statement_timeout=config.statement_timeout_seconds,
                     # Transactions are begun where needed; a lone SELECT needs none.
+                    conninfo=config.postgres_conninfo(),
                     kwargs={"autocommit": True},
+                    min_size=1,
+                    max_size=config.pool_size,
+                    name="scan-index",
                 )
+                self._pool.open()
             return self._pool
 
     def _sqlite_connection(self) -> sqlite3.Connection:

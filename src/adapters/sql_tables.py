@@ -1,6 +1,7 @@
 """Transactions on tables beside the events, SQLite or PostgreSQL, for read models.
 
-One SQLite connection serialized by a lock, or a small PostgreSQL pool. Statements use ``?``
+One SQLite connection serialized by a lock, or a small PostgreSQL pool that fails fast when the
+database is away (``adapters.pg_connections``). Statements use ``?``
 placeholders and ``{name}`` table names (filled from this module's callers' constants, never
 from values: values are always parameters).
 """
@@ -14,9 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from psycopg_pool import ConnectionPool
+import psycopg
 
 from adapters.eventstore import StoreConfig
+from adapters.pg_connections import DeadlinePool, deadline_pool
+from application.errors import StoreUnavailable
 
 Run = Callable[..., list[Any]]  # run(statement, params=()) -> rows
 
@@ -30,7 +33,7 @@ class SqlTables:
         qualifier = '"' + schema.replace('"', '""') + '".' if schema else ""
         self._names = {name: f"{qualifier}{table}" for name, table in tables.items()}
         self._pool_name = pool_name
-        self._pool: ConnectionPool[Any] | None = None
+        self._pool: DeadlinePool | None = None
         self._sqlite: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # SQLite's one connection, and opening the pool
 
@@ -38,11 +41,14 @@ class SqlTables:
     def transaction(self, *, write: bool = False) -> Iterator[Run]:
         """A callable running statements in one transaction, committed when the block ends."""
         if self.postgres:
-            with (
-                self._postgres_pool().connection() as connection,
-                connection.transaction(),
-            ):
-                yield self._runner(connection.cursor())
+            try:
+                with (
+                    self._postgres_pool().connection() as connection,
+                    connection.transaction(),
+                ):
+                    yield self._runner(connection.cursor())
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                raise StoreUnavailable(f"the database failed: {type(error).__name__}") from error
             return
         with self._lock:
             connection = self._sqlite_connection()
@@ -76,17 +82,20 @@ class SqlTables:
 
         return run
 
-    def _postgres_pool(self) -> ConnectionPool[Any]:
+    def _postgres_pool(self) -> DeadlinePool:
         with self._lock:
             if self._pool is None:
-                self._pool = ConnectionPool(
-                    self._config.postgres_conninfo(),
+                config = self._config
+                self._pool = deadline_pool(
+                    connect_timeout=config.connect_timeout_seconds,
+                    statement_timeout=config.statement_timeout_seconds,
+                    conninfo=config.postgres_conninfo(),
+                    kwargs={},
                     min_size=1,
-                    max_size=self._config.pool_size,
-                    open=True,
-                    timeout=self._config.lock_timeout_seconds,
+                    max_size=config.pool_size,
                     name=self._pool_name,
                 )
+                self._pool.open()
             return self._pool
 
     def _sqlite_connection(self) -> sqlite3.Connection:

@@ -12,6 +12,8 @@ from typing import IO, TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
+from application.errors import StoreUnavailable
+
 if TYPE_CHECKING:
     from adapters.eventstore import StoreConfig
 
@@ -33,31 +35,38 @@ class PollWakeup:
 
 
 class PostgresWakeup:
-    """Wakes on the event store's NOTIFY; without a connection it degrades to polling."""
+    """Wakes on the event store's NOTIFY; without a connection it degrades to polling.
+
+    A lost connection is tried again with a growing pause, and logged when it is lost and
+    when it is back, not at every attempt (an outage of minutes made hundreds of lines).
+    """
 
     def __init__(self, config: StoreConfig) -> None:
         self._config = config
         self._connection: psycopg.Connection[Any] | None = None
+        self._outage = _Outage("worker wake-up connection")
 
     def wait(self, timeout: float) -> bool:
         started = time.monotonic()
-        try:
-            connection = self._listening()
-            woken = any(True for _ in connection.notifies(timeout=timeout, stop_after=1))
-            if woken:
-                # Drain the burst: one look at the log serves every insert that woke us.
-                for _ in connection.notifies(timeout=0.01):
-                    pass
-            return woken
-        except psycopg.Error as error:
-            log.warning("worker wake-up connection lost", extra={"error": type(error).__name__})
-            self.close()
-            time.sleep(max(0.0, timeout - (time.monotonic() - started)))
+        if self._outage.may_try():
+            try:
+                connection = self._listening()
+                woken = any(True for _ in connection.notifies(timeout=timeout, stop_after=1))
+                if woken:
+                    # Drain the burst: one look at the log serves every insert that woke us.
+                    for _ in connection.notifies(timeout=0.01):
+                        pass
+                self._outage.ended()
+                return woken
+            except (psycopg.Error, StoreUnavailable) as error:
+                self._outage.failed(error)
+                self.close()
+        time.sleep(max(0.0, timeout - (time.monotonic() - started)))
         return False
 
     def _listening(self) -> psycopg.Connection[Any]:
         if self._connection is None or self._connection.closed:
-            self._connection = psycopg.connect(self._config.postgres_conninfo(), autocommit=True)
+            self._connection = self._config.connect_postgres(autocommit=True)
             self._connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_CHANNEL)))
         return self._connection
 
@@ -67,6 +76,35 @@ class PostgresWakeup:
                 self._connection.close()
             finally:
                 self._connection = None
+
+
+class _Outage:
+    """When a connection of the worker's may be tried again, and one log line per change."""
+
+    def __init__(self, what: str, first_pause: float = 0.5, max_pause: float = 10.0) -> None:
+        self._what = what
+        self._first_pause = first_pause
+        self._max_pause = max_pause
+        self._failures = 0
+        self._retry_at = 0.0
+
+    def may_try(self) -> bool:
+        return time.monotonic() >= self._retry_at
+
+    def failed(self, error: BaseException) -> None:
+        if self._failures == 0:
+            log.warning(
+                f"{self._what} lost; retrying quietly", extra={"error": type(error).__name__}
+            )
+        self._failures += 1
+        pause = min(self._max_pause, self._first_pause * 2 ** (self._failures - 1))
+        self._retry_at = time.monotonic() + pause
+
+    def ended(self) -> None:
+        if self._failures:
+            log.info(f"{self._what} back", extra={"failed_attempts": self._failures})
+        self._failures = 0
+        self._retry_at = 0.0
 
 
 class PostgresFollowerLocks:
@@ -81,8 +119,11 @@ class PostgresFollowerLocks:
         self._schema = config.env(create_table=False).get("POSTGRES_SCHEMA", "public")
         self._connection: psycopg.Connection[Any] | None = None
         self._held: set[str] = set()
+        self._outage = _Outage("follower lock connection")
 
     def try_acquire(self, follower: str) -> bool:
+        if not self._outage.may_try():
+            return False
         try:
             connection = self._connected()
             if follower in self._held:
@@ -90,10 +131,11 @@ class PostgresFollowerLocks:
             row = connection.execute(
                 "SELECT pg_try_advisory_lock(%s)", (self.key(follower),)
             ).fetchone()
-        except psycopg.Error as error:
-            log.warning("follower lock connection lost", extra={"error": type(error).__name__})
+        except (psycopg.Error, StoreUnavailable) as error:
+            self._outage.failed(error)
             self.release_all()
             return False
+        self._outage.ended()
         if row is not None and row[0]:
             self._held.add(follower)
             return True
@@ -106,7 +148,7 @@ class PostgresFollowerLocks:
     def _connected(self) -> psycopg.Connection[Any]:
         if self._connection is None or self._connection.closed or self._connection.broken:
             self._held.clear()  # a new session holds nothing
-            self._connection = psycopg.connect(self._config.postgres_conninfo(), autocommit=True)
+            self._connection = self._config.connect_postgres(autocommit=True)
         return self._connection
 
     def release_all(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -63,9 +63,11 @@ class AlertDelivery:
         for key in self._jobs.abandon_claimed(self.name):
             log.warning("alert delivery interrupted, not repeated", extra={"job": key})
 
-    def run_due(self) -> bool:
+    def run_due(self, stopping: Callable[[], bool] = lambda: False) -> bool:
         due = self._jobs.due(self.name, self._clock.now(), self._batch_size)
         for job in due:
+            if stopping():
+                return False  # asked to stop: the one at hand is done, the rest wait
             self._deliver(job)
         return len(due) == self._batch_size
 

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from application.errors import InvalidQuery, NotFound
+from application.paging import check_limit, parse_cursor
 from application.ports import AlertListing, AlertNotice, AlertQuery, AlertSink
 from application.store import TicketStore, retry_on_conflict
 from domain.alert import Alert, AlertKind, AlertState, Severity
@@ -20,7 +21,6 @@ log = logging.getLogger(__name__)
 
 RAISED_TOPIC = Alert.Raised.TOPIC
 DEFAULT_PAGE = 50
-MAX_PAGE = 200
 STATES = tuple(state.value for state in AlertState)
 
 
@@ -123,14 +123,13 @@ class AlertBoard:
         since: datetime | None = None,
     ) -> AlertPage:
         """Newest first; ``cursor`` is the previous page's ``next_cursor``."""
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidQuery(f"limit must be 1 to {MAX_PAGE}, not {limit}", "invalid_limit")
+        check_limit(limit)
         if state is not None and state not in STATES:
             raise InvalidQuery(f"state must be one of {', '.join(STATES)}", "invalid_state")
-        if since is not None and since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)  # every recorded time is UTC
+        if since is not None:
+            since = _in_utc(since)
         rows = self._listing.page(
-            AlertQuery(limit + 1, kind or None, state, since, before=cursor_position(cursor))
+            AlertQuery(limit + 1, kind or None, state, since, before=parse_cursor(cursor))
         )
         shown = rows[:limit]
         more = len(rows) > limit
@@ -153,10 +152,14 @@ class AlertBoard:
         return retry_on_conflict(command)
 
 
-def cursor_position(cursor: str | None) -> int | None:
-    """The position a cursor stands for: opaque to clients, a notification id to us."""
-    if cursor is None or cursor == "":
-        return None
-    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
-        raise InvalidQuery("cursor is not one this list gave out", "invalid_cursor")
-    return int(cursor)
+def _in_utc(moment: datetime) -> datetime:
+    """A time in UTC, every recorded time's zone; no zone means UTC. Clamped at the calendar's
+    ends: ``0001-01-01T00:00:00+01:00`` lies before the first UTC moment Python can hold."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if moment.year == datetime.min.year else datetime.max).replace(
+            tzinfo=UTC
+        )

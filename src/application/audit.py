@@ -21,6 +21,7 @@ from application.digest import Digest, Progress, Verification, chain, verify
 from application.errors import ApplicationError, NotFound
 from application.following import ReadModel
 from application.invariants import InvariantChecker, QueuedTicketEmails
+from application.paging import MAX_PAGE, check_limit, parse_cursor
 from application.ports import FollowerStore
 from application.replay import ReplayReport, replay
 from application.store import TicketStore
@@ -49,6 +50,7 @@ class AuditEvent:
     reference: str | None
     data: dict[str, Any]
     position: int | None = None  # its notification id, when read from the log
+    request_id: str | None = None  # the HTTP request that caused it, where known
 
     @property
     def type(self) -> str:
@@ -64,6 +66,7 @@ class AuditEvent:
             timestamp=event.timestamp,
             actor=cause.actor if cause is not None else "unknown",
             reference=cause.reference if cause is not None else None,
+            request_id=getattr(cause, "request_id", None),
             data={
                 f.name: getattr(event, f.name)
                 for f in dataclasses.fields(event)
@@ -97,6 +100,24 @@ class Audit:
         if not events:
             raise NotFound(f"nothing is recorded for {aggregate_id}", "aggregate_not_found")
         return events
+
+    def history_page(
+        self, aggregate_id: UUID, *, cursor: str | None = None, limit: int = MAX_PAGE
+    ) -> tuple[list[AuditEvent], str | None]:
+        """A page of one aggregate's events in order, and the cursor of the next (None: last).
+
+        The cursor is the last version shown, so it stays valid while the aggregate grows.
+        """
+        check_limit(limit)
+        after = parse_cursor(cursor)
+        events = [
+            AuditEvent.of(event)
+            for event in self._store.events.get(aggregate_id, gt=after, limit=limit + 1)
+        ]
+        if not events and (after is None or not list(self._store.events.get(aggregate_id))):
+            raise NotFound(f"nothing is recorded for {aggregate_id}", "aggregate_not_found")
+        shown = events[:limit]
+        return shown, str(shown[-1].version) if len(events) > limit else None
 
     def state_at(
         self, aggregate_id: UUID, *, version: int | None = None, at: datetime | None = None

@@ -25,6 +25,7 @@ from application.ports import (
     ScanEntry,
     ScanIndex,
     ScanMeter,
+    TicketChange,
     TokenClaims,
     TokenSigner,
 )
@@ -152,6 +153,16 @@ class CheckIns:
         today = _local_date(self._clock.now(), timezone)
         checked = tuple(e for e in entries if e.last_check_in_date == today)
         return DoorDay(period_code, today, checked)
+
+    def revocations(self, period_code: str, since: int, limit: int) -> list[TicketChange]:
+        """Tickets of the period revoked or rotated since a position: an offline door's feed."""
+        return self._index.changes(period_code, since, limit)
+
+    def roster(self, period_code: str) -> list[ScannedTicket]:
+        """The period's tickets (revoked ones too: the door names whom it refuses), for a door
+        that may lose its network."""
+        found = [_seen(e) for e in self._index.period_entries(period_code)]
+        return sorted(found, key=lambda seen: _folded(seen.person_name))
 
     def _log(self, answer: ScanAnswer, request: ScanRequest | ManualRequest) -> None:
         self._meter.count(answer.result.value)

@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from application.alerts import Alerts, new_alert
+from application.errors import StoreUnavailable
 from application.ports import PaymentConfirmed, RefundReported
 from application.store import TicketStore, retry_on_conflict
 from domain.alert import Alert, AlertKind, Severity
@@ -46,9 +47,10 @@ def apply_once(
     command: Callable[[Cause], Applied],
     *,
     subject: str | None,
+    request_id: str | None = None,
 ) -> DeliveryOutcome | None:
     """Runs ``command`` for a Stripe event unless the event is on record already."""
-    cause = Cause(actor="stripe", reference=notice.event_id)
+    cause = Cause(actor="stripe", reference=notice.event_id, request_id=request_id)
 
     def once() -> Applied:
         if store.find(StripeDelivery, StripeDelivery.id_for(notice.event_id)) is not None:
@@ -57,6 +59,10 @@ def apply_once(
 
     try:
         result = retry_on_conflict(once)
+    except StoreUnavailable as error:
+        # Nothing was saved, and an alert could not be either: Stripe's retry does the work.
+        log_step(process, "failed", notice.event_id, error=type(error).__name__)
+        raise
     except Exception as error:
         log_step(process, "failed", notice.event_id, error=type(error).__name__)
         alerts.raise_now(

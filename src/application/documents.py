@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import astuple, dataclass
 from uuid import UUID
 
-from application.ports import TicketDocument, TicketRenderer
+from application.ports import PdfCache, TicketDocument, TicketRenderer
 from application.tickets import ServedTicket, TicketDesk
 
 
@@ -34,9 +36,10 @@ class TicketDocuments:
     (a hash mismatch rotates the token and raises an alert there, whichever form asked first).
     """
 
-    def __init__(self, desk: TicketDesk, renderer: TicketRenderer) -> None:
+    def __init__(self, desk: TicketDesk, renderer: TicketRenderer, cache: PdfCache) -> None:
         self._desk = desk
         self._renderer = renderer
+        self._cache = cache
 
     def document(self, ticket_id: UUID) -> TicketDocument:
         """An active ticket's document, without a caller check: for the worker's emails."""
@@ -51,4 +54,26 @@ class TicketDocuments:
         return document_of(self._desk.for_view_key(ticket_id, key))
 
     def pdf(self, document: TicketDocument) -> bytes:
-        return self._renderer.render_pdf(document)
+        return self.rendered_pdf(document).data
+
+    def rendered_pdf(self, document: TicketDocument) -> RenderedPdf:
+        """The PDF from the cache, rendered and kept on a miss: the same bytes for the email and
+        every download while nothing it shows changes (a new token version, a renamed person or
+        period, another branding all make a new key)."""
+        key = pdf_key(document, self._renderer.style)
+        pdf = self._cache.get(key)
+        if pdf is None:
+            pdf = self._renderer.render_pdf(document)
+            self._cache.put(document.ticket_id, key, pdf)
+        return RenderedPdf(pdf, key)
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    digest: str  # of everything the PDF shows: an ETag
+
+
+def pdf_key(document: TicketDocument, style: str) -> str:
+    shown = repr((astuple(document), style)).encode()
+    return hashlib.sha256(shown).hexdigest()

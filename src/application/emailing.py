@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import structlog
 from eventsourcing.persistence import Notification
 
 from application.alerts import Alerts, new_alert
@@ -16,6 +17,7 @@ from application.errors import NotFound
 from application.ports import (
     Clock,
     EmailContent,
+    EmailMeter,
     FollowerStore,
     Job,
     Mailer,
@@ -59,30 +61,51 @@ class EmailJob:
     ticket_id: UUID
     token_version: int | None
     reason: str
+    request_id: str | None = None  # the request behind it, for the log; not part of the key
 
     @property
     def key(self) -> str:
         return f"{self.ticket_id}:{self.token_version or 'current'}:{self.reason}"
 
+    @property
+    def kind(self) -> str:
+        """issued, rotated or resend: the reason without the resend's number (a metric label)."""
+        return self.reason.partition("-")[0]
+
     def data(self) -> dict[str, str]:
         data = {"ticket_id": str(self.ticket_id), "reason": self.reason}
         if self.token_version is not None:
             data["token_version"] = str(self.token_version)
+        if self.request_id:
+            data["request_id"] = self.request_id
         return data
 
     @classmethod
     def of(cls, data: dict[str, str]) -> EmailJob:
         version = data.get("token_version")
-        return cls(UUID(data["ticket_id"]), int(version) if version else None, data["reason"])
+        return cls(
+            UUID(data["ticket_id"]),
+            int(version) if version else None,
+            data["reason"],
+            data.get("request_id"),
+        )
+
+    def log_context(self) -> dict[str, str]:
+        context = {"ticket_id": str(self.ticket_id)}
+        if self.request_id:
+            context["request_id"] = self.request_id
+        return context
 
 
 def jobs_for(event: Any) -> list[EmailJob]:
     """The emails an event asks for: a new token (issued or rotated), or a resend request."""
+    request_id = getattr(getattr(event, "cause", None), "request_id", None)
     if isinstance(event, Ticket.QrTokenIssued):
         reason = ISSUED if event.version == 1 else ROTATED
-        return [EmailJob(event.originator_id, event.version, reason)]
+        return [EmailJob(event.originator_id, event.version, reason, request_id)]
     if isinstance(event, Ticket.EmailResendRequested):
-        return [EmailJob(event.originator_id, None, f"{RESEND}-{event.originator_version}")]
+        reason = f"{RESEND}-{event.originator_version}"
+        return [EmailJob(event.originator_id, None, reason, request_id)]
     return []
 
 
@@ -107,6 +130,7 @@ class TicketEmails:
         alerts: Alerts,
         clock: Clock,
         policy: EmailPolicy | None = None,
+        meter: EmailMeter | None = None,
     ) -> None:
         self._store = store
         self._jobs = jobs
@@ -116,35 +140,51 @@ class TicketEmails:
         self._alerts = alerts
         self._clock = clock
         self._policy = policy or EmailPolicy()
+        self._meter = meter or _Uncounted()
 
     def position(self) -> int:
         return self._jobs.position(self.name)
 
     def handle(self, notification: Notification, event: Any) -> None:
-        queued = [(job.key, job.data()) for job in jobs_for(event)]
-        self._jobs.advance(self.name, notification.id, queued)
+        jobs = jobs_for(event)
+        self._jobs.advance(self.name, notification.id, [(job.key, job.data()) for job in jobs])
+        for job in jobs:
+            log.info(
+                "ticket email queued",
+                extra={"step": "queued", "ticket_id": str(job.ticket_id), "reason": job.reason},
+            )
 
     def recover(self) -> None:
         """Nothing to undo: a job interrupted mid-send is simply pending, and is sent again."""
 
-    def run_due(self) -> bool:
+    def run_due(self, stopping: Callable[[], bool] = lambda: False) -> bool:
         due = self._jobs.due(self.name, self._clock.now(), self._policy.batch_size)
         for job in due:
+            if stopping():
+                return False  # asked to stop: the one at hand is done, the rest wait
             self._run(job)
         return len(due) == self._policy.batch_size
 
     def _run(self, job: Job) -> None:
         email = EmailJob.of(job.data)
+        # The request that caused the email is on every line about it, long after that request.
+        with structlog.contextvars.bound_contextvars(**email.log_context()):
+            self._run_job(job, email)
+
+    def _run_job(self, job: Job, email: EmailJob) -> None:
         try:
             sent = self._send(email)
         except TemporaryEmailError as error:
+            self._meter.failed("provider_unavailable")
             self._later(job, email, f"the email provider is unavailable: {error}")
             return
         except PermanentEmailError as error:
+            self._meter.failed("rejected")
             self._alert(email, f"the email provider rejected it: {error}", Severity.CRITICAL)
             self._jobs.done(self.name, job.key)
             return
         except Exception as error:  # a bug or an outage of ours: keep it queued, keep going
+            self._meter.failed("error")
             log.exception("ticket email failed", extra={"job": job.key})
             self._later(job, email, f"it could not be prepared ({type(error).__name__})")
             return
@@ -152,6 +192,7 @@ class TicketEmails:
             # Sent: a failure to record it now is the worker's to retry (the follower backs
             # off); the job stays due, so one duplicate at most goes out once it recovers.
             token_version, message_id = sent
+            self._meter.sent(email.kind)
             retry_on_conflict(lambda: self._record(email, token_version, message_id))
             log.info(
                 "ticket emailed",
@@ -177,6 +218,7 @@ class TicketEmails:
             return None  # sent and recorded before (a replayed event, a second worker)
         person = self._store.find(Person, ticket.person_id)
         if person is None or not person.email:
+            self._meter.failed("no_address")
             self._alert(email, "the person has no email address", Severity.WARNING)
             return None
         document = self._documents(ticket.id)
@@ -185,8 +227,9 @@ class TicketEmails:
 
     def _record(self, email: EmailJob, token_version: int, message_id: str) -> None:
         ticket = self._store.get(Ticket, email.ticket_id)
+        cause = Cause(actor=SYSTEM.actor, request_id=email.request_id)
         ticket.record_emailed(
-            token_version=token_version, reason=email.reason, message_id=message_id, cause=SYSTEM
+            token_version=token_version, reason=email.reason, message_id=message_id, cause=cause
         )
         self._store.save(ticket)
 
@@ -216,6 +259,16 @@ class TicketEmails:
                 severity=severity,
             )
         )
+
+
+class _Uncounted:
+    """No metrics (tests, tools): the emails are the same."""
+
+    def sent(self, kind: str) -> None:
+        pass
+
+    def failed(self, reason: str) -> None:
+        pass
 
 
 class EmailRequests:

@@ -45,6 +45,12 @@ class Busy(ApplicationError):
     code = "busy"
 
 
+class StoreUnavailable(ApplicationError):
+    """Raised when the event store's database does not answer in time: try again later."""
+
+    code = "store_unavailable"
+
+
 class InvalidQuery(ApplicationError):
     """Raised when a list's query parameters (limit, cursor, filters) cannot be used."""
 

@@ -47,19 +47,24 @@ class Fulfilment:
         self._alerts = alerts
         self._refunds = refunds
 
-    def handle(self, notice: StripeNotice) -> DeliveryOutcome | None:
-        """Applies a verified Stripe notice; None when there was nothing (more) to do."""
+    def handle(self, notice: StripeNotice, request_id: str | None = None) -> DeliveryOutcome | None:
+        """Applies a verified Stripe notice; None when there was nothing (more) to do.
+
+        ``request_id`` is the webhook request's: recorded in the causes of what it changes.
+        """
         if isinstance(notice, PaymentConfirmed):
-            return self.fulfil_payment(notice)
+            return self.fulfil_payment(notice, request_id)
         if isinstance(notice, RefundReported) and self._refunds is not None:
-            return self._refunds.handle(notice)
+            return self._refunds.handle(notice, request_id)
         if isinstance(notice, RefundReported | IgnoredNotice):
             # Nothing to do (or no refund use case wired here): recorded nowhere, so Stripe's
             # copy is the only one. Logged so that it is not silent.
             log_step("fulfilment", "ignored", notice.event_id, event_type=notice.event_type)
         return None
 
-    def fulfil_payment(self, notice: PaymentConfirmed) -> DeliveryOutcome | None:
+    def fulfil_payment(
+        self, notice: PaymentConfirmed, request_id: str | None = None
+    ) -> DeliveryOutcome | None:
         return apply_once(
             self._store,
             self._alerts,
@@ -67,6 +72,7 @@ class Fulfilment:
             "fulfilment",
             lambda cause: self._fulfil(notice, cause),
             subject=notice.order_ref,
+            request_id=request_id,
         )
 
     def _fulfil(self, notice: PaymentConfirmed, cause: Cause) -> Applied:

@@ -226,8 +226,22 @@ class TicketDocument:
 
 
 class TicketRenderer(Protocol):
+    # What besides the document shapes the PDF (branding, layout revision): part of the cache key.
+    style: str
+
     def render_pdf(self, document: TicketDocument) -> bytes:
         """The printable ticket as a PDF, its QR code that of ``document.token``."""
+        ...
+
+
+class PdfCache(Protocol):
+    """Rendered ticket PDFs by a digest of what they show: rendered once (usually by the worker
+    for the email), then served from here by every API process."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, ticket_id: UUID, key: str, pdf: bytes) -> None:
+        """Keeps ``pdf`` under ``key``, forgetting the ticket's older renderings."""
         ...
 
 
@@ -400,6 +414,31 @@ class ScanEntry:
     last_check_in_at: datetime | None  # the first check-in of that date
 
 
+@dataclass(frozen=True)
+class TicketChange:
+    """A ticket revoked or rotated: what an offline door must know to refuse its old tokens."""
+
+    ticket_id: UUID
+    active: bool
+    token_version: int  # the current one: older versions are superseded
+    changed_at: datetime | None
+    position: int  # in the log: the cursor of the incremental feed
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """A ticket checked in on a class day: who, when, by which door."""
+
+    ticket_id: UUID
+    person_id: UUID
+    name: str
+    local_date: date  # the class day, in the period's timezone
+    checked_in_at: datetime
+    device_id: str | None
+    tracks: tuple[tuple[str, str], ...]  # (code, name) the ticket covered that day
+    manual: bool
+
+
 class ScanIndex(Protocol):
     def lookup(self, ticket_id: UUID) -> ScanEntry | None:
         """The ticket as far as the index has followed the log; None if not (yet) known."""
@@ -409,10 +448,30 @@ class ScanIndex(Protocol):
         """Every ticket of the period the index knows (a period holds hundreds, not millions)."""
         ...
 
+    def changes(self, period_code: str, since: int, limit: int) -> list[TicketChange]:
+        """The period's tickets revoked or rotated after position ``since``, oldest first."""
+        ...
+
+    def attendance(self, period_code: str, day: date | None = None) -> list[Attendee]:
+        """The period's check-ins, one per ticket and class day (on ``day`` only, if given)."""
+        ...
+
 
 class ScanMeter(Protocol):
     def count(self, result: str) -> None:
         """Counts one scan by its result word (operators watch the failures)."""
+        ...
+
+
+class EmailMeter(Protocol):
+    """Counts ticket emails for operators: sent by kind, failed by reason."""
+
+    def sent(self, kind: str) -> None:
+        """One email went out; ``kind`` is issued, rotated or resend."""
+        ...
+
+    def failed(self, reason: str) -> None:
+        """One attempt failed: provider_unavailable, rejected, no_address or error."""
         ...
 
 

@@ -35,7 +35,9 @@ class Refunds:
         self._store = store
         self._alerts = alerts
 
-    def handle(self, notice: RefundReported) -> DeliveryOutcome | None:
+    def handle(
+        self, notice: RefundReported, request_id: str | None = None
+    ) -> DeliveryOutcome | None:
         """Applies a verified ``charge.refunded``; None when it was applied before."""
         return apply_once(
             self._store,
@@ -44,6 +46,7 @@ class Refunds:
             "refund",
             lambda cause: self._refund(notice, cause),
             subject=notice.payment_intent_id or notice.order_ref,
+            request_id=request_id,
         )
 
     def _refund(self, notice: RefundReported, cause: Cause) -> Applied:

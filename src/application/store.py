@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    Notification,
+    OperationalError,
+    Recording,
+)
 
-from application.errors import Busy
+from application.errors import Busy, StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
@@ -22,6 +31,29 @@ class TicketStore(Application[UUID]):
     """Every state change of the service is an event recorded here, and only here."""
 
     name = "tickets"  # names the tables: pinned forever
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._saved_listeners: list[Callable[[Sequence[Any]], None]] = []
+
+    def on_saved(self, listener: Callable[[Sequence[Any]], None]) -> None:
+        """Calls ``listener`` with the events of every save once they are recorded (metrics)."""
+        self._saved_listeners.append(listener)
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        recordings = super().save(*objs, **kwargs)
+        if self._saved_listeners:
+            events = [recording.domain_event for recording in recordings]
+            for listener in self._saved_listeners:
+                try:
+                    listener(events)
+                except Exception:  # counting must never undo or fail a recorded save
+                    log.exception("a listener of saved events failed")
+        return recordings
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         try:
@@ -67,3 +99,8 @@ def retry_on_conflict(command: Callable[[], R], attempts: int = CONFLICT_RETRIES
         return command()
     except IntegrityError:
         raise Busy("concurrent updates kept conflicting; try again") from None
+
+
+def is_outage(error: BaseException) -> bool:
+    """The database did not answer (or not in time): nothing is wrong with the work itself."""
+    return isinstance(error, StoreUnavailable | OperationalError | InterfaceError)

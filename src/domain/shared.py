@@ -19,11 +19,15 @@ class Cause:
     """Who or what caused an event: an auditor's first question.
 
     ``actor`` is a user id, ``stripe`` or ``system``; ``reference`` is the Stripe event id or
-    the request id where there is one.
+    the request id where there is one. ``request_id`` is the HTTP request (``X-Request-ID``)
+    that caused it, also for Stripe's webhooks: the worker's log lines about the event carry it,
+    so one id follows a fulfilment from the webhook to the email. Events recorded before it
+    existed decode with None.
     """
 
     actor: str
     reference: str | None = None
+    request_id: str | None = None
 
 
 SYSTEM = Cause(actor="system")

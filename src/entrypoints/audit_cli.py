@@ -51,6 +51,7 @@ CSV_COLUMNS = (
     "timestamp",
     "actor",
     "reference",
+    "requestId",
     "data",
 )
 SHOWN_VIOLATIONS = 20  # per invariant: the rest are counted
@@ -238,6 +239,7 @@ def event_record(event: AuditEvent, *, with_position: bool = True) -> dict[str, 
         "timestamp": _builtins(event.timestamp),
         "actor": event.actor,
         "reference": event.reference,
+        "requestId": event.request_id,
         "data": _builtins(event.data),
     }
     return record

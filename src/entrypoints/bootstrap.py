@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 from adapters.alert_delivery import EmailAlertChannel, WebhookAlertChannel, WebhookConfig
@@ -15,6 +16,8 @@ from adapters.email_smtp import SmtpConfig, SmtpMailer
 from adapters.email_templates import EmailContentConfig, JinjaEmailContent
 from adapters.eventstore import open_store, sqlite_path
 from adapters.identity import JwtIdentityVerifier
+from adapters.metrics import FollowerLag, ServiceMetrics
+from adapters.pdf_cache import MemoryPdfCache, SqlPdfCache
 from adapters.pdf_ticket import PdfTicketRenderer
 from adapters.positions import MemoryFollowerStore, SqlFollowerStore
 from adapters.qr_tokens import JwtTokenSigner
@@ -32,6 +35,7 @@ from adapters.worker_coordination import (
 )
 from application.alert_delivery import AlertDelivery
 from application.alerts import AlertBoard, Alerts
+from application.attendance import Attendance
 from application.audit import Audit
 from application.checkin import CheckIns
 from application.devices import Devices
@@ -53,6 +57,7 @@ from application.ports import (
     IdentityVerifier,
     Mailer,
     PaymentGateway,
+    PdfCache,
     TicketRenderer,
     TokenSigner,
     Wakeup,
@@ -65,6 +70,8 @@ from application.tokens import TokenIssuer
 from application.worker import Worker
 from entrypoints.email_settings import EmailSettings
 from entrypoints.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,23 +95,30 @@ class Services:
     checkins: CheckIns
     ticket_admin: TicketAdmin
     devices: Devices
+    attendance: Attendance
     ticket_jwks: dict[str, list[dict[str, str]]]  # the QR tokens' public keys (EdDSA), for doors
     email_requests: EmailRequests
     jobs: FollowerStore  # the followers' positions and pending jobs (emails, alert deliveries)
+    metrics: ServiceMetrics  # Prometheus counters (webhooks, tickets, emails, alerts)
     device_activity: DeviceActivity  # devices' last-seen times
+    pdf_cache: PdfCache  # rendered PDFs, shared by every process
     # What the worker drives, in this order: the read models (also rebuilt by the audit
     # replay) first, then the followers that send things.
     read_models: tuple[ReadModel, ...] = ()
     followers: tuple[Follower, ...] = ()
+    follower_lag: FollowerLag | None = None  # the followers' lag, read when /metrics is scraped
 
     def close(self) -> None:
         self.store.close()
+        log.info("event store closed")
         for model in self.read_models:
             close = getattr(model, "close", None)
             if close is not None:
                 close()
         self.rate_limits.close()
         self.device_activity.close()
+        if isinstance(self.pdf_cache, SqlPdfCache):
+            self.pdf_cache.close()
 
 
 def build(
@@ -121,6 +135,8 @@ def build(
 ) -> Services:
     """Wires the service; tests may pass their own adapter for any port."""
     store = store or open_store(settings.database)
+    metrics = ServiceMetrics()
+    store.on_saved(metrics.recorded)  # tickets issued, alerts raised: counted once recorded
     clock = clock or SystemClock()
     gateway = gateway or StripeGateway(settings.stripe)
     alerts = Alerts(store, alert_sink or LogAlertSink())
@@ -130,6 +146,7 @@ def build(
     scan_index = open_scan_index(settings.database)
     alert_list = open_alert_list(settings.database)
     device_activity = _device_activity(settings)
+    pdf_cache = _pdf_cache(settings)
     issuing = TicketIssuing(store, tokens)
     periods = Periods(store)
     links = SignedTicketLinks(
@@ -154,22 +171,28 @@ def build(
         ),
         fulfilment=Fulfilment(store, issuing, alerts, refunds=Refunds(store, alerts)),
         tickets=tickets,
-        documents=TicketDocuments(tickets, renderer or PdfTicketRenderer(settings.brand)),
+        documents=TicketDocuments(
+            tickets, renderer or PdfTicketRenderer(settings.brand), pdf_cache
+        ),
+        pdf_cache=pdf_cache,
         rate_limits=open_rate_limiter(settings.rate_limits),
         checkins=CheckIns(store, signer, scan_index, clock, PrometheusScanMeter()),
         ticket_admin=TicketAdmin(store, tokens),
         devices=Devices(store, periods, device_activity, clock),
+        attendance=Attendance(periods, scan_index, clock),
         device_activity=device_activity,
         ticket_jwks=_public_jwks(signer),
         read_models=(scan_index, alert_list),
         followers=(scan_index, alert_list),  # the read models; the senders are added below
         email_requests=EmailRequests(store),
         jobs=_follower_store(settings),
+        metrics=metrics,
     )
     # The worker's followers that send things: after the read models others register.
     mailer = mailer or build_mailer(settings.email)
     senders = _senders(services, mailer, clock)
-    return replace(services, followers=(*services.followers, *senders))
+    followers = (*services.followers, *senders)
+    return replace(services, followers=followers, follower_lag=FollowerLag(store, followers))
 
 
 def _public_jwks(signer: TokenSigner) -> dict[str, list[dict[str, str]]]:
@@ -191,6 +214,12 @@ def _device_activity(settings: Settings) -> SqlDeviceActivity | MemoryDeviceActi
     if settings.database.url.startswith("memory:"):
         return MemoryDeviceActivity()
     return SqlDeviceActivity(settings.database)
+
+
+def _pdf_cache(settings: Settings) -> SqlPdfCache | MemoryPdfCache:
+    if settings.database.url.startswith("memory:"):
+        return MemoryPdfCache()
+    return SqlPdfCache(settings.database)
 
 
 def _follower_store(settings: Settings) -> FollowerStore:
@@ -215,6 +244,7 @@ def _senders(services: Services, mailer: Mailer, clock: Clock) -> tuple[Follower
         services.alerts,
         clock,
         policy,
+        meter=services.metrics,
     )
     channels: list[AlertChannel] = []
     if email.admin_alert_email:
@@ -250,4 +280,5 @@ def build_worker(services: Services) -> Worker:
         locks=locks,
         poll_seconds=services.settings.email.worker_poll_seconds,
         on_stop=(services.jobs.close,),
+        alerts=services.alerts,  # follower_stalled
     )

@@ -6,16 +6,21 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
-from adapters.eventstore import migrate, migrate_if_behind
+from adapters.eventstore import StoreConfig, migrate, migrate_if_behind
 from adapters.identity import mint_dev_token
-from entrypoints import audit_cli, logs, worker_cli
-from entrypoints.settings import Settings, SettingsError, dev_secrets
+from application.errors import StoreUnavailable
+from entrypoints import audit_cli, logs, monitoring, worker_cli
+from entrypoints.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, dev_secrets
 from entrypoints.version import package_version
 
 log = logging.getLogger("tickets")
+REQUEST_THREADS = 40
+GRACEFUL_SHUTDOWN_SECONDS = 20
 SETTINGS_HINT = (
     "Nothing was started. Set these in the environment (every variable is in .env.example),"
     " or try the service out with `tickets serve --dev`."
@@ -58,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker_cli.add_commands(commands)
 
     args = parser.parse_args(argv)
-    logs.configure(getattr(args, "log_level", "INFO"))
+    # JSON lines for log collectors; readable console lines for a developer (--dev).
+    logs.configure(getattr(args, "log_level", "INFO"), json=not getattr(args, "dev", False))
     try:
         if args.command == "serve":
             return _serve(args)
@@ -78,41 +84,78 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One message naming every variable at fault, so one edit of the environment fixes all.
         print(f"tickets: {error.report()}\n{SETTINGS_HINT}", file=sys.stderr)
         return 2
+    except StoreUnavailable as error:
+        # At start-up (the migrate step): one line an operator can act on, not a traceback.
+        where = StoreConfig(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)).redacted_url
+        print(f"tickets: the database does not answer at {where}: {error.detail}", file=sys.stderr)
+        return 2
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
+    from litestar.concurrency import set_asyncio_executor
 
     from entrypoints.bootstrap import build
     from entrypoints.http.app import create_app
+    from entrypoints.http.problems import reported
 
     settings = Settings.from_env(os.environ, dev=args.dev)
     if settings.dev:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
+    # Before the app is made: Sentry's Litestar integration hooks into its construction.
+    monitored = monitoring.start(settings.monitoring, "api", reported)
     migrate_if_behind(settings.database)
     services = build(settings)
     log.info(
         "serving",
-        extra={"database": settings.database.redacted_url, "host": args.host, "port": args.port},
+        extra={
+            "database": settings.database.redacted_url,
+            "host": args.host,
+            "port": args.port,
+            "version": package_version(),
+            "monitoring": monitored,
+        },
     )
-    stop_worker = None if args.no_worker else worker_cli.start_in_background(services)
-    try:
-        uvicorn.run(
-            create_app(services, owns_services=False),
-            host=args.host,
-            port=args.port,
-            log_config=None,
-            access_log=False,
-            # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
-            proxy_headers=bool(settings.http.trusted_proxies),
-            forwarded_allow_ips=list(settings.http.trusted_proxies),
-        )
-    finally:
-        # The worker first: it may be mid-batch on the store the services hold.
-        if stop_worker is not None:
-            stop_worker()
-        services.close()
+    # Litestar runs sync routes on this executor. asyncio's default one has min(32, cores + 4)
+    # threads, 6 on two cores: while the database is away each request holds one for up to
+    # its timeouts, and the requests queued behind them would wait past any timeout.
+    executor = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="request")
+    set_asyncio_executor(executor)
+    app = create_app(services, run_worker=not args.no_worker)
+    stopped_by = _note_stop_signals()
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
+        proxy_headers=bool(settings.http.trusted_proxies),
+        forwarded_allow_ips=list(settings.http.trusted_proxies),
+        # In-flight requests finish first; a stuck one does not hold the stop for ever.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    executor.shutdown(wait=False)
+    log.info("stopped", extra={"signal": stopped_by[0] if stopped_by else None})
     return 0
+
+
+def _note_stop_signals() -> list[str]:
+    """SIGTERM and SIGINT, once uvicorn has shut down gracefully (the app's lifespan stopped
+    the worker and closed the store), only end ``uvicorn.run`` and the command exits 0.
+
+    uvicorn handles both itself, then raises the signal again with the handler that was there
+    before it started: Python's default would end the process with 143 (SIGTERM) or a
+    KeyboardInterrupt traceback. This handler notes it instead.
+    """
+    received: list[str] = []
+
+    def note(signum: int, _: object) -> None:
+        received.append(signal.Signals(signum).name)
+
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, note)
+    return received
 
 
 def _openapi(output: str | None) -> int:

@@ -1,9 +1,11 @@
-"""Logging: one JSON object per line, with the structured fields each step adds."""
+"""Logging: one JSON object per line (console lines with ``--dev``), with the structured fields
+each step adds and those bound to the context (the request id of the request or event at hand)."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import IO
 
 import structlog
 
@@ -22,12 +24,21 @@ def _extra_fields(
     return event_dict
 
 
-def configure(level: str = "INFO", *, json: bool = True) -> None:
+def configure(level: str = "INFO", *, json: bool = True, stream: IO[str] | None = None) -> None:
+    """JSON lines for machines; ``json=False`` (``--dev``) for people reading a terminal.
+
+    Lines go to ``stream`` (standard error by default).
+    """
+    stream = stream or sys.stderr
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty())  # no escapes in a file
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
+            # What entrypoints.http.request_context and the worker bound: the request id...
+            structlog.contextvars.merge_contextvars,
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -39,11 +50,13 @@ def configure(level: str = "INFO", *, json: bool = True) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every URL it calls at INFO: an alert webhook's URL may hold a token.
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -7,7 +7,7 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from adapters.brand import Brand
@@ -20,6 +20,7 @@ from entrypoints.config_errors import ConfigError, Problems, collect
 from entrypoints.cors_settings import cors_origins_from_env
 from entrypoints.delivery_settings import brand_from_env, rate_limits_from_env
 from entrypoints.email_settings import EmailSettings
+from entrypoints.monitoring import MonitoringSettings
 from entrypoints.proxy_settings import trusted_proxies_from_env
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     brand: Brand = field(default_factory=Brand)
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, dev: bool = False) -> Settings:
@@ -87,6 +89,7 @@ class Settings:
             brand = problems.read(lambda: brand_from_env(env))
             rate_limits = problems.read(lambda: rate_limits_from_env(env))
             cors_origins = problems.read(lambda: cors_origins_from_env(env))
+            monitoring = problems.read(lambda: _monitoring(env))
             trusted_proxies = problems.read(lambda: trusted_proxies_from_env(env))
         return cls(
             database=database,
@@ -106,7 +109,15 @@ class Settings:
             email=email,
             brand=brand,
             rate_limits=rate_limits,
+            monitoring=monitoring,
         )
+
+
+def _monitoring(env: Mapping[str, str]) -> MonitoringSettings:
+    try:
+        return MonitoringSettings.from_env(env)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -117,12 +128,33 @@ def _required(env: Mapping[str, str], name: str) -> str:
 
 
 def _store_config(env: Mapping[str, str]) -> StoreConfig:
-    config = StoreConfig(url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    with collect(SettingsError) as problems:
+        config = StoreConfig(url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        try:
+            config.env(create_table=False)  # an unknown scheme fails here, not at a query
+        except ValueError as error:
+            problems.add(str(error))
+        # PostgreSQL: how soon an absent database is called unavailable (503, exit 2).
+        connect_timeout = problems.read(lambda: _seconds(env, "DATABASE_CONNECT_TIMEOUT", 2.0))
+        statement_timeout = problems.read(lambda: _seconds(env, "DATABASE_STATEMENT_TIMEOUT", 2.0))
+    return replace(
+        config,
+        connect_timeout_seconds=connect_timeout,
+        statement_timeout_seconds=statement_timeout,
+    )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
     try:
-        config.env(create_table=False)  # an unknown scheme fails here, not at the first query
-    except ValueError as error:
-        raise SettingsError(str(error)) from None
-    return config
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value <= 600:
+        raise SettingsError(f"{name} must be more than 0 and at most 600 seconds")
+    return value
 
 
 def _token_config(env: Mapping[str, str]) -> QrTokenConfig:

@@ -7,10 +7,10 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from adapters.eventstore import migrate_if_behind
+from entrypoints import monitoring
 from entrypoints.settings import Settings
 
 log = logging.getLogger("tickets")
@@ -22,6 +22,12 @@ def add_commands(commands: Any) -> None:
     )
     worker.add_argument("--dev", action="store_true", help="development secrets from ./var")
     worker.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=os.environ.get("WORKER_METRICS_PORT") or None,
+        help="serve this worker's Prometheus metrics on this port (default: WORKER_METRICS_PORT)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,10 +35,13 @@ def run(args: argparse.Namespace) -> int:
     from entrypoints.bootstrap import build, build_worker
 
     settings = Settings.from_env(os.environ, dev=args.dev)
+    monitoring.start(settings.monitoring, "worker")
     # The worker may start before any API process; with the schema current it runs no DDL.
     migrate_if_behind(settings.database)
     services = build(settings)
     worker = build_worker(services)
+    if args.metrics_port:
+        _serve_metrics(services, args.metrics_port)
     stop = threading.Event()
 
     def request_stop(signum: int, _: Any) -> None:
@@ -53,20 +62,44 @@ def run(args: argparse.Namespace) -> int:
         worker.run(stop)
     finally:
         services.close()
+        monitoring.stop()
     return 0
 
 
-def start_in_background(services: Any) -> Callable[[], None]:
-    """Starts the worker in a daemon thread of this process; returns what stops it."""
-    from entrypoints.bootstrap import build_worker
+def _serve_metrics(services: Any, port: int) -> None:
+    """This process' counters (emails sent and failed, alerts...) and the followers' lag, on
+    ``http://<host>:<port>/metrics``, as the API serves them on its own /metrics."""
+    from prometheus_client import REGISTRY, start_http_server
 
-    worker = build_worker(services)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
-    thread.start()
+    if services.follower_lag is not None:
+        REGISTRY.register(services.follower_lag)
+    start_http_server(port)  # a daemon thread; all addresses, like the API: firewall it
+    log.info("worker metrics served", extra={"port": port})
 
-    def stop_worker() -> None:
-        stop.set()
-        thread.join(timeout=30)
 
-    return stop_worker
+class BackgroundWorker:
+    """The worker in a thread of the HTTP process, started and stopped by the app's lifespan."""
+
+    def __init__(self, services: Any, stop_timeout_seconds: float = 30.0) -> None:
+        self._services = services
+        self._stop_timeout = stop_timeout_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        from entrypoints.bootstrap import build_worker
+
+        worker = build_worker(self._services)
+        self._thread = threading.Thread(
+            target=worker.run, args=(self._stop,), name="worker", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Asks the worker to stop and waits while it finishes the job at hand."""
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=self._stop_timeout)
+        if self._thread.is_alive():
+            log.error("worker did not stop in time", extra={"seconds": self._stop_timeout})

@@ -491,7 +491,11 @@ def rebuilt_event(record: dict[str, Any]) -> Any:
         "originator_id": record["aggregateId"],
         "originator_version": record["version"],
         "timestamp": record["timestamp"],
-        "cause": {"actor": record["actor"], "reference": record["reference"]},
+        "cause": {
+            "actor": record["actor"],
+            "reference": record["reference"],
+            "request_id": record["requestId"],
+        },
     }
     return msgspec.convert(fields, resolve_topic(TOPIC_PREFIX + record["type"]))
 
@@ -526,6 +530,7 @@ def test_export_as_csv_to_stdout_round_trips_every_event(audited: Audited) -> No
             **row,
             "version": int(row["version"]),
             "reference": row["reference"] or None,
+            "requestId": row["requestId"] or None,
             "data": json.loads(row["data"]),
         }
         assert int(row["notificationId"]) == notification.id

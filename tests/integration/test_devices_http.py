@@ -264,3 +264,94 @@ def test_door_routes_need_staff_or_a_device(door: DoorApi) -> None:
         "/api/checkin/search", params={"q": "a" * 101, "periodCode": "2026-fall"}, headers=STAFF
     )
     assert long_query.status_code == 422
+
+
+def test_revocations_feed_is_incremental_and_the_roster_names_the_tickets(
+    door: DoorApi,
+) -> None:
+    device = door.paired()
+    first = door.sell("dancer-1", "Åse Øvergård")
+    door.sell("dancer-2", "Ola Nordmann")
+    first_id = door.api.ticket("dancer-1").json()["ticketId"]
+    second_id = door.api.ticket("dancer-2").json()["ticketId"]
+    door.follow()
+    empty = door.client.get("/api/checkin/revocations", headers=device).json()
+    assert empty == {"items": [], "nextSince": "0"}
+
+    assert (
+        door.client.post(
+            f"/api/admin/tickets/{first_id}/revoke", json={"reason": "refund"}, headers=ADMIN
+        ).status_code
+        == 200
+    )
+    assert (
+        door.client.post(f"/api/admin/tickets/{second_id}/rotate", headers=ADMIN).status_code == 200
+    )
+    door.follow()
+    changed = door.client.get("/api/checkin/revocations", headers=device).json()
+    after = door.client.get(
+        "/api/checkin/revocations", params={"since": changed["nextSince"]}, headers=device
+    ).json()
+    roster = door.client.get("/api/checkin/roster", headers=device).json()
+
+    assert [(i["ticketId"], i["status"], i["currentTokenVersion"]) for i in changed["items"]] == [
+        (first_id, "REVOKED", 1),
+        (second_id, "ACTIVE", 2),
+    ]
+    assert all(i["changedAt"].startswith("20") for i in changed["items"])
+    assert after == {"items": [], "nextSince": changed["nextSince"]}
+    assert [t["personName"] for t in roster["items"]] == ["Åse Øvergård", "Ola Nordmann"]
+    assert first not in str(changed)  # tokens never
+    bad = door.client.get("/api/checkin/revocations", params={"since": "-1"}, headers=device)
+    assert bad.status_code in (400, 422)
+
+
+def test_attendance_per_day_and_for_the_whole_period_as_csv(door: DoorApi) -> None:
+    device = door.paired()
+    first = door.sell("dancer-1", "Åse Øvergård")
+    door.sell("dancer-2", "=Ola Nordmann")  # a formula to a spreadsheet: must stay text
+    second_id = door.api.ticket("dancer-2").json()["ticketId"]
+    assert door.scan(first, device).json()["result"] == "ok"
+    door.clock.moment = EVENING.replace(minute=5)
+    manual = door.client.post("/api/checkin/manual", json={"ticketId": second_id}, headers=STAFF)
+    assert manual.json()["result"] == "ok"
+    door.clock.moment = EVENING.replace(day=8)  # a week later: only Åse
+    assert door.scan(first, device).json()["result"] == "ok"
+    door.follow()
+
+    day = door.client.get(
+        "/api/admin/periods/2026-fall/attendance", params={"date": "2026-10-01"}, headers=ADMIN
+    )
+    today = door.client.get("/api/admin/periods/2026-fall/attendance", headers=ADMIN).json()
+    csv = door.client.get("/api/admin/periods/2026-fall/attendance.csv", headers=ADMIN)
+
+    assert day.status_code == 200, day.text
+    body = day.json()
+    me = door.client.get("/api/devices/me", headers=device).json()
+    assert (body["date"], body["total"], body["byTrack"]) == (
+        "2026-10-01",
+        2,
+        {"salsa1": 2, "bachata1": 0},
+    )
+    assert [(p["name"], p["checkedInAt"], p["deviceId"], p["manual"]) for p in body["persons"]] == [
+        ("Åse Øvergård", "2026-10-01T16:00:00Z", me["deviceId"], False),
+        ("=Ola Nordmann", "2026-10-01T16:05:00Z", None, True),
+    ]
+    assert (today["date"], today["total"]) == ("2026-10-08", 1)
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert 'filename="attendance-2026-fall.csv"' in csv.headers["content-disposition"]
+    lines = csv.text.splitlines()
+    assert lines[0] == "personId,name,2026-10-01,2026-10-08,days"
+    assert lines[1].split(",")[1:] == ["'=Ola Nordmann", "18:05", "", "1"]
+    assert lines[2].split(",")[1:] == ["Åse Øvergård", "18:00", "18:00", "2"]
+
+
+def test_attendance_is_for_admins_of_a_known_period(door: DoorApi) -> None:
+    path = "/api/admin/periods/2026-fall/attendance"
+    assert door.client.get(path, headers=STAFF).status_code == 403
+    assert door.client.get(path).status_code == 401
+    unknown = door.client.get("/api/admin/periods/nope/attendance.csv", headers=ADMIN)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "period_not_found"
+    bad_date = door.client.get(path, params={"date": "yesterday"}, headers=ADMIN)
+    assert bad_date.status_code in (400, 422)

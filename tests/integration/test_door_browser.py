@@ -36,32 +36,36 @@ NAME = "Åse Øvergård"
 
 
 def y4m_of(
-    text: str | None, path: Path, *, seconds_shown: float = 2.0, seconds_away: float = 1.0
+    *texts: str | None, path: Path, seconds_shown: float = 2.0, seconds_away: float = 1.0
 ) -> Path:
-    """A looping video: the QR code of ``text`` held up for a while, then taken away (a blank
+    """A looping video: each text's QR code held up for a while, then taken away (a blank
     frame), as at a door where people come one after another. Y4M is a text header and raw
     YUV 4:2:0 frames: white paper, black modules, no colour."""
     width, height, fps = 640, 480, 10
     blank = Image.new("L", (width, height), 235)
-    shown = blank.copy()
-    if text is not None:
-        qr = segno.make_qr(text, error="m", boost_error=False)
-        scale = max(2, min(width, height) * 8 // 10 // qr.symbol_size(scale=1, border=0)[0])
-        matrix = Image.new("L", qr.symbol_size(scale=scale, border=4), 255)
-        for y, row in enumerate(qr.matrix):
-            for x, dark in enumerate(row):
-                if dark:
-                    matrix.paste(
-                        16, ((x + 4) * scale, (y + 4) * scale, (x + 5) * scale, (y + 5) * scale)
-                    )
-        shown.paste(matrix, ((width - matrix.width) // 2, (height - matrix.height) // 2))
     chroma = bytes([128]) * (width * height // 2)
     with path.open("wb") as out:
         out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        frames = [shown] * int(seconds_shown * fps) + [blank] * int(seconds_away * fps)
-        for frame in frames:
-            out.write(b"FRAME\n" + frame.tobytes() + chroma)
+        for text in texts:
+            shown = blank.copy()
+            if text is not None:
+                shown.paste(*_qr_image(text, width, height))
+            frames = [shown] * int(seconds_shown * fps) + [blank] * int(seconds_away * fps)
+            for frame in frames:
+                out.write(b"FRAME\n" + frame.tobytes() + chroma)
     return path
+
+
+def _qr_image(text: str, width: int, height: int) -> tuple[Image.Image, tuple[int, int]]:
+    qr = segno.make_qr(text, error="m", boost_error=False)
+    scale = max(2, min(width, height) * 8 // 10 // qr.symbol_size(scale=1, border=0)[0])
+    matrix = Image.new("L", qr.symbol_size(scale=scale, border=4), 255)
+    for y, row in enumerate(qr.matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                box = ((x + 4) * scale, (y + 4) * scale, (x + 5) * scale, (y + 5) * scale)
+                matrix.paste(16, box)
+    return matrix, ((width - matrix.width) // 2, (height - matrix.height) // 2)
 
 
 # --- The service, a ticket, a device --------------------------------------------------------
@@ -171,7 +175,7 @@ def start_scanning(page: Page) -> None:
 def test_pairing_through_the_admin_pages_qr_code(
     scenario: Scenario, playwright: Playwright, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    browser = filming(playwright, y4m_of(None, tmp_path / "nothing.y4m"))
+    browser = filming(playwright, y4m_of(None, path=tmp_path / "nothing.y4m"))
     problems: list[str] = []
     admin = browser.new_page(viewport={"width": 800, "height": 1000})
     admin.on("pageerror", lambda error: problems.append(str(error)))
@@ -217,7 +221,7 @@ def test_the_camera_scans_a_ticket_green_then_amber_then_red_when_revoked(
 ) -> None:
     ticket = scenario.ticket()
     device = scenario.device()
-    browser = filming(playwright, y4m_of(ticket["qrToken"], tmp_path / "ticket.y4m"))
+    browser = filming(playwright, y4m_of(ticket["qrToken"], path=tmp_path / "ticket.y4m"))
     problems: list[str] = []
     page = phone(browser, problems)
     response = page.goto(on_server(scenario.server, device["pairingUrl"]))
@@ -275,6 +279,16 @@ def test_the_camera_scans_a_ticket_green_then_amber_then_red_when_revoked(
     assert check_in["data"]["device_id"] == device["deviceId"]
     assert problems == []
     assert Image.open(ok).size == (720, 1480)
+
+    # The admins' attendance page lists her for today, and keeps itself up to date.
+    admin = browser.new_page(viewport={"width": 800, "height": 700})
+    token = ADMIN["Authorization"].removeprefix("Bearer ")
+    admin.goto(f"{scenario.server.base_url}/admin/attendance?period=2026-fall#token={token}")
+    expect(admin.locator("#persons tr")).to_have_count(1, timeout=15000)
+    expect(admin.locator("#total")).to_have_text("1")
+    assert NAME in admin.inner_text("#persons")
+    assert "salsa1: 1" in admin.inner_text("#by-track")
+    shot(admin, request, "4-admin-attendance")
     browser.close()
 
 
@@ -285,7 +299,7 @@ def test_a_revoked_device_is_refused_at_its_next_scan(
     device = scenario.device()
     browser = filming(
         playwright,
-        y4m_of(ticket["qrToken"], tmp_path / "ticket.y4m", seconds_shown=1, seconds_away=3),
+        y4m_of(ticket["qrToken"], path=tmp_path / "ticket.y4m", seconds_shown=1, seconds_away=3),
     )
     problems: list[str] = []
     page = phone(browser, problems)
@@ -302,4 +316,57 @@ def test_a_revoked_device_is_refused_at_its_next_scan(
     assert page.evaluate("localStorage.getItem('door.credential')") is None
     assert scenario.check_ins(ticket["ticketId"]) == []
     time.sleep(0.5)
+    browser.close()
+
+
+def test_offline_the_door_verifies_refuses_queues_and_syncs_once(
+    scenario: Scenario, playwright: Playwright, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    ticket = scenario.ticket()
+    gone = scenario.ticket("dancer-2", "Ola Nordmann")
+    revoked = scenario.client.post(
+        f"/api/admin/tickets/{gone['ticketId']}/revoke", json={"reason": "refunded"}, headers=ADMIN
+    )
+    assert revoked.status_code == 200
+    device = scenario.device()
+    video = y4m_of(ticket["qrToken"], gone["qrToken"], path=tmp_path / "two.y4m")
+    browser = filming(playwright, video)
+    problems: list[str] = []
+    page = phone(browser, problems)
+    page.goto(on_server(scenario.server, device["pairingUrl"]))
+    page.wait_for_selector("#start:not([hidden])")
+    # Online, the page keeps what it needs: the JWKS, the revocations, the roster, today.
+    page.wait_for_selector("body[data-offline=ready]", timeout=15000)
+
+    page.context.set_offline(True)
+    start_scanning(page)
+    expect(page.locator("#network")).to_have_text("offline")
+
+    result_shown(page, "ok")
+    shot(page, request, "offline-1-green-ok")
+    assert page.inner_text("#result-name") == NAME  # from the roster kept for offline
+    assert "offline: sent when back online" in page.inner_text("#result-detail")
+    result_shown(page, "revoked")
+    shot(page, request, "offline-2-red-revoked")
+    assert page.inner_text("#result-name") == "Ola Nordmann"
+    result_shown(page, "already_checked_in")  # the same code again, still offline
+    shot(page, request, "offline-3-amber-repeat")
+    page.click("#result")
+    expect(page.locator("#queue")).to_have_text("1 scan waiting to sync")
+    shot(page, request, "offline-4-queue")
+    assert scenario.check_ins(ticket["ticketId"]) == []  # nothing reached the service
+
+    page.context.set_offline(False)
+    expect(page.locator("#network")).to_have_text("online")
+    page.wait_for_selector("body[data-queued='0']", timeout=15000)
+    deadline = time.monotonic() + 10
+    while not scenario.check_ins(ticket["ticketId"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # the camera keeps scanning online: still one check-in
+
+    (check_in,) = scenario.check_ins(ticket["ticketId"])
+    assert check_in["data"]["device_id"] == device["deviceId"]
+    assert scenario.check_ins(gone["ticketId"]) == []
+    assert page.is_hidden("#sync")  # the service agreed with the door
+    assert [p for p in problems if "Failed to load resource" not in p] == []
     browser.close()

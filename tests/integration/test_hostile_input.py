@@ -6,25 +6,45 @@ the app itself, so a new route is attacked without anyone remembering to add it 
 
 from __future__ import annotations
 
+import html
+import json
+import os
 import re
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
+from eventsourcing.persistence import Notification
 from litestar import Litestar
+from litestar.testing import TestClient
 
+from adapters.eventstore import migrate
+from application.stalls import FollowerHealth
+from application.worker import Worker
+from domain.person import Person
+from domain.shared import Cause
+from entrypoints.bootstrap import build, build_worker
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
 from tests.integration.conftest import (
     ADMIN,
+    ROOT,
     WEBHOOK_SECRET,
+    Api,
     Running,
     ServerProcess,
     bearer,
     period_body,
     service_env,
 )
+from tests.integration.email_support import outbox, part
 from tests.stripe_events import checkout_completed, signed
 
 pytestmark = pytest.mark.integration
@@ -394,3 +414,296 @@ def test_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
 
     assert rotating == [404] * 6  # six clients behind the proxy, each within its limit
     assert one_client == [404, 404, 404, 429]
+
+
+# --- Defect 4: no follower stops for good on one event -------------------------------------------
+
+
+def _drain(worker: Worker, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while worker.run_once():
+        assert time.monotonic() < deadline, "the worker did not catch up"
+
+
+def test_a_nul_already_in_the_log_does_not_stall_the_scan_index(
+    running: Running, database_url: str
+) -> None:
+    """On PostgreSQL this stopped the scan index for everyone (psycopg DataError on every retry)
+    and made ``audit replay --rebuild`` crash; the edge refuses such names now, but the log is
+    forever: the event is written here straight through the domain, as an older release did."""
+    api, services = running.api, running.services
+    api.schedule()
+    person = Person._create(  # what Person.register recorded before its checks
+        Person.Registered,
+        id=Person.id_for_user("dancer-1"),
+        cause=Cause("dancer-1"),
+        user_id="dancer-1",
+        name="Åse\x00Øvergård",
+        email="dancer-1@example.no",
+        phone=None,
+    )
+    services.store.save(person)
+    assert api.pay(api.order("dancer-1", "salsa1")).status_code == 200
+    worker = build_worker(services)
+
+    _drain(worker)
+
+    assert FollowerHealth(services.store, services.followers).stalled() == []
+    index = services.read_models[0]
+    last = services.store.recorder.select_notifications(
+        start=index.position() + 1, limit=1, topics=index.topics
+    )
+    assert last == []  # caught up with the log
+    token = api.ticket("dancer-1").json()["qrToken"]
+    scanned = api.client.post("/api/checkin/scan", json={"token": token}, headers=STAFF).json()
+    assert scanned["result"] == "ok"
+    assert scanned["ticket"]["personName"] == "Åse\ufffdØvergård"
+    worker.close()
+
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", "audit", "replay", "--rebuild"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **service_env(database_url)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in rebuilt.stderr, rebuilt.stderr
+    assert "scan-index" in rebuilt.stdout + rebuilt.stderr
+    assert "DataError" not in rebuilt.stdout + rebuilt.stderr
+
+
+@dataclass
+class AlwaysFailing:
+    """A follower with a bug: every Period.Scheduled makes it fail."""
+
+    name: str = "always-failing"
+    topics: tuple[str, ...] = ()
+    at: int = 0
+
+    def position(self) -> int:
+        return self.at
+
+    def handle(self, notification: Notification, event: Any) -> None:
+        if type(event).__name__ == "Scheduled":
+            raise ValueError("cannot handle this period\x00")
+        self.at = notification.id
+
+
+def test_a_follower_failing_on_one_event_is_alerted_once_and_shown_in_readiness_and_metrics(
+    running: Running,
+) -> None:
+    api = running.api
+    api.schedule()
+    failing = AlwaysFailing()
+    services = replace(running.services, followers=(*running.services.followers, failing))
+    worker = build_worker(services)
+    worker._first_backoff = 0.0  # no waiting in a test: retry at every pass
+
+    for _ in range(8):
+        worker.run_once()
+
+    alerts = [
+        a
+        for a in api.client.get("/api/admin/alerts", headers=ADMIN).json()["items"]
+        if a["kind"] == "follower_stalled"
+    ]
+    [alert] = alerts
+    assert alert["subject"] == "always-failing" and alert["severity"] == "critical"
+    assert "notification 1" in alert["message"]
+    assert "ValueError: cannot handle this period?" in alert["message"]
+    worker.close()
+
+    with TestClient(create_app(services, owns_services=False)) as client:
+        ready = client.get("/health/ready")
+        metrics = client.get("/metrics").text
+    assert ready.status_code == 200
+    assert ready.json()["stalledFollowers"] == [
+        {"follower": "always-failing", "position": 0, "notificationId": 1}
+    ]
+    assert 'tickets_follower_stalled{follower="always-failing"} 1.0' in metrics
+    assert 'tickets_follower_stalled{follower="scan-index"} 0.0' in metrics
+    healthy = api.client.get("/health/ready").json()
+    assert healthy["stalledFollowers"] == []  # the service's own followers are all moving
+
+
+# --- Every field of every JSON route, attacked one at a time --------------------------------------
+
+# A well-formed body of each route that takes JSON (ids in paths written {id}). A new route fails
+# test_every_json_route_has_a_body_here until it is added, and is then attacked like the others.
+VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("PUT", "/api/me/profile"): {"name": "Kari", "email": "kari@example.no", "phone": "+47 1"},
+    ("POST", "/api/admin/people"): {"name": "Kari", "email": "kari@example.no", "userId": "k-1"},
+    ("POST", "/api/admin/periods"): period_body("hostile-1"),
+    ("POST", "/api/orders"): {
+        "periodCode": "2026-fall",
+        "registrations": [{"trackCode": "salsa1", "role": "leader", "personId": str(uuid4())}],
+    },
+    ("POST", "/api/checkin/scan"): {"token": "x", "deviceId": "front", "scanId": "s-1"},
+    ("POST", "/api/checkin/manual"): {"ticketId": str(uuid4()), "deviceId": "d", "scanId": "s"},
+    ("POST", "/api/admin/tickets/{id}/rotate"): {"reason": "lost phone"},
+    ("POST", "/api/admin/tickets/{id}/revoke"): {"reason": "chargeback"},
+    ("POST", "/api/admin/devices"): {"name": "Front door", "periodCode": "2026-fall"},
+    ("PATCH", "/api/admin/devices/{id}"): {"name": "Back door"},
+    ("POST", "/api/devices/pair"): {"pairingCode": "abc-123"},
+}
+HOSTILE_TEXT = [
+    "\x00",
+    "Kari\x00",
+    "Kari\r\nBcc: attacker@evil.test",
+    "\x1b[2J\x07",
+    "Kari\u2028",
+    "x" * 10_000,
+    "🎟" * 5_000,
+]
+HOSTILE_VALUES: list[Any] = [10**30, -(10**30), 1e308, -1, True, [], {}, [[[[[]]]]]]
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _template(path: str) -> str:
+    return _UUID.sub("{id}", path)
+
+
+def _leaves(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*at, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*at, index))
+    else:
+        yield at, value
+
+
+def _with(body: Any, at: tuple[Any, ...], value: Any) -> Any:
+    copy = json.loads(json.dumps(body))
+    target = copy
+    for step in at[:-1]:
+        target = target[step]
+    target[at[-1]] = value
+    return copy
+
+
+def test_every_json_route_has_a_body_here(routes: list[tuple[str, str, str]]) -> None:
+    json_routes = {(method, _template(path)) for method, path, kind in routes if kind == "data"}
+    assert json_routes == set(VALID_BODIES), json_routes ^ set(VALID_BODIES)
+
+
+def test_every_field_of_every_json_route_refuses_what_it_cannot_hold(
+    running: Running, routes: list[tuple[str, str, str]]
+) -> None:
+    api = running.api
+    api.schedule()
+    before = log_length(running)
+    answered: dict[int, int] = {}
+
+    for method, path, kind in routes:
+        if kind != "data":
+            continue
+        body = VALID_BODIES[(method, _template(path))]
+        for at, original in _leaves(body):
+            for value in [*HOSTILE_TEXT, *HOSTILE_VALUES]:
+                if value == original:
+                    continue
+                response = api.client.request(
+                    method, path, json=_with(body, at, value), headers=EVERYONE
+                )
+                where = f"{method} {path} {'.'.join(map(str, at))}={value!r:.40}"
+                assert response.status_code < 500, (where, response.text)
+                answered[response.status_code] = answered.get(response.status_code, 0) + 1
+                if response.status_code == 200:  # only a scanned token: any string is a word
+                    assert at == ("token",) and response.json() == {"result": "invalid"}, where
+                else:
+                    assert_problem(response, response.status_code)
+
+    assert log_length(running) == before  # nothing of all that was recorded
+    assert set(answered) <= {200, 400, 404, 409, 413, 422}, answered
+
+
+# --- Markup and template syntax in names: shown as text in the PDF, the web page and the email ----
+
+INJECTED_NAME = "<script>alert('x')</script> & {{7*7}} ${7*7} \"Åse\""
+INJECTED_PERIOD = "<img src=x onerror=alert(1)> Fall &amp; {% raw %}"
+INJECTED_TRACK = "Salsa </td><b>1</b>"
+
+
+def test_markup_in_names_is_escaped_in_the_pdf_the_web_page_and_the_email(
+    database_url: str, tmp_path: Path
+) -> None:
+    outbox_dir = tmp_path / "outbox"
+    settings = Settings.from_env(service_env(database_url, EMAIL_OUTBOX_DIR=str(outbox_dir)))
+    migrate(settings.database)
+    services = build(settings)
+    worker = build_worker(services)
+    with TestClient(create_app(services)) as client:
+        api = Api(client)
+        tracks = [{"code": "salsa1", "name": INJECTED_TRACK, "priceCents": 150000}]
+        api.schedule(name=INJECTED_PERIOD, location="Oslo <b>&</b>", tracks=tracks)
+        api.profile("dancer-1", name=INJECTED_NAME)
+        assert api.pay(api.order("dancer-1", "salsa1")).status_code == 200
+        ticket = api.ticket("dancer-1").json()
+        assert ticket["personName"] == INJECTED_NAME  # JSON carries the text as it was given
+        base = settings.http.public_base_url
+        page = client.get(ticket["viewUrl"].removeprefix(base)).text
+        pdf = client.get(ticket["pdfUrl"].removeprefix(base)).content
+        _drain(worker)
+    worker.close()
+
+    for raw in (INJECTED_NAME, INJECTED_PERIOD, INJECTED_TRACK):
+        assert raw not in page  # never as markup...
+        assert html.escape(raw, quote=False) in page.replace("&#34;", '"').replace(
+            "&#39;", "'"
+        ).replace("&quot;", '"')  # ...always as text
+    assert "<script>" not in page and "<img" not in page
+    assert "{{7*7}}" in page and "${7*7}" in page  # no template evaluated it
+
+    text = _pdf_text(pdf, tmp_path)
+    for raw in (INJECTED_NAME, INJECTED_PERIOD, INJECTED_TRACK):
+        assert " ".join(raw.split()) in text  # drawn as the very characters given
+
+    [message] = outbox(outbox_dir)
+    assert INJECTED_PERIOD in str(message["Subject"])  # one header: no line breaks to inject
+    html_body = part(message, "text/html").get_content()
+    assert "<script>" not in html_body and "<img src=x" not in html_body
+    assert "&lt;script&gt;" in html_body and "&lt;img src=x onerror=alert(1)&gt;" in html_body
+    assert "{{7*7}}" in html_body and "${7*7}" in html_body
+    assert INJECTED_NAME in part(message, "text/plain").get_content()
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    (tmp_path / "ticket.pdf").write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", "ticket.pdf", "-"], check=True, capture_output=True, text=True, cwd=tmp_path
+    ).stdout
+    return " ".join(text.split())  # lines wrap where the page is narrow
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/admin/alerts?kind=%00",
+        "/api/admin/alerts?kind=a%0Ab",
+        "/api/admin/alerts?cursor=%00",
+        "/api/admin/alerts?since=%00",
+        "/api/admin/alerts?state=%00",
+        "/api/checkin/search?periodCode=2026-fall&q=%00",
+        "/api/checkin/search?periodCode=2026-fall%00&q=a",
+        "/api/checkin/revocations?periodCode=2026-fall&since=%00",
+        "/api/periods/%00",
+        "/api/tickets/%00",
+        "/api/admin/periods/2026-fall/attendance?date=%00",
+        f"/tickets/{uuid4()}?key=%00",
+        f"/api/tickets/download/{uuid4()}?key=%00",
+    ],
+)
+def test_control_characters_in_paths_and_queries_are_never_a_5xx(
+    running: Running, path: str
+) -> None:
+    running.api.schedule()
+    before = log_length(running)
+
+    response = running.api.client.get(path, headers=EVERYONE)
+
+    assert response.status_code < 500, response.text
+    assert log_length(running) == before

@@ -29,6 +29,7 @@ PUBLIC = {
     "getMetrics",
     "viewDoorPage",
     "viewDeviceAdminPage",
+    "viewAttendanceAdminPage",
     "pairDevice",
 }
 
@@ -165,6 +166,9 @@ def test_every_error_is_documented_as_problem_details_with_its_codes(doc: dict[s
     assert responses["getMyTicket"]["429"]["headers"]["Retry-After"]["schema"]["type"] == (
         "integer"
     )
+    for status in ("200", "429"):
+        headers = responses["getMyTicket"][status]["headers"]
+        assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(headers)
     assert {"400", "413", "415", "422"} <= set(responses["createOrder"])
     assert "period_exists" in responses["createPeriod"]["409"]["content"][PROBLEM_JSON]["examples"]
 
@@ -214,11 +218,10 @@ def test_fields_carry_the_constraints_the_service_enforces(doc: dict[str, Any]) 
     assert period["currency"]["pattern"] == "^[A-Za-z]{3}$"
     order = schemas["OrderIn"]["properties"]
     assert (order["registrations"]["minItems"], order["registrations"]["maxItems"]) == (1, 20)
-    assert set(schemas["RegistrationIn"]["properties"]["role"]["enum"]) == {
-        "leader",
-        "follower",
-        None,
-    }
+    assert {"$ref": "#/components/schemas/Role"} in schemas["RegistrationIn"]["properties"]["role"][
+        "oneOf"
+    ]
+    assert set(schemas["Role"]["enum"]) == {"leader", "follower"}
     assert schemas["TrackIn"]["properties"]["priceCents"]["minimum"] == 0
     for name in ("PeriodIn", "OrderIn", "ProfileIn", "ScanIn", "RevokeIn"):
         assert schemas[name]["additionalProperties"] is False, name  # unknown fields: 422

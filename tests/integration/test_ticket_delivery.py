@@ -20,6 +20,7 @@ from pyzbar.pyzbar import ZBarSymbol, decode
 
 from adapters.clock import SystemClock
 from adapters.eventstore import migrate
+from adapters.pdf_ticket import PdfTicketRenderer
 from adapters.qr_code import qr_svg
 from adapters.qr_tokens import JwtTokenSigner
 from adapters.ticket_links import SignedTicketLinks, TicketLinksConfig
@@ -118,7 +119,7 @@ def test_the_pdf_scans_to_the_json_token_and_shows_the_ticket_as_text(
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"] == 'attachment; filename="ticket-2026-fall.pdf"'
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "private, no-cache"
     assert scanned(response.content, tmp_path) == [ticket["qrToken"]]
     text = pdf_text(response.content, tmp_path)
     for shown in (NAME, "Fall 2026", "Salsa 1", "Bachata 1", "Dansestudio, Oslo", "15 Dec 2026"):
@@ -128,6 +129,43 @@ def test_the_pdf_scans_to_the_json_token_and_shows_the_ticket_as_text(
     assert metadata is not None and NAME in str(metadata.title)
     (tmp_path / "sample-ticket.pdf").write_bytes(response.content)
     print(f"sample PDF ticket: {tmp_path / 'sample-ticket.pdf'}")
+
+
+class NoRenderer:
+    """TicketRenderer that must not be needed: the PDF is in the cache already."""
+
+    style = PdfTicketRenderer().style
+
+    def render_pdf(self, document: object) -> bytes:
+        raise AssertionError("rendered again although the PDF was cached")
+
+
+def test_a_rendered_pdf_is_kept_and_revalidated_by_its_etag(running: Running) -> None:
+    ticket = paid_ticket(running.api)
+    path = f"/api/tickets/download/{ticket['ticketId']}"
+    first = running.api.client.get(path, headers=bearer("dancer-1"))
+    etag = first.headers["etag"]
+
+    unchanged = running.api.client.get(path, headers={**bearer("dancer-1"), "If-None-Match": etag})
+    # Another process on the same store serves the same bytes without rendering.
+    other = build(running.settings, renderer=NoRenderer())
+    try:
+        with TestClient(create_app(other)) as client:
+            shared = client.get(path, headers=bearer("dancer-1"))
+    finally:
+        other.close()
+    rotate(running, ticket["ticketId"])
+    rotated = running.api.client.get(path, headers={**bearer("dancer-1"), "If-None-Match": etag})
+
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.headers["etag"] == etag
+    assert (shared.status_code, shared.content, shared.headers["etag"]) == (
+        200,
+        first.content,
+        etag,
+    )
+    assert rotated.status_code == 200 and rotated.headers["etag"] != etag
+    assert rotated.content != first.content
 
 
 def test_the_json_ticket_links_to_the_pdf_and_the_view(running: Running) -> None:

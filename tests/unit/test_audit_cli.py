@@ -67,7 +67,15 @@ def test_history_as_a_table_and_as_json(world: Wired, capsys: pytest.CaptureFixt
         "Order.PaymentReceived",
         "Order.RegistrationsActivated",
     ]
-    assert set(events[0]) == {"version", "type", "timestamp", "actor", "reference", "data"}
+    assert set(events[0]) == {
+        "version",
+        "type",
+        "timestamp",
+        "actor",
+        "reference",
+        "requestId",
+        "data",
+    }
     assert events[2]["data"]["amount_cents"] == order.total_cents
     assert events[0]["timestamp"].endswith("Z")
 

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from adapters.pdf_cache import MemoryPdfCache
 from application.documents import TicketDocuments
 from application.errors import NotFound
 from application.ports import TicketDocument
@@ -35,6 +36,7 @@ class RecordingRenderer:
     """TicketRenderer: remembers what it was asked to render."""
 
     rendered: list[TicketDocument] = field(default_factory=list)
+    style: str = "plain"
 
     def render_pdf(self, document: TicketDocument) -> bytes:
         self.rendered.append(document)
@@ -58,7 +60,7 @@ def issue_ticket(wired: Wired, user_id: str = "dancer-1") -> UUID:
 
 def documents_of(wired: Wired) -> tuple[TicketDocuments, RecordingRenderer]:
     renderer = RecordingRenderer()
-    return TicketDocuments(wired.services.tickets, renderer), renderer
+    return TicketDocuments(wired.services.tickets, renderer, MemoryPdfCache()), renderer
 
 
 @pytest.fixture
@@ -223,3 +225,28 @@ def test_a_rotated_document_carries_the_new_version_and_links(scenario: Scenario
     # Not the version the ticket had when it was loaded: the one whose token is served.
     assert document.token_version == new_signer.verify(document.token).version == 2
     assert documents.for_view_key(scenario.ticket_id, key_of(document.view_url)) == document
+
+
+def test_a_pdf_is_rendered_once_and_then_served_from_the_cache(scenario: Scenario) -> None:
+    documents, renderer = scenario.documents, scenario.renderer
+    document = documents.document(scenario.ticket_id)
+
+    first = documents.rendered_pdf(document)
+    again = documents.rendered_pdf(documents.document(scenario.ticket_id))
+
+    assert len(renderer.rendered) == 1
+    assert again == first
+
+
+def test_a_new_token_version_or_another_style_renders_again(scenario: Scenario) -> None:
+    documents, renderer = scenario.documents, scenario.renderer
+    before = documents.rendered_pdf(documents.document(scenario.ticket_id))
+    rotate(scenario.wired, scenario.ticket_id)
+
+    rotated = documents.rendered_pdf(documents.document(scenario.ticket_id))
+    renderer.style = "rebranded"
+    rebranded = documents.rendered_pdf(documents.document(scenario.ticket_id))
+
+    assert len(renderer.rendered) == 3
+    assert len({before.digest, rotated.digest, rebranded.digest}) == 3
+    assert rotated.data != before.data

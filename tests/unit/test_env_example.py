@@ -13,9 +13,12 @@ from entrypoints.settings import Settings, SettingsError
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-# env.get("NAME"...), env["NAME"], os.environ.get("NAME"...), and helpers called (env, "NAME"...)
+# env.get("NAME"...), env["NAME"], os.environ.get("NAME"...), helpers called (env, "NAME"...)
+# and "NAME" in os.environ
 READ = re.compile(
-    r'(?:\benv|\benviron)(?:\.get\(|\[)\s*"([A-Z][A-Z0-9_]+)"|\(\s*env\s*,\s*"([A-Z][A-Z0-9_]+)"'
+    r'(?:\benv|\benviron)(?:\.get\(|\[)\s*"([A-Z][A-Z0-9_]+)"'
+    r'|\(\s*env\s*,\s*"([A-Z][A-Z0-9_]+)"'
+    r'|"([A-Z][A-Z0-9_]+)"\s+in\s+(?:os\.)?environ\b'
 )
 LISTED = re.compile(r"^#?\s*([A-Z][A-Z0-9_]+)=", re.MULTILINE)
 
@@ -24,7 +27,7 @@ def variables_read() -> set[str]:
     names: set[str] = set()
     for module in (ROOT / "src" / "entrypoints").rglob("*.py"):
         for match in READ.finditer(module.read_text()):
-            names.add(match.group(1) or match.group(2))
+            names.add(next(group for group in match.groups() if group))
     return names
 
 
@@ -34,7 +37,12 @@ def example() -> str:
 
 def test_every_variable_the_service_reads_is_in_env_example() -> None:
     read = variables_read()
-    assert {"TICKET_JWT_SECRET", "EMAIL_MAX_ATTEMPTS", "REDIS_URL", "LOG_LEVEL"} <= read
+    assert {
+        "TICKET_JWT_SECRET",
+        "EMAIL_MAX_ATTEMPTS",
+        "LOG_LEVEL",
+        "PROMETHEUS_MULTIPROC_DIR",
+    } <= read
 
     listed = set(LISTED.findall(example()))
     assert read - listed == set()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,10 +13,12 @@ import pytest
 from eventsourcing.persistence import Notification
 
 from adapters.eventstore import StoreConfig
-from application.alerts import new_alert
+from application.alerts import Alerts, new_alert
+from application.errors import StoreUnavailable
+from application.stalls import FollowerHealth, Stalled
 from application.store import TicketStore
 from application.worker import Worker
-from domain.alert import Alert, AlertKind
+from domain.alert import Alert, AlertKind, Severity
 from domain.shared import SYSTEM
 
 pytestmark = pytest.mark.unit
@@ -58,10 +62,14 @@ class Queue(Recorder):
     def recover(self) -> None:
         self.recovered += 1
 
-    def run_due(self) -> bool:
-        if self.due:
+    def run_due(self, stopping: Callable[[], bool]) -> bool:
+        while self.due and not stopping():
             self.due.pop(0)
+            self.after_each()
         return bool(self.due)
+
+    def after_each(self) -> None:
+        return None
 
 
 class NoWakeup:
@@ -160,14 +168,72 @@ def test_a_follower_another_worker_holds_is_skipped_and_taken_over_later() -> No
     assert emails.recovered == 1  # once, when it took the follower over
 
 
-def test_queued_work_keeps_the_worker_busy_until_done() -> None:
+def test_queued_work_is_done_in_one_pass_when_nothing_stops_it() -> None:
     store = store_with_alerts(0)
     queue = Queue("emails", due=["a", "b", "c"])
     w = worker(store, queue)
 
-    assert w.run_once() is True
-    assert w.run_once() is True
     assert w.run_once() is False
+    assert queue.due == []
+
+
+def test_asked_to_stop_it_finishes_the_job_at_hand_and_leaves_the_rest_queued() -> None:
+    store = store_with_alerts(0)
+    stop = threading.Event()
+    queue = Queue("emails", due=["a", "b", "c"])
+    queue.after_each = stop.set  # type: ignore[method-assign]  # the signal comes mid-job
+    w = worker(store, queue)
+
+    w.run(stop)
+
+    assert queue.due == ["b", "c"]
+
+
+def test_asked_to_stop_mid_batch_it_hands_no_further_event_to_its_followers() -> None:
+    store = store_with_alerts(5)
+    stop = threading.Event()
+
+    class Stopping(Recorder):
+        def handle(self, notification: Notification, event: Any) -> None:
+            super().handle(notification, event)
+            if notification.id == 2:
+                stop.set()
+
+    follower = Stopping("f")
+    worker(store, follower).run(stop)
+
+    assert [n for n, _ in follower.seen] == [1, 2]
+    assert follower.position() == 2  # where the next worker picks up
+
+
+def test_a_database_outage_is_logged_when_it_starts_and_ends_not_at_each_retry(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = store_with_alerts(1)
+    clock = Ticking()
+
+    class Unreachable(Recorder):
+        def handle(self, notification: Notification, event: Any) -> None:
+            if self.failures > 0:
+                self.failures -= 1
+                raise StoreUnavailable("the database did not answer within 2.25 s")
+            super().handle(notification, event)
+
+    follower = Unreachable("f", failures=20)
+    w = worker(store, follower, monotonic=clock, max_outage_backoff_seconds=2)
+
+    with caplog.at_level(logging.INFO, logger="application.worker"):
+        for _ in range(40):
+            w.run_once()
+            clock.now += 2  # retried at least every 2 s, however long the outage
+    messages = [r.getMessage() for r in caplog.records]
+
+    assert follower.seen == [(1, "Raised")]
+    assert [m for m in messages if "event store" in m] == [
+        "event store unavailable: the worker retries quietly until it answers",
+        "event store available again: the worker goes on",
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_run_stops_promptly_on_its_event_and_lets_go_of_its_locks() -> None:
@@ -189,3 +255,102 @@ def test_run_stops_promptly_on_its_event_and_lets_go_of_its_locks() -> None:
     assert time.monotonic() - started < 1  # not the 30 s poll
     assert follower.seen == [(1, "Raised")]
     assert locks.released == 1 and closed == [True]
+
+
+# --- A follower stalled on one event ------------------------------------------------------------
+
+
+def stall_alerts(store: TicketStore) -> list[Alert.Raised]:
+    raised = [store.decode(n) for n in store.notifications(topics=(RAISED,))]
+    return [e for e in raised if e.kind is AlertKind.FOLLOWER_STALLED]
+
+
+def fail_times(w: Worker, clock: Ticking, times: int) -> None:
+    """Lets the worker try the failing follower ``times`` times, past each backoff."""
+    for _ in range(times):
+        w.run_once()
+        clock.now += 3600
+
+
+def test_a_follower_failing_on_one_event_raises_one_stall_alert_and_keeps_retrying() -> None:
+    store = store_with_alerts(3)
+    clock = Ticking()
+    stuck = Recorder("scan-index", failures=1000)
+    alerts = Alerts(store, RecordingSink())
+    w = worker(store, stuck, monotonic=clock, alerts=alerts, stall_after=5)
+
+    fail_times(w, clock, 4)
+    assert stall_alerts(store) == []
+    fail_times(w, clock, 1)
+
+    [alert] = stall_alerts(store)
+    assert alert.subject == "scan-index"
+    assert alert.severity is Severity.CRITICAL
+    assert "notification 1" in alert.message
+    assert "RuntimeError: the follower's store is down" in alert.message
+    assert alerts_told(alerts) == ["follower_stalled"]
+
+    fail_times(w, clock, 20)  # still tried (with backoff), never alerted twice
+    assert stuck.failures == 1000 - 25
+    assert len(stall_alerts(store)) == 1
+    health = FollowerHealth(store, [stuck])
+    assert health.stalled() == [Stalled("scan-index", 0, 1)]
+
+    stuck.failures = 0
+    w.run_once()  # the event finally passes: the follower moves on, no longer stalled
+    assert [n for n, _ in stuck.seen][:1] == [1]
+    assert health.stalled() == []
+
+
+def test_failures_on_different_events_or_outside_one_are_not_a_stall() -> None:
+    store = store_with_alerts(6)
+    clock = Ticking()
+    flaky = Recorder("flaky")
+    w = worker(store, flaky, monotonic=clock, alerts=Alerts(store, RecordingSink()), stall_after=3)
+
+    for _ in range(6):  # fails twice on each event, then passes it
+        flaky.failures = 2
+        fail_times(w, clock, 3)
+
+    assert [n for n, _ in flaky.seen] == list(range(1, 7))
+    assert stall_alerts(store) == []
+
+
+def test_a_stall_alert_the_store_cannot_take_is_raised_at_the_next_failure() -> None:
+    store = store_with_alerts(1)
+    clock = Ticking()
+    stuck = Recorder("emails", failures=1000)
+    sink = RecordingSink()
+    w = worker(store, stuck, monotonic=clock, alerts=BrokenOnce(store, sink), stall_after=2)
+
+    fail_times(w, clock, 2)  # the alert's save fails with the store
+    assert stall_alerts(store) == []
+    fail_times(w, clock, 1)
+
+    assert len(stall_alerts(store)) == 1
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.notices: list[Any] = []
+
+    def notify(self, notices: Any) -> None:
+        self.notices.extend(notices)
+
+
+def alerts_told(alerts: Alerts) -> list[str]:
+    sink = alerts._sink  # the test's own sink
+    assert isinstance(sink, RecordingSink)
+    return [notice.kind for notice in sink.notices]
+
+
+class BrokenOnce(Alerts):
+    def __init__(self, store: TicketStore, sink: RecordingSink) -> None:
+        super().__init__(store, sink)
+        self.broken = True
+
+    def raise_now(self, alert: Alert) -> None:
+        if self.broken:
+            self.broken = False
+            raise ConnectionError("the store went away")
+        super().raise_now(alert)

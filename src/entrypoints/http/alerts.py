@@ -10,7 +10,8 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from application.alerts import DEFAULT_PAGE, MAX_PAGE
+from application.alerts import DEFAULT_PAGE
+from application.paging import MAX_PAGE
 from application.ports import Principal
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
@@ -19,6 +20,7 @@ from entrypoints.http.openapi import (
     BEARER,
     FORBIDDEN,
     INVALID_CURSOR,
+    NOT_FOUND,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
     VALIDATION_FAILED,
@@ -36,7 +38,11 @@ Cursor = Annotated[
         max_length=32, description="The previous page's `nextCursor`; omit for the first page."
     ),
 ]
-Kind = Annotated[str | None, QueryParameter(max_length=64, description="Only alerts of this kind.")]
+# A word: a NUL reached PostgreSQL's query as text, and failed there (500).
+Kind = Annotated[
+    str | None,
+    QueryParameter(max_length=64, pattern=r"^[a-z_]+$", description="Only alerts of this kind."),
+]
 State = Annotated[
     Literal["open", "acknowledged"] | None,
     QueryParameter(name="state", description="Only open or acknowledged."),
@@ -82,7 +88,7 @@ class AlertController(Controller):
         status_code=HTTP_200_OK,
         operation_id="acknowledgeAlert",
         security=BEARER,
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, ALERT_NOT_FOUND, *STORE_PROBLEMS),
+        responses=problems(UNAUTHENTICATED, FORBIDDEN, ALERT_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS),
         summary="Mark an alert as taken care of (admin); again: no change",
     )
     def acknowledge(

@@ -28,6 +28,8 @@ from entrypoints.http.metrics import MetricsController
 from entrypoints.http.openapi import document, openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_headers
+from entrypoints.http.request_context import RequestContextMiddleware
+from entrypoints.worker_cli import BackgroundWorker
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -48,6 +50,7 @@ ROUTES: list[ControllerRouterHandler] = [
     checkin.JwksController,
     devices.AdminDeviceController,
     devices.PairingController,
+    devices.AttendanceController,
     door_pages.DoorPageController,
     door_pages.door_assets(),
     audit.AuditController,
@@ -61,16 +64,34 @@ def _services(state: State) -> Services:
 
 
 def create_app(
-    services: Services, *, owns_services: bool = True, **litestar_options: Any
+    services: Services,
+    *,
+    owns_services: bool = True,
+    run_worker: bool = False,
+    **litestar_options: Any,
 ) -> Litestar:
-    """The app; it closes the services at shutdown unless its caller does (after the worker)."""
+    """The app. Its lifespan starts the background worker (``run_worker``) and, at shutdown,
+    stops it (it finishes the job at hand) before closing the services it owns.
+
+    The lifespan runs however the server stops (SIGTERM as well as SIGINT): uvicorn re-raises
+    SIGTERM after its own shutdown, so clean-up around ``uvicorn.run`` would never run.
+    """
     origins = services.settings.http.cors_allow_origins
-    return _litestar(
+    worker = BackgroundWorker(services) if run_worker else None
+    app = _litestar(
         State({"services": services}),
         cors=[CorsMiddleware(frozenset(origins))] if origins else [],
-        on_shutdown=[services.close] if owns_services else [],
+        on_startup=[worker.start] if worker else [],
+        on_shutdown=[
+            *([worker.stop] if worker else []),  # first: it may be mid-job on the store
+            *([services.close] if owns_services else []),
+        ],
         **litestar_options,
     )
+    # Around the whole handler (as Litestar's OpenTelemetry plugin wraps it), not as a route
+    # middleware: unrouted 404s and 405s get a request id and an access line too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app
 
 
 def openapi_document() -> dict[str, Any]:

@@ -1,27 +1,50 @@
-"""The auditors' route: an aggregate's recorded events, in order, for admins."""
+"""The auditors' route: an aggregate's recorded events, in order, for admins.
+
+The body stays the bare list API.md gives, so clients written against it keep working; it is
+paged by ``?limit=`` (default and most: 200, more than any aggregate of this service records
+in practice) and ``?cursor=``, and a page with more after it says where in a ``Link`` header
+(RFC 8288, ``rel="next"``).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 
 from application.audit import AuditEvent
+from application.paging import MAX_PAGE
 from application.ports import Principal
 from entrypoints.bootstrap import Services
 from entrypoints.http.openapi import (
     AGGREGATE_NOT_FOUND,
     BEARER,
     FORBIDDEN,
+    INVALID_CURSOR,
+    NOT_FOUND,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
+    VALIDATION_FAILED,
     problems,
 )
 from entrypoints.http.params import AggregateIdPath
 from entrypoints.http.schemas import Out
+
+Limit = Annotated[
+    int, QueryParameter(ge=1, le=MAX_PAGE, description=f"Events per page (at most {MAX_PAGE}).")
+]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=32,
+        description='From the `Link: <...>; rel="next"` header of the previous page.',
+    ),
+]
 
 
 class AuditEventOut(Out):
@@ -32,6 +55,7 @@ class AuditEventOut(Out):
     timestamp: datetime
     actor: str
     reference: str | None
+    request_id: str | None
     data: dict[str, Any]
 
     @classmethod
@@ -42,6 +66,7 @@ class AuditEventOut(Out):
             timestamp=event.timestamp,
             actor=event.actor,
             reference=event.reference,
+            request_id=event.request_id,
             data=msgspec.to_builtins(event.data),
         )
 
@@ -55,13 +80,37 @@ class AuditController(Controller):
         sync_to_thread=True,
         operation_id="listAuditEvents",
         security=BEARER,
-        summary="An aggregate's recorded events, in order (admin)",
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, AGGREGATE_NOT_FOUND, *STORE_PROBLEMS),
+        summary="An aggregate's recorded events, in order, a page at a time (admin)",
+        responses=problems(
+            INVALID_CURSOR,
+            UNAUTHENTICATED,
+            FORBIDDEN,
+            AGGREGATE_NOT_FOUND,
+            NOT_FOUND,
+            VALIDATION_FAILED,
+            *STORE_PROBLEMS,
+        ),
+        response_headers=[
+            ResponseHeader(
+                name="Link",
+                description='`<...?cursor=...>; rel="next"` when more events follow this page',
+                required=False,
+                documentation_only=True,
+                value='</api/admin/audit/{aggregateId}/events?cursor=200&limit=200>; rel="next"',
+            )
+        ],
     )
     def events(
         self,
+        request: Request[Any, Any, Any],
         services: NamedDependency[Services],
         admin: NamedDependency[Principal],
         aggregate_id: AggregateIdPath,
-    ) -> list[AuditEventOut]:
-        return [AuditEventOut.of(event) for event in services.audit.history(aggregate_id)]
+        limit: Limit = MAX_PAGE,
+        cursor: Cursor = None,
+    ) -> Response[list[AuditEventOut]]:
+        events, next_cursor = services.audit.history_page(aggregate_id, cursor=cursor, limit=limit)
+        headers = {}
+        if next_cursor is not None:
+            headers["Link"] = f'<{request.url.path}?cursor={next_cursor}&limit={limit}>; rel="next"'
+        return Response([AuditEventOut.of(event) for event in events], headers=headers)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
 from litestar import Request
@@ -13,8 +11,7 @@ from litestar.di import NamedDependency
 from application.errors import Forbidden
 from application.ports import IdentityVerifier, Principal, Unauthenticated
 from domain.shared import Cause
-
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+from entrypoints.http.request_context import context_of, request_id
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str:
@@ -24,9 +21,15 @@ def bearer_token(request: Request[Any, Any, Any]) -> str:
     return token.strip()
 
 
+def verified_user(request: Request[Any, Any, Any], identity: IdentityVerifier) -> Principal:
+    """The caller of the bearer token; noted on the request for its access line."""
+    principal = identity.verify(bearer_token(request))
+    context_of(request).user_id = principal.user_id
+    return principal
+
+
 def provide_user(request: Request[Any, Any, Any], state: State) -> Principal:
-    identity: IdentityVerifier = state.services.identity
-    return identity.verify(bearer_token(request))
+    return verified_user(request, state.services.identity)
 
 
 def provide_admin(user: NamedDependency[Principal]) -> Principal:
@@ -35,11 +38,7 @@ def provide_admin(user: NamedDependency[Principal]) -> Principal:
     return user
 
 
-def request_id(request: Request[Any, Any, Any]) -> str:
-    """The caller's X-Request-ID when it is a sane one, else a new one: it goes into events."""
-    given = request.headers.get("x-request-id", "")
-    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
-
-
 def provide_cause(request: Request[Any, Any, Any], user: NamedDependency[Principal]) -> Cause:
-    return Cause(actor=user.user_id, reference=request_id(request))
+    """The caller and the request (entrypoints.http.request_context): recorded in events."""
+    rid = request_id(request)
+    return Cause(actor=user.user_id, reference=rid, request_id=rid)

@@ -25,13 +25,15 @@ from domain.shared import Cause
 from domain.ticket import TicketStatus
 from entrypoints.bootstrap import Services
 from entrypoints.http import fields
-from entrypoints.http.auth import bearer_token, request_id
+from entrypoints.http.auth import bearer_token
 from entrypoints.http.devices import device_credential
 from entrypoints.http.openapi import (
+    BAD_REQUEST,
     BEARER,
     BEARER_OR_DEVICE,
     BODY_PROBLEMS,
     FORBIDDEN,
+    NOT_FOUND,
     SCAN_ID_REUSED,
     STORE_PROBLEMS,
     TICKET_NOT_FOUND,
@@ -42,6 +44,7 @@ from entrypoints.http.openapi import (
     problems,
 )
 from entrypoints.http.params import TicketIdPath
+from entrypoints.http.request_context import request_id
 from entrypoints.http.schemas import Camel, Out, TicketTrackOut
 
 DOOR_ROLES = frozenset({"staff", "admin"})
@@ -60,6 +63,15 @@ ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 
 
+SinceQuery = Annotated[
+    int,
+    QueryParameter(
+        name="since",
+        ge=0,
+        description="The `nextSince` of the previous answer; 0 (the default) for everything.",
+    ),
+]
+REVOCATIONS_PAGE = 1000
 SearchText = Annotated[
     str, QueryParameter(max_length=100, description="Words of the participant's name.")
 ]
@@ -127,6 +139,26 @@ class ManualCheckInIn(Camel):
 
 class CheckInSearchOut(Out):
     """Active tickets of the period whose person's name matched, at most 20."""
+
+    items: list[ScannedTicketOut]
+
+
+class RevocationOut(Out):
+    ticket_id: UUID
+    status: TicketStatus
+    current_token_version: int
+    changed_at: datetime | None
+
+
+class RevocationsOut(Out):
+    """Tickets revoked or rotated since `since`; pass `nextSince` back for the next changes."""
+
+    items: list[RevocationOut]
+    next_since: str
+
+
+class RosterOut(Out):
+    """The period's tickets (revoked ones too): names at a door that may lose its network."""
 
     items: list[ScannedTicketOut]
 
@@ -240,7 +272,8 @@ def provide_door_caller(request: Request[Any, Any, Any], state: State) -> DoorCa
 
 
 def provide_door_cause(request: Request[Any, Any, Any], door: Door) -> Cause:
-    return Cause(actor=door.actor, reference=request_id(request))
+    rid = request_id(request)
+    return Cause(actor=door.actor, reference=rid, request_id=rid)
 
 
 DOOR_PROBLEMS = (UNAUTHENTICATED, FORBIDDEN, *STORE_PROBLEMS)
@@ -309,7 +342,7 @@ class CheckInController(Controller):
         operation_id="searchCheckInTickets",
         security=BEARER_OR_DEVICE,
         summary="Find a period's active tickets by the person's name",
-        responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
+        responses=problems(*DOOR_PROBLEMS, BAD_REQUEST, VALIDATION_FAILED),
     )
     def search(
         self, services: Deps, door: Door, q: SearchText, period_code: PeriodCodeQuery = None
@@ -317,6 +350,46 @@ class CheckInController(Controller):
         """Every word of `q` must be in the name; case and accents do not matter."""
         found = services.checkins.search(door.period_code(period_code), q)
         return CheckInSearchOut([_ticket_out(seen) for seen in found])
+
+    @get(
+        "/revocations",
+        sync_to_thread=True,
+        operation_id="listRevocations",
+        security=BEARER_OR_DEVICE,
+        summary="Tickets revoked or rotated since a position, for offline checking",
+        responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
+    )
+    def revocations(
+        self, services: Deps, door: Door, period_code: PeriodCodeQuery = None, since: SinceQuery = 0
+    ) -> RevocationsOut:
+        """Each ticket's current status and token version (older versions are superseded), at
+        most 1000 a page, oldest change first; `nextSince` is an opaque cursor."""
+        changes = services.checkins.revocations(
+            door.period_code(period_code), since, REVOCATIONS_PAGE
+        )
+        items = [
+            RevocationOut(
+                ticket_id=c.ticket_id,
+                status=TicketStatus.ACTIVE if c.active else TicketStatus.REVOKED,
+                current_token_version=c.token_version,
+                changed_at=c.changed_at,
+            )
+            for c in changes
+        ]
+        return RevocationsOut(items, str(changes[-1].position if changes else since))
+
+    @get(
+        "/roster",
+        sync_to_thread=True,
+        operation_id="getCheckInRoster",
+        security=BEARER_OR_DEVICE,
+        summary="A period's tickets with names, for a door going offline",
+        responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
+    )
+    def roster(self, services: Deps, door: Door, period_code: PeriodCodeQuery = None) -> RosterOut:
+        """Whose ticket a token is, when the door verifies it without the network."""
+        found = services.checkins.roster(door.period_code(period_code))
+        return RosterOut([_ticket_out(seen) for seen in found])
 
     @get(
         "/today",
@@ -351,6 +424,7 @@ class TicketAdminController(Controller):
             UNAUTHENTICATED,
             FORBIDDEN,
             TICKET_NOT_FOUND,
+            NOT_FOUND,
             TICKET_REVOKED,
             TICKET_WITHOUT_TOKEN,
             *BODY_PROBLEMS,
@@ -379,7 +453,12 @@ class TicketAdminController(Controller):
         security=BEARER,
         summary="Revoke a ticket (admin)",
         responses=problems(
-            UNAUTHENTICATED, FORBIDDEN, TICKET_NOT_FOUND, *BODY_PROBLEMS, *STORE_PROBLEMS
+            UNAUTHENTICATED,
+            FORBIDDEN,
+            TICKET_NOT_FOUND,
+            NOT_FOUND,
+            *BODY_PROBLEMS,
+            *STORE_PROBLEMS,
         ),
     )
     def revoke(

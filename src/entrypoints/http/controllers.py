@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import logging
 from typing import Annotated, Any
+from uuid import UUID
 
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from adapters.eventstore import check_ready
+from application.errors import StoreUnavailable
 from application.orders import Wish
-from application.ports import InvalidWebhook, Principal
+from application.ports import InvalidWebhook, Principal, StripeNotice
+from application.stalls import FollowerHealth
 from domain.period import Track
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http import schemas as s
-from entrypoints.http.auth import request_id
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
@@ -28,6 +31,7 @@ from entrypoints.http.openapi import (
     INVALID_PERIOD,
     INVALID_PROFILE,
     INVALID_WEBHOOK,
+    NOT_FOUND,
     ORDER_NOT_FOUND,
     PAYLOAD_TOO_LARGE,
     PERIOD_EXISTS,
@@ -43,11 +47,13 @@ from entrypoints.http.openapi import (
     TICKET_NOT_FOUND,
     UNAUTHENTICATED,
     UNKNOWN_TRACK,
+    UNSUPPORTED_MEDIA_TYPE,
     problems,
 )
 from entrypoints.http.params import OrderIdPath, PeriodCodePath
-from entrypoints.http.problems import HttpProblem
+from entrypoints.http.problems import RETRY_AFTER_SECONDS, HttpProblem
 from entrypoints.http.rate_limits import rate_limited
+from entrypoints.http.request_context import context_of
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +78,21 @@ class HealthController(Controller):
         summary="Readiness: the event store answers",
         responses=problems(STORE_UNAVAILABLE),
     )
-    def ready(self, services: Deps) -> s.HealthOut:
+    def ready(self, services: Deps) -> s.ReadyOut:
         try:
-            services.store.recorder.max_notification_id()
+            check_ready(services.settings.database, services.store)
+            # Details, not a reason to take this instance out of service: a stalled follower
+            # is the worker's trouble (and an alert), the API still answers.
+            stalled = FollowerHealth(services.store, services.followers).stalled()
         except Exception as error:  # any failure of the store means: not ready
             log.warning("event store not ready", extra={"error": type(error).__name__})
             raise HttpProblem(
-                503, "store_unavailable", "the event store does not answer", retry_after=1
+                503,
+                "store_unavailable",
+                "the event store does not answer",
+                retry_after=int(RETRY_AFTER_SECONDS[StoreUnavailable.code]),
             ) from None
-        return s.HealthOut("ready")
+        return s.ReadyOut("ready", [s.StalledFollowerOut.of(f) for f in stalled])
 
 
 class ProfileController(Controller):
@@ -219,7 +231,10 @@ class OrderController(Controller):
             user_id=user.user_id,
             user_email=user.email,
             period_code=data.period_code,
-            wishes=tuple(Wish(r.track_code, r.person_id, r.role) for r in data.registrations),
+            wishes=tuple(
+                Wish(r.track_code, r.person_id, r.role.value if r.role else None)
+                for r in data.registrations
+            ),
             cause=cause,
         )
         return s.OrderOut.of(order)
@@ -230,7 +245,7 @@ class OrderController(Controller):
         operation_id="getOrder",
         security=BEARER,
         summary="An order (its purchaser or an admin)",
-        responses=problems(UNAUTHENTICATED, ORDER_NOT_FOUND, *STORE_PROBLEMS),
+        responses=problems(UNAUTHENTICATED, ORDER_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS),
     )
     def get_order(self, services: Deps, user: User, order_id: OrderIdPath) -> s.OrderOut:
         order = services.orders.get(order_id, user_id=user.user_id, is_admin=user.is_admin)
@@ -254,7 +269,12 @@ class WebhookController(Controller):
             "record the event answers 5xx with nothing recorded, so that Stripe retries."
         ),
         responses=problems(
-            INVALID_WEBHOOK, PAYLOAD_TOO_LARGE, FULFILMENT_FAILED, BUSY, STORE_UNAVAILABLE
+            INVALID_WEBHOOK,
+            PAYLOAD_TOO_LARGE,
+            UNSUPPORTED_MEDIA_TYPE,
+            FULFILMENT_FAILED,
+            BUSY,
+            STORE_UNAVAILABLE,
         ),
     )
     def stripe(
@@ -272,25 +292,36 @@ class WebhookController(Controller):
         ],
     ) -> s.WebhookOut:
         # The raw bytes, exactly as Stripe signed them: re-serialized JSON would not verify.
-        log.info(
-            "fulfilment received",
-            extra={"step": "received", "bytes": len(body), "request_id": request_id(request)},
-        )
+        context = context_of(request)
+        log.info("fulfilment received", extra={"step": "received", "bytes": len(body)})
         try:
             notice = services.gateway.parse_webhook(bytes(body), signature)
         except InvalidWebhook as invalid:
             log.warning("fulfilment rejected", extra={"step": "rejected", "reason": str(invalid)})
+            services.metrics.webhook("unknown", "invalid_signature")
             raise HttpProblem(400, "invalid_webhook", str(invalid)) from None
-        log.info(
-            "fulfilment verified",
-            extra={
-                "step": "verified",
-                "stripe_event_id": notice.event_id,
-                "event_type": notice.event_type,
-            },
-        )
-        services.fulfilment.handle(notice)
+        # On every later line of this request, and on an error sent to Sentry.
+        context.note(stripe_event_id=notice.event_id, order_id=_order_ref(notice))
+        log.info("fulfilment verified", extra={"step": "verified", "event_type": notice.event_type})
+        try:
+            outcome = services.fulfilment.handle(notice, context.request_id)
+        except Exception:
+            services.metrics.webhook(notice.event_type, "failed")
+            # An ERROR line (and so a Sentry event), with the ids bound above, whatever the
+            # status it is answered with (500, or 503 while the store is away).
+            log.error("fulfilment failed", exc_info=True, extra={"step": "failed"})
+            raise
+        services.metrics.webhook_applied(notice, outcome)
         return s.WebhookOut(received=True)
+
+
+def _order_ref(notice: StripeNotice) -> str | None:
+    """The order the event names, if it is an order id (Stripe's metadata is free text)."""
+    ref = getattr(notice, "order_ref", None)
+    try:
+        return str(UUID(ref)) if ref else None
+    except ValueError:
+        return None
 
 
 class TicketController(Controller):

@@ -1,17 +1,19 @@
-"""Door devices over HTTP: admins add, list, rename and revoke them; a door page pairs once."""
+"""Door devices over HTTP (admins add, list, rename and revoke them; a door page pairs once)
+and the admins' attendance of a period."""
 
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from adapters.qr_code import qr_png
@@ -20,7 +22,6 @@ from application.ports import Unauthenticated
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http import fields
-from entrypoints.http.auth import request_id
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
@@ -29,14 +30,18 @@ from entrypoints.http.openapi import (
     DEVICE_REVOKED,
     FORBIDDEN,
     INVALID_DEVICE,
+    NOT_FOUND,
     PAIRING_NOT_FOUND,
     PERIOD_NOT_FOUND,
     RATE_LIMITED,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
+    VALIDATION_FAILED,
     problems,
 )
+from entrypoints.http.params import PeriodCodePath
 from entrypoints.http.rate_limits import rate_limited
+from entrypoints.http.request_context import request_id
 from entrypoints.http.schemas import Camel, Code, Out
 
 Deps = NamedDependency[Services]
@@ -210,6 +215,7 @@ class AdminDeviceController(Controller):
             UNAUTHENTICATED,
             FORBIDDEN,
             DEVICE_NOT_FOUND,
+            NOT_FOUND,
             DEVICE_REVOKED,
             INVALID_DEVICE,
             *BODY_PROBLEMS,
@@ -234,13 +240,98 @@ class AdminDeviceController(Controller):
         operation_id="revokeDevice",
         security=BEARER,
         summary="Revoke a door device: its credential answers 401 (admin)",
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, DEVICE_NOT_FOUND, *STORE_PROBLEMS),
+        responses=problems(
+            UNAUTHENTICATED, FORBIDDEN, DEVICE_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS
+        ),
     )
     def revoke(
         self, services: Deps, admin: Admin, cause: Caused, device_id: DeviceIdPath
     ) -> DeviceOut:
         """The device's next request answers 401; revoking again changes nothing."""
         return DeviceOut.of(services.devices.revoke(device_id, cause))
+
+
+class AttendeeOut(Out):
+    person_id: UUID
+    name: str
+    tracks: list[str]  # track codes
+    checked_in_at: datetime
+    device_id: str | None
+    manual: bool
+
+
+class AttendanceOut(Out):
+    """Who came to class on one day: totals per track, the persons in the order they came."""
+
+    date: date
+    total: int
+    by_track: dict[str, int]
+    persons: list[AttendeeOut]
+
+
+DateQuery = Annotated[
+    date | None,
+    QueryParameter(name="date", description="The class day; today in the period's timezone."),
+]
+
+
+class AttendanceController(Controller):
+    path = "/api/admin/periods"
+    tags = ["admin"]
+
+    @get(
+        "/{periodCode:str}/attendance",
+        sync_to_thread=True,
+        operation_id="getAttendance",
+        security=BEARER,
+        summary="Who checked in on a class day (admin)",
+        responses=problems(
+            UNAUTHENTICATED, FORBIDDEN, PERIOD_NOT_FOUND, VALIDATION_FAILED, *STORE_PROBLEMS
+        ),
+    )
+    def day(
+        self, services: Deps, admin: Admin, period_code: PeriodCodePath, day: DateQuery = None
+    ) -> AttendanceOut:
+        """Kept by the worker from the check-ins: it may lag a scan by a moment."""
+        found = services.attendance.day(period_code, day)
+        return AttendanceOut(
+            date=found.date,
+            total=found.total,
+            by_track=found.by_track,
+            persons=[
+                AttendeeOut(
+                    person_id=a.person_id,
+                    name=a.name,
+                    tracks=[code for code, _ in a.tracks],
+                    checked_in_at=a.checked_in_at,
+                    device_id=a.device_id,
+                    manual=a.manual,
+                )
+                for a in found.persons
+            ],
+        )
+
+    @get(
+        "/{periodCode:str}/attendance.csv",
+        sync_to_thread=True,
+        operation_id="downloadAttendanceCsv",
+        security=BEARER,
+        media_type="text/csv",
+        summary="The whole period's attendance as CSV (admin)",
+        responses=problems(UNAUTHENTICATED, FORBIDDEN, PERIOD_NOT_FOUND, *STORE_PROBLEMS),
+    )
+    def csv(self, services: Deps, admin: Admin, period_code: PeriodCodePath) -> Response[str]:
+        """A row per person, a column per class day holding the time they came (local)."""
+        body = services.attendance.csv(period_code)
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", period_code)
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="attendance-{safe}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
 
 
 class PairingController(Controller):
@@ -260,7 +351,8 @@ class PairingController(Controller):
         self, services: Deps, request: Request[Any, Any, Any], data: JSONBody[PairingIn]
     ) -> PairedDeviceOut:
         """The door page trades its pairing code for the device's credential: once."""
-        cause = Cause(actor="door-page", reference=request_id(request))
+        rid = request_id(request)
+        cause = Cause(actor="door-page", reference=rid, request_id=rid)
         paired = services.devices.pair(data.pairing_code, cause)
         return PairedDeviceOut(
             device_id=paired.device.id,

@@ -1,4 +1,4 @@
-"""The door's pages: the scanner (`GET /door`) and the admins' devices page.
+"""The door's pages: the scanner (`GET /door`) and the admins' devices and attendance pages.
 
 The pages hold no data: their scripts call the API (a device credential at the door, the
 admin's bearer token on the admin pages). Everything they load comes from this service under a
@@ -79,6 +79,16 @@ class DoorPageController(Controller):
     def devices(self, services: Deps) -> Response[str]:
         """Admins add door devices here and show the pairing link as a QR code."""
         return _page("admin_devices.html", services)
+
+    @get(
+        "/admin/attendance",
+        sync_to_thread=False,
+        media_type="text/html",
+        operation_id="viewAttendanceAdminPage",
+    )
+    def attendance(self, services: Deps) -> Response[str]:
+        """Today's attendance of a period, kept up to date while the page is open."""
+        return _page("admin_attendance.html", services)
 
 
 def door_assets() -> Router:

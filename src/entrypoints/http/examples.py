@@ -60,7 +60,7 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
     ),
     s.OrderIn: s.OrderIn(
         period_code="2026-fall",
-        registrations=[s.RegistrationIn(track_code="salsa1", role="leader")],
+        registrations=[s.RegistrationIn(track_code="salsa1", role=s.Role.LEADER)],
     ),
     s.OrderOut: s.OrderOut(
         order_id=_ORDER_ID,
@@ -75,7 +75,7 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
                 registration_id=UUID("16fd2706-8baf-433b-82eb-8c7fada847da"),
                 person_id=_PERSON_ID,
                 track_code="salsa1",
-                role="leader",
+                role=s.Role.LEADER,
                 price_cents=150000,
                 status=RegistrationStatus.PENDING,
             )

@@ -25,7 +25,8 @@ service answers as documented (schemathesis). So every route declares, in its de
 - **Problems**: every ``application/problem+json`` answer the route can give, as ``Problem``
   constants of the catalogue below (add one when a use case raises a new code). Body routes add
   ``*BODY_PROBLEMS``; bearer routes ``UNAUTHENTICATED``; rate-limited ones ``RATE_LIMITED``;
-  routes that read or write the event store ``*STORE_PROBLEMS``. The schemathesis test fails
+  routes that read or write the event store ``*STORE_PROBLEMS``; routes with a UUID in their
+  path ``NOT_FOUND`` (the router's answer when that segment is no UUID). The schemathesis test fails
   when the service answers a status or a code that the route does not list.
 - **Success media type**: ``media_type=`` of the decorator when it is not JSON (PDF, HTML,
   text); a JSON body's schema is its return annotation, a ``msgspec.Struct`` with a unique,
@@ -122,14 +123,16 @@ class Problem:
 
 # The catalogue: every code the service answers with, by status.
 MALFORMED_BODY = Problem(400, "malformed_body", "the body is not valid UTF-8 JSON, or too deep")
-BAD_REQUEST = Problem(400, "bad_request", "the request cannot be read as it is")
+BAD_REQUEST = Problem(
+    400, "bad_request", "the request cannot be read as it is, e.g. a missing parameter"
+)
 INVALID_CURSOR = Problem(400, "invalid_cursor", "`cursor` is not a `nextCursor` this list gave")
 INVALID_WEBHOOK = Problem(
     400, "invalid_webhook", "bad or missing signature, or a body that is not a Stripe event"
 )
 UNAUTHENTICATED = Problem(401, "unauthenticated", "no bearer token, or one that does not verify")
 FORBIDDEN = Problem(403, "forbidden", "the caller's roles do not allow this")
-NOT_FOUND = Problem(404, "not_found", "no such resource, or not the caller's to see")
+NOT_FOUND = Problem(404, "not_found", "the path names nothing here, e.g. an id that is no UUID")
 PROFILE_NOT_FOUND = Problem(404, "profile_not_found", "the caller has no profile yet")
 PERSON_NOT_FOUND = Problem(404, "person_not_found", "no person with this id")
 PERIOD_NOT_FOUND = Problem(404, "period_not_found", "no period with this code")
@@ -226,6 +229,37 @@ RAW_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
             },
         },
     )
+}
+
+
+# Every answer of a rate-limited route that passed its guard says where the caller stands
+# (IETF draft names); a route is rate limited when it documents a 429.
+_RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
+    "RateLimit-Limit": {
+        "description": "requests allowed in the current window",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Remaining": {
+        "description": "requests left in the current window",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Reset": {
+        "description": "seconds until the window resets",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+# On every answer (the request id middleware): the caller's X-Request-ID, else a new one.
+_REQUEST_ID_HEADER: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "the request's id: the caller's when it sent a sane one, else a new one",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+    }
 }
 
 
@@ -339,6 +373,9 @@ def finish(raw: dict[str, Any]) -> dict[str, Any]:
             headers = _PROBLEM_HEADERS.get(int(status))
             if headers and PROBLEM_JSON in response.get("content", {}):
                 response["headers"] = {**response.get("headers", {}), **headers}
+            if "429" in responses and (status.startswith("2") or status == "429"):
+                response["headers"] = {**response.get("headers", {}), **_RATE_LIMIT_HEADERS}
+            response["headers"] = {**response.get("headers", {}), **_REQUEST_ID_HEADER}
             for media_type, media in response.get("content", {}).items():
                 _drop_example_ids(media)
                 if not media_type.startswith("text/") and "json" not in media_type:

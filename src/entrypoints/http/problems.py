@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError as PersistenceInterfaceError
+from eventsourcing.persistence import OperationalError as PersistenceOperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -16,6 +18,7 @@ from application.errors import (
     Forbidden,
     InvalidQuery,
     NotFound,
+    StoreUnavailable,
     Unavailable,
 )
 from application.ports import Unauthenticated
@@ -38,6 +41,7 @@ STATUS_OF: dict[type[Exception], int] = {
     Forbidden: 403,
     Unavailable: 502,
     Busy: 503,
+    StoreUnavailable: 503,
     Unauthenticated: 401,
     InvalidPeriod: 422,
     InvalidOrder: 422,
@@ -126,8 +130,24 @@ def application_error(_: Request[Any, Any, Any], error: Exception) -> Response[d
     )
     detail = error.detail if isinstance(error, ApplicationError) else str(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    headers = {"Retry-After": "1"} if status == 503 else headers
+    if status == 503:
+        headers = {"Retry-After": RETRY_AFTER_SECONDS.get(code, "1")}
     return problem(status, code, detail, headers=headers)
+
+
+# A conflict clears at once; a database outage takes a few seconds at least.
+RETRY_AFTER_SECONDS = {StoreUnavailable.code: "5"}
+
+
+def store_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    """The event store failed in a way the library retried and gave up on (a lost connection,
+    a lock or statement timeout, SQLite's busy file): the database, not the request, is at
+    fault, so 503 and the caller tries again (Stripe retries a webhook)."""
+    log.warning(
+        "event store unavailable",
+        extra={"path": request.url.path, "method": request.method, "error": type(error).__name__},
+    )
+    return application_error(request, StoreUnavailable("the event store does not answer"))
 
 
 def http_problem(_: Request[Any, Any, Any], error: HttpProblem) -> Response[dict[str, Any]]:
@@ -173,12 +193,32 @@ def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict
     )
 
 
+def reported(error: BaseException) -> bool:
+    """Whether monitoring hears of an error the HTTP layer caught: those answered with a 5xx
+    (but 503: come back later) are the service's fault; the others the client's business."""
+    if isinstance(error, HttpProblem):
+        status = error.status
+    elif isinstance(error, HTTPException):
+        status = error.status_code
+    elif isinstance(error, ApplicationError | DomainError | Unauthenticated):
+        status = _status_of(error)
+    elif isinstance(error, ValidationException):
+        status = 400
+    else:
+        status = 500
+    return status >= 500 and status != 503
+
+
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     # The route and the exception type are enough to find it; the message could hold data.
     log.error(
         "unhandled error",
         exc_info=error,
-        extra={"path": request.url.path, "method": request.method, "error": type(error).__name__},
+        extra={
+            "route": request.scope.get("path_template"),
+            "method": request.method,
+            "error": type(error).__name__,
+        },
     )
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
@@ -189,6 +229,8 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ApplicationError: application_error,
+    PersistenceOperationalError: store_error,
+    PersistenceInterfaceError: store_error,
     DomainError: application_error,
     Unauthenticated: application_error,
     HttpProblem: http_problem,
@@ -197,4 +239,4 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     Exception: unexpected_error,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "HttpProblem", "problem"]
+__all__ = ["EXCEPTION_HANDLERS", "HttpProblem", "problem", "reported"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 
 from application.ports import AlertNotice
+from application.stalls import Stalled
 from application.tickets import ServedTicket
 from domain.order import Order, OrderStatus, RegistrationStatus
 from domain.period import InvalidPeriod, Period
@@ -20,7 +22,11 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Code = Annotated[
     str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ]
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+# One address (the domain refuses anything else): `format: email` tells client generators.
+Email = Annotated[
+    str,
+    msgspec.Meta(min_length=3, max_length=254, extra_json_schema={"extra": {"format": "email"}}),
+]
 Phone = Annotated[str, msgspec.Meta(max_length=40)]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 Currency = Annotated[
@@ -29,7 +35,13 @@ Currency = Annotated[
         min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$", description="ISO 4217, e.g. NOK"
     ),
 ]
-Role = Literal["leader", "follower"]
+
+
+class Role(StrEnum):
+    """A dancer's role in a couple dance (the order may leave it out)."""
+
+    LEADER = "leader"
+    FOLLOWER = "follower"
 
 
 class Camel(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -42,6 +54,23 @@ class Out(msgspec.Struct, rename="camel"):
 
 class HealthOut(Out):
     status: Literal["ok", "ready"]
+
+
+class StalledFollowerOut(Out):
+    """A worker follower held at one event by repeated failures (a follower_stalled alert)."""
+
+    follower: str
+    position: int
+    notification_id: int | None
+
+    @classmethod
+    def of(cls, stalled: Stalled) -> StalledFollowerOut:
+        return cls(stalled.follower, stalled.position, stalled.notification_id)
+
+
+class ReadyOut(Out):
+    status: Literal["ready"]
+    stalled_followers: list[StalledFollowerOut]
 
 
 class ProfileIn(Camel):
@@ -210,11 +239,7 @@ class OrderOut(Out):
 
 def _role(role: str | None) -> Role | None:
     # Orders record a role the domain checked against the same two words.
-    if role == "leader":
-        return "leader"
-    if role == "follower":
-        return "follower"
-    return None
+    return Role(role) if role is not None else None
 
 
 class WebhookOut(Out):

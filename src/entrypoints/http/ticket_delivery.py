@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import QueryParameter
 
 from application.ports import TicketDocument
 from entrypoints.bootstrap import Services
-from entrypoints.http.auth import bearer_token
+from entrypoints.http.auth import verified_user
 from entrypoints.http.openapi import (
     BEARER_OR_SIGNED_LINK,
     NOT_FOUND,
@@ -50,7 +51,10 @@ class TicketDownloadController(Controller):
         media_type="application/pdf",
         operation_id="downloadTicketPdf",
         security=BEARER_OR_SIGNED_LINK,
-        responses=problems(UNAUTHENTICATED, TICKET_NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS),
+        responses={
+            304: ResponseSpec(None, description="`If-None-Match` named the current `ETag`"),
+            **problems(UNAUTHENTICATED, TICKET_NOT_FOUND, NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS),
+        },
         response_description="The ticket as an A6 PDF (`Content-Disposition: attachment`)",
         summary="The printable PDF ticket",
         description=(
@@ -69,20 +73,27 @@ class TicketDownloadController(Controller):
             document = services.documents.for_view_key(ticket_id, key)
         else:
             # Not the `user` dependency: with a key, no bearer token is needed.
-            user = services.identity.verify(bearer_token(request))
+            user = verified_user(request, services.identity)
             document = services.documents.for_holder(
                 ticket_id, user_id=user.user_id, is_admin=user.is_admin
             )
-        return Response(
-            services.documents.pdf(document),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="{pdf_filename(document)}"',
-                "Cache-Control": "no-store",
-                "Referrer-Policy": "no-referrer",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        pdf = services.documents.rendered_pdf(document)
+        etag = f'"{pdf.digest}"'
+        headers = {
+            # Private: it holds the holder's token. Revalidated, so a rotation shows at once.
+            "Cache-Control": "private, no-cache",
+            "ETag": etag,
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if etag in _etags(request.headers.get("if-none-match", "")):
+            return Response(b"", status_code=304, headers=headers)
+        headers["Content-Disposition"] = f'attachment; filename="{pdf_filename(document)}"'
+        return Response(pdf.data, media_type="application/pdf", headers=headers)
+
+
+def _etags(if_none_match: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
 
 
 class TicketPageController(Controller):

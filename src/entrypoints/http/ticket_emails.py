@@ -14,6 +14,7 @@ from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http.openapi import (
     BEARER,
+    NOT_FOUND,
     RATE_LIMITED,
     STORE_PROBLEMS,
     TICKET_NOT_FOUND,
@@ -45,7 +46,9 @@ class TicketEmailController(Controller):
         guards=[rate_limited("ticket-resend")],
         operation_id="resendTicketEmail",
         security=BEARER,
-        responses=problems(UNAUTHENTICATED, TICKET_NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS),
+        responses=problems(
+            UNAUTHENTICATED, TICKET_NOT_FOUND, NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS
+        ),
         summary="Send the ticket email again",
         description=(
             "For the ticket's person or an admin; anyone else, or a revoked ticket: 404 "

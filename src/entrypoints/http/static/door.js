@@ -82,12 +82,14 @@
     expired: ["refused", "Ticket expired"],
     revoked: ["refused", "Ticket revoked"],
     superseded: ["refused", "Old ticket code"],
+    no_network: ["refused", "No connection"],
   };
   const ADVICE = {
     invalid: "This is not one of our tickets. Ask for the ticket email, or find them by name.",
     expired: "This ticket's period is over. Send them to the desk.",
     revoked: "This ticket was cancelled. Send them to the desk.",
     superseded: "A newer code was emailed. Ask for the latest ticket email, or find them by name.",
+    no_network: "This phone cannot reach the service. Check the Wi-Fi, then scan again.",
   };
 
   function timeOf(iso) {
@@ -119,7 +121,8 @@
     if (answer.result === "already_checked_in") {
       detail = "First check-in today at " + timeOf(ticket && ticket.checkedInAt) + ". Same person?";
     }
-    if (answer.offline) detail += " (offline: sent when back online)";
+    if (answer.offline) detail += answer.result === "ok" ? " · offline: sent when back online" : " · checked offline";
+    if (answer.offline && answer.result === "ok" && !ticket) $("result-name").textContent = "Valid ticket";
     $("result-detail").textContent = detail;
     box.hidden = false;
     signal(tone);
@@ -181,6 +184,10 @@
   async function handleCode(token, startedAt) {
     busy = true;
     try {
+      if (!navigator.onLine) {
+        showResult(await decideOffline(token), startedAt);
+        return;
+      }
       const answer = await api("POST", "/api/checkin/scan", { token, scanId: newScanId() });
       if (answer.ticket && !periodCode) {
         periodCode = answer.ticket.periodCode;
@@ -190,11 +197,207 @@
       if (answer.result === "ok") noteCheckIn(answer.ticket);
     } catch (error) {
       if (error instanceof Revoked) refusedDevice();
-      else showResult({ result: "invalid", ticket: null, error: String(error) }, startedAt);
+      else if (error instanceof TypeError) {
+        setNetwork(false); // fetch failed: no network, whatever navigator.onLine says
+        showResult(await decideOffline(token), startedAt);
+      } else showResult({ result: "invalid", ticket: null }, startedAt);
     } finally {
       busy = false;
     }
   }
+
+  // --- Offline -----------------------------------------------------------------------------
+  // With EdDSA tickets the page keeps the JWKS, the period's revocations (incremental), its
+  // roster (names) and today's check-ins in IndexedDB. Without a network it verifies the
+  // signature itself (WebCrypto Ed25519), refuses revoked and superseded tokens and repeats,
+  // and queues what it let in, to send with their scanIds when the network is back.
+
+  const offline = { jwks: null, revoked: {}, since: "0", roster: {}, ready: false };
+  const dbReady = new Promise((resolve, reject) => {
+    const request = indexedDB.open("door", 1);
+    request.onupgradeneeded = () => {
+      request.result.createObjectStore("kv");
+      request.result.createObjectStore("queue", { keyPath: "scanId" });
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+
+  async function idb(store, mode, work) {
+    const db = await dbReady;
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(store, mode);
+      const request = work(tx.objectStore(store));
+      tx.oncomplete = () => resolve(request ? request.result : undefined);
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+
+  function cacheKey() { return "offline:" + periodCode; }
+
+  async function loadOffline() {
+    if (!periodCode) return;
+    const saved = await idb("kv", "readonly", (s) => s.get(cacheKey()));
+    if (saved) {
+      Object.assign(offline, saved);
+      if (saved.today && !today.date) {
+        today = { date: saved.today.date, checkedIn: new Map(saved.today.items) };
+        $("count").textContent = String(today.checkedIn.size);
+      }
+      markOfflineReady();
+    }
+  }
+
+  async function refreshOffline() {
+    if (!credential || !periodCode || !navigator.onLine) return;
+    try {
+      const jwks = await (await fetch("/.well-known/jwks.json", { cache: "no-store" })).json();
+      if (!jwks.keys || !jwks.keys.length) return; // HS256 tickets: no offline checking
+      let since = offline.since || "0";
+      for (let page = 0; page < 100; page++) {
+        const feed = await api("GET", "/api/checkin/revocations?periodCode=" + encodeURIComponent(periodCode) + "&since=" + since);
+        for (const item of feed.items) offline.revoked[item.ticketId] = { status: item.status, version: item.currentTokenVersion };
+        const done = feed.nextSince === since || feed.items.length < 1000;
+        since = feed.nextSince;
+        if (done) break;
+      }
+      const roster = await api("GET", "/api/checkin/roster?periodCode=" + encodeURIComponent(periodCode));
+      offline.jwks = jwks;
+      offline.since = since;
+      offline.roster = Object.fromEntries(roster.items.map((t) => [t.ticketId, t]));
+      await saveOffline();
+      markOfflineReady();
+    } catch (error) {
+      if (error instanceof Revoked) refusedDevice();
+    }
+  }
+
+  async function saveOffline() {
+    const saved = {
+      jwks: offline.jwks,
+      revoked: offline.revoked,
+      since: offline.since,
+      roster: offline.roster,
+      today: { date: today.date, items: [...today.checkedIn] },
+    };
+    await idb("kv", "readwrite", (s) => s.put(saved, cacheKey()));
+  }
+
+  function markOfflineReady() {
+    if (!offline.jwks || !crypto.subtle) return;
+    offline.ready = true;
+    document.body.dataset.offline = "ready";
+  }
+
+  function bytesOf(segment) {
+    const base64 = segment.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(segment.length / 4) * 4, "=");
+    return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  }
+
+  async function verifyOffline(token) {
+    const parts = token.split(".");
+    if (parts.length !== 3) return { result: "invalid" };
+    let header, claims;
+    try {
+      header = JSON.parse(new TextDecoder().decode(bytesOf(parts[0])));
+      claims = JSON.parse(new TextDecoder().decode(bytesOf(parts[1])));
+    } catch (error) {
+      return { result: "invalid" };
+    }
+    const jwk = header.alg === "EdDSA" && offline.jwks.keys.find((k) => k.kid === header.kid);
+    if (!jwk) return { result: "invalid" };
+    let genuine = false;
+    try {
+      const key = await crypto.subtle.importKey("jwk", { kty: "OKP", crv: "Ed25519", x: jwk.x }, { name: "Ed25519" }, false, ["verify"]);
+      genuine = await crypto.subtle.verify({ name: "Ed25519" }, key, bytesOf(parts[2]), new TextEncoder().encode(parts[0] + "." + parts[1]));
+    } catch (error) {
+      genuine = false;
+    }
+    if (!genuine || claims.iss !== "salsanor-tickets" || typeof claims.sub !== "string") return { result: "invalid" };
+    const ticket = offline.roster[claims.sub] || null;
+    if (!(claims.exp * 1000 > Date.now())) return { result: "expired", ticket };
+    const change = offline.revoked[claims.sub];
+    if (change && change.status === "REVOKED") return { result: "revoked", ticket };
+    if (change && claims.ver < change.version) return { result: "superseded", ticket };
+    if (today.checkedIn.has(claims.sub)) {
+      return { result: "already_checked_in", ticket: Object.assign({}, ticket, { checkedInAt: today.checkedIn.get(claims.sub) }) };
+    }
+    return { result: "ok", ticket: Object.assign({ ticketId: claims.sub }, ticket) };
+  }
+
+  async function decideOffline(token) {
+    if (!offline.ready) return { result: "no_network", ticket: null };
+    const answer = await verifyOffline(token);
+    answer.offline = true;
+    if (answer.result === "ok") {
+      const at = new Date().toISOString();
+      answer.ticket.checkedInAt = at;
+      await idb("queue", "readwrite", (s) => s.put({ scanId: newScanId(), token, at, ticketId: answer.ticket.ticketId }));
+      noteCheckIn(answer.ticket);
+      saveOffline();
+      showQueue();
+    }
+    return answer;
+  }
+
+  async function showQueue() {
+    const waiting = await idb("queue", "readonly", (s) => s.count());
+    $("queue").textContent = waiting + (waiting === 1 ? " scan" : " scans") + " waiting to sync";
+    $("queue").hidden = waiting === 0;
+    document.body.dataset.queued = String(waiting);
+  }
+
+  let syncing = false;
+
+  // Sends the queued scans with their scanIds: a scan sent twice (a lost answer) is recorded
+  // once. The server's word is final; where it differs from the door's, the volunteer sees it.
+  async function sync() {
+    if (syncing || !credential) return;
+    syncing = true;
+    const notes = [];
+    try {
+      const queued = await idb("queue", "readonly", (s) => s.getAll());
+      for (const item of queued) {
+        const answer = await api("POST", "/api/checkin/scan", { token: item.token, scanId: item.scanId });
+        if (answer.result !== "ok") notes.push(disagreement(answer));
+        await idb("queue", "readwrite", (s) => s.delete(item.scanId));
+      }
+    } catch (error) {
+      if (error instanceof Revoked) refusedDevice();
+    } finally {
+      syncing = false;
+      await showQueue();
+    }
+    if (notes.length) {
+      $("sync-notes").replaceChildren(...notes.map((text) => {
+        const li = document.createElement("li");
+        li.textContent = text;
+        return li;
+      }));
+      $("sync").hidden = false;
+    }
+  }
+
+  function disagreement(answer) {
+    const name = answer.ticket ? answer.ticket.personName : "A ticket";
+    if (answer.result === "already_checked_in") {
+      return name + ": checked in at another door at " + timeOf(answer.ticket && answer.ticket.checkedInAt);
+    }
+    return name + ": the service says " + (WORDS[answer.result] || WORDS.invalid)[1].toLowerCase();
+  }
+
+  function setNetwork(online) {
+    $("network").textContent = online ? "online" : "offline";
+    $("network").className = "network " + (online ? "online" : "offline");
+  }
+
+  window.addEventListener("offline", () => setNetwork(false));
+  window.addEventListener("online", async () => {
+    setNetwork(true);
+    await sync();
+    refreshCount();
+    refreshOffline();
+  });
 
   async function decode(canvas, context) {
     const started = performance.now();
@@ -376,14 +579,24 @@
       try { detector = new window.BarcodeDetector({ formats: ["qr_code"] }); } catch (e) { detector = null; }
     }
     stats.decoder = detector ? "BarcodeDetector" : "jsQR";
-    refreshCount();
-    setInterval(refreshCount, COUNT_EVERY_MS);
+    setNetwork(navigator.onLine);
+    await loadOffline();
+    await refreshCount();
+    refreshOffline();
+    sync();
+    setInterval(() => {
+      if (!navigator.onLine) return;
+      refreshCount();
+      refreshOffline();
+      sync();
+    }, COUNT_EVERY_MS);
     screen("Ready", "Paired as " + (device ? device.name : "this phone") + ".", { start: true });
   }
 
   $("start").addEventListener("click", startCamera);
   $("result").addEventListener("click", hideResult);
   $("search-open").addEventListener("click", openSearch);
+  $("sync").addEventListener("click", () => { $("sync").hidden = true; });
   $("search-close").addEventListener("click", () => { $("search").hidden = true; });
   $("search-input").addEventListener("input", () => {
     clearTimeout(searchTimer);
