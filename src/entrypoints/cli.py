@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from adapters.eventstore import StoreConfig, migrate, migrate_if_behind
 from adapters.identity import mint_dev_token
@@ -43,6 +46,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-worker",
         action="store_true",
         help="do not run the worker (emails, read models) here: `tickets worker` runs it",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="HTTP processes (default: the number of cores); with more than one, the worker "
+        "runs in a process of its own",
     )
 
     migrate_cmd = commands.add_parser("migrate", help="create the event store's schema")
@@ -93,19 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
-    from litestar.concurrency import set_asyncio_executor
-
-    from entrypoints.bootstrap import build
-    from entrypoints.http.app import create_app
-    from entrypoints.http.problems import reported
 
     settings = Settings.from_env(os.environ, dev=args.dev)
     if settings.dev:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
-    # Before the app is made: Sentry's Litestar integration hooks into its construction.
-    monitored = monitoring.start(settings.monitoring, "api", reported)
     migrate_if_behind(settings.database)
-    services = build(settings)
+    workers = max(1, args.workers)
     log.info(
         "serving",
         extra={
@@ -113,31 +116,89 @@ def _serve(args: argparse.Namespace) -> int:
             "host": args.host,
             "port": args.port,
             "version": package_version(),
-            "monitoring": monitored,
+            "http_processes": workers,
         },
     )
-    # Litestar runs sync routes on this executor. asyncio's default one has min(32, cores + 4)
-    # threads, 6 on two cores: while the database is away each request holds one for up to
-    # its timeouts, and the requests queued behind them would wait past any timeout.
-    executor = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="request")
-    set_asyncio_executor(executor)
-    app = create_app(services, run_worker=not args.no_worker)
+    options = {"dev": args.dev, "log_level": args.log_level, "run_worker": not args.no_worker}
+    worker = None
+    if workers > 1:
+        # N HTTP processes made by uvicorn from the factory below, and the worker once, in a
+        # process of its own: its PDF rendering never shares a GIL with requests.
+        options["run_worker"] = False
+        if not args.no_worker:
+            worker = _start_worker_process(args)
+    os.environ[_SERVE_OPTIONS] = json.dumps(options)
     stopped_by = _note_stop_signals()
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
-        proxy_headers=bool(settings.http.trusted_proxies),
-        forwarded_allow_ips=list(settings.http.trusted_proxies),
-        # In-flight requests finish first; a stuck one does not hold the stop for ever.
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
-    executor.shutdown(wait=False)
+    try:
+        uvicorn.run(
+            "entrypoints.cli:app_from_environment" if workers > 1 else app_from_environment(),
+            factory=workers > 1,
+            workers=workers if workers > 1 else None,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
+            proxy_headers=bool(settings.http.trusted_proxies),
+            forwarded_allow_ips=list(settings.http.trusted_proxies),
+            # In-flight requests finish first; a stuck one does not hold the stop for ever.
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            # A new HTTP process imports and builds everything before it answers uvicorn's
+            # pings: on a busy machine that takes longer than uvicorn's 5 s default.
+            timeout_worker_healthcheck=60,
+        )
+    finally:
+        if worker is not None:
+            _stop_worker_process(worker)
     log.info("stopped", extra={"signal": stopped_by[0] if stopped_by else None})
     return 0
+
+
+_SERVE_OPTIONS = "TICKETS_SERVE_OPTIONS"  # from `serve` to the HTTP processes it starts
+
+
+def app_from_environment() -> Any:
+    """One HTTP process's app, built from the environment `serve` left for it: the settings'
+    variables and ``TICKETS_SERVE_OPTIONS`` (dev mode, log level, whether to run the worker)."""
+    from entrypoints.bootstrap import build
+    from entrypoints.http.app import create_app
+    from entrypoints.http.problems import reported
+
+    options = json.loads(os.environ[_SERVE_OPTIONS])
+    logs.configure(options["log_level"], json=not options["dev"])
+    settings = Settings.from_env(os.environ, dev=options["dev"])
+    # Before the app is made: Sentry's Litestar integration hooks into its construction.
+    monitoring.start(settings.monitoring, "api", reported)
+    services = build(settings)
+    app = create_app(services, run_worker=options["run_worker"])
+    app.on_startup.insert(0, _request_threads)
+    return app
+
+
+def _request_threads() -> None:
+    """Litestar runs sync routes on the loop's default executor. asyncio's own has
+    min(32, cores + 4) threads, 6 on two cores: while the database is away each request holds
+    one for up to its timeouts, and the requests queued behind them would wait past any timeout.
+    """
+    executor = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="request")
+    asyncio.get_running_loop().set_default_executor(executor)
+
+
+def _start_worker_process(args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "entrypoints.cli", "worker", "--log-level", args.log_level]
+    return subprocess.Popen([*command, *(["--dev"] if args.dev else [])])  # noqa: S603 (our own CLI)
+
+
+def _stop_worker_process(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: the worker finishes the email at hand and records its position, then exits."""
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=GRACEFUL_SHUTDOWN_SECONDS)
+    except subprocess.TimeoutExpired:
+        log.error("the worker did not stop in time: killed")
+        worker.kill()
+        worker.wait()
 
 
 def _note_stop_signals() -> list[str]:

@@ -1,0 +1,52 @@
+"""`tickets serve --workers 2`: two HTTP processes and the worker in a process of its own."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.conftest import Api, ServerProcess
+from tests.integration.email_support import outbox, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def children(pid: int) -> list[str]:
+    """The command lines of a process's children."""
+    listed = subprocess.run(
+        ["ps", "-ww", "--ppid", str(pid), "-o", "args="],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [line for line in listed.stdout.splitlines() if line.strip()]
+
+
+def test_two_http_processes_and_one_worker_process_serve_the_readme_flow(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    server.start("--workers", "2")
+    assert server.process is not None
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        api = Api(client)
+        order = api.new_dancer_order()
+        assert api.pay(order).status_code == 200
+        ticket = api.ticket("dancer-1")
+        assert ticket.status_code == 200, ticket.text
+        # Emails come from the worker process: no HTTP process sends them.
+        emails = wait_for(lambda: outbox(tmp_path / "var" / "outbox"), what="the ticket email")
+        assert len(emails) == 1
+
+        spawned = children(server.process.pid)
+
+    assert sum("spawn_main" in c for c in spawned) == 2, spawned  # uvicorn's HTTP processes
+    assert sum("entrypoints.cli worker" in c for c in spawned) == 1, spawned
+
+    server.process.terminate()  # SIGTERM: HTTP processes and the worker stop, exit 0
+    assert server.process.wait(timeout=60) == 0, server.logs()
+    time.sleep(0.5)
+    assert children(server.process.pid) == []
