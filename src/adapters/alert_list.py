@@ -45,7 +45,8 @@ _Row = dict[str, Any]
 
 def utc_text(moment: datetime) -> str:
     """A fixed-width UTC time: its text order is its time order (``since`` compares text)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: %Y does not pad years before 1000 on every platform.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _row_of(notification: Notification, event: Any) -> _Row | None:

@@ -126,8 +126,8 @@ class AlertBoard:
         check_limit(limit)
         if state is not None and state not in STATES:
             raise InvalidQuery(f"state must be one of {', '.join(STATES)}", "invalid_state")
-        if since is not None and since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)  # every recorded time is UTC
+        if since is not None:
+            since = _in_utc(since)
         rows = self._listing.page(
             AlertQuery(limit + 1, kind or None, state, since, before=parse_cursor(cursor))
         )
@@ -150,3 +150,16 @@ class AlertBoard:
             return notice_of(alert)
 
         return retry_on_conflict(command)
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """A time in UTC, every recorded time's zone; no zone means UTC. Clamped at the calendar's
+    ends: ``0001-01-01T00:00:00+01:00`` lies before the first UTC moment Python can hold."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if moment.year == datetime.min.year else datetime.max).replace(
+            tzinfo=UTC
+        )

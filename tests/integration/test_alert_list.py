@@ -112,6 +112,10 @@ def test_filters_and_acknowledgement(admin: Admin) -> None:
     assert ids(kind="payment_mismatch") == [mismatch]
     assert ids(since=between) == [failed, unknown]
     assert ids(since=between, state="open", limit=1) == [failed]
+    # The calendar's ends, in any zone: answered, never a 500.
+    assert len(ids(since="0001-01-01T00:00:00+01:00")) == 3
+    assert len(ids(since="0999-01-01T00:00:00Z")) == 3
+    assert ids(since="9999-12-31T23:59:59-01:00") == []
 
 
 def test_bad_requests_are_problems_and_only_admins_see_alerts(admin: Admin) -> None:

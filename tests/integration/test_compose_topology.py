@@ -122,7 +122,7 @@ class Machine:
     database: str = field(default_factory=lambda: f"compose_{uuid.uuid4().hex[:10]}")
     owner: str = field(default_factory=lambda: f"owner_{uuid.uuid4().hex[:10]}")
     app: str = field(default_factory=lambda: f"app_{uuid.uuid4().hex[:10]}")
-    ports: dict[str, int] = field(default_factory=dict)
+    ports: dict[str, tuple[str, int]] = field(default_factory=dict)  # container's, this one
 
     def translate(self, value: str, service: str) -> str:
         replacements = [
@@ -136,7 +136,8 @@ class Machine:
             (r"^0\.0\.0\.0$", "127.0.0.1"),
         ]
         if service in self.ports:
-            replacements.append((r"^8000$", str(self.ports[service])))
+            inside, here = self.ports[service]
+            replacements += [(rf"^{inside}$", str(here)), (rf":{inside}/", f":{here}/")]
         for pattern, replacement in replacements:
             value = re.sub(pattern, replacement, value)
         return value
@@ -159,6 +160,7 @@ class Deployment:
     processes: dict[str, Process]
     apis: dict[str, str]  # service -> base URL
     database_url: dict[str, str]  # service -> its DATABASE_URL, translated
+    worker_metrics: str = ""
 
     def owner_url(self) -> str:
         return self.database_url["migrate"]
@@ -192,11 +194,19 @@ def service_env(
     return env
 
 
-def wait_healthy(service: str, port: int, process: Process) -> None:
-    """The Dockerfile's HEALTHCHECK command, on this instance's port, until it passes."""
-    healthcheck = json.loads(dockerfile_instruction("HEALTHCHECK").split(" CMD ", 1)[1])
+def health_command(service: str, definition: dict[str, Any], machine: Machine) -> list[str]:
+    """compose's healthcheck of the service, else the Dockerfile's HEALTHCHECK (CMD forms)."""
+    if "healthcheck" in definition:
+        kind, *healthcheck = definition["healthcheck"]["test"]
+        assert kind == "CMD"
+    else:
+        healthcheck = json.loads(dockerfile_instruction("HEALTHCHECK").split(" CMD ", 1)[1])
     command = [sys.executable if healthcheck[0] == "python" else healthcheck[0]]
-    command += [part.replace(":8000/", f":{port}/") for part in healthcheck[1:]]
+    return command + [machine.translate(part, service) for part in healthcheck[1:]]
+
+
+def wait_healthy(service: str, command: list[str], process: Process) -> None:
+    """The service's health check, run until it passes."""
     deadline = time.monotonic() + 120  # generous: a loaded machine starts Python slowly
     while time.monotonic() < deadline:
         if process.popen.poll() is not None:
@@ -275,9 +285,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             if name in MACHINE_SERVICES:
                 continue
             definition = services[name]
-            is_api = "serve" in definition.get("command", [])
-            if is_api:
-                machine.ports[name] = free_port()
+            if "serve" in definition.get("command", []):
+                machine.ports[name] = ("8000", free_port())
+            metrics_port = definition.get("environment", {}).get("WORKER_METRICS_PORT")
+            if metrics_port:
+                machine.ports[name] = (metrics_port, free_port())
             env = service_env(name, definition, dotenv, machine)
             if "DATABASE_URL" in env:
                 deployment.database_url[name] = env["DATABASE_URL"]
@@ -295,9 +307,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                 continue
             processes[name] = process
         # Nothing depends on the long-running services: compose starts them together.
-        for name, port in machine.ports.items():
-            wait_healthy(name, port, processes[name])
-            deployment.apis[name] = f"http://127.0.0.1:{port}"
+        for name, (_, port) in machine.ports.items():
+            wait_healthy(name, health_command(name, services[name], machine), processes[name])
+            if "serve" in services[name]["command"]:
+                deployment.apis[name] = f"http://127.0.0.1:{port}"
+            else:
+                deployment.worker_metrics = f"http://127.0.0.1:{port}/metrics"
         yield deployment
     finally:
         for process in processes.values():
@@ -411,6 +426,16 @@ def test_each_instance_counts_its_requests_under_the_metric_names_readme_gives(
             if sample.labels.get("path") == "/api/webhooks/stripe"
         ]
         assert webhooks and all(s.labels["status_code"] == "200" for s in webhooks)
+
+    # The worker's own port: the ticket email it sent, under the name README gives.
+    scraped = httpx.get(deployment.worker_metrics, timeout=10)
+    sent = [
+        sample.value
+        for family in text_string_to_metric_families(scraped.text)
+        for sample in family.samples
+        if sample.name == "tickets_emails_sent_total" and sample.labels.get("kind") == "issued"
+    ]
+    assert sent == [1.0] and "tickets_emails_sent_total" in readme
 
 
 def test_the_service_role_appends_events_but_cannot_change_or_delete_them(

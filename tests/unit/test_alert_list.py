@@ -188,3 +188,14 @@ def test_the_list_follows_raised_and_acknowledged_events_once(wired: Wired) -> N
     assert row["position"] == notifications[0].id
     assert listing.position() == notifications[-1].id
     assert listing.page(AlertQuery(limit=10))[0].alert.subject == "order-1"
+
+
+def test_times_at_the_ends_of_the_calendar_are_answered(wired: Wired) -> None:
+    raise_alerts(wired, AlertKind.UNKNOWN_ORDER)
+    follow(wired)
+    plus_one = timezone(timedelta(hours=1))
+    minus_one = timezone(timedelta(hours=-1))
+
+    assert len(board(wired).page(since=datetime(1, 1, 1, tzinfo=plus_one)).items) == 1
+    assert len(board(wired).page(since=datetime(999, 1, 1, tzinfo=UTC)).items) == 1
+    assert board(wired).page(since=datetime(9999, 12, 31, 23, 59, tzinfo=minus_one)).items == ()
