@@ -233,6 +233,7 @@ class ServerProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        self.stop()  # not left running (holding its database connections) after the test
         raise AssertionError(f"server did not become ready: {self.log.read_text()}")
 
     def stop(self) -> None:

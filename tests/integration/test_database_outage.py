@@ -87,8 +87,9 @@ def test_while_postgres_is_away_every_request_answers_503_fast_and_all_recovers(
     mode: str, proxy: TcpProxy, schema: str, tmp_path: Path
 ) -> None:
     env = service_env(through(proxy, schema), EMAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
-    server = ServerProcess(env, tmp_path).start()
+    server = ServerProcess(env, tmp_path)
     try:
+        server.start()
         client = httpx.Client(base_url=server.base_url, timeout=60)
         api = Api(client)
         order = api.new_dancer_order()
