@@ -9,6 +9,13 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
+# --- door-assets: the door page's QR decoder (jsQR), as web/package-lock.json pins it ---------
+FROM node:20-bookworm-slim AS door-assets
+
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
 # --- build: the virtual environment from uv.lock, without the dev group ---------------------
 FROM ${PYTHON_IMAGE} AS build
 
@@ -28,6 +35,8 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project --no-cache
 COPY README.md ./
 COPY src ./src
+# Served by the service itself (no CDN); a wheel artifact (pyproject.toml), not in git.
+COPY --from=door-assets /web/node_modules/jsqr/dist/jsQR.js ./src/entrypoints/http/static/vendor/
 # The project itself as a regular (non-editable) install: the runtime stage needs no source tree.
 RUN uv sync --frozen --no-dev --no-editable --no-cache
 
