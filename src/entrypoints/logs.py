@@ -60,3 +60,7 @@ def configure(level: str = "INFO", *, json: bool = True, stream: IO[str] | None 
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # Ours is `tickets.access` (route template, no query string); uvicorn's logs the raw path,
+    # a signed link's key included. Off here, not only through uvicorn's access_log=False,
+    # which an HTTP process of `serve --workers N` applies before this runs.
+    logging.getLogger("uvicorn.access").disabled = True

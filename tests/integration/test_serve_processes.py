@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -37,6 +38,8 @@ def test_two_http_processes_and_one_worker_process_serve_the_readme_flow(
         assert api.pay(order).status_code == 200
         ticket = api.ticket("dancer-1")
         assert ticket.status_code == 200, ticket.text
+        link = urlsplit(ticket.json()["pdfUrl"])
+        assert client.get(f"{link.path}?{link.query}").status_code == 200
         # Emails come from the worker process: no HTTP process sends them.
         emails = wait_for(lambda: outbox(tmp_path / "var" / "outbox"), what="the ticket email")
         assert len(emails) == 1
@@ -48,5 +51,7 @@ def test_two_http_processes_and_one_worker_process_serve_the_readme_flow(
 
     server.process.terminate()  # SIGTERM: HTTP processes and the worker stop, exit 0
     assert server.process.wait(timeout=60) == 0, server.logs()
+    # Every HTTP process logs the route template, never the signed link's key.
+    assert parse_qs(link.query)["key"][0] not in server.logs()
     time.sleep(0.5)
     assert children(server.process.pid) == []
