@@ -237,11 +237,8 @@ class InvariantChecker:
 
     def _orders_paid_or_refunded(self) -> Iterator[Violation]:
         for order in self._orders.values():
-            statuses = order.registration_status
             if order.status is OrderStatus.PAID:
-                inactive = [
-                    str(r) for r, s in statuses.items() if s is not RegistrationStatus.ACTIVE
-                ]
+                inactive = _not_in(order, RegistrationStatus.ACTIVE)
                 if inactive:
                     yield Violation(
                         Invariant.PAID_ORDERS_ACTIVE,
@@ -251,9 +248,7 @@ class InvariantChecker:
                     )
                 yield from self._persons_ticketed(order)
             elif order.status is OrderStatus.REFUNDED:
-                kept = [
-                    str(r) for r, s in statuses.items() if s is not RegistrationStatus.CANCELLED
-                ]
+                kept = _not_in(order, RegistrationStatus.CANCELLED)
                 if kept:
                     yield Violation(
                         Invariant.REFUNDED_ORDERS_CANCELLED,
@@ -378,4 +373,5 @@ class InvariantChecker:
 
 
 def _not_in(order: Order, status: RegistrationStatus) -> list[str]:
+    """The order's registrations (as text) whose status is not ``status``."""
     return [str(r) for r, s in order.registration_status.items() if s is not status]
