@@ -7,8 +7,8 @@ import threading
 from datetime import UTC, datetime
 from uuid import UUID
 
-from adapters.eventstore import StoreConfig
 from adapters.sql_tables import SqlTables
+from adapters.store_config import StoreConfig
 
 # A later time wins: two processes writing out of order never move it back.
 _UPSERT = (

@@ -14,16 +14,17 @@ from adapters.email_file import FileMailer, FileMailerConfig
 from adapters.email_ses import SesConfig, SesMailer
 from adapters.email_smtp import SmtpConfig, SmtpMailer
 from adapters.email_templates import EmailContentConfig, JinjaEmailContent
-from adapters.eventstore import open_store, sqlite_path
+from adapters.eventstore import open_store
+from adapters.follower_store import MemoryFollowerStore, SqlFollowerStore
 from adapters.identity import JwtIdentityVerifier
 from adapters.metrics import FollowerLag, ServiceMetrics
 from adapters.pdf_cache import MemoryPdfCache, SqlPdfCache
 from adapters.pdf_ticket import PdfTicketRenderer
-from adapters.positions import MemoryFollowerStore, SqlFollowerStore
 from adapters.qr_tokens import JwtTokenSigner
 from adapters.rate_limiter import RateLimiter, open_rate_limiter
 from adapters.scan_index import open_scan_index
 from adapters.scan_metrics import PrometheusScanMeter
+from adapters.store_config import sqlite_path
 from adapters.stripe_gateway import StripeGateway
 from adapters.ticket_links import SignedTicketLinks, TicketLinksConfig
 from adapters.worker_coordination import (

@@ -24,8 +24,9 @@ from eventsourcing.utils import resolve_topic
 from litestar.testing import TestClient
 
 from adapters.clock import SystemClock
-from adapters.eventstore import migrate, sqlite_path
+from adapters.eventstore import migrate
 from adapters.qr_tokens import JwtTokenSigner
+from adapters.store_config import sqlite_path
 from application.audit import TOPIC_PREFIX
 from application.tokens import TokenIssuer
 from application.worker import Worker

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.eventstore import StoreConfig, migrate
-from adapters.positions import MemoryFollowerStore, SqlFollowerStore
+from adapters.eventstore import migrate
+from adapters.follower_store import MemoryFollowerStore, SqlFollowerStore
+from adapters.store_config import StoreConfig
 
 pytestmark = pytest.mark.integration
 

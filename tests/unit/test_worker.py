@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import Notification
 
-from adapters.eventstore import StoreConfig
+from adapters.store_config import StoreConfig
 from application.alerts import Alerts, new_alert
 from application.errors import StoreUnavailable
 from application.stalls import FollowerHealth, Stalled
