@@ -1,34 +1,36 @@
-"""The FollowerStore port's contract, for the in-memory fake and SQLite and PostgreSQL tables."""
+"""The FollowerStore port's contract: the in-memory fake, and the tables on SQLite and PostgreSQL.
+
+One store holds every follower's position (the senders' and the read models') and the jobs
+the senders queued: each follower's are its own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from adapters.eventstore import migrate
 from adapters.follower_store import MemoryFollowerStore, SqlFollowerStore
-from adapters.store_config import StoreConfig
-
-pytestmark = pytest.mark.integration
+from tests.contract.databases import STORES, migrated
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "database"])
+@pytest.fixture(params=STORES)
 def jobs(
-    request: pytest.FixtureRequest, database_url: str
+    request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[MemoryFollowerStore | SqlFollowerStore]:
     if request.param == "memory":
         yield MemoryFollowerStore()
         return
-    config = StoreConfig(url=database_url)
-    migrate(config)
-    migrate(config)  # twice: the migrate step is idempotent
-    store = SqlFollowerStore(config)
-    yield store
-    store.close()
+    with migrated(request.param, tmp_path) as config:
+        migrate(config)  # twice: the migrate step is idempotent
+        store = SqlFollowerStore(config)
+        yield store
+        store.close()
 
 
 def test_positions_start_at_zero_and_move_with_their_jobs(jobs: MemoryFollowerStore) -> None:
@@ -76,3 +78,41 @@ def test_claims_are_exclusive_and_abandoned_ones_are_finished(jobs: MemoryFollow
     assert jobs.abandon_claimed("alerts") == ["a"]
     assert jobs.abandon_claimed("alerts") == []
     assert jobs.pending_count("alerts") == 1
+
+
+def test_each_follower_has_its_own_position_and_jobs(jobs: MemoryFollowerStore) -> None:
+    jobs.advance("ticket-emails", 5, [("k", {"to": "a"})])
+    jobs.advance("alert-deliveries", 2, [("k", {"to": "b"})])
+    jobs.advance("scan-index", 9)  # a read model's position, no jobs
+
+    assert [jobs.position(f) for f in ("ticket-emails", "alert-deliveries", "scan-index")] == [
+        5,
+        2,
+        9,
+    ]
+    assert [j.data for j in jobs.due("ticket-emails", NOW, 10)] == [{"to": "a"}]
+    jobs.done("alert-deliveries", "k")
+    assert jobs.pending_count("ticket-emails") == 1
+    assert jobs.pending_count("alert-deliveries") == 0
+    assert jobs.due("scan-index", NOW, 10) == []
+
+
+def test_jobs_come_due_in_the_order_their_events_were_logged(jobs: MemoryFollowerStore) -> None:
+    jobs.advance("ticket-emails", 4, [("z", {})])
+    jobs.advance("ticket-emails", 6, [("a", {}), ("m", {})])
+
+    assert [j.key for j in jobs.due("ticket-emails", NOW, 10)] == ["z", "a", "m"]
+
+
+def test_a_done_or_claimed_job_is_not_due_and_retrying_a_done_one_changes_nothing(
+    jobs: MemoryFollowerStore,
+) -> None:
+    jobs.advance("ticket-emails", 1, [("a", {}), ("b", {})])
+    jobs.done("ticket-emails", "a")
+    assert jobs.claim("ticket-emails", "a") is False
+    jobs.retry_at("ticket-emails", "a", NOW)
+    assert jobs.claim("ticket-emails", "b") is True
+
+    assert jobs.due("ticket-emails", NOW, 10) == []
+    jobs.retry_at("ticket-emails", "b", NOW)  # a claimed job that failed: due again
+    assert [(j.key, j.attempts) for j in jobs.due("ticket-emails", NOW, 10)] == [("b", 1)]
