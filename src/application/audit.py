@@ -16,13 +16,13 @@ from eventsourcing.utils import get_topic
 
 from application.digest import Digest, Progress, Verification, chain, verify
 from application.errors import ApplicationError, NotFound
-from application.following import ReadModel
 from application.invariants import InvariantChecker, QueuedTicketEmails
 from application.paging import MAX_PAGE, check_limit, parse_cursor
 from application.ports import FollowerStore
 from application.replay import ReplayReport, replay
 from application.store import TicketStore
 from application.tokens import TokenIssuer
+<<<<<<< HEAD
 from domain.alert import Alert
 from domain.device import Device, DeviceRegistry, Pairing
 from domain.order import Order, OrderPaymentIntent
@@ -31,6 +31,9 @@ from domain.period import Period, PeriodCode
 from domain.person import Person
 from domain.scan import Scan
 from domain.ticket import PendingTickets, Ticket
+=======
+from application.worker.following import ReadModel
+>>>>>>> main
 
 TOPIC_PREFIX = "tickets:"
 # Every aggregate the service records; its event classes are the ones it declares inside it.
