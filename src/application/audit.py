@@ -22,7 +22,7 @@ from application.ports import FollowerStore
 from application.replay import ReplayReport, replay
 from application.store import TicketStore
 from application.tokens import TokenIssuer
-<<<<<<< HEAD
+from application.worker.following import ReadModel
 from domain.alert import Alert
 from domain.device import Device, DeviceRegistry, Pairing
 from domain.order import Order, OrderPaymentIntent
@@ -31,9 +31,6 @@ from domain.period import Period, PeriodCode
 from domain.person import Person
 from domain.scan import Scan
 from domain.ticket import PendingTickets, Ticket
-=======
-from application.worker.following import ReadModel
->>>>>>> main
 
 TOPIC_PREFIX = "tickets:"
 # Every aggregate the service records; its event classes are the ones it declares inside it.
