@@ -37,7 +37,7 @@ from adapters.ticket_links import SignedTicketLinks, TicketLinksConfig
 from application.alert_delivery import AlertDelivery
 from application.alerts import AlertBoard, Alerts
 from application.attendance import Attendance
-from application.audit import Audit
+from application.audit.auditing import Audit
 from application.checkin import CheckIns
 from application.devices import Devices
 from application.documents import TicketDocuments

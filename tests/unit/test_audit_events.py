@@ -13,7 +13,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic, resolve_topic
 
 import domain
-from application.audit import AGGREGATES, event_classes, event_topics
+from application.audit.auditing import AGGREGATES, event_classes, event_topics
 from domain.order import Order
 from domain.shared import Cause
 from domain.ticket import Ticket

@@ -17,7 +17,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from application.audit import AuditEvent
+from application.audit.auditing import AuditEvent
 from application.paging import MAX_PAGE
 from application.ports import Principal
 from entrypoints.bootstrap import Services

@@ -14,12 +14,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic
 
-from application.digest import Digest, Progress, Verification, chain, verify
+from application.audit.digest import Digest, Progress, Verification, chain, verify
+from application.audit.invariants import InvariantChecker, QueuedTicketEmails
+from application.audit.replay import ReplayReport, replay
 from application.errors import ApplicationError, NotFound
-from application.invariants import InvariantChecker, QueuedTicketEmails
 from application.paging import MAX_PAGE, check_limit, parse_cursor
 from application.ports import FollowerStore
-from application.replay import ReplayReport, replay
 from application.store import TicketStore
 from application.tokens import TokenIssuer
 from application.worker.following import ReadModel
