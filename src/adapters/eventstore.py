@@ -20,6 +20,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
 from adapters import pg_connections
+from adapters.credentials import redacted_url
 from adapters.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
 from application.store import TicketStore
 
@@ -79,10 +80,7 @@ class StoreConfig:
 
     @property
     def redacted_url(self) -> str:
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        return self.url.replace(f":{parts.password}@", ":***@", 1)
+        return redacted_url(self.url)
 
     def env(self, *, create_table: bool) -> dict[str, str]:
         """The event store's settings, passed explicitly to the application (never os.environ)."""

@@ -7,8 +7,7 @@ import os
 import pytest
 
 from entrypoints import cli
-from entrypoints.config_errors import ConfigError, collect
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.settings import Settings, SettingsError, collect
 
 pytestmark = pytest.mark.unit
 
@@ -91,12 +90,12 @@ def test_collect_raises_only_after_its_whole_block_ran() -> None:
     reached = []
 
     def configure() -> None:
-        with collect(ConfigError) as problems:
+        with collect() as problems:
             problems.add("A is wrong")
             problems.read(lambda: _fails("B is wrong", "C is wrong"))
             reached.append("end of block")
 
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(SettingsError) as raised:
         configure()
 
     assert reached == ["end of block"]
@@ -104,7 +103,7 @@ def test_collect_raises_only_after_its_whole_block_ran() -> None:
 
 
 def _fails(*problems: str) -> int:
-    raise ConfigError(*problems)
+    raise SettingsError(*problems)
 
 
 def test_the_command_exits_2_with_one_message_naming_every_variable(
