@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from adapters.eventstore import StoreConfig, migrate, migrate_if_behind
+from adapters.credentials import redacted_url
+from adapters.eventstore import migrate, migrate_if_behind
 from adapters.identity import mint_dev_token
 from application.errors import StoreUnavailable
 from entrypoints import audit_cli, logs, monitoring, worker_cli
@@ -96,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except StoreUnavailable as error:
         # At start-up (the migrate step): one line an operator can act on, not a traceback.
-        where = StoreConfig(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)).redacted_url
+        where = redacted_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
         print(f"tickets: the database does not answer at {where}: {error.detail}", file=sys.stderr)
         return 2
 
