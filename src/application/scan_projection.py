@@ -1,8 +1,8 @@
 """The scan index's meaning: which events it follows, the rows each one changes, rows read back.
 
-Pure: no storage here. An adapter (``adapters.scan_index``) keeps the rows, in memory or in
-tables beside the events, and calls ``row_changes`` for each event it follows, in one
-transaction with its position.
+Pure: no storage here. An adapter (``adapters.persistence.scan_index``) keeps the rows, in
+memory or in tables beside the events, and calls ``row_changes`` for each event it follows,
+in one transaction with its position.
 """
 
 from __future__ import annotations

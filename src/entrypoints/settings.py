@@ -12,9 +12,9 @@ from pathlib import Path
 
 from adapters.brand import Brand
 from adapters.identity import IdentityConfig
+from adapters.persistence.store_config import StoreConfig
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
 from adapters.rate_limiter import RateLimitConfig
-from adapters.store_config import StoreConfig
 from adapters.stripe_gateway import StripeConfig
 from entrypoints.config_errors import ConfigError, Problems, collect
 from entrypoints.cors_settings import cors_origins_from_env

@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from adapters.eventstore import migrate
-from adapters.store_config import StoreConfig
+from adapters.persistence.eventstore import migrate
+from adapters.persistence.store_config import StoreConfig
 from tests.integration.conftest import PG_ADMIN, postgres_or_skip
 
 # The fake first, then the real adapter on each database: pytest params for a contract fixture.

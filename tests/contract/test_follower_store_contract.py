@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.eventstore import migrate
-from adapters.follower_store import MemoryFollowerStore, SqlFollowerStore
+from adapters.persistence.eventstore import migrate
+from adapters.persistence.follower_store import MemoryFollowerStore, SqlFollowerStore
 from tests.contract.databases import STORES, migrated
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import Notification
 
-from adapters.scan_index import MemoryScanIndex, SqlScanIndex
+from adapters.persistence.scan_index import MemoryScanIndex, SqlScanIndex
 from application.ports import Attendee, TicketChange
 from domain.period import Period
 from domain.person import Person

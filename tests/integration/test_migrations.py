@@ -12,12 +12,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from adapters.alert_list import SqlAlertList
-from adapters.eventstore import migrate
-from adapters.follower_store import SqlFollowerStore
-from adapters.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
-from adapters.scan_index import SqlScanIndex
-from adapters.store_config import StoreConfig, sqlite_path
+from adapters.persistence.alert_list import SqlAlertList
+from adapters.persistence.eventstore import migrate
+from adapters.persistence.follower_store import SqlFollowerStore
+from adapters.persistence.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
+from adapters.persistence.scan_index import SqlScanIndex
+from adapters.persistence.store_config import StoreConfig, sqlite_path
 from application.store import TicketStore
 from tests.integration.conftest import PG_ADMIN
 

@@ -10,10 +10,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from adapters.scan_index import MemoryScanIndex, SqlScanIndex
+from adapters.persistence.scan_index import MemoryScanIndex, SqlScanIndex
 from application.checkin import ScanRequest, ScanResult
-from application.following import ReadModel
 from application.store import TicketStore
+from application.worker.following import ReadModel
 from domain.shared import Cause
 from domain.ticket import Ticket
 from tests.integration.conftest import ADMIN, PG_ADMIN, Running, bearer

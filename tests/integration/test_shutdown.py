@@ -21,8 +21,8 @@ import httpx
 import psycopg
 import pytest
 
-from adapters.eventstore import migrate, open_store
-from adapters.store_config import StoreConfig, sqlite_path
+from adapters.persistence.eventstore import migrate, open_store
+from adapters.persistence.store_config import StoreConfig, sqlite_path
 from domain.ticket import Ticket
 from entrypoints.bootstrap import build
 from entrypoints.http.app import create_app

@@ -5,7 +5,7 @@ the migrations run their statements through here. One convention for all of them
 placeholders, and ``{name}`` table names filled from the caller's constants (``{schema}`` is
 the PostgreSQL schema's qualifier, or nothing), never from values: values are always
 parameters. One SQLite connection serialized by a lock, or a small PostgreSQL pool that fails
-fast when the database is away (``adapters.pg_connections``).
+fast when the database is away (``adapters.persistence.pg_connections``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 import psycopg
 
-from adapters.pg_connections import DeadlinePool, deadline_pool
-from adapters.store_config import StoreConfig
+from adapters.persistence.pg_connections import DeadlinePool, deadline_pool
+from adapters.persistence.store_config import StoreConfig
 from application.errors import StoreUnavailable
 
 Run = Callable[..., list[Any]]  # run(statement, params=()) -> rows

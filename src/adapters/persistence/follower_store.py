@@ -1,5 +1,5 @@
 """The followers' store: each follower's position in the log, and the jobs it queued (emails,
-alert deliveries), in tables beside the events made by ``adapters.migrations``; or memory.
+alert deliveries), in tables beside the events (made by the migrations), or in memory.
 
 The read models (scan index, alert list) keep their positions in the same table, each in the
 transaction of its own rows.
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from adapters.sql_tables import SqlTables
-from adapters.store_config import StoreConfig
+from adapters.persistence.sql_tables import SqlTables
+from adapters.persistence.store_config import StoreConfig
 from application.ports import Job
 
 PENDING, CLAIMED, DONE = "pending", "claimed", "done"

@@ -21,8 +21,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from adapters.sql_tables import Run, SqlTables
-from adapters.store_config import StoreConfig
+from adapters.persistence.sql_tables import Run, SqlTables
+from adapters.persistence.store_config import StoreConfig
 from application.ports import AlertNotice, AlertQuery, ListedAlert
 from domain.alert import Alert, AlertState
 
@@ -246,7 +246,7 @@ class _SqlRows(_Rows):
 
 
 class SqlAlertList(_AlertList):
-    """The list in tables beside the events (``adapters.migrations`` makes them)."""
+    """The list in tables beside the events (``adapters.persistence.migrations`` makes them)."""
 
     def __init__(self, config: StoreConfig) -> None:
         self._tables = SqlTables(config, TABLES, pool_name=NAME)

@@ -19,8 +19,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from adapters.sql_tables import Run, SqlTables
-from adapters.store_config import StoreConfig
+from adapters.persistence.sql_tables import Run, SqlTables
+from adapters.persistence.store_config import StoreConfig
 from application.ports import Attendee, ScanEntry, TicketChange
 from application.scan_projection import (
     ATTENDANCE_COLUMNS,
@@ -314,7 +314,7 @@ class _SqlRows(_Rows):
 
 
 class SqlScanIndex(_ScanIndex):
-    """The index in tables beside the events (``adapters.migrations`` makes them), its
+    """The index in tables beside the events (``adapters.persistence.migrations`` makes them), its
     position in ``follower_positions``."""
 
     def __init__(self, config: StoreConfig) -> None:

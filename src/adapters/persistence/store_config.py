@@ -9,8 +9,8 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from eventsourcing.utils import get_topic
 
-from adapters import pg_connections
-from adapters.mapper import MsgspecMapper
+from adapters.persistence import pg_connections
+from adapters.persistence.mapper import MsgspecMapper
 
 MAPPER_TOPIC = get_topic(MsgspecMapper)
 PG_FACTORY_TOPIC = get_topic(pg_connections.PostgresFactory)
@@ -24,7 +24,7 @@ class StoreConfig:
     lock_timeout_seconds: int = 5
     pool_size: int = 5
     # PostgreSQL: how long a new connection, a pool checkout and one statement may take
-    # before the store is called unavailable (adapters.pg_connections).
+    # before the store is called unavailable (adapters.persistence.pg_connections).
     connect_timeout_seconds: float = 2.0
     statement_timeout_seconds: float = 2.0
 

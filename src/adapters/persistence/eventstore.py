@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from adapters import pg_connections
-from adapters.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
-from adapters.store_config import StoreConfig, sqlite_path
+from adapters.persistence import pg_connections
+from adapters.persistence.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
+from adapters.persistence.store_config import StoreConfig, sqlite_path
 from application.store import TicketStore
 
 # Any constant works; it only has to be the same for every process of the service.

@@ -8,7 +8,7 @@ processes starting at once apply each step once.
 To change a table, append a ``Migration`` with the next number; never edit one that has been
 released (databases out there recorded it as applied). Statements name tables as
 ``{schema}name``: ``{schema}`` becomes the PostgreSQL schema's qualifier, or nothing
-(``adapters.sql_tables``' convention, with ``?`` placeholders).
+(``adapters.persistence.sql_tables``' convention, with ``?`` placeholders).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.sql_tables import Run, runner, sqlite_connection, table_names
-from adapters.store_config import StoreConfig
+from adapters.persistence.sql_tables import Run, runner, sqlite_connection, table_names
+from adapters.persistence.store_config import StoreConfig
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def apply_migrations(
 ) -> list[int]:
     """Applies the steps the database has not recorded, in order; returns their numbers.
 
-    The caller holds the migration lock (``adapters.eventstore.migrate``).
+    The caller holds the migration lock (``adapters.persistence.eventstore.migrate``).
     """
     numbers = [m.number for m in migrations]
     if numbers != sorted(set(numbers)):
