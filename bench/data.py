@@ -18,7 +18,7 @@ from tests.integration.conftest import ADMIN, WEBHOOK_SECRET, Api, bearer
 from tests.stripe_events import checkout_completed, signature_header
 
 from adapters.clock import SystemClock
-from adapters.eventstore import open_store
+from adapters.persistence.eventstore import open_store
 from adapters.qr_tokens import JwtTokenSigner
 from application.tokens import TokenIssuer
 from domain.order import Order, OrderPaymentIntent, RequestedRegistration

@@ -28,7 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from tests.integration.conftest import WEBHOOK_SECRET
 from tests.stripe_events import checkout_completed, signature_header
 
-from adapters.eventstore import migrate, open_store
+from adapters.persistence.eventstore import migrate, open_store
 from adapters.pdf_ticket import REGULAR, PdfTicketRenderer
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
 from application.ports import TicketDocument, TokenClaims
