@@ -28,8 +28,8 @@ from reportlab.pdfgen.canvas import Canvas
 from tests.integration.conftest import WEBHOOK_SECRET
 from tests.stripe_events import checkout_completed, signature_header
 
-from adapters.persistence.eventstore import migrate, open_store
 from adapters.pdf_ticket import REGULAR, PdfTicketRenderer
+from adapters.persistence.eventstore import migrate, open_store
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
 from application.ports import TicketDocument, TokenClaims
 from bench import data
