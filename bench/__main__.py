@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     out = ROOT / "bench/out"
     out.mkdir(parents=True, exist_ok=True)
+    target = args.results or (out / "RESULTS.quick.md" if args.quick else ROOT / "bench/RESULTS.md")
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                 results["failed"][name] = str(error)[:500]
             results.setdefault("seconds", {})[name] = round(time.perf_counter() - began, 1)
             (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+            results["wall_seconds"] = time.perf_counter() - started  # the table so far
+            target.write_text(report.markdown(results, _fallback()))
     anchor = None
     try:
         if args.anchor == "pretix":
@@ -105,7 +108,6 @@ def main(argv: list[str] | None = None) -> int:
     results["wall_seconds"] = time.perf_counter() - started
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     table = report.markdown(results, anchor)
-    target = args.results or (out / "RESULTS.quick.md" if args.quick else ROOT / "bench/RESULTS.md")
     target.write_text(table)
     print(table)
     log(f"table in {target}; wall time {results['wall_seconds'] / 60:.1f} min")

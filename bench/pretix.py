@@ -29,8 +29,10 @@ def measure(log_path: Path) -> dict[str, Any]:
 
 
 def reference() -> dict[str, Any]:
-    """The newest reference run kept with the anchor that has every part the table uses."""
-    for summary in sorted((ANCHOR / "results").glob("*/summary.json"), reverse=True):
+    """The newest earlier run with every part the table uses: kept with the anchor, or made on
+    this machine (its folder is read-only: runs stay in /tmp/pretix-bench)."""
+    runs = [*(ANCHOR / "results").glob("*/summary.json"), *RUNS.glob("*/summary.json")]
+    for summary in sorted(runs, key=lambda p: p.parent.name, reverse=True):
         if set(PARTS) <= set(json.loads(summary.read_text())["results"]):
             return _figures(summary, same_run=False)
     raise RuntimeError(f"no reference run of the pretix anchor in {ANCHOR / 'results'}")
