@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from adapters.credentials import redacted_url
-from adapters.eventstore import migrate, migrate_if_behind
 from adapters.identity import mint_dev_token
+from adapters.persistence.eventstore import migrate, migrate_if_behind
 from application.errors import StoreUnavailable
 from entrypoints import audit_cli, logs, monitoring, worker_cli
 from entrypoints.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, dev_secrets

@@ -26,8 +26,8 @@ from adapters.alert_delivery import WebhookConfig
 from adapters.brand import DEFAULT_INSTRUCTIONS, Brand, checked_color
 from adapters.credentials import long_enough
 from adapters.email_smtp import SmtpConfig
-from adapters.eventstore import StoreConfig
 from adapters.identity import IdentityConfig
+from adapters.persistence.store_config import StoreConfig
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
 from adapters.rate_limiter import RateLimitConfig
 from adapters.stripe_gateway import StripeConfig
