@@ -139,7 +139,7 @@ class Server:
         if self.process is not None:
             self.process.stop()
 
-    def wait_for_followers(self, timeout: float = 300) -> None:
+    def wait_for_followers(self, timeout: float = 900) -> None:
         """Until every follower of the log (read models, senders) has caught up, from /metrics."""
         deadline = time.monotonic() + timeout
         behind: dict[str, float] = {}

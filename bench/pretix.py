@@ -47,7 +47,7 @@ def _figures(summary: Path, *, same_run: bool) -> dict[str, Any]:
         "source": str(summary.parent),
         "same_run": same_run,
         "date": run["date"],
-        "version": " ".join(run["pretix"]),
+        "version": f"{run['pretix'][0]} (Django {run['pretix'][1]})",
         "checkin_per_second": checkin["req_per_s"],
         "checkin_p99_ms": checkin["latency_ms"]["p99"],
         "checkin_all_ok": checkin["not_ok"] == 0,

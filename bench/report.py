@@ -6,6 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 Row = tuple[str, str, str, str, str, str, str]
+DOOR_ROWS = (  # measured on the door's server beside the first scans
+    ("door scan, repeat (`already_checked_in`)", "≥ 0.5× `/health`"),
+    ("`GET /api/tickets/{periodCode}`", "≥ 0.5× `/health`"),
+    ("PDF download route (rendered ticket)", "≥ 0.3× `/health`"),
+)
 
 
 def _n(value: float) -> str:
@@ -40,7 +45,10 @@ def rows(r: dict[str, Any], pretix: dict[str, Any] | None) -> list[Row]:
         return False
 
     label, target = "door scan, first of the day (`ok`)", "≥ 20× pretix, p99 ≤ 30 ms"
-    if not failed("door", label, target):
+    if failed("door", label, target):
+        for label, target in DOOR_ROWS:  # one server measures these too: every row is shown
+            failed("door", label, target)
+    else:
         door = r["door"]
         first, health = door["first_scan"], door["health"]["per_second"]["median"]
         rate, p99 = first["per_second"]["median"], first["p99_ms"]["median"]
@@ -56,10 +64,8 @@ def rows(r: dict[str, Any], pretix: dict[str, Any] | None) -> list[Row]:
             target,
             _met(bool(p) and ratio >= 20 and p99 <= 30),
         ))  # fmt: skip
-        for key, label, target, share in (
-            ("repeat_scan", "door scan, repeat (`already_checked_in`)", "≥ 0.5× `/health`", 0.5),
-            ("ticket_json", "`GET /api/tickets/{periodCode}`", "≥ 0.5× `/health`", 0.5),
-            ("ticket_pdf", "PDF download route (rendered ticket)", "≥ 0.3× `/health`", 0.3),
+        for key, (label, target), share in zip(
+            ("repeat_scan", "ticket_json", "ticket_pdf"), DOOR_ROWS, (0.5, 0.5, 0.3), strict=True
         ):
             figure = door[key]
             ratio = figure["per_second"]["median"] / health
