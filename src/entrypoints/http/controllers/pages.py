@@ -13,16 +13,15 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Controller, Response, get
 from litestar.datastructures import CacheControlHeader
-from litestar.di import NamedDependency
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
 from entrypoints.bootstrap import Services
+from entrypoints.http.deps import Deps
 
-TEMPLATES = Path(__file__).parent / "templates"
-STATIC = Path(__file__).parent / "static"
+TEMPLATES = Path(__file__).parent.parent / "templates"
+STATIC = Path(__file__).parent.parent / "static"
 ASSETS_PATH = "/door/assets"
-Deps = NamedDependency[Services]
 
 
 @cache

@@ -1,7 +1,4 @@
-"""``GET /metrics``: the Prometheus text format, documented as such (not as JSON).
-
-This process' metrics, then every follower's lag, read from the event store (adapters.metrics).
-"""
+"""Liveness, readiness and the Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -9,7 +6,6 @@ import logging
 import os
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -20,10 +16,50 @@ from prometheus_client import (
     multiprocess,
 )
 
+from adapters.eventstore import check_ready
+from application.errors import StoreUnavailable
 from application.stalls import FollowerHealth
 from entrypoints.bootstrap import Services
+from entrypoints.http.deps import Deps
+from entrypoints.http.openapi import (
+    STORE_UNAVAILABLE,
+    problems,
+)
+from entrypoints.http.problems import RETRY_AFTER_SECONDS, HttpProblem
+from entrypoints.http.schemas import HealthOut, ReadyOut, StalledFollowerOut
 
 log = logging.getLogger(__name__)
+
+
+class HealthController(Controller):
+    tags = ["health"]
+
+    @get("/health", sync_to_thread=False, operation_id="getHealth", summary="Liveness")
+    def health(self) -> HealthOut:
+        return HealthOut("ok")
+
+    @get(
+        "/health/ready",
+        sync_to_thread=True,
+        operation_id="getReadiness",
+        summary="Readiness: the event store answers",
+        responses=problems(STORE_UNAVAILABLE),
+    )
+    def ready(self, services: Deps) -> ReadyOut:
+        try:
+            check_ready(services.settings.database, services.store)
+            # Details, not a reason to take this instance out of service: a stalled follower
+            # is the worker's trouble (and an alert), the API still answers.
+            stalled = FollowerHealth(services.store, services.followers).stalled()
+        except Exception as error:  # any failure of the store means: not ready
+            log.warning("event store not ready", extra={"error": type(error).__name__})
+            raise HttpProblem(
+                503,
+                "store_unavailable",
+                "the event store does not answer",
+                retry_after=int(RETRY_AFTER_SECONDS[StoreUnavailable.code]),
+            ) from None
+        return ReadyOut("ready", [StalledFollowerOut.of(f) for f in stalled])
 
 
 class MetricsController(Controller):
@@ -38,7 +74,7 @@ class MetricsController(Controller):
         response_description="Counters, histograms and gauges: requests by route template, "
         "webhooks, tickets, emails, alerts, scans, the followers' lag",
     )
-    def metrics(self, services: NamedDependency[Services]) -> Response[bytes]:
+    def metrics(self, services: Deps) -> Response[bytes]:
         registry = REGISTRY
         if "PROMETHEUS_MULTIPROC_DIR" in os.environ:  # several worker processes: merge them
             registry = CollectorRegistry()
