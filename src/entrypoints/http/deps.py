@@ -1,14 +1,17 @@
-"""The routes' dependencies, by the name a handler's parameter takes: the caller, the cause.
+"""The routes' dependencies, by the name a handler's parameter takes: the caller, the cause,
+the use case.
 
 Litestar matches a handler's parameter to a dependency by its name (``user: User``); the app
 registers every provider here once (``DEPENDENCIES``), a controller may override one (the door's
-``cause`` is the door caller's).
+``cause`` is the door caller's). The use cases come from the one ``Services`` that
+``entrypoints.bootstrap`` built, kept in the app's state: a route gets only what it calls.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import State
@@ -24,6 +27,9 @@ from entrypoints.http.auth import bearer_token, device_credential, verified_user
 from entrypoints.http.request_context import request_id
 
 DOOR_ROLES = frozenset({"staff", "admin"})
+T = TypeVar("T")
+
+Jwks = dict[str, list[dict[str, str]]]  # the QR tokens' public keys
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,6 @@ class DoorCaller:
         return code
 
 
-Deps = NamedDependency[Services]
 User = NamedDependency[Principal]
 Admin = NamedDependency[Principal]
 Caused = NamedDependency[Cause]
@@ -97,11 +102,46 @@ def provide_door_cause(request: Request[Any, Any, Any], door: Door) -> Cause:
     return Cause(actor=door.actor, reference=rid, request_id=rid)
 
 
+def _from_services(read: Callable[[Services], T]) -> Provide:
+    def provide(state: State) -> T:
+        return read(services_of(state))
+
+    return Provide(provide, sync_to_thread=False)
+
+
+# Each route takes the use case it calls, by name (``people: NamedDependency[People]``).
+USE_CASES: dict[str, Provide] = {
+    "people": _from_services(lambda s: s.people),
+    "periods": _from_services(lambda s: s.periods),
+    "orders": _from_services(lambda s: s.orders),
+    "fulfilment": _from_services(lambda s: s.fulfilment),
+    "gateway": _from_services(lambda s: s.gateway),
+    "metrics": _from_services(lambda s: s.metrics),
+    "tickets": _from_services(lambda s: s.tickets),
+    "documents": _from_services(lambda s: s.documents),
+    "identity": _from_services(lambda s: s.identity),
+    "email_requests": _from_services(lambda s: s.email_requests),
+    "checkins": _from_services(lambda s: s.checkins),
+    "ticket_admin": _from_services(lambda s: s.ticket_admin),
+    "ticket_jwks": _from_services(lambda s: s.ticket_jwks),
+    "devices": _from_services(lambda s: s.devices),
+    "attendance": _from_services(lambda s: s.attendance),
+    "alert_board": _from_services(lambda s: s.alert_board),
+    "audit": _from_services(lambda s: s.audit),
+    "readiness": _from_services(lambda s: s.readiness),
+    "follower_health": _from_services(lambda s: s.follower_health),
+    "follower_lag": _from_services(lambda s: s.follower_lag),
+    # What the pages show: the school's brand, the address the service is reached at.
+    "brand": _from_services(lambda s: s.settings.brand),
+    "public_base_url": _from_services(lambda s: s.settings.http.public_base_url),
+}
+
+
 DEPENDENCIES = {
-    "services": Provide(services_of, sync_to_thread=False),
     "user": Provide(provide_user, sync_to_thread=True),
     "admin": Provide(provide_admin, sync_to_thread=False),
     "cause": Provide(provide_cause, sync_to_thread=False),
+    **USE_CASES,
 }
 # The check-in routes' caller: staff or a paired device; their cause is that caller's.
 DOOR_DEPENDENCIES = {

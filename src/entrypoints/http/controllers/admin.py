@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 
 from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from application.attendance import Attendance
+from application.people import People
+from application.periods import Periods
+from application.ticket_admin import TicketAdmin
 from domain.period import Track
-from entrypoints.http.deps import Admin, Caused, Deps
+from entrypoints.http.deps import Admin, Caused
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
@@ -64,9 +69,9 @@ class AdminController(Controller):
         ),
     )
     def add_person(
-        self, services: Deps, admin: Admin, cause: Caused, data: JSONBody[PersonIn]
+        self, people: NamedDependency[People], admin: Admin, cause: Caused, data: JSONBody[PersonIn]
     ) -> ProfileOut:
-        person = services.people.add_partner(
+        person = people.add_partner(
             name=data.name, email=data.email, user_id=data.user_id, cause=cause
         )
         return ProfileOut.of(person)
@@ -89,9 +94,13 @@ class AdminController(Controller):
         ),
     )
     def schedule_period(
-        self, services: Deps, admin: Admin, cause: Caused, data: JSONBody[PeriodIn]
+        self,
+        periods: NamedDependency[Periods],
+        admin: Admin,
+        cause: Caused,
+        data: JSONBody[PeriodIn],
     ) -> PeriodOut:
-        period = services.periods.schedule(
+        period = periods.schedule(
             code=data.code,
             name=data.name,
             start_date=data.start_date,
@@ -129,7 +138,7 @@ class TicketAdminController(Controller):
     )
     def rotate(
         self,
-        services: Deps,
+        ticket_admin: NamedDependency[TicketAdmin],
         admin: Admin,
         cause: Caused,
         ticket_id: TicketIdPath,
@@ -137,9 +146,7 @@ class TicketAdminController(Controller):
     ) -> AdminTicketOut:
         """A new token version (emailed to the holder); every older token answers superseded."""
         reason = data.reason.strip() if data is not None and data.reason else None
-        return AdminTicketOut.of(
-            services.ticket_admin.rotate(ticket_id, reason=reason, cause=cause)
-        )
+        return AdminTicketOut.of(ticket_admin.rotate(ticket_id, reason=reason, cause=cause))
 
     @post(
         "/{ticketId:uuid}/revoke",
@@ -159,16 +166,14 @@ class TicketAdminController(Controller):
     )
     def revoke(
         self,
-        services: Deps,
+        ticket_admin: NamedDependency[TicketAdmin],
         admin: Admin,
         cause: Caused,
         ticket_id: TicketIdPath,
         data: JSONBody[RevokeIn],
     ) -> AdminTicketOut:
         """Scans answer revoked from now on; revoking again changes nothing."""
-        return AdminTicketOut.of(
-            services.ticket_admin.revoke(ticket_id, reason=data.reason, cause=cause)
-        )
+        return AdminTicketOut.of(ticket_admin.revoke(ticket_id, reason=data.reason, cause=cause))
 
 
 class AttendanceController(Controller):
@@ -186,10 +191,14 @@ class AttendanceController(Controller):
         ),
     )
     def day(
-        self, services: Deps, admin: Admin, period_code: PeriodCodePath, day: DateQuery = None
+        self,
+        attendance: NamedDependency[Attendance],
+        admin: Admin,
+        period_code: PeriodCodePath,
+        day: DateQuery = None,
     ) -> AttendanceOut:
         """Kept by the worker from the check-ins: it may lag a scan by a moment."""
-        found = services.attendance.day(period_code, day)
+        found = attendance.day(period_code, day)
         return AttendanceOut(
             date=found.date,
             total=found.total,
@@ -216,9 +225,11 @@ class AttendanceController(Controller):
         summary="The whole period's attendance as CSV (admin)",
         responses=problems(UNAUTHENTICATED, FORBIDDEN, PERIOD_NOT_FOUND, *STORE_PROBLEMS),
     )
-    def csv(self, services: Deps, admin: Admin, period_code: PeriodCodePath) -> Response[str]:
+    def csv(
+        self, attendance: NamedDependency[Attendance], admin: Admin, period_code: PeriodCodePath
+    ) -> Response[str]:
         """A row per person, a column per class day holding the time they came (local)."""
-        body = services.attendance.csv(period_code)
+        body = attendance.csv(period_code)
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", period_code)
         return Response(
             body,

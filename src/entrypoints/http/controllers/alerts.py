@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
-from application.alerts import DEFAULT_PAGE
-from entrypoints.http.deps import Admin, Caused, Deps
+from application.alerts import DEFAULT_PAGE, AlertBoard
+from entrypoints.http.deps import Admin, Caused
 from entrypoints.http.openapi import (
     ALERT_NOT_FOUND,
     BEARER,
@@ -46,7 +47,7 @@ class AlertController(Controller):
     )
     def list_alerts(
         self,
-        services: Deps,
+        alert_board: NamedDependency[AlertBoard],
         admin: Admin,
         limit: AlertsLimit = DEFAULT_PAGE,
         cursor: AlertsCursor = None,
@@ -54,7 +55,7 @@ class AlertController(Controller):
         alert_state: AlertState = None,  # ``state`` is Litestar's own keyword
         since: AlertsSince = None,
     ) -> AlertPageOut:
-        page = services.alert_board.page(
+        page = alert_board.page(
             limit=limit, cursor=cursor, kind=kind, state=alert_state, since=since
         )
         return AlertPageOut([AlertOut.of(alert) for alert in page.items], page.next_cursor)
@@ -70,9 +71,9 @@ class AlertController(Controller):
     )
     def acknowledge(
         self,
-        services: Deps,
+        alert_board: NamedDependency[AlertBoard],
         admin: Admin,
         cause: Caused,
         alert_id: AlertIdPath,
     ) -> AlertOut:
-        return AlertOut.of(services.alert_board.acknowledge(alert_id, cause))
+        return AlertOut.of(alert_board.acknowledge(alert_id, cause))

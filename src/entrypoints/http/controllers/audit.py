@@ -12,9 +12,11 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
 
+from application.audit import Audit
 from application.paging import MAX_PAGE
-from entrypoints.http.deps import Admin, Deps
+from entrypoints.http.deps import Admin
 from entrypoints.http.openapi import (
     AGGREGATE_NOT_FOUND,
     BEARER,
@@ -62,13 +64,13 @@ class AuditController(Controller):
     def events(
         self,
         request: Request[Any, Any, Any],
-        services: Deps,
+        audit: NamedDependency[Audit],
         admin: Admin,
         aggregate_id: AggregateIdPath,
         limit: EventsLimit = MAX_PAGE,
         cursor: EventsCursor = None,
     ) -> Response[list[AuditEventOut]]:
-        events, next_cursor = services.audit.history_page(aggregate_id, cursor=cursor, limit=limit)
+        events, next_cursor = audit.history_page(aggregate_id, cursor=cursor, limit=limit)
         headers = {}
         if next_cursor is not None:
             headers["Link"] = f'<{request.url.path}?cursor={next_cursor}&limit={limit}>; rel="next"'

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from application.checkin import ManualRequest, ScanRequest
+from application.checkin import CheckIns, ManualRequest, ScanRequest
 from domain.ticket import TicketStatus
-from entrypoints.http.deps import DOOR_DEPENDENCIES, Caused, Deps, Door
+from entrypoints.http.deps import DOOR_DEPENDENCIES, Caused, Door, Jwks
 from entrypoints.http.openapi import (
     BAD_REQUEST,
     BEARER_OR_DEVICE,
@@ -57,11 +58,13 @@ class CheckInController(Controller):
         summary="Check a QR token in at the door",
         responses=problems(*DOOR_PROBLEMS, SCAN_ID_REUSED, *BODY_PROBLEMS),
     )
-    def scan(self, services: Deps, door: Door, cause: Caused, data: JSONBody[ScanIn]) -> ScanOut:
+    def scan(
+        self, checkins: NamedDependency[CheckIns], door: Door, cause: Caused, data: JSONBody[ScanIn]
+    ) -> ScanOut:
         """One result word per scan: ok, already_checked_in, invalid, expired, revoked or
         superseded. The same scanId again returns the first answer and records nothing. A
         paired device's scans record its own id, whatever `deviceId` says."""
-        answer = services.checkins.scan(
+        answer = checkins.scan(
             ScanRequest(
                 token=data.token,
                 device_id=door.device_id(data.device_id),
@@ -82,11 +85,15 @@ class CheckInController(Controller):
         responses=problems(*DOOR_PROBLEMS, SCAN_ID_REUSED, *BODY_PROBLEMS),
     )
     def manual(
-        self, services: Deps, door: Door, cause: Caused, data: JSONBody[ManualCheckInIn]
+        self,
+        checkins: NamedDependency[CheckIns],
+        door: Door,
+        cause: Caused,
+        data: JSONBody[ManualCheckInIn],
     ) -> ScanOut:
         """For a participant whose phone died (found by name): recorded as manual, the same
         result words as a scan; an unknown ticket answers invalid."""
-        answer = services.checkins.manual(
+        answer = checkins.manual(
             ManualRequest(
                 ticket_id=data.ticket_id,
                 device_id=door.device_id(data.device_id),
@@ -106,10 +113,14 @@ class CheckInController(Controller):
         responses=problems(*DOOR_PROBLEMS, BAD_REQUEST, VALIDATION_FAILED),
     )
     def search(
-        self, services: Deps, door: Door, q: SearchText, period_code: PeriodCodeQuery = None
+        self,
+        checkins: NamedDependency[CheckIns],
+        door: Door,
+        q: SearchText,
+        period_code: PeriodCodeQuery = None,
     ) -> CheckInSearchOut:
         """Every word of `q` must be in the name; case and accents do not matter."""
-        found = services.checkins.search(door.period_code(period_code), q)
+        found = checkins.search(door.period_code(period_code), q)
         return CheckInSearchOut([ScannedTicketOut.of(seen) for seen in found])
 
     @get(
@@ -121,13 +132,15 @@ class CheckInController(Controller):
         responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
     )
     def revocations(
-        self, services: Deps, door: Door, period_code: PeriodCodeQuery = None, since: SinceQuery = 0
+        self,
+        checkins: NamedDependency[CheckIns],
+        door: Door,
+        period_code: PeriodCodeQuery = None,
+        since: SinceQuery = 0,
     ) -> RevocationsOut:
         """Each ticket's current status and token version (older versions are superseded), at
         most 1000 a page, oldest change first; `nextSince` is an opaque cursor."""
-        changes = services.checkins.revocations(
-            door.period_code(period_code), since, REVOCATIONS_PAGE
-        )
+        changes = checkins.revocations(door.period_code(period_code), since, REVOCATIONS_PAGE)
         items = [
             RevocationOut(
                 ticket_id=c.ticket_id,
@@ -147,9 +160,11 @@ class CheckInController(Controller):
         summary="A period's tickets with names, for a door going offline",
         responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
     )
-    def roster(self, services: Deps, door: Door, period_code: PeriodCodeQuery = None) -> RosterOut:
+    def roster(
+        self, checkins: NamedDependency[CheckIns], door: Door, period_code: PeriodCodeQuery = None
+    ) -> RosterOut:
         """Whose ticket a token is, when the door verifies it without the network."""
-        found = services.checkins.roster(door.period_code(period_code))
+        found = checkins.roster(door.period_code(period_code))
         return RosterOut([ScannedTicketOut.of(seen) for seen in found])
 
     @get(
@@ -161,11 +176,11 @@ class CheckInController(Controller):
         responses=problems(*DOOR_PROBLEMS, VALIDATION_FAILED),
     )
     def today(
-        self, services: Deps, door: Door, period_code: PeriodCodeQuery = None
+        self, checkins: NamedDependency[CheckIns], door: Door, period_code: PeriodCodeQuery = None
     ) -> TodayCheckInsOut:
         """Today in the period's timezone: the door's count, and what an offline door refuses
         as a repeat. Kept by the worker: it may lag a scan by a moment."""
-        day = services.checkins.today(door.period_code(period_code))
+        day = checkins.today(door.period_code(period_code))
         items = [TodayCheckInOut(e.ticket_id, e.last_check_in_at) for e in day.check_ins]
         return TodayCheckInsOut(day.period_code, day.date, len(items), items)
 
@@ -174,9 +189,9 @@ class JwksController(Controller):
     tags = ["door"]
 
     @get("/.well-known/jwks.json", sync_to_thread=False, operation_id="getTicketJwks")
-    def jwks(self, services: Deps) -> Response[JwksOut]:
+    def jwks(self, ticket_jwks: NamedDependency[Jwks]) -> Response[JwksOut]:
         """The public keys of EdDSA ticket tokens, for offline door devices; none with HS256."""
         return Response(
-            msgspec.convert(services.ticket_jwks, JwksOut),
+            msgspec.convert(ticket_jwks, JwksOut),
             headers={"Cache-Control": f"public, max-age={JWKS_CACHE_SECONDS}"},
         )

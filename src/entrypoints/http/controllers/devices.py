@@ -7,12 +7,14 @@ from typing import Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from adapters.qr_code import qr_png
+from application.devices import Devices
 from domain.shared import Cause
-from entrypoints.http.deps import Admin, Caused, Deps, provide_device
+from entrypoints.http.deps import Admin, Caused, provide_device
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
@@ -69,11 +71,16 @@ class AdminDeviceController(Controller):
         ),
     )
     def add(
-        self, services: Deps, admin: Admin, cause: Caused, data: JSONBody[DeviceIn]
+        self,
+        devices: NamedDependency[Devices],
+        public_base_url: NamedDependency[str],
+        admin: Admin,
+        cause: Caused,
+        data: JSONBody[DeviceIn],
     ) -> NewDeviceOut:
         """A door device and its one-time pairing link (valid for minutes): open it on the phone."""
-        new = services.devices.add(name=data.name, period_code=data.period_code, cause=cause)
-        base = services.settings.http.public_base_url.rstrip("/")
+        new = devices.add(name=data.name, period_code=data.period_code, cause=cause)
+        base = public_base_url.rstrip("/")
         url = f"{base}/door?pair={new.pairing_code}"
         return NewDeviceOut(
             device_id=new.device.id,
@@ -93,9 +100,9 @@ class AdminDeviceController(Controller):
         summary="The door devices, with status and last seen (admin)",
         responses=problems(UNAUTHENTICATED, FORBIDDEN, *STORE_PROBLEMS),
     )
-    def list_devices(self, services: Deps, admin: Admin) -> DeviceListOut:
+    def list_devices(self, devices: NamedDependency[Devices], admin: Admin) -> DeviceListOut:
         """Every device with its status and when it was last seen."""
-        return DeviceListOut([DeviceOut.of(view) for view in services.devices.list()])
+        return DeviceListOut([DeviceOut.of(view) for view in devices.list()])
 
     @patch(
         "/{deviceId:uuid}",
@@ -116,14 +123,14 @@ class AdminDeviceController(Controller):
     )
     def rename(
         self,
-        services: Deps,
+        devices: NamedDependency[Devices],
         admin: Admin,
         cause: Caused,
         device_id: DeviceIdPath,
         data: JSONBody[RenameDeviceIn],
     ) -> DeviceOut:
         """Renames a device (what the admin list and the door page show)."""
-        return DeviceOut.of(services.devices.rename(device_id, data.name, cause))
+        return DeviceOut.of(devices.rename(device_id, data.name, cause))
 
     @post(
         "/{deviceId:uuid}/revoke",
@@ -137,10 +144,14 @@ class AdminDeviceController(Controller):
         ),
     )
     def revoke(
-        self, services: Deps, admin: Admin, cause: Caused, device_id: DeviceIdPath
+        self,
+        devices: NamedDependency[Devices],
+        admin: Admin,
+        cause: Caused,
+        device_id: DeviceIdPath,
     ) -> DeviceOut:
         """The device's next request answers 401; revoking again changes nothing."""
-        return DeviceOut.of(services.devices.revoke(device_id, cause))
+        return DeviceOut.of(devices.revoke(device_id, cause))
 
 
 class PairingController(Controller):
@@ -157,12 +168,15 @@ class PairingController(Controller):
         responses=problems(PAIRING_NOT_FOUND, RATE_LIMITED, *BODY_PROBLEMS, *STORE_PROBLEMS),
     )
     def pair(
-        self, services: Deps, request: Request[Any, Any, Any], data: JSONBody[PairingIn]
+        self,
+        devices: NamedDependency[Devices],
+        request: Request[Any, Any, Any],
+        data: JSONBody[PairingIn],
     ) -> PairedDeviceOut:
         """The door page trades its pairing code for the device's credential: once."""
         rid = request_id(request)
         cause = Cause(actor="door-page", reference=rid, request_id=rid)
-        paired = services.devices.pair(data.pairing_code, cause)
+        paired = devices.pair(data.pairing_code, cause)
         return PairedDeviceOut(
             device_id=paired.device.id,
             name=paired.device.name,

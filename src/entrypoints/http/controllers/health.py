@@ -6,6 +6,7 @@ import logging
 import os
 
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,11 +17,10 @@ from prometheus_client import (
     multiprocess,
 )
 
-from adapters.eventstore import check_ready
+from adapters.metrics import FollowerLag
 from application.errors import StoreUnavailable
 from application.stalls import FollowerHealth
-from entrypoints.bootstrap import Services
-from entrypoints.http.deps import Deps
+from entrypoints.bootstrap import Readiness
 from entrypoints.http.openapi import (
     STORE_UNAVAILABLE,
     problems,
@@ -45,12 +45,15 @@ class HealthController(Controller):
         summary="Readiness: the event store answers",
         responses=problems(STORE_UNAVAILABLE),
     )
-    def ready(self, services: Deps) -> ReadyOut:
+    def ready(
+        self,
+        readiness: NamedDependency[Readiness],
+    ) -> ReadyOut:
         try:
-            check_ready(services.settings.database, services.store)
+            readiness.check_store()
             # Details, not a reason to take this instance out of service: a stalled follower
             # is the worker's trouble (and an alert), the API still answers.
-            stalled = FollowerHealth(services.store, services.followers).stalled()
+            stalled = readiness.followers.stalled()
         except Exception as error:  # any failure of the store means: not ready
             log.warning("event store not ready", extra={"error": type(error).__name__})
             raise HttpProblem(
@@ -74,18 +77,22 @@ class MetricsController(Controller):
         response_description="Counters, histograms and gauges: requests by route template, "
         "webhooks, tickets, emails, alerts, scans, the followers' lag",
     )
-    def metrics(self, services: Deps) -> Response[bytes]:
+    def metrics(
+        self,
+        follower_health: NamedDependency[FollowerHealth],
+        follower_lag: NamedDependency[FollowerLag | None],
+    ) -> Response[bytes]:
         registry = REGISTRY
         if "PROMETHEUS_MULTIPROC_DIR" in os.environ:  # several worker processes: merge them
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        exposition = generate_latest(registry) + _follower_stalls(services)
-        if services.follower_lag is not None:
-            exposition += services.follower_lag.exposition()
+        exposition = generate_latest(registry) + _follower_stalls(follower_health)
+        if follower_lag is not None:
+            exposition += follower_lag.exposition()
         return Response(exposition, media_type=CONTENT_TYPE_LATEST)
 
 
-def _follower_stalls(services: Services) -> bytes:
+def _follower_stalls(health: FollowerHealth) -> bytes:
     """``tickets_follower_stalled{follower}``: 1 while a follower is held at one event.
 
     Read from the store at each scrape, so any API instance tells it, wherever the worker runs.
@@ -97,7 +104,6 @@ def _follower_stalls(services: Services) -> bytes:
         ["follower"],
         registry=registry,
     )
-    health = FollowerHealth(services.store, services.followers)
     try:
         stalled = {found.follower for found in health.stalled()}
     except Exception as error:  # the store is away: readiness says so; the rest still scrapes

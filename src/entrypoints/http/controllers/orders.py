@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from application.orders import Wish
-from entrypoints.http.deps import Caused, Deps, User
+from application.orders import Orders, Wish
+from entrypoints.http.deps import Caused, User
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
@@ -48,9 +49,9 @@ class OrderController(Controller):
         ),
     )
     def place_order(
-        self, services: Deps, user: User, cause: Caused, data: JSONBody[OrderIn]
+        self, orders: NamedDependency[Orders], user: User, cause: Caused, data: JSONBody[OrderIn]
     ) -> OrderOut:
-        order = services.orders.place(
+        order = orders.place(
             user_id=user.user_id,
             user_email=user.email,
             period_code=data.period_code,
@@ -70,6 +71,8 @@ class OrderController(Controller):
         summary="An order (its purchaser or an admin)",
         responses=problems(UNAUTHENTICATED, ORDER_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS),
     )
-    def get_order(self, services: Deps, user: User, order_id: OrderIdPath) -> OrderOut:
-        order = services.orders.get(order_id, user_id=user.user_id, is_admin=user.is_admin)
+    def get_order(
+        self, orders: NamedDependency[Orders], user: User, order_id: OrderIdPath
+    ) -> OrderOut:
+        order = orders.get(order_id, user_id=user.user_id, is_admin=user.is_admin)
         return OrderOut.of(order)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from litestar import Controller, get, put
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from entrypoints.http.deps import Caused, Deps, User
+from application.people import People
+from entrypoints.http.deps import Caused, User
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
@@ -30,8 +32,8 @@ class ProfileController(Controller):
         summary="The caller's person profile",
         responses=problems(UNAUTHENTICATED, PROFILE_NOT_FOUND, *STORE_PROBLEMS),
     )
-    def get_profile(self, services: Deps, user: User) -> ProfileOut:
-        return ProfileOut.of(services.people.profile_of(user.user_id))
+    def get_profile(self, people: NamedDependency[People], user: User) -> ProfileOut:
+        return ProfileOut.of(people.profile_of(user.user_id))
 
     @put(
         sync_to_thread=True,
@@ -42,9 +44,9 @@ class ProfileController(Controller):
         responses=problems(UNAUTHENTICATED, INVALID_PROFILE, *BODY_PROBLEMS, *STORE_PROBLEMS),
     )
     def put_profile(
-        self, services: Deps, user: User, cause: Caused, data: JSONBody[ProfileIn]
+        self, people: NamedDependency[People], user: User, cause: Caused, data: JSONBody[ProfileIn]
     ) -> ProfileOut:
-        person = services.people.put_profile(
+        person = people.put_profile(
             user_id=user.user_id, name=data.name, email=data.email, phone=data.phone, cause=cause
         )
         return ProfileOut.of(person)

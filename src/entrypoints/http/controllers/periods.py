@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
-from entrypoints.http.deps import Deps
+from application.periods import Periods
 from entrypoints.http.openapi import (
     PERIOD_NOT_FOUND,
     STORE_PROBLEMS,
@@ -25,5 +26,7 @@ class PeriodController(Controller):
         summary="A period with its tracks and prices",
         responses=problems(PERIOD_NOT_FOUND, *STORE_PROBLEMS),
     )
-    def get_period(self, services: Deps, period_code: PeriodCodePath) -> PeriodOut:
-        return PeriodOut.of(services.periods.by_code(period_code))
+    def get_period(
+        self, periods: NamedDependency[Periods], period_code: PeriodCodePath
+    ) -> PeriodOut:
+        return PeriodOut.of(periods.by_code(period_code))

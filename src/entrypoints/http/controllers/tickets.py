@@ -6,14 +6,20 @@ import re
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from adapters.brand import Brand
+from application.documents import TicketDocuments
+from application.emailing import EmailRequests
 from application.ports import (
+    IdentityVerifier,
     TicketDocument,
 )
+from application.tickets import TicketDesk
 from entrypoints.http.auth import verified_user
-from entrypoints.http.deps import Caused, Deps, User
+from entrypoints.http.deps import Caused, User
 from entrypoints.http.openapi import (
     BEARER,
     BEARER_OR_SIGNED_LINK,
@@ -53,8 +59,10 @@ class TicketController(Controller):
             *STORE_PROBLEMS,
         ),
     )
-    def my_ticket(self, services: Deps, user: User, period_code: PeriodCodePath) -> TicketOut:
-        return TicketOut.of(services.tickets.for_user(user.user_id, period_code))
+    def my_ticket(
+        self, tickets: NamedDependency[TicketDesk], user: User, period_code: PeriodCodePath
+    ) -> TicketOut:
+        return TicketOut.of(tickets.for_user(user.user_id, period_code))
 
 
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
@@ -85,19 +93,18 @@ class TicketDownloadController(Controller):
     def download(
         self,
         request: Request[Any, Any, Any],
-        services: Deps,
+        documents: NamedDependency[TicketDocuments],
+        identity: NamedDependency[IdentityVerifier],
         ticket_id: TicketIdPath,
         key: ViewKey = None,
     ) -> Response[bytes]:
         if key is not None:
-            document = services.documents.for_view_key(ticket_id, key)
+            document = documents.for_view_key(ticket_id, key)
         else:
             # Not the `user` dependency: with a key, no bearer token is needed.
-            user = verified_user(request, services.identity)
-            document = services.documents.for_holder(
-                ticket_id, user_id=user.user_id, is_admin=user.is_admin
-            )
-        pdf = services.documents.rendered_pdf(document)
+            user = verified_user(request, identity)
+            document = documents.for_holder(ticket_id, user_id=user.user_id, is_admin=user.is_admin)
+        pdf = documents.rendered_pdf(document)
         etag = f'"{pdf.digest}"'
         headers = {
             # Private: it holds the holder's token. Revalidated, so a rotation shows at once.
@@ -132,9 +139,15 @@ class TicketPageController(Controller):
         summary="The web ticket view (the emailed link)",
         description="Needs the `key` of the ticket's `viewUrl`; a wrong or outdated key: 404.",
     )
-    def page(self, services: Deps, ticket_id: TicketIdPath, key: ViewKey = None) -> Response[str]:
-        document = services.documents.for_view_key(ticket_id, key or "")
-        html, headers = render_ticket_page(document, services.settings.brand)
+    def page(
+        self,
+        documents: NamedDependency[TicketDocuments],
+        brand: NamedDependency[Brand],
+        ticket_id: TicketIdPath,
+        key: ViewKey = None,
+    ) -> Response[str]:
+        document = documents.for_view_key(ticket_id, key or "")
+        html, headers = render_ticket_page(document, brand)
         return Response(html, media_type="text/html", headers=headers)
 
 
@@ -163,9 +176,11 @@ class TicketEmailController(Controller):
         ),
     )
     def resend(
-        self, services: Deps, user: User, cause: Caused, ticket_id: TicketIdPath
+        self,
+        email_requests: NamedDependency[EmailRequests],
+        user: User,
+        cause: Caused,
+        ticket_id: TicketIdPath,
     ) -> ResendOut:
-        services.email_requests.resend(
-            ticket_id, user_id=user.user_id, is_admin=user.is_admin, cause=cause
-        )
+        email_requests.resend(ticket_id, user_id=user.user_id, is_admin=user.is_admin, cause=cause)
         return ResendOut(ticket_id=ticket_id, status="queued")

@@ -7,14 +7,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, post
+from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, RawBody
 from litestar.status_codes import HTTP_200_OK
 
+from adapters.metrics import ServiceMetrics
+from application.fulfilment import Fulfilment
 from application.ports import (
     InvalidWebhook,
+    PaymentGateway,
     StripeNotice,
 )
-from entrypoints.http.deps import Deps
 from entrypoints.http.openapi import (
     BUSY,
     FULFILMENT_FAILED,
@@ -60,7 +63,9 @@ class WebhookController(Controller):
     def stripe(
         self,
         request: Request[Any, Any, Any],
-        services: Deps,
+        gateway: NamedDependency[PaymentGateway],
+        metrics: NamedDependency[ServiceMetrics],
+        fulfilment: NamedDependency[Fulfilment],
         body: RawBody,
         signature: Annotated[
             str | None,
@@ -75,23 +80,23 @@ class WebhookController(Controller):
         context = context_of(request)
         log.info("fulfilment received", extra={"step": "received", "bytes": len(body)})
         try:
-            notice = services.gateway.parse_webhook(bytes(body), signature)
+            notice = gateway.parse_webhook(bytes(body), signature)
         except InvalidWebhook as invalid:
             log.warning("fulfilment rejected", extra={"step": "rejected", "reason": str(invalid)})
-            services.metrics.webhook("unknown", "invalid_signature")
+            metrics.webhook("unknown", "invalid_signature")
             raise HttpProblem(400, "invalid_webhook", str(invalid)) from None
         # On every later line of this request, and on an error sent to Sentry.
         context.note(stripe_event_id=notice.event_id, order_id=_order_ref(notice))
         log.info("fulfilment verified", extra={"step": "verified", "event_type": notice.event_type})
         try:
-            outcome = services.fulfilment.handle(notice, context.request_id)
+            outcome = fulfilment.handle(notice, context.request_id)
         except Exception:
-            services.metrics.webhook(notice.event_type, "failed")
+            metrics.webhook(notice.event_type, "failed")
             # An ERROR line (and so a Sentry event), with the ids bound above, whatever the
             # status it is answered with (500, or 503 while the store is away).
             log.error("fulfilment failed", exc_info=True, extra={"step": "failed"})
             raise
-        services.metrics.webhook_applied(notice, outcome)
+        metrics.webhook_applied(notice, outcome)
         return WebhookOut(received=True)
 
 
