@@ -13,9 +13,9 @@ from application.audit import AuditEvent
 from application.checkin import ScanAnswer, ScannedTicket, ScanResult
 from application.devices import DeviceView
 from application.ports import AlertNotice
-from application.stalls import Stalled
 from application.ticket_admin import ManagedTicket
 from application.tickets import ServedTicket
+from application.worker.stalls import Stalled
 from domain.order import Order, OrderStatus, RegistrationStatus
 from domain.period import InvalidPeriod, Period
 from domain.person import InvalidProfile, Person

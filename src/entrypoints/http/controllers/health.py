@@ -19,7 +19,7 @@ from prometheus_client import (
 
 from adapters.metrics import FollowerLag
 from application.errors import StoreUnavailable
-from application.stalls import FollowerHealth
+from application.worker.stalls import FollowerHealth
 from entrypoints.bootstrap import Readiness
 from entrypoints.http.openapi import (
     STORE_UNAVAILABLE,
