@@ -42,9 +42,11 @@ from application.devices import Devices
 from application.documents import TicketDocuments
 from application.emailing import EmailPolicy, EmailRequests, TicketEmails
 from application.following import Follower, ReadModel
-from application.fulfilment import Fulfilment
 from application.issuing import TicketIssuing
 from application.orders import CheckoutUrls, Orders
+from application.payments.payment_handling import PaymentHandling
+from application.payments.refund_handling import RefundHandling
+from application.payments.stripe_events import StripeEvents
 from application.people import People
 from application.periods import Periods
 from application.ports import (
@@ -62,7 +64,6 @@ from application.ports import (
     TokenSigner,
     Wakeup,
 )
-from application.refunds import Refunds
 from application.store import TicketStore
 from application.ticket_admin import TicketAdmin
 from application.tickets import TicketDesk
@@ -88,7 +89,7 @@ class Services:
     periods: Periods
     people: People
     orders: Orders
-    fulfilment: Fulfilment
+    stripe_events: StripeEvents
     tickets: TicketDesk
     documents: TicketDocuments
     rate_limits: RateLimiter  # of the ticket routes (entrypoints.http.rate_limits)
@@ -169,7 +170,9 @@ def build(
             gateway,
             CheckoutUrls(settings.http.checkout_success_url, settings.http.checkout_cancel_url),
         ),
-        fulfilment=Fulfilment(store, issuing, alerts, refunds=Refunds(store, alerts)),
+        stripe_events=StripeEvents(
+            store, alerts, PaymentHandling(store, issuing), RefundHandling(store)
+        ),
         tickets=tickets,
         documents=TicketDocuments(
             tickets, renderer or PdfTicketRenderer(settings.brand), pdf_cache
