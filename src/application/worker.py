@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 import structlog
 from eventsourcing.persistence import Notification
 
-from application.alerts import Alerts
+from application.alerts.alerts import Alerts
 from application.following import Follower
 from application.ports import FollowerLocks, Wakeup
 from application.stalls import STALL_AFTER_FAILURES, describe, stall_alert

@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from adapters.alert_delivery import EmailAlertChannel, WebhookAlertChannel, WebhookConfig
+from adapters.alert_channels import (
+    EmailAlertChannel,
+    LogAlertChannel,
+    WebhookAlertChannel,
+    WebhookConfig,
+)
 from adapters.alert_list import open_alert_list
-from adapters.alert_sinks import LogAlertSink
 from adapters.clock import SystemClock
 from adapters.device_activity import MemoryDeviceActivity, SqlDeviceActivity
 from adapters.email_file import FileMailer, FileMailerConfig
@@ -33,8 +37,9 @@ from adapters.worker_coordination import (
     PostgresFollowerLocks,
     PostgresWakeup,
 )
-from application.alert_delivery import AlertDelivery
-from application.alerts import AlertBoard, Alerts
+from application.alerts.alerts import Alerts
+from application.alerts.board import AlertBoard
+from application.alerts.channels import AlertChannels
 from application.attendance import Attendance
 from application.audit import Audit
 from application.checkin import CheckIns
@@ -51,7 +56,6 @@ from application.people import People
 from application.periods import Periods
 from application.ports import (
     AlertChannel,
-    AlertSink,
     Clock,
     DeviceActivity,
     FollowerLocks,
@@ -130,7 +134,7 @@ def build(
     signer: TokenSigner | None = None,
     gateway: PaymentGateway | None = None,
     identity: IdentityVerifier | None = None,
-    alert_sink: AlertSink | None = None,
+    alert_channel: AlertChannel | None = None,
     renderer: TicketRenderer | None = None,
     mailer: Mailer | None = None,
 ) -> Services:
@@ -140,7 +144,7 @@ def build(
     store.on_saved(metrics.recorded)  # tickets issued, alerts raised: counted once recorded
     clock = clock or SystemClock()
     gateway = gateway or StripeGateway(settings.stripe)
-    alerts = Alerts(store, alert_sink or LogAlertSink())
+    alerts = Alerts(store, alert_channel or LogAlertChannel())
     # The clock also decides expiry at the door: a test's clock moves both.
     signer = signer or JwtTokenSigner(settings.tokens, clock)
     tokens = TokenIssuer(signer, clock)
@@ -256,7 +260,7 @@ def _senders(services: Services, mailer: Mailer, clock: Clock) -> tuple[Follower
         channels.append(WebhookAlertChannel(WebhookConfig(email.alert_webhook_url)))
     if not channels:
         return (ticket_emails,)
-    delivery = AlertDelivery(
+    delivery = AlertChannels(
         services.store,
         services.jobs,
         channels,

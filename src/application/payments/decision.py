@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from application.alerts import new_alert
+from application.alerts.alerts import new_alert
 from application.ports import PaymentConfirmed, RefundReported
 from domain.alert import AlertKind, Severity
 from domain.payment import DeliveryOutcome

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.alerts import new_alert
+from application.alerts.alerts import new_alert
 from application.issuing import Coverage, TicketIssuing
 from application.payments.decision import Decision, alert_and_record
 from application.ports import PaymentConfirmed

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 from uuid import UUID
 
-from application.alerts import Alerts, new_alert
+from application.alerts.alerts import Alerts, new_alert
 from application.errors import StoreUnavailable
 from application.payments.decision import Decision
 from application.payments.payment_handling import PaymentHandling
