@@ -7,7 +7,6 @@ unit test on the fake says something true of the service with Stripe.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import uuid4
@@ -39,8 +38,6 @@ from tests.stripe_events import (
     signature_header,
     signed,
 )
-
-pytestmark = pytest.mark.integration
 
 WEBHOOK_SECRET = "whsec_contract_local"
 
@@ -106,12 +103,17 @@ class StripeHarness:
         return body, signature_header(body, "whsec_someone_else")
 
 
-@pytest.fixture(params=["fake", "stripe"])
-def harness(request: pytest.FixtureRequest, fake_stripe: FakeStripe) -> Iterator[Harness]:  # noqa: F811
+@pytest.fixture(
+    params=[
+        pytest.param("fake", marks=pytest.mark.unit),
+        pytest.param("stripe", marks=pytest.mark.integration),
+    ]
+)
+def harness(request: pytest.FixtureRequest) -> Harness:
     if request.param == "fake":
-        yield FakeHarness(FakeGateway())
-    else:
-        yield StripeHarness(fake_stripe)
+        return FakeHarness(FakeGateway())
+    # Only the adapter needs the local Stripe server (a thread serving HTTP on 127.0.0.1).
+    return StripeHarness(request.getfixturevalue("fake_stripe"))
 
 
 def checkout_request() -> CheckoutRequest:
