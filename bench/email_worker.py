@@ -27,7 +27,7 @@ from litestar.testing import TestClient
 from tests.integration.conftest import PG_ADMIN, Api, ServerProcess, service_env
 from tests.stripe_events import checkout_completed
 
-from adapters.eventstore import migrate
+from adapters.persistence.eventstore import migrate
 from entrypoints.bootstrap import build, build_worker
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.integration.conftest import PG_ADMIN, Api, ServerProcess, bearer, service_env
 
-from adapters.eventstore import StoreConfig
-from adapters.scan_index import SqlScanIndex
+from adapters.persistence.scan_index import SqlScanIndex
+from adapters.persistence.store_config import StoreConfig
 
 STAFF = bearer("bench-door", "staff")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from adapters.positions import MemoryFollowerStore
+from adapters.persistence.follower_store import MemoryFollowerStore
 from application.alerts.alerts import new_alert
 from application.alerts.channels import AlertChannels
 from application.ports import AlertDeliveryError, AlertNotice

@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import Notification
 
-from adapters.alert_list import MemoryAlertList
+from adapters.persistence.alert_list import MemoryAlertList
 from application.alerts.alerts import new_alert
 from application.alerts.board import AlertBoard
 from application.errors import InvalidQuery, NotFound

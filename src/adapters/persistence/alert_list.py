@@ -2,10 +2,11 @@
 
 Followed from the log by the worker (or rebuilt by the auditors' replay) like the scan index:
 each event's row change and the list's position are written in one transaction, so the list
-is exactly the log's up to its position. Tables ``alert_list_*`` beside the events (made by the
-migrations), or memory (the in-memory store, and the replay's scratch copies). Pages are read
-by position (the notification id of the alert's ``Raised`` event), which orders the list and
-makes cursors that stay valid while new alerts arrive.
+is exactly the log's up to its position. Table ``alert_list_alerts`` beside the events, its
+position in ``follower_positions`` (both made by the migrations), or memory (the in-memory
+store, and the replay's scratch copies). Pages are read by position (the notification id of
+the alert's ``Raised`` event), which orders the list and makes cursors that stay valid while
+new alerts arrive.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from adapters.eventstore import StoreConfig
-from adapters.sql_tables import Run, SqlTables
+from adapters.persistence.sql_tables import Run, SqlTables
+from adapters.persistence.store_config import StoreConfig
 from application.ports import AlertNotice, AlertQuery, ListedAlert
 from domain.alert import Alert, AlertState
 
@@ -39,7 +40,7 @@ _COLUMNS: Final = (
     "acknowledged_at",
     "acknowledged_by",
 )
-TABLES: Final = {"alerts": "alert_list_alerts", "tracking": "alert_list_tracking"}
+TABLES: Final = {"alerts": "alert_list_alerts", "positions": "follower_positions"}
 _Row = dict[str, Any]
 
 
@@ -219,8 +220,8 @@ _INSERT = (
 _ACKNOWLEDGE = (
     "UPDATE {alerts} SET state = ?, acknowledged_at = ?, acknowledged_by = ? WHERE alert_id = ?"
 )
-_POSITION = "SELECT position FROM {tracking} WHERE name = ?"
-_SET_POSITION = "UPDATE {tracking} SET position = ? WHERE name = ?"
+_POSITION = "SELECT position FROM {positions} WHERE follower = ?"
+_SET_POSITION = "UPDATE {positions} SET position = ? WHERE follower = ?"
 # Each filter a fixed fragment; only their parameters vary.
 _FILTERS: Final = {
     "kind": "kind = ?",
@@ -245,7 +246,7 @@ class _SqlRows(_Rows):
 
 
 class SqlAlertList(_AlertList):
-    """The list in tables beside the events (``adapters.migrations`` makes them)."""
+    """The list in tables beside the events (``adapters.persistence.migrations`` makes them)."""
 
     def __init__(self, config: StoreConfig) -> None:
         self._tables = SqlTables(config, TABLES, pool_name=NAME)
