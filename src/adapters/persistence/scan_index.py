@@ -19,6 +19,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
+from adapters.persistence import read_models
+from adapters.persistence.read_models import FollowedReadModel
 from adapters.persistence.sql_tables import Run, SqlTables
 from adapters.persistence.store_config import StoreConfig
 from application.ports import Attendee, ScanEntry, TicketChange
@@ -55,21 +57,17 @@ class _Rows(ABC):
         """The last notification handled: written in the same transaction as the rows."""
 
 
-class _ScanIndex(ABC):
-    """The projection, whatever stores it: ``handle`` turns each event into row changes."""
+class _ScanIndex(FollowedReadModel):
+    """The index's rows and queries, whatever stores them (their meaning: scan_projection)."""
 
     name: str = NAME
     topics: tuple[str, ...] = TOPICS
 
-    def handle(self, notification: Notification, event: Any) -> None:
-        with self._transaction() as (rows, position):
-            if notification.id <= position:
-                return  # handled before a crash or a takeover: at-least-once made exactly-once
-            key = ticket_of(event)
-            ticket = rows.get("tickets", key) if key is not None else None
-            for table, row in row_changes(event, notification.id, ticket):
-                rows.put(table, row)
-            rows.set_position(notification.id)
+    def _apply(self, rows: _Rows, notification: Notification, event: Any) -> None:
+        key = ticket_of(event)
+        ticket = rows.get("tickets", key) if key is not None else None
+        for table, row in row_changes(event, notification.id, ticket):
+            rows.put(table, row)
 
     def lookup(self, ticket_id: UUID) -> ScanEntry | None:
         found = self._joined(str(ticket_id))
@@ -113,10 +111,6 @@ class _ScanIndex(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
-
-    @abstractmethod
-    def _transaction(self) -> Any:
-        """A context giving (rows, position) for one atomic update."""
 
     @abstractmethod
     def _joined(self, ticket_id: str) -> tuple[Row, Row, str | None] | None: ...
@@ -294,8 +288,6 @@ _ATTENDANCE = (
 )
 _ATTENDANCE_ON = _ATTENDANCE + " AND a.local_date = ?"
 _CHANGE_READ = ("ticket_id", "active", "token_version", "changed_at", "position")
-_POSITION = "SELECT position FROM {positions} WHERE follower = ?"
-_SET_POSITION = "UPDATE {positions} SET position = ? WHERE follower = ?"
 
 
 class _SqlRows(_Rows):
@@ -310,7 +302,7 @@ class _SqlRows(_Rows):
         self._run(_UPSERT[table], _encoded(TABLES[table], row))
 
     def set_position(self, position: int) -> None:
-        self._run(_SET_POSITION, (position, NAME))
+        read_models.set_position(self._run, NAME, position)
 
 
 class SqlScanIndex(_ScanIndex):
@@ -320,13 +312,12 @@ class SqlScanIndex(_ScanIndex):
     def __init__(self, config: StoreConfig) -> None:
         tables = {table: f"{PREFIX}_{table}" for table in TABLES}
         self._tables = SqlTables(
-            config, tables | {"positions": "follower_positions"}, pool_name=NAME
+            config, tables | {"positions": read_models.POSITIONS_TABLE}, pool_name=NAME
         )
 
     def position(self) -> int:
         with self._tables.statement() as run:
-            found = run(_POSITION, (NAME,))
-        return int(found[0][0]) if found else 0
+            return read_models.position(run, NAME)
 
     def dump(self) -> dict[str, dict[str, Row]]:
         with self._tables.transaction() as run:
@@ -341,10 +332,7 @@ class SqlScanIndex(_ScanIndex):
     @contextmanager
     def _transaction(self) -> Iterator[tuple[_Rows, int]]:
         with self._tables.transaction(write=True) as run:
-            # Locks the position row: a second worker waits, then sees the event handled.
-            lock = " FOR UPDATE" if self._tables.postgres else ""
-            found = run(_POSITION + lock, (NAME,))
-            yield _SqlRows(run), int(found[0][0]) if found else 0
+            yield _SqlRows(run), read_models.position(run, NAME, lock=self._tables.postgres)
 
     def _joined(self, ticket_id: str) -> tuple[Row, Row, str | None] | None:
         with self._tables.statement() as run:
