@@ -37,6 +37,10 @@ class WebhookConfig:
     url: str = field(repr=False)  # a Slack webhook URL is a secret
     timeout_seconds: float = 10.0
 
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("https://", "http://")):
+            raise ValueError("ALERT_WEBHOOK_URL must be an http(s) URL")
+
 
 class WebhookAlertChannel:
     """A JSON POST with a ``text`` field (what Slack, Mattermost and Teams' connectors read)."""
@@ -44,8 +48,6 @@ class WebhookAlertChannel:
     name = "webhook"
 
     def __init__(self, config: WebhookConfig) -> None:
-        if not config.url.startswith(("https://", "http://")):
-            raise ValueError("ALERT_WEBHOOK_URL must be an http(s) URL")
         self._config = config
 
     def deliver(self, alert: AlertNotice) -> None:

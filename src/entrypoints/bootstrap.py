@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from adapters.alert_delivery import EmailAlertChannel, WebhookAlertChannel, WebhookConfig
+from adapters.alert_delivery import EmailAlertChannel, WebhookAlertChannel
 from adapters.alert_sinks import LogAlertSink
 from adapters.clock import SystemClock
 from adapters.email_file import FileMailer, FileMailerConfig
 from adapters.email_ses import SesConfig, SesMailer
-from adapters.email_smtp import SmtpConfig, SmtpMailer
+from adapters.email_smtp import SmtpMailer
 from adapters.email_templates import EmailContentConfig, JinjaEmailContent
 from adapters.identity import JwtIdentityVerifier
 from adapters.metrics import FollowerLag, ServiceMetrics
@@ -69,8 +69,7 @@ from application.tickets import TicketDesk
 from application.tokens import TokenIssuer
 from application.worker.following import Follower, ReadModel
 from application.worker.loop import Worker
-from entrypoints.email_settings import EmailSettings
-from entrypoints.settings import Settings
+from entrypoints.settings import EmailSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -206,8 +205,8 @@ def build_mailer(email: EmailSettings) -> Mailer:
     """The mailer that EMAIL_BACKEND names (file by default)."""
     if email.backend == "ses":
         return SesMailer(SesConfig(email.sender, email.aws_region, email.aws_endpoint_url))
-    if email.backend == "smtp" and email.smtp_url:
-        return SmtpMailer(SmtpConfig(email.smtp_url, email.sender))
+    if email.smtp is not None:  # the smtp backend
+        return SmtpMailer(email.smtp)
     return FileMailer(FileMailerConfig(email.outbox_dir, email.sender))
 
 
@@ -250,8 +249,8 @@ def _senders(services: Services, mailer: Mailer, clock: Clock) -> tuple[Follower
     channels: list[AlertChannel] = []
     if email.admin_alert_email:
         channels.append(EmailAlertChannel(email.admin_alert_email, mailer, content))
-    if email.alert_webhook_url:
-        channels.append(WebhookAlertChannel(WebhookConfig(email.alert_webhook_url)))
+    if email.alert_webhook is not None:
+        channels.append(WebhookAlertChannel(email.alert_webhook))
     if not channels:
         return (ticket_emails,)
     delivery = AlertDelivery(
