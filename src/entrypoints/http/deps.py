@@ -114,7 +114,7 @@ USE_CASES: dict[str, Provide] = {
     "people": _from_services(lambda s: s.people),
     "periods": _from_services(lambda s: s.periods),
     "orders": _from_services(lambda s: s.orders),
-    "fulfilment": _from_services(lambda s: s.fulfilment),
+    "stripe_events": _from_services(lambda s: s.stripe_events),
     "gateway": _from_services(lambda s: s.gateway),
     "metrics": _from_services(lambda s: s.metrics),
     "tickets": _from_services(lambda s: s.tickets),

@@ -6,7 +6,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
-from application.alerts import DEFAULT_PAGE, AlertBoard
+from application.alerts.board import DEFAULT_PAGE, AlertBoard
 from entrypoints.http.deps import Admin, Caused
 from entrypoints.http.openapi import (
     ALERT_NOT_FOUND,

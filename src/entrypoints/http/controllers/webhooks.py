@@ -12,7 +12,7 @@ from litestar.params import HeaderParameter, RawBody
 from litestar.status_codes import HTTP_200_OK
 
 from adapters.metrics import ServiceMetrics
-from application.fulfilment import Fulfilment
+from application.payments.stripe_events import StripeEvents
 from application.ports import (
     InvalidWebhook,
     PaymentGateway,
@@ -65,7 +65,7 @@ class WebhookController(Controller):
         request: Request[Any, Any, Any],
         gateway: NamedDependency[PaymentGateway],
         metrics: NamedDependency[ServiceMetrics],
-        fulfilment: NamedDependency[Fulfilment],
+        stripe_events: NamedDependency[StripeEvents],
         body: RawBody,
         signature: Annotated[
             str | None,
@@ -89,7 +89,7 @@ class WebhookController(Controller):
         context.note(stripe_event_id=notice.event_id, order_id=_order_ref(notice))
         log.info("fulfilment verified", extra={"step": "verified", "event_type": notice.event_type})
         try:
-            outcome = fulfilment.handle(notice, context.request_id)
+            outcome = stripe_events.handle(notice, context.request_id)
         except Exception:
             metrics.webhook(notice.event_type, "failed")
             # An ERROR line (and so a Sentry event), with the ids bound above, whatever the
