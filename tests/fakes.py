@@ -133,7 +133,7 @@ class FakeSigner:
         except (binascii.Error, ValueError, KeyError, TypeError) as error:
             raise InvalidToken(f"token rejected ({type(error).__name__})") from None
         if claims.expires_at <= self.clock.now():
-            raise ExpiredToken("token has expired")
+            raise ExpiredToken("token has expired", claims)
         return claims
 
     def _mac(self, payload: str) -> str:

@@ -86,7 +86,8 @@ class MemoryCounters:
                 if len(self._windows) >= self._max_keys:
                     self._forget_expired(now)
             self._windows[key] = (end, count + 1)
-        return Hit(count + 1, math.ceil((end - now) * 1000))
+        # Clamped: float rounding of ``end - now`` could say window + 1 ms (Retry-After 61 s).
+        return Hit(count + 1, min(math.ceil((end - now) * 1000), window_ms))
 
     def _forget_expired(self, now: float) -> None:
         self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
