@@ -44,13 +44,9 @@ deploy-lint: install  ## hadolint on the Dockerfile, compose.yaml against the Co
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache var
 
-bench: install  ## benchmarks; numbers land in bench/out/
+bench: install  ## the benchmark suite (<= 15 min): bench/RESULTS.md; ANCHOR=pretix measures pretix too
 	@scripts/ensure-services
-	$(UV) run --frozen python -m bench.fulfilment
-	$(UV) run --frozen python -m bench.scan
-	$(UV) run --frozen python -m bench.pdf_and_ticket_route
-	$(UV) run --frozen python -m bench.email_worker
-	$(UV) run --frozen python -m bench.replay
+	$(UV) run --frozen python -m bench $(if $(ANCHOR),--anchor $(ANCHOR),) $(BENCH_ARGS)
 
 reliability: install  ## minutes, not in CI: load + SIGKILLs on PostgreSQL, Redis, 2 APIs, a worker
 	@scripts/ensure-services

@@ -38,7 +38,8 @@ from eventsourcing.domain import Aggregate
 from tests.integration.conftest import PG_ADMIN, service_env
 
 from adapters.clock import SystemClock
-from adapters.eventstore import migrate, sqlite_path
+from adapters.persistence.eventstore import migrate
+from adapters.persistence.store_config import sqlite_path
 from adapters.qr_tokens import JwtTokenSigner
 from application.tokens import TokenIssuer
 from domain.order import Order, OrderPaymentIntent, Registration, RequestedRegistration

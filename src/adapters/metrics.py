@@ -19,9 +19,9 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_lat
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from application.following import Follower
 from application.ports import IgnoredNotice, StripeNotice
 from application.store import TicketStore
+from application.worker.following import Follower
 from domain.alert import Alert
 from domain.payment import DeliveryOutcome
 from domain.ticket import Ticket

@@ -19,13 +19,13 @@ from eventsourcing.utils import get_topic
 import domain
 from application.digest import Digest, Progress, Verification, chain, verify
 from application.errors import ApplicationError, NotFound
-from application.following import ReadModel
 from application.invariants import InvariantChecker, QueuedTicketEmails
 from application.paging import MAX_PAGE, check_limit, parse_cursor
 from application.ports import FollowerStore
 from application.replay import ReplayReport, replay
 from application.store import TicketStore
 from application.tokens import TokenIssuer
+from application.worker.following import ReadModel
 
 TOPIC_PREFIX = "tickets:"
 # Shown beside an event's data, not in it: where it belongs, when, and its cause.

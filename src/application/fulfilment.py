@@ -6,7 +6,6 @@ so a delivery is either applied completely or not at all, and applied once.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -30,8 +29,6 @@ from domain.period import Period
 from domain.person import Person
 from domain.shared import Cause
 from domain.ticket import PendingTickets
-
-log = logging.getLogger(__name__)
 
 
 class Fulfilment:

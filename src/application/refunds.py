@@ -10,7 +10,6 @@ the Stripe event, so a refund is applied completely or not at all, and applied o
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -24,8 +23,6 @@ from domain.order import Order, OrderPaymentIntent, RefundEffect, RefundOfUnknow
 from domain.payment import DeliveryOutcome
 from domain.shared import Cause
 from domain.ticket import Ticket
-
-log = logging.getLogger(__name__)
 
 REVOKED_BY_REFUND = "refunded: no active registration left"
 

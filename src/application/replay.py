@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.digest import Progress
-from application.following import ReadModel
 from application.invariants import Invariant, InvariantChecker, Violation
 from application.store import TicketStore
+from application.worker.following import ReadModel
 
 SHOWN_DIFFERENCES = 5  # per read model: enough to see what is wrong, short enough to read
 

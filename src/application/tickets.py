@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
@@ -18,8 +17,6 @@ from domain.period import Period
 from domain.person import Person
 from domain.shared import SYSTEM
 from domain.ticket import PendingTickets, Ticket, TicketStatus
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -6,33 +6,34 @@ import logging
 from dataclasses import dataclass, replace
 
 from adapters.alert_delivery import EmailAlertChannel, WebhookAlertChannel, WebhookConfig
-from adapters.alert_list import open_alert_list
 from adapters.alert_sinks import LogAlertSink
 from adapters.clock import SystemClock
-from adapters.device_activity import MemoryDeviceActivity, SqlDeviceActivity
 from adapters.email_file import FileMailer, FileMailerConfig
 from adapters.email_ses import SesConfig, SesMailer
 from adapters.email_smtp import SmtpConfig, SmtpMailer
 from adapters.email_templates import EmailContentConfig, JinjaEmailContent
-from adapters.eventstore import open_store, sqlite_path
 from adapters.identity import JwtIdentityVerifier
 from adapters.metrics import FollowerLag, ServiceMetrics
-from adapters.pdf_cache import MemoryPdfCache, SqlPdfCache
 from adapters.pdf_ticket import PdfTicketRenderer
-from adapters.positions import MemoryFollowerStore, SqlFollowerStore
-from adapters.qr_tokens import JwtTokenSigner
-from adapters.rate_limiter import RateLimiter, open_rate_limiter
-from adapters.scan_index import open_scan_index
-from adapters.scan_metrics import PrometheusScanMeter
-from adapters.stripe_gateway import StripeGateway
-from adapters.ticket_links import SignedTicketLinks, TicketLinksConfig
-from adapters.worker_coordination import (
+from adapters.persistence.alert_list import open_alert_list
+from adapters.persistence.device_activity import MemoryDeviceActivity, SqlDeviceActivity
+from adapters.persistence.eventstore import open_store
+from adapters.persistence.follower_store import MemoryFollowerStore, SqlFollowerStore
+from adapters.persistence.pdf_cache import MemoryPdfCache, SqlPdfCache
+from adapters.persistence.scan_index import open_scan_index
+from adapters.persistence.store_config import sqlite_path
+from adapters.persistence.worker_coordination import (
     FileFollowerLocks,
     NoFollowerLocks,
     PollWakeup,
     PostgresFollowerLocks,
     PostgresWakeup,
 )
+from adapters.qr_tokens import JwtTokenSigner
+from adapters.rate_limiter import RateLimiter, open_rate_limiter
+from adapters.scan_metrics import PrometheusScanMeter
+from adapters.stripe_gateway import StripeGateway
+from adapters.ticket_links import SignedTicketLinks, TicketLinksConfig
 from application.alert_delivery import AlertDelivery
 from application.alerts import AlertBoard, Alerts
 from application.attendance import Attendance
@@ -41,7 +42,6 @@ from application.checkin import CheckIns
 from application.devices import Devices
 from application.documents import TicketDocuments
 from application.emailing import EmailPolicy, EmailRequests, TicketEmails
-from application.following import Follower, ReadModel
 from application.fulfilment import Fulfilment
 from application.issuing import TicketIssuing
 from application.orders import CheckoutUrls, Orders
@@ -67,7 +67,8 @@ from application.store import TicketStore
 from application.ticket_admin import TicketAdmin
 from application.tickets import TicketDesk
 from application.tokens import TokenIssuer
-from application.worker import Worker
+from application.worker.following import Follower, ReadModel
+from application.worker.loop import Worker
 from entrypoints.email_settings import EmailSettings
 from entrypoints.settings import Settings
 

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from adapters.eventstore import StoreConfig, migrate, migrate_if_behind
 from adapters.identity import mint_dev_token
+from adapters.persistence.eventstore import migrate, migrate_if_behind
+from adapters.persistence.store_config import StoreConfig
 from application.errors import StoreUnavailable
 from entrypoints import audit_cli, logs, monitoring, worker_cli
 from entrypoints.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, dev_secrets

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from adapters.brand import Brand
-from adapters.eventstore import StoreConfig
 from adapters.identity import IdentityConfig
+from adapters.persistence.store_config import StoreConfig
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
 from adapters.rate_limiter import RateLimitConfig
 from adapters.stripe_gateway import StripeConfig

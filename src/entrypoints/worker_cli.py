@@ -9,7 +9,7 @@ import signal
 import threading
 from typing import Any
 
-from adapters.eventstore import migrate_if_behind
+from adapters.persistence.eventstore import migrate_if_behind
 from entrypoints import monitoring
 from entrypoints.settings import Settings
 

@@ -18,8 +18,8 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 
-from adapters.eventstore import migrate
 from adapters.identity import mint_dev_token
+from adapters.persistence.eventstore import migrate
 from entrypoints.bootstrap import Services, build
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from adapters.alert_list import SqlAlertList
-from adapters.eventstore import migrate
-from adapters.sql_tables import SqlTables
+from adapters.persistence.alert_list import SqlAlertList
+from adapters.persistence.eventstore import migrate
+from adapters.persistence.sql_tables import SqlTables
 from application.alerts import new_alert
 from domain.alert import AlertKind
 from domain.shared import SYSTEM

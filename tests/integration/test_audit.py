@@ -24,11 +24,12 @@ from eventsourcing.utils import resolve_topic
 from litestar.testing import TestClient
 
 from adapters.clock import SystemClock
-from adapters.eventstore import migrate, sqlite_path
+from adapters.persistence.eventstore import migrate
+from adapters.persistence.store_config import sqlite_path
 from adapters.qr_tokens import JwtTokenSigner
 from application.audit import TOPIC_PREFIX
 from application.tokens import TokenIssuer
-from application.worker import Worker
+from application.worker.loop import Worker
 from domain.order import Order
 from domain.payment import DeliveryOutcome, StripeDelivery
 from domain.period import Period

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.testing import TestClient
 
-from adapters.eventstore import migrate
+from adapters.persistence.eventstore import migrate
 from domain.order import Order
 from domain.scan import Scan
 from domain.ticket import Ticket

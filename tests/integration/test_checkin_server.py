@@ -17,8 +17,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from adapters.eventstore import StoreConfig, open_store
-from adapters.scan_index import SqlScanIndex
+from adapters.persistence.eventstore import open_store
+from adapters.persistence.scan_index import SqlScanIndex
+from adapters.persistence.store_config import StoreConfig
 from domain.ticket import Ticket
 from tests.integration.conftest import ADMIN, Api, ServerProcess, bearer, service_env
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from litestar.testing import TestClient
 
-from adapters.eventstore import migrate
+from adapters.persistence.eventstore import migrate
 from entrypoints.bootstrap import build
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings

@@ -20,7 +20,8 @@ import httpx
 import psycopg
 import pytest
 
-from adapters.eventstore import StoreConfig, open_store
+from adapters.persistence.eventstore import open_store
+from adapters.persistence.store_config import StoreConfig
 from domain.order import Order
 from tests.integration.conftest import (
     PG_ADMIN,

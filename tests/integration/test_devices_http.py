@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 from litestar.testing import TestClient
 
-from adapters.eventstore import migrate
+from adapters.persistence.eventstore import migrate
 from domain.device import Device, Pairing
 from domain.ticket import Ticket
 from entrypoints.bootstrap import Services, build

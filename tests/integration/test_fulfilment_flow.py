@@ -281,7 +281,7 @@ def test_a_failed_fulfilment_saves_nothing_answers_500_and_stripes_retry_complet
 ) -> None:
     from litestar.testing import TestClient
 
-    from adapters.eventstore import migrate
+    from adapters.persistence.eventstore import migrate
     from entrypoints.bootstrap import build
     from entrypoints.http.app import create_app
     from entrypoints.settings import Settings

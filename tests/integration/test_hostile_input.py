@@ -25,9 +25,9 @@ from eventsourcing.persistence import Notification
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from adapters.eventstore import migrate
-from application.stalls import FollowerHealth
-from application.worker import Worker
+from adapters.persistence.eventstore import migrate
+from application.worker.loop import Worker
+from application.worker.stalls import FollowerHealth
 from domain.person import Person
 from domain.shared import Cause
 from entrypoints.bootstrap import build, build_worker

@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.eventstore import migrate
+from adapters.persistence.eventstore import migrate
 from adapters.qr_tokens import JwtTokenSigner
 from application.ports import EmailMessage, TemporaryEmailError, TokenClaims
 from entrypoints.bootstrap import Services, build, build_mailer, build_worker

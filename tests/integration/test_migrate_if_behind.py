@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.eventstore import StoreConfig, migrate_if_behind
-from adapters.migrations import MIGRATIONS, schema_version
+from adapters.persistence.eventstore import migrate_if_behind
+from adapters.persistence.migrations import MIGRATIONS, schema_version
+from adapters.persistence.store_config import StoreConfig
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from adapters.eventstore import StoreConfig, migrate, sqlite_path
-from adapters.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
-from adapters.positions import SqlFollowerStore
-from adapters.scan_index import SqlScanIndex
+from adapters.persistence.alert_list import SqlAlertList
+from adapters.persistence.eventstore import migrate
+from adapters.persistence.follower_store import SqlFollowerStore
+from adapters.persistence.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
+from adapters.persistence.scan_index import SqlScanIndex
+from adapters.persistence.store_config import StoreConfig, sqlite_path
 from application.store import TicketStore
 from tests.integration.conftest import PG_ADMIN
 
@@ -130,6 +132,36 @@ def test_a_new_database_gets_every_step_once_however_often_migrate_runs(
         assert followers.position("ticket-emails") == 3
     finally:
         followers.close()
+
+
+def test_the_read_models_positions_move_into_the_one_table_of_follower_positions(
+    database_url: str,
+) -> None:
+    config = StoreConfig(database_url)
+    with sql(database_url):
+        pass  # makes the PostgreSQL schema
+    TicketStore(env=config.env(create_table=True)).close()
+    apply_migrations(config, MIGRATIONS[:6])  # the shape before one table held every position
+    with sql(database_url) as run:
+        run("INSERT INTO {s}follower_positions VALUES ('ticket-emails', 41)")
+        run("UPDATE {s}scan_index_tracking SET position = 39")
+        run("UPDATE {s}alert_list_tracking SET position = 17")
+
+    assert apply_migrations(config) == [7]
+
+    followers = SqlFollowerStore(config)
+    index = SqlScanIndex(config)
+    alerts = SqlAlertList(config)
+    try:
+        assert followers.position("ticket-emails") == 41
+        assert followers.position("scan-index") == index.position() == 39
+        assert followers.position("alert-list") == alerts.position() == 17
+    finally:
+        followers.close()
+        index.close()
+        alerts.close()
+    with sql(database_url) as run, pytest.raises((psycopg.Error, sqlite3.Error)):
+        run("SELECT position FROM {s}scan_index_tracking")  # gone: one table only
 
 
 ADD_COLUMN = Migration(

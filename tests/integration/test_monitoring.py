@@ -16,9 +16,9 @@ import pytest
 from eventsourcing.persistence import Notification
 from litestar.testing import TestClient
 
-from adapters.eventstore import migrate
-from adapters.worker_coordination import NoFollowerLocks, PollWakeup
-from application.worker import Worker
+from adapters.persistence.eventstore import migrate
+from adapters.persistence.worker_coordination import NoFollowerLocks, PollWakeup
+from application.worker.loop import Worker
 from domain.person import Person
 from entrypoints import monitoring
 from entrypoints.bootstrap import build

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from adapters.eventstore import migrate
+from adapters.persistence.eventstore import migrate
 from application.ports import StripeNotice
 from entrypoints import logs
 from entrypoints.bootstrap import build, build_worker

@@ -10,10 +10,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from adapters.scan_index import MemoryScanIndex, SqlScanIndex
+from adapters.persistence.scan_index import MemoryScanIndex, SqlScanIndex
 from application.checkin import ScanRequest
-from application.following import ReadModel
 from application.store import TicketStore
+from application.worker.following import ReadModel
 from domain.scan import ScanResult
 from domain.shared import Cause
 from domain.ticket import Ticket
@@ -222,4 +222,4 @@ def test_the_tables_live_beside_the_events(
             }
     assert {"scan_index_tickets", "scan_index_periods", "scan_index_persons"} <= names
     events = "stored_events" if database_url.startswith("sqlite") else "tickets_events"
-    assert {"scan_index_tracking", events} <= names
+    assert {"follower_positions", events} <= names  # its position: migration 7 moved it

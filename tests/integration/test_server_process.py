@@ -11,7 +11,8 @@ from uuid import UUID
 import httpx
 import pytest
 
-from adapters.eventstore import StoreConfig, open_store
+from adapters.persistence.eventstore import open_store
+from adapters.persistence.store_config import StoreConfig
 from domain.order import Order
 from domain.payment import StripeDelivery
 from domain.ticket import Ticket

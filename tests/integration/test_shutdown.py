@@ -21,7 +21,8 @@ import httpx
 import psycopg
 import pytest
 
-from adapters.eventstore import StoreConfig, migrate, open_store, sqlite_path
+from adapters.persistence.eventstore import migrate, open_store
+from adapters.persistence.store_config import StoreConfig, sqlite_path
 from domain.ticket import Ticket
 from entrypoints.bootstrap import build
 from entrypoints.http.app import create_app

@@ -19,8 +19,8 @@ from pypdf import PdfReader
 from pyzbar.pyzbar import ZBarSymbol, decode
 
 from adapters.clock import SystemClock
-from adapters.eventstore import migrate
 from adapters.pdf_ticket import PdfTicketRenderer
+from adapters.persistence.eventstore import migrate
 from adapters.qr_code import qr_svg
 from adapters.qr_tokens import JwtTokenSigner
 from adapters.ticket_links import SignedTicketLinks, TicketLinksConfig

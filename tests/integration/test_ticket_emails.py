@@ -13,8 +13,8 @@ from uuid import UUID
 import pytest
 from litestar.testing import TestClient
 
-from adapters.eventstore import migrate
-from application.worker import Worker
+from adapters.persistence.eventstore import migrate
+from application.worker.loop import Worker
 from domain.ticket import Ticket
 from entrypoints.bootstrap import Services, build, build_worker
 from entrypoints.http.app import create_app

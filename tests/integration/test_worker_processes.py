@@ -17,7 +17,7 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from adapters.eventstore import migrate
+from adapters.persistence.eventstore import migrate
 from domain.ticket import Ticket
 from entrypoints.bootstrap import Services, build
 from entrypoints.http.app import create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from adapters.positions import MemoryFollowerStore
+from adapters.persistence.follower_store import MemoryFollowerStore
 from application.emailing import EmailPolicy, TicketEmails
 from application.orders import Wish
 from application.ports import (

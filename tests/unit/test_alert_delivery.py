@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from adapters.positions import MemoryFollowerStore
+from adapters.persistence.follower_store import MemoryFollowerStore
 from application.alert_delivery import AlertDelivery
 from application.alerts import new_alert
 from application.ports import AlertDeliveryError, AlertNotice

@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import Notification
 
-from adapters.alert_list import MemoryAlertList
+from adapters.persistence.alert_list import MemoryAlertList
 from application.alerts import AlertBoard, new_alert
 from application.errors import InvalidQuery, NotFound
 from application.ports import AlertQuery

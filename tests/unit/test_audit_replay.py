@@ -11,10 +11,10 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import Notification, StoredEvent
 
-from application.following import ReadModel
 from application.invariants import Invariant
 from application.ports import RefundReported
 from application.replay import ReplayReport
+from application.worker.following import ReadModel
 from domain.order import Order
 from domain.payment import DeliveryOutcome, StripeDelivery
 from domain.period import Period

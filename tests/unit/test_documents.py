@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from adapters.pdf_cache import MemoryPdfCache
+from adapters.persistence.pdf_cache import MemoryPdfCache
 from application.documents import TicketDocuments
 from application.errors import NotFound
 from application.ports import TicketDocument

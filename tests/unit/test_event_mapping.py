@@ -18,7 +18,9 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import resolve_topic
 
 import domain
-from adapters.eventstore import MsgspecMapper, StoreConfig, open_store
+from adapters.persistence.eventstore import open_store
+from adapters.persistence.mapper import MsgspecMapper
+from adapters.persistence.store_config import StoreConfig
 from domain.alert import Alert, AlertKind, Severity
 from domain.order import Order, RequestedRegistration
 from domain.payment import DeliveryOutcome, StripeDelivery

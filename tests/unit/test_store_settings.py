@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters import pg_connections
+from adapters.persistence import pg_connections
 from entrypoints.settings import Settings, SettingsError
 
 pytestmark = pytest.mark.unit
@@ -28,7 +28,7 @@ def test_the_variables_reach_every_connection_of_the_store() -> None:
     database = Settings.from_env(env).database
 
     store_env = database.env(create_table=False)
-    assert store_env["PERSISTENCE_MODULE"] == "adapters.pg_connections:PostgresFactory"
+    assert store_env["PERSISTENCE_MODULE"] == "adapters.persistence.pg_connections:PostgresFactory"
     assert store_env[pg_connections.CONNECT_TIMEOUT] == "3.0"
     assert store_env[pg_connections.STATEMENT_TIMEOUT] == "1.5"
     assert pg_connections.connect_kwargs(3.0, 1.5) == {

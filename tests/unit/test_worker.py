@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import Notification
 
-from adapters.eventstore import StoreConfig
+from adapters.persistence.store_config import StoreConfig
 from application.alerts import Alerts, new_alert
 from application.errors import StoreUnavailable
-from application.stalls import FollowerHealth, Stalled
 from application.store import TicketStore
-from application.worker import Worker
+from application.worker.loop import Worker
+from application.worker.stalls import FollowerHealth, Stalled
 from domain.alert import Alert, AlertKind, Severity
 from domain.shared import SYSTEM
 
@@ -222,7 +222,7 @@ def test_a_database_outage_is_logged_when_it_starts_and_ends_not_at_each_retry(
     follower = Unreachable("f", failures=20)
     w = worker(store, follower, monotonic=clock, max_outage_backoff_seconds=2)
 
-    with caplog.at_level(logging.INFO, logger="application.worker"):
+    with caplog.at_level(logging.INFO, logger="application.worker.loop"):
         for _ in range(40):
             w.run_once()
             clock.now += 2  # retried at least every 2 s, however long the outage

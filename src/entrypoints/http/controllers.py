@@ -11,11 +11,11 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from adapters.eventstore import check_ready
+from adapters.persistence.eventstore import check_ready
 from application.errors import StoreUnavailable
 from application.orders import Wish
 from application.ports import InvalidWebhook, Principal, StripeNotice
-from application.stalls import FollowerHealth
+from application.worker.stalls import FollowerHealth
 from domain.period import Track
 from domain.shared import Cause
 from entrypoints.bootstrap import Services

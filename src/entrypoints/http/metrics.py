@@ -20,7 +20,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from application.stalls import FollowerHealth
+from application.worker.stalls import FollowerHealth
 from entrypoints.bootstrap import Services
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from uuid import UUID
 import msgspec
 
 from application.ports import AlertNotice
-from application.stalls import Stalled
 from application.tickets import ServedTicket
+from application.worker.stalls import Stalled
 from domain.order import Order, OrderStatus, RegistrationStatus
 from domain.period import InvalidPeriod, Period, TrackNames
 from domain.person import InvalidProfile, Person

@@ -15,7 +15,7 @@ from psycopg import sql
 from application.errors import StoreUnavailable
 
 if TYPE_CHECKING:
-    from adapters.eventstore import StoreConfig
+    from adapters.persistence.store_config import StoreConfig
 
 log = logging.getLogger(__name__)
 

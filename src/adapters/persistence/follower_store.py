@@ -1,53 +1,39 @@
-"""Followers' positions and pending jobs: two small tables beside the events.
+"""The followers' store: each follower's position in the log, and the jobs it queued (emails,
+alert deliveries), in tables beside the events (made by the migrations), or in memory.
 
-Their shapes are made by ``adapters.migrations``.
+The read models (scan index, alert list) keep their positions in the same table, each in the
+transaction of its own rows.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import psycopg
-
-from application.errors import StoreUnavailable
+from adapters.persistence.sql_tables import SqlTables
+from adapters.persistence.store_config import StoreConfig
 from application.ports import Job
 
-if TYPE_CHECKING:
-    from adapters.eventstore import StoreConfig
-
 PENDING, CLAIMED, DONE = "pending", "claimed", "done"
+TABLES = {"positions": "follower_positions", "jobs": "follower_jobs"}
 
 
 class SqlFollowerStore:
-    """A ``FollowerStore`` on one connection of its own, used by the worker's thread.
+    """A ``FollowerStore`` in tables beside the events, used by the worker's thread.
 
     Jobs are queued in the same transaction as the position moves past the event that made
     them: a crash either keeps both or neither, so an event's jobs are never lost.
     """
 
     def __init__(self, config: StoreConfig) -> None:
-        self._config = config
-        self._postgres = config.is_postgres
-        schema = config.env(create_table=False).get("POSTGRES_SCHEMA") if self._postgres else None
-        prefix = f"{_quoted(schema)}." if schema else ""
-        self._names = {
-            "positions": f"{prefix}follower_positions",
-            "jobs": f"{prefix}follower_jobs",
-            "jobs_index": "follower_jobs_due",
-        }
-        self._lock = threading.Lock()
-        self._connection: Any = None
+        self._tables = SqlTables(config, TABLES, pool_name="follower-store")
 
     def position(self, follower: str) -> int:
         with self._transaction() as run:
-            rows = run("SELECT position FROM {positions} WHERE follower = %s", (follower,))
+            rows = run("SELECT position FROM {positions} WHERE follower = ?", (follower,))
         return int(rows[0][0]) if rows else 0
 
     def advance(
@@ -58,11 +44,11 @@ class SqlFollowerStore:
                 # Due at once (epoch 0), and in log order: the position that queued it.
                 run(
                     "INSERT INTO {jobs} (follower, key, data, status, attempts, due_at, queued)"
-                    " VALUES (%s, %s, %s, %s, 0, 0, %s) ON CONFLICT (follower, key) DO NOTHING",
+                    " VALUES (?, ?, ?, ?, 0, 0, ?) ON CONFLICT (follower, key) DO NOTHING",
                     (follower, key, json.dumps(data), PENDING, position),
                 )
             run(
-                "INSERT INTO {positions} (follower, position) VALUES (%s, %s)"
+                "INSERT INTO {positions} (follower, position) VALUES (?, ?)"
                 " ON CONFLICT (follower) DO UPDATE SET position = excluded.position",
                 (follower, position),
             )
@@ -71,8 +57,8 @@ class SqlFollowerStore:
         with self._transaction() as run:
             rows = run(
                 "SELECT key, data, attempts FROM {jobs}"
-                " WHERE follower = %s AND status = %s AND due_at <= %s"
-                " ORDER BY due_at, queued, key LIMIT %s",
+                " WHERE follower = ? AND status = ? AND due_at <= ?"
+                " ORDER BY due_at, queued, key LIMIT ?",
                 (follower, PENDING, _epoch(now), limit),
             )
         return [Job(key, json.loads(data), int(attempts)) for key, data, attempts in rows]
@@ -80,7 +66,7 @@ class SqlFollowerStore:
     def claim(self, follower: str, key: str) -> bool:
         with self._transaction() as run:
             rows = run(
-                "UPDATE {jobs} SET status = %s WHERE follower = %s AND key = %s AND status = %s"
+                "UPDATE {jobs} SET status = ? WHERE follower = ? AND key = ? AND status = ?"
                 " RETURNING key",
                 (CLAIMED, follower, key, PENDING),
             )
@@ -89,22 +75,22 @@ class SqlFollowerStore:
     def retry_at(self, follower: str, key: str, when: datetime) -> None:
         with self._transaction() as run:
             run(
-                "UPDATE {jobs} SET status = %s, attempts = attempts + 1, due_at = %s"
-                " WHERE follower = %s AND key = %s AND status != %s",
+                "UPDATE {jobs} SET status = ?, attempts = attempts + 1, due_at = ?"
+                " WHERE follower = ? AND key = ? AND status != ?",
                 (PENDING, _epoch(when), follower, key, DONE),
             )
 
     def done(self, follower: str, key: str) -> None:
         with self._transaction() as run:
             run(
-                "UPDATE {jobs} SET status = %s WHERE follower = %s AND key = %s",
+                "UPDATE {jobs} SET status = ? WHERE follower = ? AND key = ?",
                 (DONE, follower, key),
             )
 
     def abandon_claimed(self, follower: str) -> list[str]:
         with self._transaction() as run:
             rows = run(
-                "UPDATE {jobs} SET status = %s WHERE follower = %s AND status = %s RETURNING key",
+                "UPDATE {jobs} SET status = ? WHERE follower = ? AND status = ? RETURNING key",
                 (DONE, follower, CLAIMED),
             )
         return [row[0] for row in rows]
@@ -113,70 +99,16 @@ class SqlFollowerStore:
         """Jobs not done yet (for tests and operators)."""
         with self._transaction() as run:
             rows = run(
-                "SELECT COUNT(*) FROM {jobs} WHERE follower = %s AND status != %s",
+                "SELECT COUNT(*) FROM {jobs} WHERE follower = ? AND status != ?",
                 (follower, DONE),
             )
         return int(rows[0][0])
 
     def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+        self._tables.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Any]:
-        """A callable running SQL (``%s`` placeholders) in one transaction, committed at exit."""
-        with self._lock:
-            connection = self._connect()
-            cursor = connection.cursor()
-
-            def run(statement: str, params: Sequence[Any] = ()) -> list[Any]:
-                sql = statement.format(**self._names)
-                if not self._postgres:
-                    sql = sql.replace("%s", "?")
-                cursor.execute(sql, tuple(params))
-                return list(cursor.fetchall()) if cursor.description else []
-
-            try:
-                if not self._postgres:
-                    cursor.execute("BEGIN IMMEDIATE")
-                yield run
-                connection.commit()
-            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
-                self._rollback_or_drop(connection)
-                raise StoreUnavailable(f"the database failed: {type(error).__name__}") from error
-            except BaseException:
-                self._rollback_or_drop(connection)
-                raise
-            finally:
-                cursor.close()
-
-    def _connect(self) -> Any:
-        if self._connection is not None and not getattr(self._connection, "broken", False):
-            return self._connection
-        if self._postgres:
-            self._connection = self._config.connect_postgres()
-        else:
-            path = self._config.env(create_table=False)["SQLITE_DBNAME"]
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._connection = sqlite3.connect(
-                path,
-                timeout=self._config.lock_timeout_seconds,
-                isolation_level=None,  # transactions are begun explicitly (BEGIN IMMEDIATE)
-                check_same_thread=False,  # the lock above serializes its users
-            )
-        return self._connection
-
-    def _rollback_or_drop(self, connection: Any) -> None:
-        try:
-            connection.rollback()
-        except Exception:  # a dead connection: the next call opens a new one
-            self._connection = None
-
-
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+    def _transaction(self) -> Any:
+        return self._tables.transaction(write=True)
 
 
 def _epoch(moment: datetime) -> float:

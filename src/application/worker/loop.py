@@ -13,10 +13,10 @@ import structlog
 from eventsourcing.persistence import Notification
 
 from application.alerts import Alerts
-from application.following import Follower
 from application.ports import FollowerLocks, Wakeup
-from application.stalls import STALL_AFTER_FAILURES, describe, stall_alert
 from application.store import TicketStore, is_outage
+from application.worker.following import Follower
+from application.worker.stalls import STALL_AFTER_FAILURES, describe, stall_alert
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Worker:
 
     A follower that fails is retried with exponential backoff while the others go on; one that
     fails ``stall_after`` times on the same event raises one ``follower_stalled`` alert (see
-    application.stalls) and keeps being retried. One that another worker holds (its lock) is
+    application.worker.stalls) and keeps being retried. One that another worker holds (its lock) is
     skipped. Between passes the worker sleeps until the store
     says something was recorded (PostgreSQL NOTIFY) or the poll interval ends.
     """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from adapters.eventstore import StoreConfig
-from adapters.sql_tables import SqlTables
+from adapters.persistence.sql_tables import SqlTables
+from adapters.persistence.store_config import StoreConfig
 
 _TABLES = {"pdfs": "ticket_pdfs"}
 

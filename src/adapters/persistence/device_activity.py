@@ -1,5 +1,5 @@
 """When each door device was last seen: one small table beside the events (made by migration
-3, ``adapters.migrations``), or memory."""
+3, ``adapters.persistence.migrations``), or memory."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import threading
 from datetime import UTC, datetime
 from uuid import UUID
 
-from adapters.eventstore import StoreConfig
-from adapters.sql_tables import SqlTables
+from adapters.persistence.sql_tables import SqlTables
+from adapters.persistence.store_config import StoreConfig
 
 # A later time wins: two processes writing out of order never move it back.
 _UPSERT = (

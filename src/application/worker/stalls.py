@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.alerts import new_alert
-from application.following import Follower
 from application.store import TicketStore
+from application.worker.following import Follower
 from domain.alert import Alert, AlertKind, Severity
 from domain.shared import SYSTEM
 

@@ -7,21 +7,20 @@ processes starting at once apply each step once.
 
 To change a table, append a ``Migration`` with the next number; never edit one that has been
 released (databases out there recorded it as applied). Statements name tables as
-``{schema}name``: ``{schema}`` becomes the PostgreSQL schema's qualifier, or nothing.
+``{schema}name``: ``{schema}`` becomes the PostgreSQL schema's qualifier, or nothing
+(``adapters.persistence.sql_tables``' convention, with ``?`` placeholders).
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from adapters.eventstore import StoreConfig
+from adapters.persistence.sql_tables import Run, runner, sqlite_connection, table_names
+from adapters.persistence.store_config import StoreConfig
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +143,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             " FROM {schema}scan_index_tickets WHERE check_in_date IS NOT NULL",
         ),
     ),
+    Migration(
+        7,
+        "one table of follower positions, the read models' too",
+        (
+            # The read models kept theirs in tables of their own: moved, so that an existing
+            # database goes on from where each was (WHERE true: SQLite's upsert-from-SELECT).
+            "INSERT INTO {schema}follower_positions (follower, position)"
+            " SELECT name, position FROM {schema}scan_index_tracking WHERE true"
+            " ON CONFLICT (follower) DO UPDATE SET position = excluded.position",
+            "INSERT INTO {schema}follower_positions (follower, position)"
+            " SELECT name, position FROM {schema}alert_list_tracking WHERE true"
+            " ON CONFLICT (follower) DO UPDATE SET position = excluded.position",
+            "DROP TABLE {schema}scan_index_tracking",
+            "DROP TABLE {schema}alert_list_tracking",
+        ),
+    ),
 )
 
 _VERSION_TABLE = (
@@ -158,7 +173,7 @@ def apply_migrations(
 ) -> list[int]:
     """Applies the steps the database has not recorded, in order; returns their numbers.
 
-    The caller holds the migration lock (``adapters.eventstore.migrate``).
+    The caller holds the migration lock (``adapters.persistence.eventstore.migrate``).
     """
     numbers = [m.number for m in migrations]
     if numbers != sorted(set(numbers)):
@@ -169,7 +184,8 @@ def apply_migrations(
         known = numbers[-1] if numbers else 0
         if current > known:
             # An older release beside a newer one (a rolling deploy): it keeps working on the
-            # tables it knows, since released steps only add.
+            # tables it knows, since released steps add (step 7 is the exception: it moved the
+            # read models' positions, so releases before it must not run beside it).
             log.warning(
                 "the database schema is newer than this release",
                 extra={"schema_version": current, "known_version": known},
@@ -199,25 +215,20 @@ def schema_version(config: StoreConfig) -> int:
 
 
 class _Database:
-    """One connection, SQLite or PostgreSQL, running statements in explicit transactions."""
+    """One connection of its own, SQLite or PostgreSQL, with no statement deadline (a step may
+    take long), running statements in explicit transactions."""
 
-    def __init__(self, connection: Any, postgres: bool, qualifier: str) -> None:
+    def __init__(self, connection: Any, postgres: bool, names: dict[str, str]) -> None:
         self._connection = connection
         self.postgres = postgres
-        self._qualifier = qualifier
+        self._names = names
 
     @classmethod
     def open(cls, config: StoreConfig) -> _Database:
+        names = table_names(config, {})
         if config.is_postgres:
-            schema = config.env(create_table=False).get("POSTGRES_SCHEMA")
-            qualifier = '"' + schema.replace('"', '""') + '".' if schema else ""
-            return cls(config.connect_postgres(bounded=False), True, qualifier)
-        path = config.env(create_table=False)["SQLITE_DBNAME"]
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(
-            path, timeout=config.lock_timeout_seconds, isolation_level=None
-        )
-        return cls(connection, False, "")
+            return cls(config.connect_postgres(bounded=False), True, names)
+        return cls(sqlite_connection(config), False, names)
 
     def __enter__(self) -> _Database:
         return self
@@ -225,25 +236,23 @@ class _Database:
     def __exit__(self, *_: object) -> None:
         self._connection.close()
 
-    def _sql(self, statement: str) -> str:
-        sql = statement.format(schema=self._qualifier)
-        return sql if self.postgres else sql.replace("%s", "?")
+    def _runner(self, cursor: Any) -> Run:
+        return runner(cursor, self._names, postgres=self.postgres)
 
     def run_in_transaction(
         self, statements: Sequence[str], record: tuple[int, str] | None = None
     ) -> None:
         cursor = self._connection.cursor()
+        run = self._runner(cursor)
         try:
             if not self.postgres:
                 cursor.execute("BEGIN IMMEDIATE")
             for statement in statements:
-                cursor.execute(self._sql(statement))
+                run(statement)
             if record is not None:
-                cursor.execute(
-                    self._sql(
-                        "INSERT INTO {schema}schema_version (version, name, applied_at)"
-                        " VALUES (%s, %s, %s)"
-                    ),
+                run(
+                    "INSERT INTO {schema}schema_version (version, name, applied_at)"
+                    " VALUES (?, ?, ?)",
                     (*record, datetime.now(UTC).isoformat()),
                 )
             self._connection.commit()
@@ -254,27 +263,22 @@ class _Database:
             cursor.close()
 
     def version(self) -> int:
+        rows = self._read("SELECT MAX(version) FROM {schema}schema_version")
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    def has_version_table(self) -> bool:
+        if self.postgres:
+            rows = self._read(
+                "SELECT to_regclass(?) IS NOT NULL", (self._names["schema"] + "schema_version",)
+            )
+        else:
+            rows = self._read("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_version'")
+        return bool(rows and rows[0][0])
+
+    def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         cursor = self._connection.cursor()
         try:
-            cursor.execute(self._sql("SELECT MAX(version) FROM {schema}schema_version"))
-            row = cursor.fetchone()
+            return self._runner(cursor)(statement, params)
         finally:
             cursor.close()
             self._connection.rollback()  # end the read's transaction (PostgreSQL opens one)
-        return int(row[0]) if row and row[0] is not None else 0
-
-    def has_version_table(self) -> bool:
-        cursor = self._connection.cursor()
-        try:
-            if self.postgres:
-                cursor.execute(
-                    "SELECT to_regclass(%s) IS NOT NULL",
-                    (self._sql("{schema}schema_version"),),
-                )
-            else:
-                cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_version'")
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-            self._connection.rollback()
-        return bool(row and row[0])

@@ -2,10 +2,11 @@
 
 Followed from the log by the worker (or rebuilt by the auditors' replay) like the scan index:
 each event's row change and the list's position are written in one transaction, so the list
-is exactly the log's up to its position. Tables ``alert_list_*`` beside the events (made by the
-migrations), or memory (the in-memory store, and the replay's scratch copies). Pages are read
-by position (the notification id of the alert's ``Raised`` event), which orders the list and
-makes cursors that stay valid while new alerts arrive.
+is exactly the log's up to its position. Table ``alert_list_alerts`` beside the events, its
+position in ``follower_positions`` (both made by the migrations), or memory (the in-memory
+store, and the replay's scratch copies). Pages are read by position (the notification id of
+the alert's ``Raised`` event), which orders the list and makes cursors that stay valid while
+new alerts arrive.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from adapters.eventstore import StoreConfig
-from adapters.sql_tables import Run, SqlTables
+from adapters.persistence import read_models
+from adapters.persistence.read_models import FollowedReadModel
+from adapters.persistence.sql_tables import Run, SqlTables
+from adapters.persistence.store_config import StoreConfig
 from application.ports import AlertNotice, AlertQuery, ListedAlert
 from domain.alert import Alert, AlertState
 
@@ -39,7 +42,7 @@ _COLUMNS: Final = (
     "acknowledged_at",
     "acknowledged_by",
 )
-TABLES: Final = {"alerts": "alert_list_alerts", "tracking": "alert_list_tracking"}
+TABLES: Final = {"alerts": "alert_list_alerts", "positions": read_models.POSITIONS_TABLE}
 _Row = dict[str, Any]
 
 
@@ -82,22 +85,18 @@ def _listed(row: _Row) -> ListedAlert:
     )
 
 
-class _AlertList(ABC):
+class _AlertList(FollowedReadModel):
     """The projection and its queries, whatever stores the rows."""
 
     name: str = NAME
     topics: tuple[str, ...] = TOPICS
 
-    def handle(self, notification: Notification, event: Any) -> None:
-        with self._transaction() as (rows, position):
-            if notification.id <= position:
-                return  # handled before a crash or a takeover: at-least-once made exactly-once
-            row = _row_of(notification, event)
-            if row is not None:
-                rows.insert(row)
-            elif isinstance(event, Alert.Acknowledged):
-                rows.acknowledge(str(event.originator_id), utc_text(event.timestamp), event.by)
-            rows.set_position(notification.id)
+    def _apply(self, rows: _Rows, notification: Notification, event: Any) -> None:
+        row = _row_of(notification, event)
+        if row is not None:
+            rows.insert(row)
+        elif isinstance(event, Alert.Acknowledged):
+            rows.acknowledge(str(event.originator_id), utc_text(event.timestamp), event.by)
 
     def scratch(self) -> MemoryAlertList:
         return MemoryAlertList()
@@ -119,10 +118,6 @@ class _AlertList(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
-
-    @abstractmethod
-    def _transaction(self) -> Any:
-        """A context giving (rows, position) for one atomic update."""
 
     @abstractmethod
     def _replace(self, rows: dict[str, _Row], position: int) -> None: ...
@@ -219,8 +214,6 @@ _INSERT = (
 _ACKNOWLEDGE = (
     "UPDATE {alerts} SET state = ?, acknowledged_at = ?, acknowledged_by = ? WHERE alert_id = ?"
 )
-_POSITION = "SELECT position FROM {tracking} WHERE name = ?"
-_SET_POSITION = "UPDATE {tracking} SET position = ? WHERE name = ?"
 # Each filter a fixed fragment; only their parameters vary.
 _FILTERS: Final = {
     "kind": "kind = ?",
@@ -241,19 +234,18 @@ class _SqlRows(_Rows):
         self._run(_ACKNOWLEDGE, (AlertState.ACKNOWLEDGED.value, at, by, alert_id))
 
     def set_position(self, position: int) -> None:
-        self._run(_SET_POSITION, (position, NAME))
+        read_models.set_position(self._run, NAME, position)
 
 
 class SqlAlertList(_AlertList):
-    """The list in tables beside the events (``adapters.migrations`` makes them)."""
+    """The list in tables beside the events (``adapters.persistence.migrations`` makes them)."""
 
     def __init__(self, config: StoreConfig) -> None:
         self._tables = SqlTables(config, TABLES, pool_name=NAME)
 
     def position(self) -> int:
         with self._transaction_run() as run:
-            found = run(_POSITION, (NAME,))
-        return int(found[0][0]) if found else 0
+            return read_models.position(run, NAME)
 
     def state(self) -> dict[str, Any]:
         with self._transaction_run() as run:
@@ -282,10 +274,7 @@ class SqlAlertList(_AlertList):
     @contextmanager
     def _transaction(self) -> Iterator[tuple[_Rows, int]]:
         with self._transaction_run(write=True) as run:
-            # Locks the position row: a second worker waits, then sees the event handled.
-            lock = " FOR UPDATE" if self._tables.postgres else ""
-            found = run(_POSITION + lock, (NAME,))
-            yield _SqlRows(run), int(found[0][0]) if found else 0
+            yield _SqlRows(run), read_models.position(run, NAME, lock=self._tables.postgres)
 
     def _replace(self, rows: dict[str, _Row], position: int) -> None:
         with self._transaction_run(write=True) as run:

@@ -1,0 +1,398 @@
+"""The scan index: a read model of each ticket's status, current token hash and last check-in.
+
+Followed from the log by the worker (or rebuilt by the auditors' replay); each event's view
+update and the index's position are written in one transaction, so the view is exactly the
+log's up to its position. Kept in the event store's own database: SQLite or PostgreSQL tables
+beside the events, or memory (the in-memory store, and the replay's scratch copies).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from adapters.persistence import read_models
+from adapters.persistence.read_models import FollowedReadModel
+from adapters.persistence.sql_tables import Run, SqlTables
+from adapters.persistence.store_config import StoreConfig
+from application.ports import Attendee, ScanEntry, TicketChange
+from application.scan_projection import (
+    ATTENDANCE_COLUMNS,
+    JSON_COLUMNS,
+    NAME,
+    PERIOD_COLUMNS,
+    TABLES,
+    TICKET_COLUMNS,
+    TOPICS,
+    Row,
+    attendee,
+    row_changes,
+    scan_entry,
+    ticket_change,
+    ticket_of,
+)
+
+PREFIX = "scan_index"
+
+
+class _Rows(ABC):
+    """One transaction's access to the three tables, rows as plain JSON-able dicts."""
+
+    @abstractmethod
+    def get(self, table: str, key: str) -> Row | None: ...
+
+    @abstractmethod
+    def put(self, table: str, row: Row) -> None: ...
+
+    @abstractmethod
+    def set_position(self, position: int) -> None:
+        """The last notification handled: written in the same transaction as the rows."""
+
+
+class _ScanIndex(FollowedReadModel):
+    """The index's rows and queries, whatever stores them (their meaning: scan_projection)."""
+
+    name: str = NAME
+    topics: tuple[str, ...] = TOPICS
+
+    def _apply(self, rows: _Rows, notification: Notification, event: Any) -> None:
+        key = ticket_of(event)
+        ticket = rows.get("tickets", key) if key is not None else None
+        for table, row in row_changes(event, notification.id, ticket):
+            rows.put(table, row)
+
+    def lookup(self, ticket_id: UUID) -> ScanEntry | None:
+        found = self._joined(str(ticket_id))
+        return scan_entry(*found) if found is not None else None
+
+    def period_entries(self, period_code: str) -> list[ScanEntry]:
+        return [scan_entry(*found) for found in self._joined_of_period(period_code)]
+
+    def attendance(self, period_code: str, day: date | None = None) -> list[Attendee]:
+        found = [attendee(*row) for row in self._attendance_rows(period_code, day)]
+        return sorted(found, key=lambda a: (a.local_date, a.checked_in_at, a.name))
+
+    def changes(self, period_code: str, since: int, limit: int) -> list[TicketChange]:
+        return [
+            ticket_change(dict(zip(_CHANGE_READ, row, strict=True)))
+            for row in self._changes_of_period(period_code, since, limit)
+        ]
+
+    def scratch(self) -> MemoryScanIndex:
+        return MemoryScanIndex()
+
+    def replace_with(self, rebuilt: Any) -> None:
+        if not isinstance(rebuilt, _ScanIndex):
+            raise TypeError(f"a scan index is replaced with a scan index, not {rebuilt!r}")
+        self._replace(rebuilt.dump(), rebuilt.position())
+
+    def state(self) -> dict[str, Any]:
+        tables = self.dump()
+        return {
+            f"{table}:{key}": row
+            for table, table_rows in tables.items()
+            for key, row in sorted(table_rows.items())
+        }
+
+    @abstractmethod
+    def position(self) -> int: ...
+
+    @abstractmethod
+    def dump(self) -> dict[str, dict[str, Row]]:
+        """Every row, by table and key."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def _joined(self, ticket_id: str) -> tuple[Row, Row, str | None] | None: ...
+
+    @abstractmethod
+    def _joined_of_period(self, period_code: str) -> list[tuple[Row, Row, str | None]]: ...
+
+    @abstractmethod
+    def _attendance_rows(self, period_code: str, day: date | None) -> list[Any]:
+        """(attendance row, person's name, period's tracks) of the period, on a day or all."""
+
+    @abstractmethod
+    def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
+        """(ticket_id, active, token_version, changed_at, position) rows, by position."""
+
+    @abstractmethod
+    def _replace(self, tables: dict[str, dict[str, Row]], position: int) -> None: ...
+
+
+# --- In memory ------------------------------------------------------------------------------
+
+
+class _MemoryRows(_Rows):
+    """One event's changes, kept apart until it has applied: a failing event changes nothing.
+
+    Only the rows an event touches are buffered; copying whole tables per event made a replay
+    of the log quadratic in its length.
+    """
+
+    def __init__(self, tables: dict[str, dict[str, Row]], position: int) -> None:
+        self.tables = tables
+        self.position = position
+        self.changed: dict[tuple[str, str], Row] = {}
+
+    def get(self, table: str, key: str) -> Row | None:
+        row = self.changed.get((table, key)) or self.tables[table].get(key)
+        return json.loads(json.dumps(row)) if row is not None else None  # a copy, like SQL's
+
+    def put(self, table: str, row: Row) -> None:
+        self.changed[(table, str(row[TABLES[table][0]]))] = row
+
+    def set_position(self, position: int) -> None:
+        self.position = position
+
+    def commit(self) -> None:
+        for (table, key), row in self.changed.items():
+            self.tables[table][key] = row
+
+
+class MemoryScanIndex(_ScanIndex):
+    """The index in memory: for the in-memory store, and the replay's scratch copies."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, dict[str, Row]] = {
+            "tickets": {},
+            "periods": {},
+            "persons": {},
+            "changes": {},
+            "attendance": {},
+        }
+        self._position = 0
+        self._lock = threading.Lock()
+
+    def position(self) -> int:
+        return self._position
+
+    def dump(self) -> dict[str, dict[str, Row]]:
+        with self._lock:
+            return json.loads(json.dumps(self._tables))  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        return None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[_Rows, int]]:
+        with self._lock:
+            rows = _MemoryRows(self._tables, self._position)
+            yield rows, self._position
+            rows.commit()
+            self._position = rows.position
+
+    def _joined(self, ticket_id: str) -> tuple[Row, Row, str | None] | None:
+        with self._lock:
+            ticket = self._tables["tickets"].get(ticket_id)
+            period = self._tables["periods"].get(ticket["period_id"]) if ticket else None
+            if ticket is None or period is None:
+                return None
+            person = self._tables["persons"].get(ticket["person_id"])
+            return ticket, period, person["name"] if person else None
+
+    def _joined_of_period(self, period_code: str) -> list[tuple[Row, Row, str | None]]:
+        with self._lock:
+            ids = {
+                p["period_id"] for p in self._tables["periods"].values() if p["code"] == period_code
+            }
+        return [
+            found
+            for ticket_id, ticket in list(self._tables["tickets"].items())
+            if ticket["period_id"] in ids and (found := self._joined(ticket_id)) is not None
+        ]
+
+    def _attendance_rows(self, period_code: str, day: date | None) -> list[Any]:
+        with self._lock:
+            periods = {
+                p["period_id"]: p
+                for p in self._tables["periods"].values()
+                if p["code"] == period_code
+            }
+            return [
+                (
+                    a,
+                    (self._tables["persons"].get(a["person_id"]) or {}).get("name"),
+                    periods[a["period_id"]]["tracks"],
+                )
+                for a in self._tables["attendance"].values()
+                if a["period_id"] in periods and (day is None or a["local_date"] == day.isoformat())
+            ]
+
+    def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
+        with self._lock:
+            ids = {
+                p["period_id"] for p in self._tables["periods"].values() if p["code"] == period_code
+            }
+            rows = sorted(
+                (c["position"], c)
+                for c in self._tables["changes"].values()
+                if c["period_id"] in ids and c["position"] > since
+            )
+        return [
+            (c["ticket_id"], c["active"], c["token_version"], c["changed_at"], c["position"])
+            for _, c in rows[:limit]
+        ]
+
+    def _replace(self, tables: dict[str, dict[str, Row]], position: int) -> None:
+        with self._lock:
+            self._tables = tables
+            self._position = position
+
+
+# --- SQLite and PostgreSQL ------------------------------------------------------------------
+
+# Statements with ``?`` placeholders and ``{table}`` names, filled in by the runner. Only this
+# module's constants go into them, never a value: values are always parameters.
+_SELECT_ALL = {t: f"SELECT {', '.join(c)} FROM {{{t}}}" for t, c in TABLES.items()}  # noqa: S608
+_SELECT_ONE = {t: f"{_SELECT_ALL[t]} WHERE {c[0]} = ?" for t, c in TABLES.items()}
+
+
+def _upsert(table: str, columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    insert = f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+    return f"{insert} ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}"
+
+
+_UPSERT = {t: _upsert(t, c) for t, c in TABLES.items()}
+_DELETE_ALL = {t: f"DELETE FROM {{{t}}}" for t in TABLES}  # noqa: S608
+_JOINED = (
+    "SELECT "  # noqa: S608
+    + ", ".join([*(f"t.{c}" for c in TICKET_COLUMNS), *(f"p.{c}" for c in PERIOD_COLUMNS)])
+    + ", s.name FROM {tickets} t JOIN {periods} p ON p.period_id = t.period_id"
+    " LEFT JOIN {persons} s ON s.person_id = t.person_id"
+)
+_LOOKUP = _JOINED + " WHERE t.ticket_id = ?"
+_OF_PERIOD = _JOINED + " WHERE p.code = ?"
+_CHANGES = (
+    "SELECT c.ticket_id, c.active, c.token_version, c.changed_at, c.position"
+    " FROM {changes} c JOIN {periods} p ON p.period_id = c.period_id"
+    " WHERE p.code = ? AND c.position > ? ORDER BY c.position LIMIT ?"
+)
+_ATTENDANCE = (
+    "SELECT "  # noqa: S608
+    + ", ".join(f"a.{c}" for c in ATTENDANCE_COLUMNS)
+    + ", s.name, p.tracks FROM {attendance} a JOIN {periods} p ON p.period_id = a.period_id"
+    " LEFT JOIN {persons} s ON s.person_id = a.person_id WHERE p.code = ?"
+)
+_ATTENDANCE_ON = _ATTENDANCE + " AND a.local_date = ?"
+_CHANGE_READ = ("ticket_id", "active", "token_version", "changed_at", "position")
+
+
+class _SqlRows(_Rows):
+    def __init__(self, run: Run) -> None:
+        self._run = run
+
+    def get(self, table: str, key: str) -> Row | None:
+        found = self._run(_SELECT_ONE[table], (key,))
+        return _decoded(TABLES[table], found[0]) if found else None
+
+    def put(self, table: str, row: Row) -> None:
+        self._run(_UPSERT[table], _encoded(TABLES[table], row))
+
+    def set_position(self, position: int) -> None:
+        read_models.set_position(self._run, NAME, position)
+
+
+class SqlScanIndex(_ScanIndex):
+    """The index in tables beside the events (``adapters.persistence.migrations`` makes them), its
+    position in ``follower_positions``."""
+
+    def __init__(self, config: StoreConfig) -> None:
+        tables = {table: f"{PREFIX}_{table}" for table in TABLES}
+        self._tables = SqlTables(
+            config, tables | {"positions": read_models.POSITIONS_TABLE}, pool_name=NAME
+        )
+
+    def position(self) -> int:
+        with self._tables.statement() as run:
+            return read_models.position(run, NAME)
+
+    def dump(self) -> dict[str, dict[str, Row]]:
+        with self._tables.transaction() as run:
+            return {
+                table: {str(row[0]): _decoded(columns, row) for row in run(_SELECT_ALL[table])}
+                for table, columns in TABLES.items()
+            }
+
+    def close(self) -> None:
+        self._tables.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[_Rows, int]]:
+        with self._tables.transaction(write=True) as run:
+            yield _SqlRows(run), read_models.position(run, NAME, lock=self._tables.postgres)
+
+    def _joined(self, ticket_id: str) -> tuple[Row, Row, str | None] | None:
+        with self._tables.statement() as run:
+            found = run(_LOOKUP, (ticket_id,))
+        return _split(found[0]) if found else None
+
+    def _joined_of_period(self, period_code: str) -> list[tuple[Row, Row, str | None]]:
+        with self._tables.statement() as run:
+            return [_split(row) for row in run(_OF_PERIOD, (period_code,))]
+
+    def _attendance_rows(self, period_code: str, day: date | None) -> list[Any]:
+        with self._tables.statement() as run:
+            found = (
+                run(_ATTENDANCE, (period_code,))
+                if day is None
+                else run(_ATTENDANCE_ON, (period_code, day.isoformat()))
+            )
+        split = len(ATTENDANCE_COLUMNS)
+        return [
+            (_decoded(ATTENDANCE_COLUMNS, row[:split]), row[split], json.loads(row[split + 1]))
+            for row in found
+        ]
+
+    def _changes_of_period(self, period_code: str, since: int, limit: int) -> list[Any]:
+        with self._tables.statement() as run:
+            rows: list[Any] = run(_CHANGES, (period_code, since, limit))
+        return rows
+
+    def _replace(self, tables: dict[str, dict[str, Row]], position: int) -> None:
+        with self._tables.transaction(write=True) as run:
+            rows = _SqlRows(run)
+            for table in TABLES:
+                run(_DELETE_ALL[table])
+                for row in tables[table].values():
+                    rows.put(table, row)
+            rows.set_position(position)
+
+
+def open_scan_index(config: StoreConfig) -> SqlScanIndex | MemoryScanIndex:
+    """The index beside the event store (its tables are made by the migrations)."""
+    if config.is_postgres or config.url.startswith("sqlite"):
+        return SqlScanIndex(config)
+    return MemoryScanIndex()
+
+
+def _encoded(columns: Sequence[str], row: Row) -> tuple[Any, ...]:
+    return tuple(json.dumps(row[c]) if c in JSON_COLUMNS else row[c] for c in columns)
+
+
+def _decoded(columns: Sequence[str], values: Sequence[Any]) -> Row:
+    return {
+        c: json.loads(v) if c in JSON_COLUMNS else v for c, v in zip(columns, values, strict=True)
+    }
+
+
+def _split(row: Sequence[Any]) -> tuple[Row, Row, str | None]:
+    """A joined row: the ticket's columns, the period's, the person's name."""
+    split = len(TICKET_COLUMNS)
+    return (
+        _decoded(TICKET_COLUMNS, row[:split]),
+        _decoded(PERIOD_COLUMNS, row[split : split + len(PERIOD_COLUMNS)]),
+        row[-1],
+    )
