@@ -174,9 +174,17 @@ class AlertNotice:
     state: str = "open"  # or "acknowledged"
 
 
-class AlertSink(Protocol):
-    def notify(self, alerts: Sequence[AlertNotice]) -> None:
-        """Tells admins about recorded alerts; must not raise (alerts never block work)."""
+class AlertDeliveryError(Exception):
+    """Raised when an alert could not be delivered to a channel now (it is tried again)."""
+
+
+class AlertChannel(Protocol):
+    """Somewhere admins hear about alerts: the log at once, an inbox or a chat webhook later."""
+
+    name: str  # stable: it keys the record that the alert went there
+
+    def deliver(self, alert: AlertNotice) -> None:
+        """Delivers one alert; raises AlertDeliveryError (the log channel never raises)."""
         ...
 
 
@@ -308,20 +316,6 @@ class EmailContent(Protocol):
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
         """An admin alert as an email."""
-        ...
-
-
-class AlertDeliveryError(Exception):
-    """Raised when an alert could not be delivered to a channel now (it is tried again)."""
-
-
-class AlertChannel(Protocol):
-    """Somewhere admins hear about alerts (an inbox, a chat webhook)."""
-
-    name: str  # stable: it keys the record that the alert went there
-
-    def deliver(self, alert: AlertNotice) -> None:
-        """Delivers one alert; raises AlertDeliveryError."""
         ...
 
 
