@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = steps[name]()
             except (figures.FigureFailed, RuntimeError) as error:
                 log(f"{name} FAILED: {error}")
-                results["failed"][name] = str(error)[:500]
+                results["failed"][name] = str(error)[-500:]  # the error's own last line
             results.setdefault("seconds", {})[name] = round(time.perf_counter() - began, 1)
             raw.write_text(json.dumps(results, indent=1, default=str))
             results["wall_seconds"] = time.perf_counter() - started  # the table so far

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
+from domain.period import TrackNames
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -405,7 +407,7 @@ class ScanEntry:
     period_code: str
     timezone: str
     person_name: str
-    tracks: tuple[tuple[str, str], ...]  # (code, name) of the covered registrations
+    tracks: TrackNames  # of the covered registrations
     last_check_in_date: date | None  # in the period's timezone
     last_check_in_at: datetime | None  # the first check-in of that date
 
@@ -431,7 +433,7 @@ class Attendee:
     local_date: date  # the class day, in the period's timezone
     checked_in_at: datetime
     device_id: str | None
-    tracks: tuple[tuple[str, str], ...]  # (code, name) the ticket covered that day
+    tracks: TrackNames  # the ticket covered that day
     manual: bool
 
 

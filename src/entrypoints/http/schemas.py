@@ -10,15 +10,16 @@ from uuid import UUID
 import msgspec
 
 from application.audit import AuditEvent
-from application.checkin import ScanAnswer, ScannedTicket, ScanResult
+from application.checkin import ScanAnswer, ScannedTicket
 from application.devices import DeviceView
 from application.ports import AlertNotice
 from application.ticket_admin import ManagedTicket
 from application.tickets import ServedTicket
 from application.worker.stalls import Stalled
 from domain.order import Order, OrderStatus, RegistrationStatus
-from domain.period import InvalidPeriod, Period
+from domain.period import InvalidPeriod, Period, TrackNames
 from domain.person import InvalidProfile, Person
+from domain.scan import ScanResult
 from domain.ticket import TicketStatus
 from entrypoints.http import fields
 
@@ -257,6 +258,10 @@ class TicketTrackOut(Out):
     name: str
 
 
+def tracks_out(tracks: TrackNames) -> list[TicketTrackOut]:
+    return [TicketTrackOut(code, name) for code, name in tracks]
+
+
 class TicketOut(Out):
     ticket_id: UUID
     period_id: UUID
@@ -289,7 +294,7 @@ class TicketOut(Out):
             location=period.location,
             person_id=served.person.id,
             person_name=served.person.name,
-            tracks=[TicketTrackOut(code, period.track(code).name) for code in ticket.track_codes()],
+            tracks=tracks_out(period.track_names(ticket.track_codes())),
             status=ticket.status,
             qr_token=served.token,
             qr_token_version=ticket.token.version,
@@ -362,7 +367,7 @@ class ScannedTicketOut(Out, omit_defaults=True):
             ticket_id=seen.ticket_id,
             person_name=seen.person_name,
             period_code=seen.period_code,
-            tracks=[TicketTrackOut(code, name) for code, name in seen.tracks],
+            tracks=tracks_out(seen.tracks),
             checked_in_at=seen.checked_in_at,
         )
 
@@ -460,14 +465,13 @@ class AdminTicketOut(Out):
     @classmethod
     def of(cls, managed: ManagedTicket) -> AdminTicketOut:
         ticket, period = managed.ticket, managed.period
-        names = {track.code: track.name for track in period.tracks}
         return cls(
             ticket_id=ticket.id,
             period_id=period.id,
             period_code=period.code,
             person_id=ticket.person_id,
             person_name=managed.person.name if managed.person else None,
-            tracks=[TicketTrackOut(code, names.get(code, code)) for code in ticket.track_codes()],
+            tracks=tracks_out(period.track_names(ticket.track_codes())),
             status=ticket.status,
             qr_token_version=ticket.token.version if ticket.token else None,
             qr_token_expires_at=ticket.token.expires_at if ticket.token else None,
