@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import msgspec
 from sentry_sdk.utils import BadDsn, Dsn
 
-from adapters.alert_delivery import WebhookConfig
+from adapters.alert_channels import WebhookConfig
 from adapters.brand import DEFAULT_INSTRUCTIONS, Brand, checked_color
 from adapters.credentials import long_enough
 from adapters.email_smtp import SmtpConfig

@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-from adapters.alert_delivery import WebhookAlertChannel, WebhookConfig
+from adapters.alert_channels import WebhookAlertChannel, WebhookConfig
 from adapters.brand import Brand
 from adapters.email_file import FileMailer, FileMailerConfig
 from adapters.email_mime import message_bytes, mime_message
