@@ -84,6 +84,7 @@ def history(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     if request.param == "spilled":
         # One aggregate in memory: every other is read back from the scratch database.
         monkeypatch.setattr(invariants, "HOT_AGGREGATES", 1)
+        monkeypatch.setattr(invariants, "HOT_STRIPE_IDS", 1)
     wired = wire()
     services = wired.services
     period = schedule(wired)

@@ -28,6 +28,8 @@ A = TypeVar("A", bound=Aggregate)
 MAX_PENDING = 1_000_000
 # Aggregates kept in memory while the log is read (about 2 kB each); the rest are spilled.
 HOT_AGGREGATES = 40_000
+# Stripe event ids kept in memory (about 150 B each) before they are spilled too.
+HOT_STRIPE_IDS = 500_000
 
 
 class Invariant(StrEnum):
@@ -123,14 +125,18 @@ class Rebuilt:
 
     The log of a big service holds more orders and tickets than fit in memory: those not
     touched for a while are pickled into a private scratch SQLite database, which SQLite
-    deletes when it is closed. The Stripe event ids seen are kept there too. Only this
-    process ever writes or reads it.
+    deletes when it is closed. The Stripe event ids seen are kept in memory up to a bound,
+    and spilled there too beyond it. Only this process ever writes or reads it.
     """
 
-    def __init__(self, hot: int | None = None) -> None:
+    def __init__(self, hot: int | None = None, stripe_ids: int | None = None) -> None:
         self._capacity = max(1, hot if hot is not None else HOT_AGGREGATES)
+        self._stripe_capacity = max(1, stripe_ids if stripe_ids is not None else HOT_STRIPE_IDS)
         self._hot: OrderedDict[UUID, Aggregate] = OrderedDict()
-        self._spilled = 0
+        # The ids in the scratch database: a new aggregate (most of them) needs no lookup.
+        self._spilled: set[UUID] = set()
+        self._stripe_hot: set[tuple[str, str]] = set()
+        self._stripe_spilled = False
         self._db = sqlite3.connect("")  # "": a temporary file of SQLite's own
         self._db.executescript(
             "CREATE TABLE aggregates (id BLOB PRIMARY KEY, kind TEXT, state BLOB) WITHOUT ROWID;"
@@ -149,7 +155,7 @@ class Rebuilt:
         self._hot[key] = aggregate
         self._hot.move_to_end(key)
         if len(self._hot) > self._capacity:
-            self._spill(max(1, self._capacity // 4))  # a few at a time: one write each
+            self._spill(max(1, self._capacity // 4))  # many at a time: one transaction each
 
     def find(self, key: UUID, cls: type[A]) -> A | None:
         """The aggregate of ``cls`` with this id, without making it recently used."""
@@ -169,40 +175,56 @@ class Rebuilt:
             "SELECT id, state FROM aggregates WHERE kind = ?", (cls.__qualname__,)
         )
         for key, state in rows:
-            aggregate = _unpickled(state)
             # One also in memory was used since it was spilled: that one is the newer.
-            if isinstance(aggregate, cls) and UUID(bytes=key) not in self._hot:
-                yield aggregate
+            if UUID(bytes=key) not in self._hot:
+                aggregate = _unpickled(state)
+                if isinstance(aggregate, cls):
+                    yield aggregate
 
     def first_time(self, topic: str, stripe_event_id: str) -> bool:
         """Whether this Stripe event id is seen for the first time under ``topic``."""
-        added = self._db.execute(
-            "INSERT INTO stripe_events VALUES (?, ?) ON CONFLICT DO NOTHING",
-            (topic, stripe_event_id),
-        )
-        return added.rowcount == 1
+        seen = (topic, stripe_event_id)
+        if seen in self._stripe_hot:
+            return False
+        if (
+            self._stripe_spilled
+            and self._db.execute(
+                "SELECT 1 FROM stripe_events WHERE topic = ? AND id = ?", seen
+            ).fetchone()
+        ):
+            return False
+        self._stripe_hot.add(seen)
+        if len(self._stripe_hot) > self._stripe_capacity:
+            with self._db:
+                self._db.executemany("INSERT INTO stripe_events VALUES (?, ?)", self._stripe_hot)
+            self._stripe_hot.clear()
+            self._stripe_spilled = True
+        return True
 
     def close(self) -> None:
         self._hot.clear()
+        self._spilled.clear()
+        self._stripe_hot.clear()
         self._db.close()
 
     def _spilled_one(self, key: UUID) -> Aggregate | None:
-        if not self._spilled:
+        if key not in self._spilled:
             return None
         row = self._db.execute("SELECT state FROM aggregates WHERE id = ?", (key.bytes,)).fetchone()
         return _unpickled(row[0]) if row is not None else None
 
     def _spill(self, count: int) -> None:
         oldest = [self._hot.popitem(last=False) for _ in range(count)]
-        self._db.executemany(
-            "INSERT INTO aggregates VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-            " state = excluded.state",
-            [
-                (key.bytes, type(a).__qualname__, pickle.dumps(a, pickle.HIGHEST_PROTOCOL))
-                for key, a in oldest
-            ],
-        )
-        self._spilled += count
+        with self._db:
+            self._db.executemany(
+                "INSERT INTO aggregates VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " state = excluded.state",
+                [
+                    (key.bytes, type(a).__qualname__, pickle.dumps(a, pickle.HIGHEST_PROTOCOL))
+                    for key, a in oldest
+                ],
+            )
+        self._spilled.update(key for key, _ in oldest)
 
 
 def _unpickled(state: bytes) -> Aggregate:
