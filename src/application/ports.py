@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
+
+from domain.period import TrackNames
 
 
 class Clock(Protocol):
@@ -121,6 +123,7 @@ class PaymentGatewayError(Exception):
     """Raised when the payment provider cannot be reached or refuses a request."""
 
 
+@runtime_checkable  # the HTTP routes receive it by dependency injection, which checks types
 class PaymentGateway(Protocol):
     def start_checkout(self, request: CheckoutRequest) -> CheckoutSession | None:
         """A hosted checkout for the order, or None when online payment is not configured."""
@@ -152,6 +155,7 @@ class Unauthenticated(Exception):
     """Raised when a bearer token is missing, malformed, expired or not from our provider."""
 
 
+@runtime_checkable  # the HTTP routes receive it by dependency injection, which checks types
 class IdentityVerifier(Protocol):
     def verify(self, bearer_token: str) -> Principal:
         """The principal a bearer token speaks for; raises Unauthenticated."""
@@ -403,7 +407,7 @@ class ScanEntry:
     period_code: str
     timezone: str
     person_name: str
-    tracks: tuple[tuple[str, str], ...]  # (code, name) of the covered registrations
+    tracks: TrackNames  # of the covered registrations
     last_check_in_date: date | None  # in the period's timezone
     last_check_in_at: datetime | None  # the first check-in of that date
 
@@ -429,7 +433,7 @@ class Attendee:
     local_date: date  # the class day, in the period's timezone
     checked_in_at: datetime
     device_id: str | None
-    tracks: tuple[tuple[str, str], ...]  # (code, name) the ticket covered that day
+    tracks: TrackNames  # the ticket covered that day
     manual: bool
 
 

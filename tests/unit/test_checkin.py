@@ -11,13 +11,13 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from application.checkin import CheckIns, ManualRequest, ScanAnswer, ScanRequest, ScanResult
+from application.checkin import CheckIns, ManualRequest, ScanAnswer, ScanRequest
 from application.errors import Conflict
 from application.ports import ExpiredToken, ScanEntry, TokenClaims
 from application.ticket_admin import TicketAdmin
 from application.tokens import TokenIssuer
 from domain.period import Period
-from domain.scan import Scan
+from domain.scan import Scan, ScanResult
 from domain.shared import Cause
 from domain.ticket import Ticket
 from tests.fakes import ADMIN_CAUSE, NOW, Wired, paid, place, put_profile, schedule, wire
