@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     out = ROOT / "bench/out"
     out.mkdir(parents=True, exist_ok=True)
     target = args.results or (out / "RESULTS.quick.md" if args.quick else ROOT / "bench/RESULTS.md")
+    raw = target.with_suffix(".json") if args.results else out / "results.json"
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
@@ -88,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = steps[name]()
             except (figures.FigureFailed, RuntimeError) as error:
                 log(f"{name} FAILED: {error}")
-                results["failed"][name] = str(error)[:500]
+                results["failed"][name] = str(error)[-500:]  # the error's own last line
             results.setdefault("seconds", {})[name] = round(time.perf_counter() - began, 1)
-            (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+            raw.write_text(json.dumps(results, indent=1, default=str))
             results["wall_seconds"] = time.perf_counter() - started  # the table so far
             target.write_text(report.markdown(results, _fallback()))
     anchor = None
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         anchor = None if args.anchor == "reference" else _fallback()
     results["pretix"] = anchor
     results["wall_seconds"] = time.perf_counter() - started
-    (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    raw.write_text(json.dumps(results, indent=1, default=str))
     table = report.markdown(results, anchor)
     target.write_text(table)
     print(table)

@@ -37,7 +37,8 @@ def rows(r: dict[str, Any], pretix: dict[str, Any] | None) -> list[Row]:
 
     def failed(key: str, label: str, target: str) -> bool:
         if key in r.get("failed", {}):
-            out.append((label, "", f"FAILED: {r['failed'][key]}", "", "", target, "**not met**"))
+            why = " ".join(str(r["failed"][key]).replace("|", "/").split())
+            out.append((label, "", f"FAILED: {why}", "", "", target, "**not met**"))
             return True
         if key not in r:
             out.append((label, "", "not measured", "", "", target, "**not met**"))

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -178,17 +178,18 @@ class FakeGateway:
         return self.notices.popleft()
 
 
-# --- AlertSink, IdentityVerifier -----------------------------------------------------------
+# --- AlertChannel, IdentityVerifier -----------------------------------------------------------
 
 
 @dataclass
-class RecordingAlertSink:
-    """AlertSink: keeps every notice it was told, in order."""
+class RecordingAlertChannel:
+    """AlertChannel (the one told at once): keeps every notice it was told, in order."""
 
+    name = "recording"
     notices: list[AlertNotice] = field(default_factory=list)
 
-    def notify(self, alerts: Sequence[AlertNotice]) -> None:
-        self.notices.extend(alerts)
+    def deliver(self, alert: AlertNotice) -> None:
+        self.notices.append(alert)
 
     @property
     def kinds(self) -> list[str]:
@@ -220,7 +221,7 @@ class Wired:
     clock: FrozenClock
     signer: FakeSigner
     gateway: FakeGateway
-    sink: RecordingAlertSink
+    sink: RecordingAlertChannel
     identity: FakeIdentity
 
     @property
@@ -246,7 +247,7 @@ def wire(
     clock = clock or FrozenClock()
     signer = signer or FakeSigner(clock=clock)
     gateway = gateway or FakeGateway()
-    sink = RecordingAlertSink()
+    sink = RecordingAlertChannel()
     identity = FakeIdentity()
     services = build(
         Settings.from_env(SETTINGS_ENV),
@@ -255,7 +256,7 @@ def wire(
         signer=signer,
         gateway=gateway,
         identity=identity,
-        alert_sink=sink,
+        alert_channel=sink,
     )
     return Wired(services, clock, signer, gateway, sink, identity)
 

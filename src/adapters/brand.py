@@ -26,9 +26,8 @@ class Brand:
     instructions: str = DEFAULT_INSTRUCTIONS
 
     def __post_init__(self) -> None:
-        for name in ("primary_color", "accent_color"):
-            if not HEX_COLOR.match(getattr(self, name)):
-                raise ValueError(f"{name} must be a #RRGGBB colour, not {getattr(self, name)!r}")
+        checked_color("primary_color", self.primary_color)
+        checked_color("accent_color", self.accent_color)
         if not self.school_name.strip():
             raise ValueError("school_name must not be empty")
         if self.logo_path is not None:
@@ -47,6 +46,13 @@ class Brand:
             if head.startswith(magic):
                 return mime_type
         raise ValueError(f"logo {self.logo_path} is neither a PNG nor a JPEG image")
+
+
+def checked_color(name: str, color: str) -> str:
+    """``color``, or ValueError naming ``name`` (a field here, a variable in the settings)."""
+    if not HEX_COLOR.match(color):
+        raise ValueError(f"{name} must be a #RRGGBB colour, not {color!r}")
+    return color
 
 
 _IMAGE_TYPES: Final = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))

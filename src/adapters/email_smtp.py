@@ -7,6 +7,7 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from adapters.credentials import redacted_url
 from adapters.email_mime import message_id_of, mime_message
 from application.ports import EmailMessage, PermanentEmailError, TemporaryEmailError
 
@@ -17,12 +18,14 @@ class SmtpConfig:
     sender: str
     timeout_seconds: float = 20.0
 
+    def __post_init__(self) -> None:
+        scheme = urlsplit(self.url).scheme
+        if scheme not in ("smtp", "smtps"):
+            raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, not {scheme}:")
+
     @property
     def redacted_url(self) -> str:
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        return self.url.replace(f":{parts.password}@", ":***@", 1)
+        return redacted_url(self.url)
 
 
 class SmtpMailer:
@@ -30,8 +33,6 @@ class SmtpMailer:
 
     def __init__(self, config: SmtpConfig) -> None:
         parts = urlsplit(config.url)
-        if parts.scheme not in ("smtp", "smtps"):
-            raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, not {parts.scheme}:")
         options = parse_qs(parts.query)
         self._config = config
         self._ssl = parts.scheme == "smtps"

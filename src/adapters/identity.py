@@ -10,11 +10,11 @@ from typing import Any, Final
 import jwt
 from jwt.types import Options
 
+from adapters.credentials import long_enough
 from application.ports import Principal, Unauthenticated
 
 logger = logging.getLogger(__name__)
 
-MIN_SECRET_BYTES: Final = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
 # Proxies cap headers near 8-16 KiB; anything longer is not worth parsing.
 MAX_TOKEN_LENGTH: Final = 16384
 JWKS_ALGORITHMS: Final = ("RS256", "ES256", "EdDSA")
@@ -45,22 +45,26 @@ class IdentityConfig:
     jwks_cache_seconds: float = 300.0
     jwks_timeout_seconds: float = 5.0
 
+    def __post_init__(self) -> None:
+        if (self.jwt_secret is None) == (self.jwks_url is None):
+            raise ValueError("configure exactly one of jwt_secret and jwks_url")
+        if self.jwt_secret is not None:
+            _hmac_key(self.jwt_secret)
+        if not self.roles_claim:
+            raise ValueError("roles_claim must not be empty")
+        if self.leeway_seconds < 0:
+            raise ValueError("leeway_seconds must not be negative")
+
 
 class JwtIdentityVerifier:
     """IdentityVerifier: any failure, the key server's included, is Unauthenticated."""
 
     def __init__(self, config: IdentityConfig) -> None:
-        if (config.jwt_secret is None) == (config.jwks_url is None):
-            raise ValueError("configure exactly one of jwt_secret and jwks_url")
-        if not config.roles_claim:
-            raise ValueError("roles_claim must not be empty")
-        if config.leeway_seconds < 0:
-            raise ValueError("leeway_seconds must not be negative")
         self._config = config
         self._secret: bytes | None = None
         self._jwks: jwt.PyJWKClient | None = None
         if config.jwt_secret is not None:
-            self._secret = _hmac_key(config.jwt_secret)
+            self._secret = config.jwt_secret.encode()
             self._algorithms: list[str] = ["HS256"]
         else:
             assert config.jwks_url is not None
@@ -172,10 +176,7 @@ def mint_dev_token(
 
 
 def _hmac_key(secret: str) -> bytes:
-    key = secret.encode("utf-8")
-    if len(key) < MIN_SECRET_BYTES:
-        raise ValueError(f"the auth JWT secret must be at least {MIN_SECRET_BYTES} bytes")
-    return key
+    return long_enough(secret.encode("utf-8"), "the auth JWT secret")
 
 
 def _lookup(claims: dict[str, Any], name: str) -> object:

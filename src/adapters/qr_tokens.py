@@ -18,9 +18,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from adapters.credentials import long_enough
 from application.ports import Clock, ExpiredToken, InvalidToken, TokenClaims
 
-MIN_SECRET_BYTES: Final = 32
 # Far above any token signed here (~400 chars); bounds the work an unauthenticated scan can cause.
 MAX_TOKEN_LENGTH: Final = 4096
 
@@ -59,8 +59,7 @@ class JwtTokenSigner:
     """TokenSigner: the same claims and keys always give the same token string."""
 
     def __init__(self, config: QrTokenConfig, clock: Clock | None = None) -> None:
-        if len(config.secret) < MIN_SECRET_BYTES:
-            raise ValueError(f"the QR token secret must be at least {MIN_SECRET_BYTES} bytes")
+        long_enough(config.secret, "the QR token secret")
         if config.leeway_seconds < 0:
             raise ValueError("leeway_seconds must not be negative")
         if not config.issuer:

@@ -13,9 +13,7 @@ import logging
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from enum import StrEnum
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from application.errors import Conflict
 from application.ports import (
@@ -26,14 +24,13 @@ from application.ports import (
     ScanIndex,
     ScanMeter,
     TicketChange,
-    TokenClaims,
     TokenSigner,
 )
 from application.store import TicketStore, retry_on_conflict
 from application.tokens import token_hash
-from domain.period import Period
+from domain.period import Period, TrackNames, local_date
 from domain.person import Person
-from domain.scan import Scan
+from domain.scan import RecordedTicket, Scan, ScanResult, Verdict, verdict
 from domain.shared import Cause
 from domain.ticket import Ticket, TicketStatus
 
@@ -43,15 +40,6 @@ log = logging.getLogger(__name__)
 MAX_TOKEN_CHARS = 8192
 
 
-class ScanResult(StrEnum):
-    OK = "ok"
-    ALREADY_CHECKED_IN = "already_checked_in"
-    INVALID = "invalid"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    SUPERSEDED = "superseded"
-
-
 @dataclass(frozen=True)
 class ScannedTicket:
     """What door staff see of the ticket: whose it is and what it covers."""
@@ -59,7 +47,7 @@ class ScannedTicket:
     ticket_id: UUID
     person_name: str
     period_code: str
-    tracks: tuple[tuple[str, str], ...]  # (code, name)
+    tracks: TrackNames
     checked_in_at: datetime | None = None  # ok: now; already_checked_in: the first time today
 
 
@@ -137,7 +125,7 @@ class CheckIns:
         if not words:
             return []
         entries = self._index.period_entries(period_code)
-        today = _local_date(self._clock.now(), entries[0].timezone) if entries else None
+        today = local_date(self._clock.now(), entries[0].timezone) if entries else None
         found = [
             _seen_today(entry, today)
             for entry in entries
@@ -150,7 +138,7 @@ class CheckIns:
         """The period's check-ins today, in its timezone (the door's count, the offline list)."""
         entries = self._index.period_entries(period_code)
         timezone = entries[0].timezone if entries else "UTC"
-        today = _local_date(self._clock.now(), timezone)
+        today = local_date(self._clock.now(), timezone)
         checked = tuple(e for e in entries if e.last_check_in_date == today)
         return DoorDay(period_code, today, checked)
 
@@ -199,30 +187,16 @@ class CheckIns:
             return ScanAnswer(ScanResult.INVALID, None, str(invalid))
 
         entry = self._index.lookup(claims.ticket_id)
+        # The index's answer is final unless it is ``ok`` or the token is newer than it knows.
         if entry is not None and claims.version <= entry.token_version:
-            final = self._final_answer(entry, claims, digest)
-            if final is not None:
-                return self._unless_repeated(final, request, digest)
+            recorded = _recorded_in_index(entry, local_date(self._clock.now(), entry.timezone))
+            judged = verdict(recorded, digest, claims.version)
+            if judged.result is not ScanResult.OK:
+                answer = _answer_of(judged, _seen(entry), recorded)
+                return self._unless_repeated(answer, request, digest)
         return retry_on_conflict(
             lambda: self._check_in(request, claims.ticket_id, claims.version, digest, entry, cause)
         )
-
-    def _final_answer(
-        self, entry: ScanEntry, claims: TokenClaims, digest: str
-    ) -> ScanAnswer | None:
-        """The answer the index can give for good: anything but ``ok`` (None)."""
-        seen = _seen(entry)
-        if digest != entry.token_hash:
-            if claims.version < entry.token_version:
-                return ScanAnswer(ScanResult.SUPERSEDED, seen, "an older token version")
-            return ScanAnswer(ScanResult.INVALID, None, "token is not the recorded one")
-        if not entry.active:
-            return ScanAnswer(ScanResult.REVOKED, seen, "ticket revoked")
-        today = _local_date(self._clock.now(), entry.timezone)
-        if entry.last_check_in_date == today:
-            first = replace(seen, checked_in_at=entry.last_check_in_at)
-            return ScanAnswer(ScanResult.ALREADY_CHECKED_IN, first, "checked in today already")
-        return None
 
     def _check_in(
         self,
@@ -242,22 +216,17 @@ class CheckIns:
         else:
             period = self._store.get(Period, ticket.period_id)
             seen, timezone = self._describe_ticket(ticket, period), period.timezone
-        if version is not None and digest != ticket.token.token_hash:
-            if version < ticket.token.version:
-                return ScanAnswer(ScanResult.SUPERSEDED, seen, "an older token version")
-            return ScanAnswer(ScanResult.INVALID, None, "token is not the recorded one")
-        if ticket.status is TicketStatus.REVOKED:
-            return ScanAnswer(ScanResult.REVOKED, seen, "ticket revoked")
         now = self._clock.now().replace(microsecond=0)
-        today = _local_date(now, timezone)
-        first_today = ticket.checked_in_on(today)
-        if first_today is not None:
-            already = ScanAnswer(
-                ScanResult.ALREADY_CHECKED_IN,
-                replace(seen, checked_in_at=first_today),
-                "checked in today already",
-            )
-            return self._unless_repeated(already, request, digest)
+        today = local_date(now, timezone)
+        recorded = RecordedTicket(
+            token_hash=ticket.token.token_hash,
+            token_version=ticket.token.version,
+            active=ticket.status is not TicketStatus.REVOKED,
+            checked_in_today=ticket.checked_in_on(today),
+        )
+        judged = verdict(recorded, digest, version)
+        if judged.result is not ScanResult.OK:
+            return self._unless_repeated(_answer_of(judged, seen, recorded), request, digest)
         ticket.check_in(
             at=now,
             local_date=today,
@@ -279,7 +248,7 @@ class CheckIns:
                 cause=cause,
             )
             self._store.save(ticket, record)
-        return ScanAnswer(ScanResult.OK, replace(seen, checked_in_at=now), "checked in")
+        return ScanAnswer(ScanResult.OK, replace(seen, checked_in_at=now), judged.reason)
 
     def _first_answer(self, scan_id: str | None, digest: str) -> ScanAnswer | None:
         """The answer recorded for this scan id, if a scan with it checked the ticket in."""
@@ -322,17 +291,30 @@ class CheckIns:
 
     def _describe_ticket(self, ticket: Ticket, period: Period) -> ScannedTicket:
         person = self._store.find(Person, ticket.person_id)
-        names = {track.code: track.name for track in period.tracks}
         return ScannedTicket(
             ticket_id=ticket.id,
             person_name=person.name if person is not None else "",
             period_code=period.code,
-            tracks=tuple((code, names.get(code, code)) for code in ticket.track_codes()),
+            tracks=period.track_names(ticket.track_codes()),
         )
 
 
 def _seen(entry: ScanEntry) -> ScannedTicket:
     return ScannedTicket(entry.ticket_id, entry.person_name, entry.period_code, entry.tracks)
+
+
+def _recorded_in_index(entry: ScanEntry, today: date) -> RecordedTicket:
+    checked_in_today = entry.last_check_in_at if entry.last_check_in_date == today else None
+    return RecordedTicket(entry.token_hash, entry.token_version, entry.active, checked_in_today)
+
+
+def _answer_of(judged: Verdict, seen: ScannedTicket, recorded: RecordedTicket) -> ScanAnswer:
+    """A refusal or a repeat as door staff see it: no ticket shown for a token not ours."""
+    if judged.result is ScanResult.INVALID:
+        return ScanAnswer(judged.result, None, judged.reason)
+    if judged.result is ScanResult.ALREADY_CHECKED_IN:
+        seen = replace(seen, checked_in_at=recorded.checked_in_today)
+    return ScanAnswer(judged.result, seen, judged.reason)
 
 
 def _seen_today(entry: ScanEntry, today: date | None) -> ScannedTicket:
@@ -350,8 +332,3 @@ def _folded(text: str) -> str:
 
 # Letters that are not a base letter plus an accent, as a door volunteer would type them.
 _LETTERS = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "đ": "d", "ł": "l", "œ": "oe"})
-
-
-def _local_date(moment: datetime, timezone: str) -> date:
-    """The calendar date at the door: one check-in per day in the period's timezone."""
-    return moment.astimezone(ZoneInfo(timezone)).date()

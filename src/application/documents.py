@@ -25,7 +25,7 @@ def document_of(served: ServedTicket) -> TicketDocument:
         end_date=period.end_date,
         timezone=period.timezone,
         location=period.location,
-        tracks=tuple(period.track(code).name for code in ticket.track_codes()),
+        tracks=tuple(name for _, name in period.track_names(ticket.track_codes())),
         view_url=served.view_url,
         pdf_url=served.pdf_url,
     )

@@ -12,7 +12,7 @@ from uuid import UUID
 import structlog
 from eventsourcing.persistence import Notification
 
-from application.alerts import Alerts, new_alert
+from application.alerts.alerts import Alerts, new_alert
 from application.errors import NotFound
 from application.ports import (
     Clock,

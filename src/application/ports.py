@@ -9,6 +9,8 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
+from domain.period import TrackNames
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -173,9 +175,17 @@ class AlertNotice:
     state: str = "open"  # or "acknowledged"
 
 
-class AlertSink(Protocol):
-    def notify(self, alerts: Sequence[AlertNotice]) -> None:
-        """Tells admins about recorded alerts; must not raise (alerts never block work)."""
+class AlertDeliveryError(Exception):
+    """Raised when an alert could not be delivered to a channel now (it is tried again)."""
+
+
+class AlertChannel(Protocol):
+    """Somewhere admins hear about alerts: the log at once, an inbox or a chat webhook later."""
+
+    name: str  # stable: it keys the record that the alert went there
+
+    def deliver(self, alert: AlertNotice) -> None:
+        """Delivers one alert; raises AlertDeliveryError (the log channel never raises)."""
         ...
 
 
@@ -345,20 +355,6 @@ class EmailContent(Protocol):
         ...
 
 
-class AlertDeliveryError(Exception):
-    """Raised when an alert could not be delivered to a channel now (it is tried again)."""
-
-
-class AlertChannel(Protocol):
-    """Somewhere admins hear about alerts (an inbox, a chat webhook)."""
-
-    name: str  # stable: it keys the record that the alert went there
-
-    def deliver(self, alert: AlertNotice) -> None:
-        """Delivers one alert; raises AlertDeliveryError."""
-        ...
-
-
 # --- The worker's storage and wake-ups ------------------------------------------------------
 
 
@@ -445,7 +441,7 @@ class ScanEntry:
     period_code: str
     timezone: str
     person_name: str
-    tracks: tuple[tuple[str, str], ...]  # (code, name) of the covered registrations
+    tracks: TrackNames  # of the covered registrations
     last_check_in_date: date | None  # in the period's timezone
     last_check_in_at: datetime | None  # the first check-in of that date
 
@@ -471,7 +467,7 @@ class Attendee:
     local_date: date  # the class day, in the period's timezone
     checked_in_at: datetime
     device_id: str | None
-    tracks: tuple[tuple[str, str], ...]  # (code, name) the ticket covered that day
+    tracks: TrackNames  # the ticket covered that day
     manual: bool
 
 

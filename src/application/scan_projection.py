@@ -13,7 +13,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from application.ports import Attendee, ScanEntry, TicketChange
-from domain.period import Period
+from domain.period import Period, named_tracks
 from domain.person import Person
 from domain.ticket import Ticket
 
@@ -216,7 +216,6 @@ def _storable_row(row: Row) -> Row:
 
 
 def scan_entry(ticket: Row, period: Row, person_name: str | None) -> ScanEntry:
-    names = dict(period["tracks"])
     codes = dict.fromkeys(code for _, code in ticket["registrations"])
     return ScanEntry(
         ticket_id=UUID(ticket["ticket_id"]),
@@ -226,14 +225,13 @@ def scan_entry(ticket: Row, period: Row, person_name: str | None) -> ScanEntry:
         period_code=period["code"],
         timezone=period["timezone"],
         person_name=person_name or "",
-        tracks=tuple((code, names.get(code, code)) for code in codes),
+        tracks=named_tracks(period["tracks"], codes),
         last_check_in_date=_date(ticket["check_in_date"]),
         last_check_in_at=_datetime(ticket["check_in_at"]),
     )
 
 
 def attendee(row: Row, person_name: str | None, period_tracks: list[Any]) -> Attendee:
-    names = dict(period_tracks)
     return Attendee(
         ticket_id=UUID(row["ticket_id"]),
         person_id=UUID(row["person_id"]),
@@ -241,7 +239,7 @@ def attendee(row: Row, person_name: str | None, period_tracks: list[Any]) -> Att
         local_date=date.fromisoformat(row["local_date"]),
         checked_in_at=datetime.fromisoformat(row["checked_in_at"]),
         device_id=row["device_id"],
-        tracks=tuple((code, names.get(code, code)) for code in row["tracks"]),
+        tracks=named_tracks(period_tracks, row["tracks"]),
         manual=bool(row["manual"]),
     )
 

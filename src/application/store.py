@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
+Ts = TypeVarTuple("Ts")
 
 CONFLICT_RETRIES = 8
 
@@ -84,19 +85,22 @@ class TicketStore(Application[UUID]):
         return self.mapper.to_domain_event(notification)
 
 
-def retry_on_conflict(command: Callable[[], R], attempts: int = CONFLICT_RETRIES) -> R:
-    """Runs a command that loads, decides and saves, again from a fresh load on a conflict.
+def retry_on_conflict(
+    command: Callable[[*Ts], R], *args: *Ts, attempts: int = CONFLICT_RETRIES
+) -> R:
+    """Runs ``command(*args)``, which loads, decides and saves, again from a fresh load on a
+    conflict.
 
     A conflict means another writer recorded first (a duplicate delivery, a racing order); the
     library has already discarded our pending events, so the whole command must run again.
     """
     for _ in range(attempts - 1):
         try:
-            return command()
+            return command(*args)
         except IntegrityError:
             continue
     try:
-        return command()
+        return command(*args)
     except IntegrityError:
         raise Busy("concurrent updates kept conflicting; try again") from None
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.alerts import Alerts, new_alert
+from application.alerts.alerts import Alerts, new_alert
 from application.errors import Conflict, NotFound
 from application.periods import Periods
 from application.ports import TicketLinks

@@ -273,7 +273,8 @@ class Order(Aggregate):
         )
 
     @property
-    def is_paid(self) -> bool:
+    def was_paid(self) -> bool:
+        """A payment was recorded, whether or not it was refunded since."""
         return self.status is not OrderStatus.PENDING
 
     def check_payment(self, amount_cents: int, currency: str) -> None:

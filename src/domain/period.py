@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
@@ -31,6 +32,22 @@ class Track:
     code: str
     name: str
     price_cents: int
+
+
+# A ticket's tracks as shown at the door, on its page and to admins: (code, name) pairs.
+TrackNames = tuple[tuple[str, str], ...]
+
+
+def named_tracks(names: Iterable[tuple[str, str]], codes: Iterable[str]) -> TrackNames:
+    """The (code, name) of each code, given a period's (code, name) pairs. A code the period
+    does not name (a period's tracks never change, so only a damaged record) shows as itself."""
+    by_code = dict(names)
+    return tuple((code, by_code.get(code, code)) for code in codes)
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    """The calendar date of ``moment`` in ``timezone``: a ticket is checked in once per day."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 class Period(Aggregate):
@@ -116,9 +133,13 @@ class Period(Aggregate):
         )
         return local_end.astimezone(UTC)
 
+    def track_names(self, codes: Iterable[str]) -> TrackNames:
+        """The (code, name) of each of these track codes, in their order."""
+        return named_tracks(((track.code, track.name) for track in self.tracks), codes)
+
     def local_date(self, moment: datetime) -> date:
         """The calendar date of ``moment`` in the period's timezone (one check-in per day)."""
-        return moment.astimezone(ZoneInfo(self.timezone)).date()
+        return local_date(moment, self.timezone)
 
 
 @functools.cache

@@ -1,13 +1,55 @@
-"""The Scan aggregate: a door scan that checked a ticket in, keyed by the scanner's scan id."""
+"""Door scans: the verdict on a scanned token, and the Scan aggregate (a scan that checked a
+ticket in, keyed by the scanner's scan id)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.shared import Cause, stable_id
+
+
+class ScanResult(StrEnum):
+    OK = "ok"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True)
+class RecordedTicket:
+    """What a scan is judged against: the ticket as the event store or the scan index has it."""
+
+    token_hash: str
+    token_version: int
+    active: bool
+    checked_in_today: datetime | None  # its first check-in on the door's day, if any
+
+
+@dataclass(frozen=True)
+class Verdict:
+    result: ScanResult
+    reason: str  # a fixed phrase for the log line: never a part of the token
+
+
+def verdict(ticket: RecordedTicket, scanned_hash: str, scanned_version: int | None) -> Verdict:
+    """The answer to a scan of a token with that hash and version (None: a manual check-in,
+    no token to compare). ``ok`` means the ticket may be checked in now."""
+    if scanned_version is not None and scanned_hash != ticket.token_hash:
+        if scanned_version < ticket.token_version:
+            return Verdict(ScanResult.SUPERSEDED, "an older token version")
+        return Verdict(ScanResult.INVALID, "token is not the recorded one")
+    if not ticket.active:
+        return Verdict(ScanResult.REVOKED, "ticket revoked")
+    if ticket.checked_in_today is not None:
+        return Verdict(ScanResult.ALREADY_CHECKED_IN, "checked in today already")
+    return Verdict(ScanResult.OK, "checked in")
 
 
 class Scan(Aggregate):

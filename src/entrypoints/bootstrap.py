@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from adapters.alert_delivery import EmailAlertChannel, WebhookAlertChannel, WebhookConfig
-from adapters.alert_sinks import LogAlertSink
+from adapters.alert_channels import EmailAlertChannel, LogAlertChannel, WebhookAlertChannel
 from adapters.clock import SystemClock
 from adapters.email_file import FileMailer, FileMailerConfig
 from adapters.email_ses import SesConfig, SesMailer
-from adapters.email_smtp import SmtpConfig, SmtpMailer
+from adapters.email_smtp import SmtpMailer
 from adapters.email_templates import EmailContentConfig, JinjaEmailContent
 from adapters.identity import JwtIdentityVerifier
 from adapters.metrics import FollowerLag, ServiceMetrics
@@ -34,22 +33,24 @@ from adapters.rate_limiter import RateLimiter, open_rate_limiter
 from adapters.scan_metrics import PrometheusScanMeter
 from adapters.stripe_gateway import StripeGateway
 from adapters.ticket_links import SignedTicketLinks, TicketLinksConfig
-from application.alert_delivery import AlertDelivery
-from application.alerts import AlertBoard, Alerts
+from application.alerts.alerts import Alerts
+from application.alerts.board import AlertBoard
+from application.alerts.channels import AlertChannels
 from application.attendance import Attendance
 from application.audit import Audit
 from application.checkin import CheckIns
 from application.devices import Devices
 from application.documents import TicketDocuments
 from application.emailing import EmailPolicy, EmailRequests, TicketEmails
-from application.fulfilment import Fulfilment
 from application.issuing import TicketIssuing
 from application.orders import CheckoutUrls, Orders
+from application.payments.payment_handling import PaymentHandling
+from application.payments.refund_handling import RefundHandling
+from application.payments.stripe_events import StripeEvents
 from application.people import People
 from application.periods import Periods
 from application.ports import (
     AlertChannel,
-    AlertSink,
     Clock,
     DeviceActivity,
     FollowerLocks,
@@ -62,15 +63,13 @@ from application.ports import (
     TokenSigner,
     Wakeup,
 )
-from application.refunds import Refunds
 from application.store import TicketStore
 from application.ticket_admin import TicketAdmin
 from application.tickets import TicketDesk
 from application.tokens import TokenIssuer
 from application.worker.following import Follower, ReadModel
 from application.worker.loop import Worker
-from entrypoints.email_settings import EmailSettings
-from entrypoints.settings import Settings
+from entrypoints.settings import EmailSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ class Services:
     periods: Periods
     people: People
     orders: Orders
-    fulfilment: Fulfilment
+    stripe_events: StripeEvents
     tickets: TicketDesk
     documents: TicketDocuments
     rate_limits: RateLimiter  # of the ticket routes (entrypoints.http.rate_limits)
@@ -130,7 +129,7 @@ def build(
     signer: TokenSigner | None = None,
     gateway: PaymentGateway | None = None,
     identity: IdentityVerifier | None = None,
-    alert_sink: AlertSink | None = None,
+    alert_channel: AlertChannel | None = None,
     renderer: TicketRenderer | None = None,
     mailer: Mailer | None = None,
 ) -> Services:
@@ -140,7 +139,7 @@ def build(
     store.on_saved(metrics.recorded)  # tickets issued, alerts raised: counted once recorded
     clock = clock or SystemClock()
     gateway = gateway or StripeGateway(settings.stripe)
-    alerts = Alerts(store, alert_sink or LogAlertSink())
+    alerts = Alerts(store, alert_channel or LogAlertChannel())
     # The clock also decides expiry at the door: a test's clock moves both.
     signer = signer or JwtTokenSigner(settings.tokens, clock)
     tokens = TokenIssuer(signer, clock)
@@ -170,7 +169,9 @@ def build(
             gateway,
             CheckoutUrls(settings.http.checkout_success_url, settings.http.checkout_cancel_url),
         ),
-        fulfilment=Fulfilment(store, issuing, alerts, refunds=Refunds(store, alerts)),
+        stripe_events=StripeEvents(
+            store, alerts, PaymentHandling(store, issuing), RefundHandling(store)
+        ),
         tickets=tickets,
         documents=TicketDocuments(
             tickets, renderer or PdfTicketRenderer(settings.brand), pdf_cache
@@ -206,8 +207,8 @@ def build_mailer(email: EmailSettings) -> Mailer:
     """The mailer that EMAIL_BACKEND names (file by default)."""
     if email.backend == "ses":
         return SesMailer(SesConfig(email.sender, email.aws_region, email.aws_endpoint_url))
-    if email.backend == "smtp" and email.smtp_url:
-        return SmtpMailer(SmtpConfig(email.smtp_url, email.sender))
+    if email.smtp is not None:  # the smtp backend
+        return SmtpMailer(email.smtp)
     return FileMailer(FileMailerConfig(email.outbox_dir, email.sender))
 
 
@@ -250,11 +251,11 @@ def _senders(services: Services, mailer: Mailer, clock: Clock) -> tuple[Follower
     channels: list[AlertChannel] = []
     if email.admin_alert_email:
         channels.append(EmailAlertChannel(email.admin_alert_email, mailer, content))
-    if email.alert_webhook_url:
-        channels.append(WebhookAlertChannel(WebhookConfig(email.alert_webhook_url)))
+    if email.alert_webhook is not None:
+        channels.append(WebhookAlertChannel(email.alert_webhook))
     if not channels:
         return (ticket_emails,)
-    delivery = AlertDelivery(
+    delivery = AlertChannels(
         services.store,
         services.jobs,
         channels,

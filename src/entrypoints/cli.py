@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from adapters.credentials import redacted_url
 from adapters.identity import mint_dev_token
 from adapters.persistence.eventstore import migrate, migrate_if_behind
-from adapters.persistence.store_config import StoreConfig
 from application.errors import StoreUnavailable
 from entrypoints import audit_cli, logs, monitoring, worker_cli
 from entrypoints.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, dev_secrets
@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except StoreUnavailable as error:
         # At start-up (the migrate step): one line an operator can act on, not a traceback.
-        where = StoreConfig(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)).redacted_url
+        where = redacted_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
         print(f"tickets: the database does not answer at {where}: {error.detail}", file=sys.stderr)
         return 2
 

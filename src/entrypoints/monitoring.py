@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, cast
 
 import sentry_sdk
 import structlog
 from sentry_sdk.integrations.litestar import LitestarIntegration
 from sentry_sdk.types import Event, Hint
-from sentry_sdk.utils import BadDsn, Dsn
 
 from entrypoints.http import request_context
+from entrypoints.settings import MonitoringSettings
 from entrypoints.version import package_version
 
 FILTERED = "[Filtered]"
@@ -53,25 +52,6 @@ _SECRETS = (
     ),
     (re.compile(r"\b(Bearer|Device|Basic)\s+[A-Za-z0-9._~+/=-]+", re.I), rf"\1 {FILTERED}"),
 )
-
-
-@dataclass(frozen=True)
-class MonitoringSettings:
-    """``SENTRY_DSN`` (unset: no monitoring) and ``SENTRY_ENVIRONMENT``."""
-
-    dsn: str | None = field(default=None, repr=False)  # holds the project's key
-    environment: str = "production"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> MonitoringSettings:
-        """Raises ValueError naming the variable when the DSN cannot be used."""
-        dsn = env.get("SENTRY_DSN", "").strip() or None
-        if dsn is not None:
-            try:
-                Dsn(dsn)
-            except BadDsn as error:
-                raise ValueError(f"SENTRY_DSN is not a usable Sentry DSN: {error}") from None
-        return cls(dsn=dsn, environment=env.get("SENTRY_ENVIRONMENT", "").strip() or "production")
 
 
 def start(

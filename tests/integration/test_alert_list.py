@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from adapters.persistence.alert_list import SqlAlertList
 from adapters.persistence.eventstore import migrate
 from adapters.persistence.sql_tables import SqlTables
-from application.alerts import new_alert
+from application.alerts.alerts import new_alert
 from domain.alert import AlertKind
 from domain.shared import SYSTEM
 from entrypoints.bootstrap import Services, build

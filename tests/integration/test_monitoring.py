@@ -24,8 +24,7 @@ from entrypoints import monitoring
 from entrypoints.bootstrap import build
 from entrypoints.http.app import create_app
 from entrypoints.http.problems import reported
-from entrypoints.monitoring import MonitoringSettings
-from entrypoints.settings import Settings
+from entrypoints.settings import MonitoringSettings, Settings
 from entrypoints.version import package_version
 from tests.integration.conftest import WEBHOOK_SECRET, Api, bearer, service_env
 from tests.integration.test_metrics import FlakySigner

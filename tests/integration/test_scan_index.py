@@ -11,9 +11,10 @@ import psycopg
 import pytest
 
 from adapters.persistence.scan_index import MemoryScanIndex, SqlScanIndex
-from application.checkin import ScanRequest, ScanResult
+from application.checkin import ScanRequest
 from application.store import TicketStore
 from application.worker.following import ReadModel
+from domain.scan import ScanResult
 from domain.shared import Cause
 from domain.ticket import Ticket
 from tests.integration.conftest import ADMIN, PG_ADMIN, Running, bearer

@@ -115,7 +115,7 @@ class Scenario:
             wishes=(Wish("salsa1", None, "leader"),),
             cause=Cause(user),
         )
-        services.fulfilment.handle(paid(order))
+        services.stripe_events.handle(paid(order))
 
     def follow(self) -> None:
         """What the worker does for this follower: the log after its position, then due jobs."""

@@ -10,7 +10,8 @@ import pytest
 from eventsourcing.persistence import Notification
 
 from adapters.persistence.alert_list import MemoryAlertList
-from application.alerts import AlertBoard, new_alert
+from application.alerts.alerts import new_alert
+from application.alerts.board import AlertBoard
 from application.errors import InvalidQuery, NotFound
 from application.ports import AlertQuery
 from domain.alert import Alert, AlertKind, AlertState, AlreadyAcknowledged

@@ -24,7 +24,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Wired]:
     wired = wire()
     schedule(wired)
     put_profile(wired, "ase")
-    wired.services.fulfilment.handle(paid(place(wired, "ase", "salsa1"), event_id="evt_cli_1"))
+    wired.services.stripe_events.handle(paid(place(wired, "ase", "salsa1"), event_id="evt_cli_1"))
 
     for model in wired.services.read_models:  # where the worker would have brought them
         for notification in wired.store.notifications(topics=model.topics):

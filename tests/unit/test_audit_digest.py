@@ -21,7 +21,7 @@ def world() -> Iterator[Wired]:
     wired = wire()
     schedule(wired)
     put_profile(wired, "ase")
-    wired.services.fulfilment.handle(paid(place(wired, "ase", "salsa1")))
+    wired.services.stripe_events.handle(paid(place(wired, "ase", "salsa1")))
     yield wired
     wired.services.close()
 

@@ -30,7 +30,7 @@ def paid_order(world: Wired) -> Order:
     schedule(world)
     put_profile(world, "ase")
     order = place(world, "ase", "salsa1")
-    world.services.fulfilment.handle(paid(order, event_id="evt_paid_1"))
+    world.services.stripe_events.handle(paid(order, event_id="evt_paid_1"))
     return order
 
 

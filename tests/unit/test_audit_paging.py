@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from application.alerts import new_alert
+from application.alerts.alerts import new_alert
 from application.errors import InvalidQuery, NotFound
 from domain.alert import Alert, AlertKind
 from domain.shared import SYSTEM

@@ -86,11 +86,11 @@ def history() -> Iterator[History]:
     put_profile(wired, "ase")
     order = place(wired, "ase", "salsa1")
     notice = paid(order, event_id="evt_pay_1")
-    services.fulfilment.handle(notice)
-    services.fulfilment.handle(notice)  # Stripe delivers it again
-    services.fulfilment.handle(paid(order, event_id="evt_pay_1b"))  # another event, same payment
+    services.stripe_events.handle(notice)
+    services.stripe_events.handle(notice)  # Stripe delivers it again
+    services.stripe_events.handle(paid(order, event_id="evt_pay_1b"))  # another event, same payment
     refunded = place(wired, "ase", "bachata1")
-    services.fulfilment.handle(
+    services.stripe_events.handle(
         replace(paid(refunded, event_id="evt_pay_2"), payment_intent_id="pi_2")
     )
     refund = RefundReported(
@@ -102,10 +102,10 @@ def history() -> Iterator[History]:
         amount_refunded_cents=refunded.total_cents,
         currency="nok",
     )
-    assert services.fulfilment.handle(refund) is DeliveryOutcome.REFUNDED
+    assert services.stripe_events.handle(refund) is DeliveryOutcome.REFUNDED
     # ase pays the first order twice; the admin refunds the second payment.
     twice = replace(paid(order, event_id="evt_pay_1c"), payment_intent_id="pi_twice")
-    assert services.fulfilment.handle(twice) is DeliveryOutcome.DUPLICATE_PAYMENT
+    assert services.stripe_events.handle(twice) is DeliveryOutcome.DUPLICATE_PAYMENT
     given_back = replace(
         refund,
         event_id="evt_refund_twice",
@@ -113,9 +113,9 @@ def history() -> Iterator[History]:
         charge_amount_cents=order.total_cents,
         amount_refunded_cents=order.total_cents,
     )
-    assert services.fulfilment.handle(given_back) is DeliveryOutcome.EXTRA_PAYMENT_REFUNDED
+    assert services.stripe_events.handle(given_back) is DeliveryOutcome.EXTRA_PAYMENT_REFUNDED
     waiting = place(wired, "bo", "salsa1")  # bo has no profile yet
-    services.fulfilment.handle(
+    services.stripe_events.handle(
         replace(paid(waiting, event_id="evt_pay_3"), payment_intent_id="pi_3")
     )
     ticket_id = Ticket.id_for(period.id, Person.id_for_user("ase"))
@@ -286,7 +286,7 @@ def test_an_order_refunded_by_one_cent_breaks_refunds_of_own_payments(history: H
     wired = history.wired
     put_profile(wired, "cy")
     order = place(wired, "cy", "salsa1")
-    wired.services.fulfilment.handle(replace(paid(order), payment_intent_id="pi_cy"))
+    wired.services.stripe_events.handle(replace(paid(order), payment_intent_id="pi_cy"))
     order = wired.store.get(Order, order.id)
     old_style_refund(order, "pi_cy", 1)
     save(history.wired, order)

@@ -11,13 +11,13 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from application.checkin import CheckIns, ManualRequest, ScanAnswer, ScanRequest, ScanResult
+from application.checkin import CheckIns, ManualRequest, ScanAnswer, ScanRequest
 from application.errors import Conflict
 from application.ports import ExpiredToken, ScanEntry, TokenClaims
 from application.ticket_admin import TicketAdmin
 from application.tokens import TokenIssuer
 from domain.period import Period
-from domain.scan import Scan
+from domain.scan import Scan, ScanResult
 from domain.shared import Cause
 from domain.ticket import Ticket
 from tests.fakes import ADMIN_CAUSE, NOW, Wired, paid, place, put_profile, schedule, wire
@@ -103,7 +103,7 @@ def door() -> Iterator[Door]:
     schedule(wired)
     put_profile(wired, "dancer-1")
     order = place(wired, "dancer-1", "salsa1")
-    wired.services.fulfilment.handle(paid(order))
+    wired.services.stripe_events.handle(paid(order))
     served = wired.services.tickets.for_user("dancer-1", "2026-fall")
     index, meter = FakeScanIndex(), CountingMeter()
     checkins = CheckIns(wired.store, wired.signer, index, wired.clock, meter)
@@ -321,7 +321,7 @@ def test_a_repeated_scan_id_gets_the_first_answer_and_records_nothing(door: Door
 def test_a_scan_id_reused_for_another_token_is_refused(door: Door) -> None:
     door.scan(scan_id="door-a:0001")
     put_profile(door.wired, "dancer-2")
-    door.wired.services.fulfilment.handle(paid(place(door.wired, "dancer-2", "salsa1")))
+    door.wired.services.stripe_events.handle(paid(place(door.wired, "dancer-2", "salsa1")))
     other = door.wired.services.tickets.for_user("dancer-2", "2026-fall").token
 
     with pytest.raises(Conflict) as refused:

@@ -8,10 +8,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.testing import TestClient
 
-from entrypoints.cors_settings import cors_origins_from_env
 from entrypoints.http.cors import CorsMiddleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.settings import Settings, SettingsError, cors_origins_from_env
 from tests.fakes import SETTINGS_ENV
 
 pytestmark = pytest.mark.unit

@@ -54,7 +54,7 @@ class Scenario:
 def issue_ticket(wired: Wired, user_id: str = "dancer-1") -> UUID:
     put_profile(wired, user_id, name="Åse Øvergård")
     order = place(wired, user_id, "bachata1", "salsa1")
-    wired.services.fulfilment.handle(paid(order))
+    wired.services.stripe_events.handle(paid(order))
     return wired.services.tickets.for_user(user_id, "2026-fall").ticket.id
 
 

@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-from adapters.alert_delivery import WebhookAlertChannel, WebhookConfig
+from adapters.alert_channels import WebhookAlertChannel, WebhookConfig
 from adapters.brand import Brand
 from adapters.email_file import FileMailer, FileMailerConfig
 from adapters.email_mime import message_bytes, mime_message
@@ -30,8 +30,7 @@ from application.ports import (
     TemporaryEmailError,
     TicketDocument,
 )
-from entrypoints.email_settings import EmailSettings, EmailSettingsError
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.settings import EmailSettings, Settings, SettingsError
 from tests.fakes import SETTINGS_ENV
 
 pytestmark = pytest.mark.unit
@@ -220,7 +219,7 @@ def test_email_settings_come_from_the_environment_and_fail_naming_the_variable()
         ({"EMAIL_RETRY_SECONDS": "-1"}, "EMAIL_RETRY_SECONDS"),
         ({"ALERT_WEBHOOK_URL": "ftp://x"}, "ALERT_WEBHOOK_URL"),
     ]:
-        with pytest.raises(EmailSettingsError, match=named):
+        with pytest.raises(SettingsError, match=named):
             EmailSettings.from_env(env)
     with pytest.raises(SettingsError, match="EMAIL_BACKEND"):
         Settings.from_env({**SETTINGS_ENV, "EMAIL_BACKEND": "fax"})

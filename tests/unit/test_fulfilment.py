@@ -76,7 +76,7 @@ def test_a_paid_order_is_activated_and_its_person_gets_a_ticket_with_a_signed_to
     order = place(world, "ase", "salsa1", "bachata1")
     notice = paid(order)
 
-    outcome = world.services.fulfilment.fulfil_payment(notice)
+    outcome = world.services.stripe_events.handle(notice)
 
     assert outcome is DeliveryOutcome.FULFILLED
     order = reloaded(world, order)
@@ -106,10 +106,10 @@ def test_a_paid_order_is_activated_and_its_person_gets_a_ticket_with_a_signed_to
 def test_the_same_notice_again_changes_nothing(world: Wired) -> None:
     put_profile(world, "ase")
     notice = paid(place(world, "ase", "salsa1"))
-    world.services.fulfilment.fulfil_payment(notice)
+    world.services.stripe_events.handle(notice)
     recorded = world.notification_count()
 
-    outcome = world.services.fulfilment.fulfil_payment(notice)
+    outcome = world.services.stripe_events.handle(notice)
 
     assert outcome is None
     assert world.notification_count() == recorded
@@ -120,12 +120,12 @@ def test_another_event_of_the_same_payment_is_recorded_and_changes_nothing(
 ) -> None:
     put_profile(world, "ase")
     order = place(world, "ase", "salsa1")
-    world.services.fulfilment.fulfil_payment(paid(order))
+    world.services.stripe_events.handle(paid(order))
     versions = (reloaded(world, order).version, the_ticket(world, period, "ase").version)
     recorded = world.notification_count()
     second = paid(order)
 
-    outcome = world.services.fulfilment.fulfil_payment(second)
+    outcome = world.services.stripe_events.handle(second)
 
     assert outcome is DeliveryOutcome.ALREADY_PAID
     assert world.notification_count() == recorded + 1  # only the delivery's record
@@ -140,11 +140,11 @@ def test_a_second_payment_for_a_paid_order_is_recorded_and_alerted_for_a_refund(
 ) -> None:
     put_profile(world, "ase")
     order = place(world, "ase", "salsa1")
-    world.services.fulfilment.fulfil_payment(paid(order))
+    world.services.stripe_events.handle(paid(order))
     ticket_version = the_ticket(world, period, "ase").version
     second = replace(paid(order, amount_cents=amount_cents), payment_intent_id="pi_twice")
 
-    outcome = world.services.fulfilment.fulfil_payment(second)
+    outcome = world.services.stripe_events.handle(second)
 
     assert outcome is DeliveryOutcome.DUPLICATE_PAYMENT
     assert delivery(world, second.event_id).outcome is DeliveryOutcome.DUPLICATE_PAYMENT
@@ -167,15 +167,15 @@ def test_a_second_payment_for_a_paid_order_is_recorded_and_alerted_for_a_refund(
 def test_a_second_payment_delivered_again_has_no_second_effect(world: Wired) -> None:
     put_profile(world, "ase")
     order = place(world, "ase", "salsa1")
-    world.services.fulfilment.fulfil_payment(paid(order))
+    world.services.stripe_events.handle(paid(order))
     second = replace(paid(order), payment_intent_id="pi_twice")
-    world.services.fulfilment.fulfil_payment(second)
+    world.services.stripe_events.handle(second)
     recorded = world.notification_count()
 
-    assert world.services.fulfilment.fulfil_payment(second) is None
+    assert world.services.stripe_events.handle(second) is None
     # Another event of the same second payment: the same money, already recorded.
     again = replace(second, event_id="evt_other_event_same_money")
-    assert world.services.fulfilment.fulfil_payment(again) is DeliveryOutcome.ALREADY_PAID
+    assert world.services.stripe_events.handle(again) is DeliveryOutcome.ALREADY_PAID
 
     assert world.notification_count() == recorded + 1  # only the last event's record
     assert world.sink.kinds == ["duplicate_payment"]
@@ -186,14 +186,14 @@ def test_a_payment_for_a_refunded_order_is_recorded_and_alerted(
 ) -> None:
     put_profile(world, "ase")
     order = place(world, "ase", "salsa1")
-    world.services.fulfilment.fulfil_payment(paid(order))
+    world.services.stripe_events.handle(paid(order))
     refund = RefundReported(
         "evt_back", "charge.refunded", None, "pi_test_1", 150_000, 150_000, "nok"
     )
-    assert world.services.fulfilment.handle(refund) is DeliveryOutcome.REFUNDED
+    assert world.services.stripe_events.handle(refund) is DeliveryOutcome.REFUNDED
 
     late = replace(paid(order), payment_intent_id="pi_late")
-    outcome = world.services.fulfilment.fulfil_payment(late)
+    outcome = world.services.stripe_events.handle(late)
 
     assert outcome is DeliveryOutcome.DUPLICATE_PAYMENT
     assert reloaded(world, order).status is OrderStatus.REFUNDED
@@ -210,7 +210,7 @@ def test_a_payment_for_an_unknown_order_is_recorded_and_alerted(
     put_profile(world, "ase")
     notice = replace(paid(place(world, "ase", "salsa1")), order_ref=order_ref)
 
-    outcome = world.services.fulfilment.fulfil_payment(notice)
+    outcome = world.services.stripe_events.handle(notice)
 
     assert outcome is DeliveryOutcome.UNKNOWN_ORDER
     recorded = delivery(world, notice.event_id)
@@ -231,7 +231,7 @@ def test_a_payment_that_differs_from_the_total_is_alerted_and_the_order_stays_pe
     order = place(world, "ase", "salsa1")
     notice = paid(order, amount_cents=amount_cents, currency=currency)
 
-    outcome = world.services.fulfilment.fulfil_payment(notice)
+    outcome = world.services.stripe_events.handle(notice)
 
     assert outcome is DeliveryOutcome.PAYMENT_MISMATCH
     assert reloaded(world, order).status is OrderStatus.PENDING
@@ -252,7 +252,7 @@ def test_a_couples_order_gives_each_partner_a_ticket_of_their_own(
     )
     order = place(world, "ase", "salsa1", partner=partner.id)
 
-    world.services.fulfilment.fulfil_payment(paid(order))
+    world.services.stripe_events.handle(paid(order))
 
     mine = ticket_of(world, period, "ase")
     theirs = world.store.find(Ticket, Ticket.id_for(period.id, partner.id))
@@ -271,8 +271,8 @@ def test_a_second_order_in_the_period_extends_the_persons_ticket(
     put_profile(world, "ase")
     first, second = place(world, "ase", "salsa1"), place(world, "ase", "bachata1")
 
-    world.services.fulfilment.fulfil_payment(paid(first))
-    world.services.fulfilment.fulfil_payment(paid(second))
+    world.services.stripe_events.handle(paid(first))
+    world.services.stripe_events.handle(paid(second))
 
     ticket = the_ticket(world, period, "ase")
     assert [(r.order_id, r.track_code) for r in ticket.registrations] == [
@@ -289,9 +289,9 @@ def test_a_payment_that_loses_a_race_for_the_ticket_runs_again_and_extends_it(
     first, second = place(world, "ase", "salsa1"), place(world, "ase", "bachata1")
     # While the first payment signs its new ticket's token, the second payment issues the
     # ticket: the first one's save conflicts at the ticket's version 1.
-    world.signer.before_sign = lambda: world.services.fulfilment.fulfil_payment(paid(second))
+    world.signer.before_sign = lambda: world.services.stripe_events.handle(paid(second))
 
-    outcome = world.services.fulfilment.fulfil_payment(paid(first))
+    outcome = world.services.stripe_events.handle(paid(first))
 
     assert outcome is DeliveryOutcome.FULFILLED
     ticket = the_ticket(world, period, "ase")
@@ -307,7 +307,7 @@ def test_a_person_without_a_profile_gets_the_ticket_once_the_profile_exists(
     order = place(world, "ase", "salsa1")
     person_id = Person.id_for_user("ase")
 
-    outcome = world.services.fulfilment.fulfil_payment(paid(order))
+    outcome = world.services.stripe_events.handle(paid(order))
 
     assert outcome is DeliveryOutcome.FULFILLED
     assert reloaded(world, order).status is OrderStatus.PAID
@@ -333,8 +333,8 @@ def test_a_person_without_a_profile_gets_the_ticket_once_the_profile_exists(
 
 def test_two_deferred_orders_of_one_period_become_one_ticket(world: Wired, period: Period) -> None:
     first, second = place(world, "ase", "salsa1"), place(world, "ase", "bachata1")
-    world.services.fulfilment.fulfil_payment(paid(first))
-    world.services.fulfilment.fulfil_payment(paid(second))
+    world.services.stripe_events.handle(paid(first))
+    world.services.stripe_events.handle(paid(second))
 
     put_profile(world, "ase")
 
@@ -346,7 +346,7 @@ def test_a_deferred_ticket_of_an_order_refunded_meanwhile_is_not_issued(
     world: Wired, period: Period
 ) -> None:
     order = place(world, "ase", "salsa1")
-    world.services.fulfilment.fulfil_payment(paid(order))
+    world.services.stripe_events.handle(paid(order))
     refunded = reloaded(world, order)
     stripe = Cause(actor="stripe", reference="evt_refund")
     refunded.record_refund(
@@ -374,7 +374,7 @@ def test_a_failure_inside_fulfilment_saves_nothing_but_an_alert_and_the_retry_co
     world.signer.failure = RuntimeError("signing key unavailable")
 
     with pytest.raises(RuntimeError, match="signing key unavailable"):
-        world.services.fulfilment.fulfil_payment(notice)
+        world.services.stripe_events.handle(notice)
 
     assert world.notification_count() == recorded + 1  # the alert, nothing else
     assert reloaded(world, order).status is OrderStatus.PENDING
@@ -386,7 +386,7 @@ def test_a_failure_inside_fulfilment_saves_nothing_but_an_alert_and_the_retry_co
     assert world.sink.kinds == ["fulfillment_failed"]
 
     world.signer.failure = None  # Stripe retries once the cause is gone
-    assert world.services.fulfilment.fulfil_payment(notice) is DeliveryOutcome.FULFILLED
+    assert world.services.stripe_events.handle(notice) is DeliveryOutcome.FULFILLED
     assert ticket_of(world, period, "ase") is not None
 
 
@@ -398,7 +398,7 @@ def test_a_verified_webhook_notice_is_routed_to_fulfilment(world: Wired, period:
         world.gateway.parse_webhook(b"{}", None)  # unsigned: never reaches the use case
 
     notice = world.gateway.parse_webhook(b"{}", "t=1,v1=ok")
-    outcome = world.services.fulfilment.handle(notice)
+    outcome = world.services.stripe_events.handle(notice)
 
     assert outcome is DeliveryOutcome.FULFILLED
     assert reloaded(world, order).status is OrderStatus.PAID
@@ -408,7 +408,7 @@ def test_a_verified_webhook_notice_is_routed_to_fulfilment(world: Wired, period:
 def test_a_notice_that_needs_nothing_records_nothing(world: Wired) -> None:
     recorded = world.notification_count()
 
-    outcome = world.services.fulfilment.handle(
+    outcome = world.services.stripe_events.handle(
         IgnoredNotice("evt_ignored", "payment_intent.created")
     )
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import structlog
 
-from entrypoints.monitoring import FILTERED, MonitoringSettings, scrub
+from entrypoints.monitoring import FILTERED, scrub
+from entrypoints.settings import MonitoringSettings
 
 pytestmark = pytest.mark.unit
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.proxy_settings import ProxySettingsError, trusted_proxies_from_env
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.settings import Settings, SettingsError, trusted_proxies_from_env
 
 pytestmark = pytest.mark.unit
 
@@ -35,7 +34,7 @@ def test_addresses_and_networks_are_read_in_their_normal_form() -> None:
 
 
 def test_every_unusable_entry_is_named_at_once() -> None:
-    with pytest.raises(ProxySettingsError) as raised:
+    with pytest.raises(SettingsError) as raised:
         trusted_proxies_from_env({"TRUSTED_PROXIES": "proxy.internal, 10.0.0.0/33, *, 10.0.0.1"})
 
     message = str(raised.value)

@@ -33,7 +33,7 @@ def pay(
     world: Wired, order: Order, expected: DeliveryOutcome = DeliveryOutcome.FULFILLED
 ) -> PaymentConfirmed:
     notice = replace(paid(order), payment_intent_id=f"pi_{uuid4().hex[:12]}")
-    assert world.services.fulfilment.handle(notice) is expected
+    assert world.services.stripe_events.handle(notice) is expected
     return notice
 
 
@@ -80,7 +80,7 @@ def test_a_full_refund_cancels_the_order_and_revokes_a_ticket_left_empty(world: 
     order = place(world, "dancer-1", "salsa1", "bachata1")
     payment = pay(world, order)
 
-    outcome = world.services.fulfilment.handle(refund_of(payment))
+    outcome = world.services.stripe_events.handle(refund_of(payment))
 
     assert outcome is DeliveryOutcome.REFUNDED
     refunded = order_of(world, order)
@@ -102,7 +102,7 @@ def test_a_ticket_that_still_covers_another_order_stays_active(world: Wired) -> 
     pay(world, first)
     second_payment = pay(world, second)
 
-    world.services.fulfilment.handle(refund_of(second_payment))
+    world.services.stripe_events.handle(refund_of(second_payment))
 
     ticket = ticket_of(world, "dancer-1")
     assert ticket.status is TicketStatus.ACTIVE
@@ -118,7 +118,7 @@ def test_a_refund_of_a_couple_takes_both_persons_registrations_back(world: Wired
     order = place(world, "dancer-1", "salsa1", partner=partner.id)
     payment = pay(world, order)
 
-    world.services.fulfilment.handle(refund_of(payment))
+    world.services.stripe_events.handle(refund_of(payment))
 
     period = world.store.get(Period, order.period_id)
     for person_id in (Person.id_for_user("dancer-1"), partner.id):
@@ -131,7 +131,7 @@ def test_a_partial_refund_changes_nothing_and_asks_a_person(world: Wired) -> Non
     order = place(world, "dancer-1", "salsa1")
     payment = pay(world, order)
 
-    outcome = world.services.fulfilment.handle(refund_of(payment, refunded=50_000))
+    outcome = world.services.stripe_events.handle(refund_of(payment, refunded=50_000))
 
     assert outcome is DeliveryOutcome.PARTIAL_REFUND
     assert order_of(world, order).status is OrderStatus.PAID
@@ -147,9 +147,9 @@ def test_the_same_refund_event_twice_has_one_effect(world: Wired) -> None:
     order = place(world, "dancer-1", "salsa1")
     notice = refund_of(pay(world, order))
 
-    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.REFUNDED
+    assert world.services.stripe_events.handle(notice) is DeliveryOutcome.REFUNDED
     before = world.notification_count()
-    assert world.services.fulfilment.handle(notice) is None
+    assert world.services.stripe_events.handle(notice) is None
 
     assert world.notification_count() == before
     order_events = world.store.events.get(order.id)
@@ -160,9 +160,9 @@ def test_another_refund_event_of_a_refunded_order_changes_nothing(world: Wired) 
     put_profile(world, "dancer-1")
     order = place(world, "dancer-1", "salsa1")
     payment = pay(world, order)
-    world.services.fulfilment.handle(refund_of(payment))
+    world.services.stripe_events.handle(refund_of(payment))
 
-    outcome = world.services.fulfilment.handle(refund_of(payment))
+    outcome = world.services.stripe_events.handle(refund_of(payment))
 
     assert outcome is DeliveryOutcome.ALREADY_REFUNDED
     assert sum(isinstance(e, Order.Refunded) for e in world.store.events.get(order.id)) == 1
@@ -172,7 +172,7 @@ def test_another_refund_event_of_a_refunded_order_changes_nothing(world: Wired) 
 def test_a_refund_of_an_unknown_payment_is_recorded_and_alerted(world: Wired) -> None:
     notice = RefundReported("evt_r", "charge.refunded", None, "pi_nobody", 100, 100, "NOK")
 
-    outcome = world.services.fulfilment.handle(notice)
+    outcome = world.services.stripe_events.handle(notice)
 
     assert outcome is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
     delivery = world.store.get(StripeDelivery, StripeDelivery.id_for("evt_r"))
@@ -189,7 +189,7 @@ def test_a_refund_naming_the_order_but_not_its_payment_changes_nothing(world: Wi
     notice = replace(refund_of(payment), payment_intent_id="pi_other", order_ref=str(order.id))
     version = order_of(world, order).version
 
-    outcome = world.services.fulfilment.handle(notice)
+    outcome = world.services.stripe_events.handle(notice)
 
     assert outcome is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
     assert order_of(world, order).version == version  # not even a figure recorded
@@ -204,7 +204,7 @@ def test_a_refund_without_a_payment_intent_acts_on_nothing(world: Wired) -> None
     payment = pay(world, order)
     notice = replace(refund_of(payment), payment_intent_id=None, order_ref=str(order.id))
 
-    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
+    assert world.services.stripe_events.handle(notice) is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
     assert order_of(world, order).status is OrderStatus.PAID
 
 
@@ -215,7 +215,7 @@ def test_a_refund_of_an_unpaid_order_changes_nothing_and_is_alerted(world: Wired
         "evt_r", "charge.refunded", str(order.id), None, order.total_cents, 1, "NOK"
     )
 
-    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
+    assert world.services.stripe_events.handle(notice) is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
     assert order_of(world, order).status is OrderStatus.PENDING
     assert world.sink.kinds == ["unknown_payment_refund"]
     alerts = [n for n in world.store.notifications() if n.topic == Alert.Raised.TOPIC]
@@ -227,7 +227,7 @@ def test_a_refund_in_another_currency_than_the_payment_is_no_refund_of_it(world:
     order = place(world, "dancer-1", "salsa1")
     notice = replace(refund_of(pay(world, order)), currency="EUR")
 
-    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
+    assert world.services.stripe_events.handle(notice) is DeliveryOutcome.UNKNOWN_PAYMENT_REFUND
     assert order_of(world, order).status is OrderStatus.PAID
 
 
@@ -240,7 +240,7 @@ def test_a_second_payment_refunded_in_full_leaves_the_paid_order_and_its_ticket(
     pay(world, order)
     second = pay(world, order, DeliveryOutcome.DUPLICATE_PAYMENT)
 
-    outcome = world.services.fulfilment.handle(refund_of(second))
+    outcome = world.services.stripe_events.handle(refund_of(second))
 
     assert outcome is DeliveryOutcome.EXTRA_PAYMENT_REFUNDED
     kept = order_of(world, order)
@@ -257,11 +257,11 @@ def test_the_first_payment_refunded_leaves_the_order_paid_by_the_second(world: W
     first = pay(world, order)
     second = pay(world, order, DeliveryOutcome.DUPLICATE_PAYMENT)
 
-    first_back = world.services.fulfilment.handle(refund_of(first))
+    first_back = world.services.stripe_events.handle(refund_of(first))
     assert first_back is DeliveryOutcome.EXTRA_PAYMENT_REFUNDED
     assert order_of(world, order).status is OrderStatus.PAID
 
-    assert world.services.fulfilment.handle(refund_of(second)) is DeliveryOutcome.REFUNDED
+    assert world.services.stripe_events.handle(refund_of(second)) is DeliveryOutcome.REFUNDED
     assert order_of(world, order).status is OrderStatus.REFUNDED
     assert ticket_of(world, "dancer-1").status is TicketStatus.REVOKED
 
@@ -275,7 +275,7 @@ def test_a_charge_refunded_in_full_is_partial_when_it_is_less_than_the_order(
     payment = pay(world, order)
     notice = replace(refund_of(payment), charge_amount_cents=1, amount_refunded_cents=1)
 
-    assert world.services.fulfilment.handle(notice) is DeliveryOutcome.PARTIAL_REFUND
+    assert world.services.stripe_events.handle(notice) is DeliveryOutcome.PARTIAL_REFUND
 
     assert order_of(world, order).status is OrderStatus.PAID
     assert ticket_of(world, "dancer-1").status is TicketStatus.ACTIVE
@@ -287,9 +287,9 @@ def test_partial_refunds_that_reach_what_was_paid_refund_the_order(world: Wired)
     order = place(world, "dancer-1", "salsa1")
     payment = pay(world, order)
 
-    first = world.services.fulfilment.handle(refund_of(payment, refunded=100_000))
+    first = world.services.stripe_events.handle(refund_of(payment, refunded=100_000))
     # Stripe's figure is what is refunded of the charge in all: 100,000 then 150,000.
-    rest = world.services.fulfilment.handle(refund_of(payment, refunded=150_000))
+    rest = world.services.stripe_events.handle(refund_of(payment, refunded=150_000))
 
     assert (first, rest) == (DeliveryOutcome.PARTIAL_REFUND, DeliveryOutcome.REFUNDED)
     assert order_of(world, order).status is OrderStatus.REFUNDED
@@ -300,9 +300,9 @@ def test_an_older_lower_figure_arriving_late_undoes_nothing(world: Wired) -> Non
     put_profile(world, "dancer-1")
     order = place(world, "dancer-1", "salsa1")
     payment = pay(world, order)
-    world.services.fulfilment.handle(refund_of(payment, refunded=150_000))
+    world.services.stripe_events.handle(refund_of(payment, refunded=150_000))
 
-    late = world.services.fulfilment.handle(refund_of(payment, refunded=50_000))
+    late = world.services.stripe_events.handle(refund_of(payment, refunded=50_000))
 
     assert late is DeliveryOutcome.ALREADY_REFUNDED
     refunded = order_of(world, order)
@@ -314,7 +314,7 @@ def test_a_paid_registration_without_a_profile_is_cancelled_without_a_ticket(wor
     order = place(world, "dancer-1", "salsa1")  # no profile: the ticket waits
     payment = pay(world, order)
 
-    assert world.services.fulfilment.handle(refund_of(payment)) is DeliveryOutcome.REFUNDED
+    assert world.services.stripe_events.handle(refund_of(payment)) is DeliveryOutcome.REFUNDED
     put_profile(world, "dancer-1")  # the profile comes after the refund: nothing to issue
 
     assert order_of(world, order).status is OrderStatus.REFUNDED

@@ -7,8 +7,7 @@ import os
 import pytest
 
 from entrypoints import cli
-from entrypoints.config_errors import ConfigError, collect
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.settings import Settings, SettingsError, collect
 
 pytestmark = pytest.mark.unit
 
@@ -91,12 +90,12 @@ def test_collect_raises_only_after_its_whole_block_ran() -> None:
     reached = []
 
     def configure() -> None:
-        with collect(ConfigError) as problems:
+        with collect() as problems:
             problems.add("A is wrong")
             problems.read(lambda: _fails("B is wrong", "C is wrong"))
             reached.append("end of block")
 
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(SettingsError) as raised:
         configure()
 
     assert reached == ["end of block"]
@@ -104,7 +103,7 @@ def test_collect_raises_only_after_its_whole_block_ran() -> None:
 
 
 def _fails(*problems: str) -> int:
-    raise ConfigError(*problems)
+    raise SettingsError(*problems)
 
 
 def test_the_command_exits_2_with_one_message_naming_every_variable(
@@ -133,3 +132,39 @@ def test_an_empty_value_counts_as_unset() -> None:
     assert settings.database.url == "sqlite:///./var/tickets.sqlite3"
     assert settings.http.public_base_url == "http://127.0.0.1:8000"
     assert settings.http.checkout_success_url.startswith("http://127.0.0.1:8000/orders/")
+
+
+def test_rules_of_an_adapter_config_stop_the_start_naming_the_variable() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(
+            {
+                **VALID,
+                "AUTH_JWT_SECRET": "short-auth-secret",
+                "EMAIL_BACKEND": "smtp",
+                "SMTP_URL": "http://mail.example",
+                "ALERT_WEBHOOK_URL": "file:///etc/passwd",
+            }
+        )
+
+    assert raised.value.problems == (
+        "AUTH_*: the auth JWT secret must be at least 32 bytes long",
+        "SMTP_URL must start with smtp:// or smtps://, not http:",
+        "ALERT_WEBHOOK_URL must be an http(s) URL",
+    )
+    assert "short-auth-secret" not in raised.value.report()
+
+
+def test_the_smtp_and_webhook_configs_are_built_once_by_the_settings() -> None:
+    settings = Settings.from_env(
+        {
+            **VALID,
+            "EMAIL_BACKEND": "smtp",
+            "SMTP_URL": "smtp://u:pw@mail.example:587",
+            "ALERT_WEBHOOK_URL": "https://hooks.example/T/B/X",
+        }
+    )
+
+    assert settings.email.smtp is not None and settings.email.smtp.url.startswith("smtp://u:pw@")
+    assert settings.email.smtp.redacted_url == "smtp://u:***@mail.example:587"
+    assert settings.email.alert_webhook is not None
+    assert "pw" not in repr(settings.email) and "hooks.example" not in repr(settings.email)

@@ -22,7 +22,7 @@ def world() -> Iterator[Wired]:
     wired = wire()
     schedule(wired)
     put_profile(wired, "dancer-1")
-    wired.services.fulfilment.handle(paid(place(wired, "dancer-1", "salsa1")))
+    wired.services.stripe_events.handle(paid(place(wired, "dancer-1", "salsa1")))
     yield wired
     wired.services.close()
 

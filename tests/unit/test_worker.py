@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.persistence import Notification
 
 from adapters.persistence.store_config import StoreConfig
-from application.alerts import Alerts, new_alert
+from application.alerts.alerts import Alerts, new_alert
 from application.errors import StoreUnavailable
 from application.store import TicketStore
 from application.worker.loop import Worker
@@ -334,12 +334,14 @@ class RecordingSink:
     def __init__(self) -> None:
         self.notices: list[Any] = []
 
-    def notify(self, notices: Any) -> None:
-        self.notices.extend(notices)
+    name = "recording"
+
+    def deliver(self, notice: Any) -> None:
+        self.notices.append(notice)
 
 
 def alerts_told(alerts: Alerts) -> list[str]:
-    sink = alerts._sink  # the test's own sink
+    sink = alerts._told  # the test's own sink
     assert isinstance(sink, RecordingSink)
     return [notice.kind for notice in sink.notices]
 

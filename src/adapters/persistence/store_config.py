@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from eventsourcing.utils import get_topic
 
+from adapters.credentials import redacted_url
 from adapters.persistence import pg_connections
 from adapters.persistence.mapper import MsgspecMapper
 
@@ -34,10 +35,7 @@ class StoreConfig:
 
     @property
     def redacted_url(self) -> str:
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        return self.url.replace(f":{parts.password}@", ":***@", 1)
+        return redacted_url(self.url)
 
     def env(self, *, create_table: bool) -> dict[str, str]:
         """The event store's settings, passed explicitly to the application (never os.environ)."""

@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 import structlog
 from eventsourcing.persistence import Notification
 
-from application.alerts import Alerts
+from application.alerts.alerts import Alerts
 from application.ports import FollowerLocks, Wakeup
 from application.store import TicketStore, is_outage
 from application.worker.following import Follower

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from application.alerts import new_alert
+from application.alerts.alerts import new_alert
 from application.store import TicketStore
 from application.worker.following import Follower
 from domain.alert import Alert, AlertKind, Severity

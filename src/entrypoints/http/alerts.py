@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from application.alerts import DEFAULT_PAGE
+from application.alerts.board import DEFAULT_PAGE
 from application.paging import MAX_PAGE
 from application.ports import Principal
 from domain.shared import Cause

@@ -16,11 +16,12 @@ from litestar.exceptions import ValidationException
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from application.checkin import ManualRequest, ScanAnswer, ScannedTicket, ScanRequest, ScanResult
+from application.checkin import ManualRequest, ScanAnswer, ScannedTicket, ScanRequest
 from application.devices import DoorDevice
 from application.errors import Forbidden
 from application.ports import Principal
 from application.ticket_admin import ManagedTicket
+from domain.scan import ScanResult
 from domain.shared import Cause
 from domain.ticket import TicketStatus
 from entrypoints.bootstrap import Services
@@ -45,7 +46,7 @@ from entrypoints.http.openapi import (
 )
 from entrypoints.http.params import TicketIdPath
 from entrypoints.http.request_context import request_id
-from entrypoints.http.schemas import Camel, Out, TicketTrackOut
+from entrypoints.http.schemas import Camel, Out, TicketTrackOut, tracks_out
 
 DOOR_ROLES = frozenset({"staff", "admin"})
 JWKS_CACHE_SECONDS = 300  # door devices refresh their copy; a new key is published ahead of use
@@ -122,7 +123,7 @@ def _ticket_out(seen: ScannedTicket) -> ScannedTicketOut:
         ticket_id=seen.ticket_id,
         person_name=seen.person_name,
         period_code=seen.period_code,
-        tracks=[TicketTrackOut(code, name) for code, name in seen.tracks],
+        tracks=tracks_out(seen.tracks),
         checked_in_at=seen.checked_in_at,
     )
 
@@ -208,14 +209,13 @@ class AdminTicketOut(Out):
     @classmethod
     def of(cls, managed: ManagedTicket) -> AdminTicketOut:
         ticket, period = managed.ticket, managed.period
-        names = {track.code: track.name for track in period.tracks}
         return cls(
             ticket_id=ticket.id,
             period_id=period.id,
             period_code=period.code,
             person_id=ticket.person_id,
             person_name=managed.person.name if managed.person else None,
-            tracks=[TicketTrackOut(code, names.get(code, code)) for code in ticket.track_codes()],
+            tracks=tracks_out(period.track_names(ticket.track_codes())),
             status=ticket.status,
             qr_token_version=ticket.token.version if ticket.token else None,
             qr_token_expires_at=ticket.token.expires_at if ticket.token else None,

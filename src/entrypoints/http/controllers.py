@@ -304,7 +304,7 @@ class WebhookController(Controller):
         context.note(stripe_event_id=notice.event_id, order_id=_order_ref(notice))
         log.info("fulfilment verified", extra={"step": "verified", "event_type": notice.event_type})
         try:
-            outcome = services.fulfilment.handle(notice, context.request_id)
+            outcome = services.stripe_events.handle(notice, context.request_id)
         except Exception:
             services.metrics.webhook(notice.event_type, "failed")
             # An ERROR line (and so a Sentry event), with the ids bound above, whatever the

@@ -14,8 +14,8 @@ from uuid import UUID
 
 import msgspec
 
-from application.checkin import ScanResult
 from domain.order import OrderStatus, RegistrationStatus
+from domain.scan import ScanResult
 from domain.ticket import TicketStatus
 from entrypoints.http import checkin
 from entrypoints.http import schemas as s

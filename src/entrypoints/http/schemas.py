@@ -13,7 +13,7 @@ from application.ports import AlertNotice
 from application.tickets import ServedTicket
 from application.worker.stalls import Stalled
 from domain.order import Order, OrderStatus, RegistrationStatus
-from domain.period import InvalidPeriod, Period
+from domain.period import InvalidPeriod, Period, TrackNames
 from domain.person import InvalidProfile, Person
 from domain.ticket import TicketStatus
 from entrypoints.http import fields
@@ -253,6 +253,10 @@ class TicketTrackOut(Out):
     name: str
 
 
+def tracks_out(tracks: TrackNames) -> list[TicketTrackOut]:
+    return [TicketTrackOut(code, name) for code, name in tracks]
+
+
 class TicketOut(Out):
     ticket_id: UUID
     period_id: UUID
@@ -285,7 +289,7 @@ class TicketOut(Out):
             location=period.location,
             person_id=served.person.id,
             person_name=served.person.name,
-            tracks=[TicketTrackOut(code, period.track(code).name) for code in ticket.track_codes()],
+            tracks=tracks_out(period.track_names(ticket.track_codes())),
             status=ticket.status,
             qr_token=served.token,
             qr_token_version=ticket.token.version,

@@ -1,21 +1,14 @@
-"""Refunds: an order refunded in full loses its registrations and the tickets left empty.
+"""Refund handling: an order refunded in full loses its registrations and the tickets left empty.
 
 A refund acts only on the payment it refunds (its payment intent, recorded on the order), and
 the order is refunded only when nothing of what was paid for it is kept: a partial refund, or
 the refund of a payment the order never recorded, changes no registration and alerts.
-
-Like fulfilment, everything one refund changes is saved in ONE transaction with the record of
-the Stripe event, so a refund is applied completely or not at all, and applied once.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from eventsourcing.domain import Aggregate
-
-from application.alerts import Alerts, new_alert
-from application.deliveries import Applied, apply_once, order_by_ref, record
+from application.payments.decision import Decision, alert_and_record
+from application.payments.payment_handling import order_by_ref
 from application.ports import RefundReported
 from application.store import TicketStore
 from domain.alert import AlertKind, Severity
@@ -27,26 +20,13 @@ from domain.ticket import Ticket
 REVOKED_BY_REFUND = "refunded: no active registration left"
 
 
-class Refunds:
-    def __init__(self, store: TicketStore, alerts: Alerts) -> None:
+class RefundHandling:
+    """Decides what a ``charge.refunded`` changes; StripeEvents saves it."""
+
+    def __init__(self, store: TicketStore) -> None:
         self._store = store
-        self._alerts = alerts
 
-    def handle(
-        self, notice: RefundReported, request_id: str | None = None
-    ) -> DeliveryOutcome | None:
-        """Applies a verified ``charge.refunded``; None when it was applied before."""
-        return apply_once(
-            self._store,
-            self._alerts,
-            notice,
-            "refund",
-            lambda cause: self._refund(notice, cause),
-            subject=notice.payment_intent_id or notice.order_ref,
-            request_id=request_id,
-        )
-
-    def _refund(self, notice: RefundReported, cause: Cause) -> Applied:
+    def decide(self, notice: RefundReported, cause: Cause) -> Decision:
         order = self._find_order(notice)
         if order is None:
             return self._unknown_payment(notice, None, cause)
@@ -64,7 +44,11 @@ class Refunds:
             return self._refund_fully(notice, order, cause)
         if effect is RefundEffect.PARTIAL:
             # Which registration a part of the money was for is a person's call, not ours.
-            alert = new_alert(
+            return alert_and_record(
+                notice,
+                cause,
+                DeliveryOutcome.PARTIAL_REFUND,
+                order.id,
                 AlertKind.PARTIAL_REFUND,
                 f"order {order.id}: {notice.amount_refunded_cents} "
                 f"{notice.currency.upper()} of payment intent {notice.payment_intent_id} "
@@ -72,53 +56,41 @@ class Refunds:
                 f"the {order.total_cents} {order.currency} it costs are still paid; "
                 "registrations and tickets are unchanged: decide what the refund covers",
                 subject=str(order.id),
-                key=notice.event_id,
-                cause=cause,
-            )
-            return record(
-                self._store, notice, order.id, DeliveryOutcome.PARTIAL_REFUND, cause, order, alert
+                severity=Severity.WARNING,
+                changed=[order],
             )
         if effect is RefundEffect.ALREADY_REFUNDED:
-            result = record(
-                self._store, notice, order.id, DeliveryOutcome.ALREADY_REFUNDED, cause, order
-            )
-            result.steps.insert(0, ("duplicate", {"reason": "order is refunded already"}))
-            return result
+            decision = Decision(DeliveryOutcome.ALREADY_REFUNDED, order.id, [order])
+            decision.step("duplicate", reason="order is refunded already")
+            return decision
         # What is kept still pays the order: extra money (a duplicate payment) was given back.
-        result = record(
-            self._store, notice, order.id, DeliveryOutcome.EXTRA_PAYMENT_REFUNDED, cause, order
-        )
-        result.steps.insert(0, ("extra payment refunded", {"kept_cents": order.kept_cents()}))
-        return result
+        decision = Decision(DeliveryOutcome.EXTRA_PAYMENT_REFUNDED, order.id, [order])
+        decision.step("extra payment refunded", kept_cents=order.kept_cents())
+        return decision
 
     def _unknown_payment(
         self, notice: RefundReported, order: Order | None, cause: Cause
-    ) -> Applied:
+    ) -> Decision:
         """A refund of money the service never recorded: nothing to take back, a person looks."""
         which = "no known order" if order is None else f"order {order.id}, which never recorded it"
-        alert = new_alert(
+        return alert_and_record(
+            notice,
+            cause,
+            DeliveryOutcome.UNKNOWN_PAYMENT_REFUND,
+            order.id if order else None,
             AlertKind.UNKNOWN_PAYMENT_REFUND,
             f"Stripe event {notice.event_id} refunded {notice.amount_refunded_cents} of "
             f"{notice.charge_amount_cents} {notice.currency.upper()} of payment intent "
             f"{notice.payment_intent_id or 'unknown'}, a payment of {which}: nothing was changed",
             subject=str(order.id) if order else notice.payment_intent_id or notice.order_ref,
-            key=notice.event_id,
-            cause=cause,
-            severity=Severity.CRITICAL,
-        )
-        order_id = order.id if order else None
-        return record(
-            self._store, notice, order_id, DeliveryOutcome.UNKNOWN_PAYMENT_REFUND, cause, alert
         )
 
-    def _refund_fully(self, notice: RefundReported, order: Order, cause: Cause) -> Applied:
+    def _refund_fully(self, notice: RefundReported, order: Order, cause: Cause) -> Decision:
         """The order was just recorded REFUNDED: its registrations and tickets follow."""
         cancelled = order.cancel_registrations(reason="refunded", cause=cause)
-        steps: list[tuple[str, dict[str, Any]]] = [
-            ("order refunded", {"amount_refunded_cents": notice.amount_refunded_cents}),
-            ("registrations cancelled", {"count": len(cancelled)}),
-        ]
-        changed: list[Aggregate] = [order]
+        decision = Decision(DeliveryOutcome.REFUNDED, order.id, [order])
+        decision.step("order refunded", amount_refunded_cents=notice.amount_refunded_cents)
+        decision.step("registrations cancelled", count=len(cancelled))
         for person_id in order.persons():
             ticket = self._store.find(Ticket, Ticket.id_for(order.period_id, person_id))
             if ticket is None:
@@ -128,13 +100,11 @@ class Refunds:
                 paid_for, reason=f"order {order.id} refunded", cause=cause
             ):
                 continue
-            changed.append(ticket)
-            steps.append(("registrations removed", {"ticket_id": str(ticket.id)}))
+            decision.changed.append(ticket)
+            decision.step("registrations removed", ticket_id=str(ticket.id))
             if not ticket.registrations and ticket.revoke(reason=REVOKED_BY_REFUND, cause=cause):
-                steps.append(("ticket revoked", {"ticket_id": str(ticket.id)}))
-        result = record(self._store, notice, order.id, DeliveryOutcome.REFUNDED, cause, *changed)
-        result.steps[:0] = steps
-        return result
+                decision.step("ticket revoked", ticket_id=str(ticket.id))
+        return decision
 
     def _find_order(self, notice: RefundReported) -> Order | None:
         """Through the payment intent (what a charge names), else the charge's metadata."""

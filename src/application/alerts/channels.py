@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from application.alerts import notice_of
+from application.alerts.alerts import notice_of
 from application.ports import AlertChannel, Clock, FollowerStore, Job
 from application.store import TicketStore
 from domain.alert import Alert
@@ -18,7 +18,7 @@ from domain.alert import Alert
 log = logging.getLogger(__name__)
 
 
-class AlertDelivery:
+class AlertChannels:
     """The follower of raised alerts: one job per alert and channel, claimed before it is sent.
 
     Claiming first makes delivery at most once: a job a crashed worker had claimed is dropped
@@ -26,7 +26,7 @@ class AlertDelivery:
     never holds anything else back: fulfilment only records the alert.
     """
 
-    name = "alert-delivery"
+    name = "alert-delivery"  # keys its stored position and jobs: pinned
     topics: tuple[str, ...] = (Alert.Raised.TOPIC,)
 
     def __init__(

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from adapters.persistence.follower_store import MemoryFollowerStore
-from application.alert_delivery import AlertDelivery
-from application.alerts import new_alert
+from application.alerts.alerts import new_alert
+from application.alerts.channels import AlertChannels
 from application.ports import AlertDeliveryError, AlertNotice
 from application.store import TicketStore
 from domain.alert import Alert, AlertKind
@@ -33,7 +33,7 @@ class Channel:
 
 @dataclass
 class Setup:
-    delivery: AlertDelivery
+    delivery: AlertChannels
     store: TicketStore
     jobs: MemoryFollowerStore
     clock: FrozenClock
@@ -60,7 +60,7 @@ class Setup:
 def setup(*channels: Channel) -> Setup:
     wired = wire()
     jobs = MemoryFollowerStore()
-    delivery = AlertDelivery(
+    delivery = AlertChannels(
         wired.store, jobs, channels, wired.clock, max_attempts=3, first_retry_seconds=10
     )
     return Setup(delivery, wired.store, jobs, wired.clock)

@@ -1,8 +1,9 @@
-"""Alert channels: the admins' inbox (through the mailer) and a Slack-compatible webhook."""
+"""Alert channels: the log, the admins' inbox (through the mailer), a Slack-compatible webhook."""
 
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -15,6 +16,28 @@ from application.ports import (
     PermanentEmailError,
     TemporaryEmailError,
 )
+
+log = logging.getLogger(__name__)
+
+
+class LogAlertChannel:
+    """One ERROR (critical) or WARNING line per alert, for log-based alerting and Sentry."""
+
+    name = "log"
+
+    def deliver(self, alert: AlertNotice) -> None:
+        log.log(
+            logging.ERROR if alert.severity == "critical" else logging.WARNING,
+            "admin alert: %s",
+            alert.message,
+            extra={
+                "step": "alert",
+                "alert_id": str(alert.alert_id),
+                "kind": alert.kind,
+                "severity": alert.severity,
+                "subject": alert.subject,
+            },
+        )
 
 
 class EmailAlertChannel:
@@ -37,6 +60,10 @@ class WebhookConfig:
     url: str = field(repr=False)  # a Slack webhook URL is a secret
     timeout_seconds: float = 10.0
 
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("https://", "http://")):
+            raise ValueError("ALERT_WEBHOOK_URL must be an http(s) URL")
+
 
 class WebhookAlertChannel:
     """A JSON POST with a ``text`` field (what Slack, Mattermost and Teams' connectors read)."""
@@ -44,8 +71,6 @@ class WebhookAlertChannel:
     name = "webhook"
 
     def __init__(self, config: WebhookConfig) -> None:
-        if not config.url.startswith(("https://", "http://")):
-            raise ValueError("ALERT_WEBHOOK_URL must be an http(s) URL")
         self._config = config
 
     def deliver(self, alert: AlertNotice) -> None:

@@ -1,0 +1,69 @@
+"""Admin alerts: recorded as events with the state that caused them, then told to a channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eventsourcing.persistence import IntegrityError
+
+from application.ports import AlertChannel, AlertNotice
+from application.store import TicketStore
+from domain.alert import Alert, AlertKind, Severity
+from domain.shared import Cause
+
+RAISED_TOPIC = Alert.Raised.TOPIC
+
+
+def new_alert(
+    kind: AlertKind,
+    message: str,
+    *,
+    subject: str | None = None,
+    key: str | None = None,
+    cause: Cause,
+    severity: Severity = Severity.WARNING,
+) -> Alert:
+    """An alert to save with the state change it is about (one transaction, never lost)."""
+    return Alert.raise_(
+        kind=kind, severity=severity, message=message, subject=subject, key=key, cause=cause
+    )
+
+
+def notice_of(alert: Alert) -> AlertNotice:
+    """The alert as its channels and the admins' list show it."""
+    return AlertNotice(
+        alert_id=alert.id,
+        kind=alert.kind.value,
+        severity=alert.severity.value,
+        message=alert.message,
+        subject=alert.subject,
+        created_at=alert.created_on,
+        state=alert.state.value,
+    )
+
+
+class Alerts:
+    def __init__(self, store: TicketStore, told: AlertChannel) -> None:
+        self._store = store
+        self._told = told  # at once, in the process that raised them (the log); the worker
+        # delivers to the other channels (AlertChannels)
+
+    def told(self, alerts: Sequence[Alert]) -> None:
+        """Tells the channel about alerts that were just saved."""
+        for alert in alerts:
+            self._told.deliver(notice_of(alert))
+
+    def raise_now(self, alert: Alert) -> None:
+        """Saves an alert on its own (a failure's alert, where nothing else could be saved)."""
+        try:
+            self._store.save(alert)
+        except IntegrityError:
+            return  # the same keyed alert was raised before: once is enough
+        self.told([alert])
+
+    def newest_first(self, limit: int = 500) -> list[AlertNotice]:
+        """Raised alerts read from the log itself (tests, diagnostics); admins page the list."""
+        raised = self._store.notifications(topics=(RAISED_TOPIC,))
+        ids = [self._store.decode(n).originator_id for n in raised]
+        ids.reverse()
+        return [notice_of(self._store.get(Alert, alert_id)) for alert_id in ids[:limit]]

@@ -1,0 +1,1 @@
+"""Payments: orders' Stripe events (payments and refunds), each applied once."""
