@@ -16,11 +16,11 @@ from pyzbar.pyzbar import decode
 
 from adapters.alert_channels import WebhookAlertChannel, WebhookConfig
 from adapters.brand import Brand
-from adapters.email_file import FileMailer, FileMailerConfig
-from adapters.email_mime import message_bytes, mime_message
-from adapters.email_ses import SesConfig, SesMailer
-from adapters.email_smtp import SmtpConfig, SmtpMailer, _error_of
-from adapters.email_templates import EmailContentConfig, JinjaEmailContent
+from adapters.email.content import EmailContentConfig, JinjaEmailContent
+from adapters.email.mime import message_bytes, mime_message
+from adapters.email.outbox import FileMailer, FileMailerConfig
+from adapters.email.ses import SesConfig, SesMailer
+from adapters.email.smtp import SmtpConfig, SmtpMailer, _error_of
 from application.ports import (
     AlertNotice,
     EmailKind,

@@ -22,7 +22,7 @@ from application.ports import (
     TicketDocument,
 )
 
-TEMPLATES = Path(__file__).parent / "templates" / "email"
+TEMPLATES = Path(__file__).parent.parent / "templates" / "email"
 
 SUBJECTS = {
     EmailKind.ISSUED: "Your ticket for {period}",
