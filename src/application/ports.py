@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from domain.period import TrackNames
@@ -124,6 +124,7 @@ class PaymentGatewayError(Exception):
     """Raised when the payment provider cannot be reached or refuses a request."""
 
 
+@runtime_checkable  # the HTTP routes receive it by dependency injection, which checks types
 class PaymentGateway(Protocol):
     def start_checkout(self, request: CheckoutRequest) -> CheckoutSession | None:
         """A hosted checkout for the order, or None when online payment is not configured."""
@@ -155,6 +156,7 @@ class Unauthenticated(Exception):
     """Raised when a bearer token is missing, malformed, expired or not from our provider."""
 
 
+@runtime_checkable  # the HTTP routes receive it by dependency injection, which checks types
 class IdentityVerifier(Protocol):
     def verify(self, bearer_token: str) -> Principal:
         """The principal a bearer token speaks for; raises Unauthenticated."""
