@@ -97,7 +97,7 @@ class TicketDesk:
     def serve(self, ticket_id: UUID) -> ServedTicket:
         """An active ticket with its current token, whoever asks (the worker, checked callers)."""
         ticket = self._active(ticket_id, lambda _: True)
-        period = self._store.get(Period, ticket.period_id)
+        period = self._periods.get(ticket.period_id)
         person = self._store.get(Person, ticket.person_id)
         return self._serve(ticket, period, person)
 
