@@ -29,11 +29,11 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from application.audit import Audit, AuditEvent, PastState
-from application.digest import Progress as Advance
+from application.audit.auditing import Audit, AuditEvent, PastState
+from application.audit.digest import Progress as Advance
+from application.audit.invariants import Invariant
+from application.audit.replay import ReplayReport
 from application.errors import ApplicationError
-from application.invariants import Invariant
-from application.replay import ReplayReport
 from entrypoints.settings import Settings, SettingsError
 
 if TYPE_CHECKING:

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from adapters.alert_channels import EmailAlertChannel, LogAlertChannel, WebhookAlertChannel
 from adapters.clock import SystemClock
-from adapters.email_file import FileMailer, FileMailerConfig
-from adapters.email_ses import SesConfig, SesMailer
-from adapters.email_smtp import SmtpMailer
-from adapters.email_templates import EmailContentConfig, JinjaEmailContent
+from adapters.email.content import EmailContentConfig, JinjaEmailContent
+from adapters.email.outbox import FileMailer, FileMailerConfig
+from adapters.email.ses import SesConfig, SesMailer
+from adapters.email.smtp import SmtpMailer
 from adapters.identity import JwtIdentityVerifier
 from adapters.metrics import FollowerLag, ServiceMetrics
 from adapters.pdf_ticket import PdfTicketRenderer
 from adapters.persistence.alert_list import open_alert_list
 from adapters.persistence.device_activity import MemoryDeviceActivity, SqlDeviceActivity
-from adapters.persistence.eventstore import open_store
+from adapters.persistence.eventstore import check_ready, open_store
 from adapters.persistence.follower_store import MemoryFollowerStore, SqlFollowerStore
 from adapters.persistence.pdf_cache import MemoryPdfCache, SqlPdfCache
 from adapters.persistence.scan_index import open_scan_index
-from adapters.persistence.store_config import sqlite_path
+from adapters.persistence.store_config import StoreConfig, sqlite_path
 from adapters.persistence.worker_coordination import (
     FileFollowerLocks,
     NoFollowerLocks,
@@ -37,7 +37,7 @@ from application.alerts.alerts import Alerts
 from application.alerts.board import AlertBoard
 from application.alerts.channels import AlertChannels
 from application.attendance import Attendance
-from application.audit import Audit
+from application.audit.auditing import Audit
 from application.checkin import CheckIns
 from application.devices import Devices
 from application.documents import TicketDocuments
@@ -69,6 +69,7 @@ from application.tickets import TicketDesk
 from application.tokens import TokenIssuer
 from application.worker.following import Follower, ReadModel
 from application.worker.loop import Worker
+from application.worker.stalls import FollowerHealth
 from entrypoints.settings import EmailSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Services:
-    """The use cases, wired: what the HTTP app and the CLI call."""
+    """The use cases, wired: what the CLI and the tests call. The HTTP app keeps it and gives
+    each route the one use case it calls (entrypoints.http.deps)."""
 
     settings: Settings
     store: TicketStore
@@ -104,9 +106,18 @@ class Services:
     pdf_cache: PdfCache  # rendered PDFs, shared by every process
     # What the worker drives, in this order: the read models (also rebuilt by the audit
     # replay) first, then the followers that send things.
-    read_models: tuple[ReadModel, ...] = ()
-    followers: tuple[Follower, ...] = ()
-    follower_lag: FollowerLag | None = None  # the followers' lag, read when /metrics is scraped
+    read_models: tuple[ReadModel, ...]
+    followers: tuple[Follower, ...]
+    follower_lag: FollowerLag | None  # the followers' lag, read when /metrics is scraped
+
+    @property
+    def follower_health(self) -> FollowerHealth:
+        """Which of the followers are stalled now (read from the store at each call)."""
+        return FollowerHealth(self.store, self.followers)
+
+    @property
+    def readiness(self) -> Readiness:
+        return Readiness(self.settings.database, self.store, self.follower_health)
 
     def close(self) -> None:
         self.store.close()
@@ -119,6 +130,19 @@ class Services:
         self.device_activity.close()
         if isinstance(self.pdf_cache, SqlPdfCache):
             self.pdf_cache.close()
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What ``/health/ready`` asks: does the event store answer, which followers are stalled."""
+
+    database: StoreConfig
+    store: TicketStore
+    followers: FollowerHealth
+
+    def check_store(self) -> None:
+        """Raises when the event store cannot serve now."""
+        check_ready(self.database, self.store)
 
 
 def build(
@@ -147,13 +171,28 @@ def build(
     alert_list = open_alert_list(settings.database)
     device_activity = _device_activity(settings)
     pdf_cache = _pdf_cache(settings)
+    jobs = _follower_store(settings)
     issuing = TicketIssuing(store, tokens)
     periods = Periods(store)
     links = SignedTicketLinks(
         TicketLinksConfig(settings.http.public_base_url, settings.tokens.secret)
     )
     tickets = TicketDesk(store, periods, tokens, alerts, links)
-    services = Services(
+    documents = TicketDocuments(tickets, renderer or PdfTicketRenderer(settings.brand), pdf_cache)
+    read_models: tuple[ReadModel, ...] = (scan_index, alert_list)
+    # The worker's followers: the read models first, then those that send things.
+    senders = _senders(
+        settings,
+        store,
+        jobs,
+        mailer or build_mailer(settings.email),
+        documents,
+        alerts,
+        clock,
+        metrics,
+    )
+    followers = (*read_models, *senders)
+    return Services(
         settings=settings,
         store=store,
         audit=Audit(store, tokens),
@@ -173,9 +212,7 @@ def build(
             store, alerts, PaymentHandling(store, issuing), RefundHandling(store)
         ),
         tickets=tickets,
-        documents=TicketDocuments(
-            tickets, renderer or PdfTicketRenderer(settings.brand), pdf_cache
-        ),
+        documents=documents,
         pdf_cache=pdf_cache,
         rate_limits=open_rate_limiter(settings.rate_limits),
         checkins=CheckIns(store, signer, scan_index, clock, PrometheusScanMeter()),
@@ -184,17 +221,13 @@ def build(
         attendance=Attendance(periods, scan_index, clock),
         device_activity=device_activity,
         ticket_jwks=_public_jwks(signer),
-        read_models=(scan_index, alert_list),
-        followers=(scan_index, alert_list),  # the read models; the senders are added below
+        read_models=read_models,
+        followers=followers,
+        follower_lag=FollowerLag(store, followers),
         email_requests=EmailRequests(store),
-        jobs=_follower_store(settings),
+        jobs=jobs,
         metrics=metrics,
     )
-    # The worker's followers that send things: after the read models others register.
-    mailer = mailer or build_mailer(settings.email)
-    senders = _senders(services, mailer, clock)
-    followers = (*services.followers, *senders)
-    return replace(services, followers=followers, follower_lag=FollowerLag(store, followers))
 
 
 def _public_jwks(signer: TokenSigner) -> dict[str, list[dict[str, str]]]:
@@ -230,23 +263,22 @@ def _follower_store(settings: Settings) -> FollowerStore:
     return SqlFollowerStore(settings.database)
 
 
-def _senders(services: Services, mailer: Mailer, clock: Clock) -> tuple[Follower, ...]:
-    settings = services.settings
+def _senders(
+    settings: Settings,
+    store: TicketStore,
+    jobs: FollowerStore,
+    mailer: Mailer,
+    documents: TicketDocuments,
+    alerts: Alerts,
+    clock: Clock,
+    metrics: ServiceMetrics,
+) -> tuple[Follower, ...]:
+    """The followers that send things: the ticket emails, and the alerts when a channel is set."""
     email = settings.email
-    content = JinjaEmailContent(
-        EmailContentConfig(settings.brand, email.reply_to), services.documents.pdf
-    )
+    content = JinjaEmailContent(EmailContentConfig(settings.brand, email.reply_to), documents.pdf)
     policy = EmailPolicy(max_attempts=email.max_attempts, first_retry_seconds=email.retry_seconds)
     ticket_emails = TicketEmails(
-        services.store,
-        services.jobs,
-        mailer,
-        content,
-        services.documents.document,
-        services.alerts,
-        clock,
-        policy,
-        meter=services.metrics,
+        store, jobs, mailer, content, documents.document, alerts, clock, policy, meter=metrics
     )
     channels: list[AlertChannel] = []
     if email.admin_alert_email:
@@ -256,8 +288,8 @@ def _senders(services: Services, mailer: Mailer, clock: Clock) -> tuple[Follower
     if not channels:
         return (ticket_emails,)
     delivery = AlertChannels(
-        services.store,
-        services.jobs,
+        store,
+        jobs,
         channels,
         clock,
         max_attempts=email.max_attempts,

@@ -27,7 +27,7 @@ from adapters.clock import SystemClock
 from adapters.persistence.eventstore import migrate
 from adapters.persistence.store_config import sqlite_path
 from adapters.qr_tokens import JwtTokenSigner
-from application.audit import TOPIC_PREFIX
+from application.audit.auditing import TOPIC_PREFIX
 from application.tokens import TokenIssuer
 from application.worker.loop import Worker
 from domain.order import Order

@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import Notification
 
-from application.digest import GENESIS, link
+from application.audit.digest import GENESIS, link
 from tests.fakes import Wired, paid, place, put_profile, schedule, wire
 
 pytestmark = pytest.mark.unit

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 import re
 import typing
 
 import pytest
+from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic, resolve_topic
 
-from application.audit import event_classes, event_topics
+import domain
+from application.audit.auditing import AGGREGATES, event_classes, event_topics
 from domain.order import Order
 from domain.shared import Cause
 from domain.ticket import Ticket
@@ -28,6 +32,24 @@ def test_the_domain_has_the_events_we_know_of() -> None:
         classes
     )
     assert len(classes) >= 20
+
+
+def test_the_registry_lists_every_aggregate_of_the_domain() -> None:
+    modules = [
+        importlib.import_module(info.name)
+        for info in pkgutil.iter_modules(domain.__path__, f"{domain.__name__}.")
+    ]
+    defined = {
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Aggregate)
+        and value.__module__ == module.__name__
+    }
+
+    assert set(AGGREGATES) == defined
+    assert len(AGGREGATES) == len(defined)
 
 
 @pytest.mark.parametrize("event_class", event_classes(), ids=lambda cls: cls.__qualname__)

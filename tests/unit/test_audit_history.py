@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from application.audit import TOPIC_PREFIX, UnknownEventType, topic_of
+from application.audit.auditing import TOPIC_PREFIX, UnknownEventType, topic_of
 from application.errors import NotFound
 from domain.order import Order, OrderStatus, RegistrationStatus
 from domain.period import Period

@@ -11,9 +11,10 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import Notification, StoredEvent
 
-from application.invariants import Invariant
+from application.audit import invariants
+from application.audit.invariants import Invariant
+from application.audit.replay import ReplayReport
 from application.ports import RefundReported
-from application.replay import ReplayReport
 from application.worker.following import ReadModel
 from domain.order import Order
 from domain.payment import DeliveryOutcome, StripeDelivery
@@ -78,8 +79,11 @@ class History:
         return view
 
 
-@pytest.fixture
-def history() -> Iterator[History]:
+@pytest.fixture(params=["in_memory", "spilled"])
+def history(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[History]:
+    if request.param == "spilled":
+        # One aggregate in memory: every other is read back from the scratch database.
+        monkeypatch.setattr(invariants, "HOT_AGGREGATES", 1)
     wired = wire()
     services = wired.services
     period = schedule(wired)

@@ -6,25 +6,27 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ControllerRouterHandler, Middleware
 
 from entrypoints.bootstrap import Services
-from entrypoints.http import (
+from entrypoints.http.bodies import JsonBodies
+from entrypoints.http.controllers import (
+    admin,
     alerts,
     audit,
     checkin,
-    controllers,
     devices,
-    door_pages,
-    ticket_delivery,
-    ticket_emails,
+    health,
+    orders,
+    pages,
+    people,
+    periods,
+    tickets,
+    webhooks,
 )
-from entrypoints.http.auth import provide_admin, provide_cause, provide_user
-from entrypoints.http.bodies import JsonBodies
 from entrypoints.http.cors import CorsMiddleware
-from entrypoints.http.metrics import MetricsController
+from entrypoints.http.deps import DEPENDENCIES
 from entrypoints.http.openapi import document, openapi_config
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_headers
@@ -33,34 +35,30 @@ from entrypoints.worker_cli import BackgroundWorker
 
 MAX_BODY_BYTES = 256 * 1024
 
+# In this order in the OpenAPI document (and so in generated clients).
 ROUTES: list[ControllerRouterHandler] = [
-    controllers.HealthController,
-    controllers.ProfileController,
-    controllers.AdminController,
+    health.HealthController,
+    people.ProfileController,
+    admin.AdminController,
     alerts.AlertController,
-    controllers.PeriodController,
-    controllers.OrderController,
-    controllers.WebhookController,
-    controllers.TicketController,
-    ticket_delivery.TicketDownloadController,
-    ticket_delivery.TicketPageController,
-    ticket_emails.TicketEmailController,
+    periods.PeriodController,
+    orders.OrderController,
+    webhooks.WebhookController,
+    tickets.TicketController,
+    tickets.TicketDownloadController,
+    tickets.TicketPageController,
+    tickets.TicketEmailController,
     checkin.CheckInController,
-    checkin.TicketAdminController,
+    admin.TicketAdminController,
     checkin.JwksController,
     devices.AdminDeviceController,
     devices.PairingController,
-    devices.AttendanceController,
-    door_pages.DoorPageController,
-    door_pages.door_assets(),
+    admin.AttendanceController,
+    pages.DoorPageController,
+    pages.door_assets(),
     audit.AuditController,
-    MetricsController,
+    health.MetricsController,
 ]
-
-
-def _services(state: State) -> Services:
-    services: Services = state.services
-    return services
 
 
 def create_app(
@@ -103,12 +101,7 @@ def _litestar(state: State, *, cors: list[Middleware], **litestar_options: Any) 
     return Litestar(
         route_handlers=ROUTES,
         state=state,
-        dependencies={
-            "services": Provide(_services, sync_to_thread=False),
-            "user": Provide(provide_user, sync_to_thread=True),
-            "admin": Provide(provide_admin, sync_to_thread=False),
-            "cause": Provide(provide_cause, sync_to_thread=False),
-        },
+        dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[rate_limit_headers],  # on every response of a limited route
         # Paths grouped by route template: ids in raw paths would make a label per ticket.

@@ -1,17 +1,13 @@
-"""Who is calling: bearer-token authentication and roles, as dependencies of the routes."""
+"""Who is calling: the credentials of a request (a bearer token, a door device's credential)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import State
-from litestar.di import NamedDependency
 
-from application.errors import Forbidden
 from application.ports import IdentityVerifier, Principal, Unauthenticated
-from domain.shared import Cause
-from entrypoints.http.request_context import context_of, request_id
+from entrypoints.http.request_context import context_of
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str:
@@ -28,17 +24,11 @@ def verified_user(request: Request[Any, Any, Any], identity: IdentityVerifier) -
     return principal
 
 
-def provide_user(request: Request[Any, Any, Any], state: State) -> Principal:
-    return verified_user(request, state.services.identity)
-
-
-def provide_admin(user: NamedDependency[Principal]) -> Principal:
-    if not user.is_admin:
-        raise Forbidden("this needs the admin role", "forbidden")
-    return user
-
-
-def provide_cause(request: Request[Any, Any, Any], user: NamedDependency[Principal]) -> Cause:
-    """The caller and the request (entrypoints.http.request_context): recorded in events."""
-    rid = request_id(request)
-    return Cause(actor=user.user_id, reference=rid, request_id=rid)
+def device_credential(request: Request[Any, Any, Any]) -> str | None:
+    """The credential of an ``Authorization: Device <credential>`` header, if that is the scheme."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "device":
+        return None
+    if not value.strip():
+        raise Unauthenticated("an Authorization: Device <credential> header is required")
+    return value.strip()

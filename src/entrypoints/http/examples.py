@@ -17,7 +17,6 @@ import msgspec
 from domain.order import OrderStatus, RegistrationStatus
 from domain.scan import ScanResult
 from domain.ticket import TicketStatus
-from entrypoints.http import checkin
 from entrypoints.http import schemas as s
 
 _PERIOD_ID = UUID("5d0b7c1e-2f34-5b8e-9a10-3c4d5e6f7a8b")
@@ -99,12 +98,10 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
         view_url=f"https://tickets.salsanor.no/tickets/{_TICKET_ID}?key=Zm9vYmFy",
         pdf_url=f"https://tickets.salsanor.no/api/tickets/download/{_TICKET_ID}?key=Zm9vYmFy",
     ),
-    checkin.ScanIn: checkin.ScanIn(
-        token=_TOKEN, device_id="front-door", scan_id="front-door:000001"
-    ),
-    checkin.ScanOut: checkin.ScanOut(
+    s.ScanIn: s.ScanIn(token=_TOKEN, device_id="front-door", scan_id="front-door:000001"),
+    s.ScanOut: s.ScanOut(
         result=ScanResult.OK,
-        ticket=checkin.ScannedTicketOut(
+        ticket=s.ScannedTicketOut(
             ticket_id=_TICKET_ID,
             person_name="Åse Øvergård",
             period_code="2026-fall",
@@ -112,6 +109,6 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
             checked_in_at=datetime(2026, 9, 1, 18, 2, 11, tzinfo=UTC),
         ),
     ),
-    checkin.RevokeIn: checkin.RevokeIn(reason="chargeback"),
-    checkin.RotateIn: checkin.RotateIn(reason="lost phone"),
+    s.RevokeIn: s.RevokeIn(reason="chargeback"),
+    s.RotateIn: s.RotateIn(reason="lost phone"),
 }

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 
+from application.audit.auditing import AuditEvent
+from application.checkin import ScanAnswer, ScannedTicket
+from application.devices import DeviceView
 from application.ports import AlertNotice
+from application.ticket_admin import ManagedTicket
 from application.tickets import ServedTicket
 from application.worker.stalls import Stalled
 from domain.order import Order, OrderStatus, RegistrationStatus
 from domain.period import InvalidPeriod, Period, TrackNames
 from domain.person import InvalidProfile, Person
+from domain.scan import ScanResult
 from domain.ticket import TicketStatus
 from entrypoints.http import fields
 
@@ -326,3 +331,301 @@ class AlertPageOut(Out):
 
     items: list[AlertOut]
     next_cursor: str | None
+
+
+# The door: scans, search, offline lists; admins' token changes; the JWKS.
+
+# A scanner reads anything: whatever string the QR code held is answered `invalid`, not refused
+# (the app's body-size limit bounds it; CheckIns answers an overlong one without reading it).
+ScannedText = str
+# Device and scan ids are recorded and logged: printable, short.
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[\x20-\x7e]+$")]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+
+
+class ScanIn(Camel):
+    token: ScannedText
+    device_id: ClientId | None = None
+    scan_id: ClientId | None = None
+
+    def __post_init__(self) -> None:
+        # The pattern's $ lets one trailing line feed through (Python's re): not in a log line.
+        fields.one_line("deviceId", self.device_id)
+        fields.one_line("scanId", self.scan_id)
+
+
+class ScannedTicketOut(Out, omit_defaults=True):
+    ticket_id: UUID
+    person_name: str
+    period_code: str
+    tracks: list[TicketTrackOut]
+    checked_in_at: datetime | None = None
+
+    @classmethod
+    def of(cls, seen: ScannedTicket) -> ScannedTicketOut:
+        return cls(
+            ticket_id=seen.ticket_id,
+            person_name=seen.person_name,
+            period_code=seen.period_code,
+            tracks=tracks_out(seen.tracks),
+            checked_in_at=seen.checked_in_at,
+        )
+
+
+class ScanOut(Out, omit_defaults=True):
+    result: ScanResult
+    ticket: ScannedTicketOut | None = None
+
+    @classmethod
+    def of(cls, answer: ScanAnswer) -> ScanOut:
+        seen = answer.ticket
+        if seen is None:
+            return cls(answer.result)
+        return cls(answer.result, ScannedTicketOut.of(seen))
+
+
+class ManualCheckInIn(Camel):
+    ticket_id: UUID
+    device_id: ClientId | None = None
+    scan_id: ClientId | None = None
+
+    def __post_init__(self) -> None:
+        fields.one_line("deviceId", self.device_id)
+        fields.one_line("scanId", self.scan_id)
+
+
+class CheckInSearchOut(Out):
+    """Active tickets of the period whose person's name matched, at most 20."""
+
+    items: list[ScannedTicketOut]
+
+
+class RevocationOut(Out):
+    ticket_id: UUID
+    status: TicketStatus
+    current_token_version: int
+    changed_at: datetime | None
+
+
+class RevocationsOut(Out):
+    """Tickets revoked or rotated since `since`; pass `nextSince` back for the next changes."""
+
+    items: list[RevocationOut]
+    next_since: str
+
+
+class RosterOut(Out):
+    """The period's tickets (revoked ones too): names at a door that may lose its network."""
+
+    items: list[ScannedTicketOut]
+
+
+class TodayCheckInOut(Out):
+    ticket_id: UUID
+    checked_in_at: datetime | None
+
+
+class TodayCheckInsOut(Out):
+    """A period's check-ins today (its timezone): the door's count and its offline list."""
+
+    period_code: str
+    date: date
+    count: int
+    items: list[TodayCheckInOut]
+
+
+class RotateIn(Camel):
+    reason: Reason | None = None
+
+    def __post_init__(self) -> None:
+        fields.lines("reason", self.reason)
+
+
+class RevokeIn(Camel):
+    reason: Reason
+
+    def __post_init__(self) -> None:
+        fields.lines("reason", self.reason)
+
+
+class AdminTicketOut(Out):
+    """A ticket as an admin sees it: never its token (the holder gets it, by email)."""
+
+    ticket_id: UUID
+    period_id: UUID
+    period_code: str
+    person_id: UUID
+    person_name: str | None
+    tracks: list[TicketTrackOut]
+    status: TicketStatus
+    qr_token_version: int | None
+    qr_token_expires_at: datetime | None
+    revoked_reason: str | None
+
+    @classmethod
+    def of(cls, managed: ManagedTicket) -> AdminTicketOut:
+        ticket, period = managed.ticket, managed.period
+        return cls(
+            ticket_id=ticket.id,
+            period_id=period.id,
+            period_code=period.code,
+            person_id=ticket.person_id,
+            person_name=managed.person.name if managed.person else None,
+            tracks=tracks_out(period.track_names(ticket.track_codes())),
+            status=ticket.status,
+            qr_token_version=ticket.token.version if ticket.token else None,
+            qr_token_expires_at=ticket.token.expires_at if ticket.token else None,
+            revoked_reason=ticket.revoked_reason,
+        )
+
+
+class JwkOut(msgspec.Struct):
+    """An Ed25519 public key (RFC 8037) that signs QR tokens."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    alg: Literal["EdDSA"]
+    use: Literal["sig"]
+
+
+class JwksOut(msgspec.Struct):
+    """The QR tokens' public keys (RFC 7517); empty when tokens are HS256."""
+
+    keys: list[JwkOut]
+
+
+# Door devices and attendance.
+
+DeviceName = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+PairingCode = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+]
+
+
+class DeviceIn(Camel):
+    name: DeviceName
+    period_code: Code | None = None
+
+    def __post_init__(self) -> None:
+        # The pattern's $ lets one trailing line feed through (Python's re).
+        fields.one_line("name", self.name)
+        fields.one_line("periodCode", self.period_code)
+
+
+class RenameDeviceIn(Camel):
+    name: DeviceName
+
+    def __post_init__(self) -> None:
+        fields.one_line("name", self.name)
+
+
+class PairingIn(Camel):
+    pairing_code: PairingCode
+
+    def __post_init__(self) -> None:
+        fields.one_line("pairingCode", self.pairing_code)
+
+
+class NewDeviceOut(Out):
+    device_id: UUID
+    name: str
+    period_code: str | None
+    pairing_code: str
+    pairing_url: str
+    pairing_expires_at: datetime
+    # The pairing link as a QR code (a PNG data URI) for the admin page: the phone scans it.
+    pairing_qr: str
+
+
+class DeviceOut(Out):
+    device_id: UUID
+    name: str
+    period_code: str | None
+    status: str
+    paired_at: datetime | None
+    revoked_at: datetime | None
+    last_seen_at: datetime | None
+
+    @classmethod
+    def of(cls, view: DeviceView) -> DeviceOut:
+        device = view.device
+        return cls(
+            device_id=device.id,
+            name=device.name,
+            period_code=device.period_code,
+            status=device.status.value,
+            paired_at=device.paired_at,
+            revoked_at=device.revoked_at,
+            last_seen_at=view.last_seen_at,
+        )
+
+
+class DeviceListOut(Out):
+    items: list[DeviceOut]
+
+
+class PairedDeviceOut(Out):
+    device_id: UUID
+    name: str
+    period_code: str | None
+    credential: str  # shown once: the door page keeps it; only its hash is recorded
+
+
+class DoorDeviceOut(Out):
+    device_id: UUID
+    name: str
+    period_code: str | None
+
+
+class AttendeeOut(Out):
+    person_id: UUID
+    name: str
+    tracks: list[str]  # track codes
+    checked_in_at: datetime
+    device_id: str | None
+    manual: bool
+
+
+class AttendanceOut(Out):
+    """Who came to class on one day: totals per track, the persons in the order they came."""
+
+    date: date
+    total: int
+    by_track: dict[str, int]
+    persons: list[AttendeeOut]
+
+
+# The auditors' history and the ticket email.
+
+
+class AuditEventOut(Out):
+    """One event: its data are the recorded fields (token hashes at most, never a token)."""
+
+    version: int
+    type: str
+    timestamp: datetime
+    actor: str
+    reference: str | None
+    request_id: str | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditEventOut:
+        return cls(
+            version=event.version,
+            type=event.type,
+            timestamp=event.timestamp,
+            actor=event.actor,
+            reference=event.reference,
+            request_id=event.request_id,
+            data=msgspec.to_builtins(event.data),
+        )
+
+
+class ResendOut(Out):
+    ticket_id: UUID
+    status: Literal["queued"]  # the worker sends it with the ticket's current token

@@ -17,12 +17,11 @@ from litestar.di import NamedDependency
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
-from entrypoints.bootstrap import Services
+from adapters.brand import Brand
 
-TEMPLATES = Path(__file__).parent / "templates"
-STATIC = Path(__file__).parent / "static"
+TEMPLATES = Path(__file__).parent.parent / "templates"
+STATIC = Path(__file__).parent.parent / "static"
 ASSETS_PATH = "/door/assets"
-Deps = NamedDependency[Services]
 
 
 @cache
@@ -53,11 +52,9 @@ def page_headers(*, camera: bool = False) -> dict[str, str]:
     }
 
 
-def _page(template: str, services: Services, *, camera: bool = False) -> Response[str]:
+def _page(template: str, brand: Brand, *, camera: bool = False) -> Response[str]:
     html = (
-        _environment()
-        .get_template(template)
-        .render(assets=ASSETS_PATH, school=services.settings.brand.school_name)
+        _environment().get_template(template).render(assets=ASSETS_PATH, school=brand.school_name)
     )
     return Response(html, media_type="text/html", headers=page_headers(camera=camera))
 
@@ -66,9 +63,9 @@ class DoorPageController(Controller):
     tags = ["door"]
 
     @get("/door", sync_to_thread=False, media_type="text/html", operation_id="viewDoorPage")
-    def door(self, services: Deps) -> Response[str]:
+    def door(self, brand: NamedDependency[Brand]) -> Response[str]:
         """The scanner page for a paired phone: camera, results, today's count, search."""
-        return _page("door.html", services, camera=True)
+        return _page("door.html", brand, camera=True)
 
     @get(
         "/admin/devices",
@@ -76,9 +73,9 @@ class DoorPageController(Controller):
         media_type="text/html",
         operation_id="viewDeviceAdminPage",
     )
-    def devices(self, services: Deps) -> Response[str]:
+    def devices(self, brand: NamedDependency[Brand]) -> Response[str]:
         """Admins add door devices here and show the pairing link as a QR code."""
-        return _page("admin_devices.html", services)
+        return _page("admin_devices.html", brand)
 
     @get(
         "/admin/attendance",
@@ -86,9 +83,9 @@ class DoorPageController(Controller):
         media_type="text/html",
         operation_id="viewAttendanceAdminPage",
     )
-    def attendance(self, services: Deps) -> Response[str]:
+    def attendance(self, brand: NamedDependency[Brand]) -> Response[str]:
         """Today's attendance of a period, kept up to date while the page is open."""
-        return _page("admin_attendance.html", services)
+        return _page("admin_attendance.html", brand)
 
 
 def door_assets() -> Router:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from application.digest import Progress
-from application.invariants import Invariant, InvariantChecker, Violation
+from application.audit.digest import Progress
+from application.audit.invariants import Invariant, InvariantChecker, Violation
 from application.store import TicketStore
 from application.worker.following import ReadModel
 

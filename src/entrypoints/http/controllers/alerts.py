@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
-
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from application.alerts.board import DEFAULT_PAGE
-from application.paging import MAX_PAGE
-from application.ports import Principal
-from domain.shared import Cause
-from entrypoints.bootstrap import Services
+from application.alerts.board import DEFAULT_PAGE, AlertBoard
+from entrypoints.http.deps import Admin, Caused
 from entrypoints.http.openapi import (
     ALERT_NOT_FOUND,
     BEARER,
@@ -26,30 +19,15 @@ from entrypoints.http.openapi import (
     VALIDATION_FAILED,
     problems,
 )
-from entrypoints.http.params import AlertIdPath
+from entrypoints.http.params import (
+    AlertIdPath,
+    AlertKind,
+    AlertsCursor,
+    AlertsLimit,
+    AlertsSince,
+    AlertState,
+)
 from entrypoints.http.schemas import AlertOut, AlertPageOut
-
-Limit = Annotated[
-    int, QueryParameter(ge=1, le=MAX_PAGE, description=f"Alerts per page (at most {MAX_PAGE}).")
-]
-Cursor = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=32, description="The previous page's `nextCursor`; omit for the first page."
-    ),
-]
-# A word: a NUL reached PostgreSQL's query as text, and failed there (500).
-Kind = Annotated[
-    str | None,
-    QueryParameter(max_length=64, pattern=r"^[a-z_]+$", description="Only alerts of this kind."),
-]
-State = Annotated[
-    Literal["open", "acknowledged"] | None,
-    QueryParameter(name="state", description="Only open or acknowledged."),
-]
-Since = Annotated[
-    datetime | None, QueryParameter(description="Only alerts raised at or after this time.")
-]
 
 
 class AlertController(Controller):
@@ -69,15 +47,15 @@ class AlertController(Controller):
     )
     def list_alerts(
         self,
-        services: NamedDependency[Services],
-        admin: NamedDependency[Principal],
-        limit: Limit = DEFAULT_PAGE,
-        cursor: Cursor = None,
-        kind: Kind = None,
-        alert_state: State = None,  # ``state`` is Litestar's own keyword
-        since: Since = None,
+        alert_board: NamedDependency[AlertBoard],
+        admin: Admin,
+        limit: AlertsLimit = DEFAULT_PAGE,
+        cursor: AlertsCursor = None,
+        kind: AlertKind = None,
+        alert_state: AlertState = None,  # ``state`` is Litestar's own keyword
+        since: AlertsSince = None,
     ) -> AlertPageOut:
-        page = services.alert_board.page(
+        page = alert_board.page(
             limit=limit, cursor=cursor, kind=kind, state=alert_state, since=since
         )
         return AlertPageOut([AlertOut.of(alert) for alert in page.items], page.next_cursor)
@@ -93,9 +71,9 @@ class AlertController(Controller):
     )
     def acknowledge(
         self,
-        services: NamedDependency[Services],
-        admin: NamedDependency[Principal],
-        cause: NamedDependency[Cause],
+        alert_board: NamedDependency[AlertBoard],
+        admin: Admin,
+        cause: Caused,
         alert_id: AlertIdPath,
     ) -> AlertOut:
-        return AlertOut.of(services.alert_board.acknowledge(alert_id, cause))
+        return AlertOut.of(alert_board.acknowledge(alert_id, cause))

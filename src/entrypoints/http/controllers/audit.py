@@ -8,19 +8,15 @@ in practice) and ``?cursor=``, and a page with more after it says where in a ``L
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
 
-from application.audit import AuditEvent
+from application.audit.auditing import Audit
 from application.paging import MAX_PAGE
-from application.ports import Principal
-from entrypoints.bootstrap import Services
+from entrypoints.http.deps import Admin
 from entrypoints.http.openapi import (
     AGGREGATE_NOT_FOUND,
     BEARER,
@@ -32,43 +28,8 @@ from entrypoints.http.openapi import (
     VALIDATION_FAILED,
     problems,
 )
-from entrypoints.http.params import AggregateIdPath
-from entrypoints.http.schemas import Out
-
-Limit = Annotated[
-    int, QueryParameter(ge=1, le=MAX_PAGE, description=f"Events per page (at most {MAX_PAGE}).")
-]
-Cursor = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=32,
-        description='From the `Link: <...>; rel="next"` header of the previous page.',
-    ),
-]
-
-
-class AuditEventOut(Out):
-    """One event: its data are the recorded fields (token hashes at most, never a token)."""
-
-    version: int
-    type: str
-    timestamp: datetime
-    actor: str
-    reference: str | None
-    request_id: str | None
-    data: dict[str, Any]
-
-    @classmethod
-    def of(cls, event: AuditEvent) -> AuditEventOut:
-        return cls(
-            version=event.version,
-            type=event.type,
-            timestamp=event.timestamp,
-            actor=event.actor,
-            reference=event.reference,
-            request_id=event.request_id,
-            data=msgspec.to_builtins(event.data),
-        )
+from entrypoints.http.params import AggregateIdPath, EventsCursor, EventsLimit
+from entrypoints.http.schemas import AuditEventOut
 
 
 class AuditController(Controller):
@@ -103,13 +64,13 @@ class AuditController(Controller):
     def events(
         self,
         request: Request[Any, Any, Any],
-        services: NamedDependency[Services],
-        admin: NamedDependency[Principal],
+        audit: NamedDependency[Audit],
+        admin: Admin,
         aggregate_id: AggregateIdPath,
-        limit: Limit = MAX_PAGE,
-        cursor: Cursor = None,
+        limit: EventsLimit = MAX_PAGE,
+        cursor: EventsCursor = None,
     ) -> Response[list[AuditEventOut]]:
-        events, next_cursor = services.audit.history_page(aggregate_id, cursor=cursor, limit=limit)
+        events, next_cursor = audit.history_page(aggregate_id, cursor=cursor, limit=limit)
         headers = {}
         if next_cursor is not None:
             headers["Link"] = f'<{request.url.path}?cursor={next_cursor}&limit={limit}>; rel="next"'

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +26,8 @@ from domain.ticket import PendingTickets, Ticket, TicketStatus
 A = TypeVar("A", bound=Aggregate)
 
 MAX_PENDING = 1_000_000
+# Aggregates kept in memory while the log is read (about 2 kB each); the rest are spilled.
+HOT_AGGREGATES = 40_000
 
 
 class Invariant(StrEnum):
@@ -67,12 +72,14 @@ RULES = {
 }
 
 # Events that apply one Stripe event: each topic may carry a Stripe event id once only.
-ONCE_PER_STRIPE_EVENT = (
-    StripeDelivery.Recorded.TOPIC,
-    Order.PaymentReceived.TOPIC,
-    Order.ExtraPaymentReceived.TOPIC,
-    Order.PaymentRefunded.TOPIC,
-    Order.Refunded.TOPIC,
+ONCE_PER_STRIPE_EVENT = frozenset(
+    {
+        StripeDelivery.Recorded.TOPIC,
+        Order.PaymentReceived.TOPIC,
+        Order.ExtraPaymentReceived.TOPIC,
+        Order.PaymentRefunded.TOPIC,
+        Order.Refunded.TOPIC,
+    }
 )
 
 
@@ -111,12 +118,105 @@ class QueuedTicketEmails:
         return frozenset(UUID(job.data["ticket_id"]) for job in queued)
 
 
+class Rebuilt:
+    """The aggregates rebuilt from the log: the most recently used in memory, the rest spilled.
+
+    The log of a big service holds more orders and tickets than fit in memory: those not
+    touched for a while are pickled into a private scratch SQLite database, which SQLite
+    deletes when it is closed. The Stripe event ids seen are kept there too. Only this
+    process ever writes or reads it.
+    """
+
+    def __init__(self, hot: int | None = None) -> None:
+        self._capacity = max(1, hot if hot is not None else HOT_AGGREGATES)
+        self._hot: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._spilled = 0
+        self._db = sqlite3.connect("")  # "": a temporary file of SQLite's own
+        self._db.executescript(
+            "CREATE TABLE aggregates (id BLOB PRIMARY KEY, kind TEXT, state BLOB) WITHOUT ROWID;"
+            "CREATE TABLE stripe_events (topic TEXT, id TEXT, PRIMARY KEY (topic, id))"
+            " WITHOUT ROWID;"
+        )
+
+    def get(self, key: UUID) -> Aggregate | None:
+        aggregate = self._hot.get(key)
+        if aggregate is not None:
+            self._hot.move_to_end(key)
+            return aggregate
+        return self._spilled_one(key)
+
+    def put(self, key: UUID, aggregate: Aggregate) -> None:
+        self._hot[key] = aggregate
+        self._hot.move_to_end(key)
+        if len(self._hot) > self._capacity:
+            self._spill(max(1, self._capacity // 4))  # a few at a time: one write each
+
+    def find(self, key: UUID, cls: type[A]) -> A | None:
+        """The aggregate of ``cls`` with this id, without making it recently used."""
+        aggregate = self._hot.get(key)
+        if aggregate is None:
+            aggregate = self._spilled_one(key)
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def every(self, cls: type[A]) -> Iterator[A]:
+        """Every aggregate of ``cls``: call when nothing is put any more."""
+        for aggregate in self._hot.values():
+            if isinstance(aggregate, cls):
+                yield aggregate
+        if not self._spilled:
+            return
+        rows = self._db.execute(
+            "SELECT id, state FROM aggregates WHERE kind = ?", (cls.__qualname__,)
+        )
+        for key, state in rows:
+            aggregate = _unpickled(state)
+            # One also in memory was used since it was spilled: that one is the newer.
+            if isinstance(aggregate, cls) and UUID(bytes=key) not in self._hot:
+                yield aggregate
+
+    def first_time(self, topic: str, stripe_event_id: str) -> bool:
+        """Whether this Stripe event id is seen for the first time under ``topic``."""
+        added = self._db.execute(
+            "INSERT INTO stripe_events VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (topic, stripe_event_id),
+        )
+        return added.rowcount == 1
+
+    def close(self) -> None:
+        self._hot.clear()
+        self._db.close()
+
+    def _spilled_one(self, key: UUID) -> Aggregate | None:
+        if not self._spilled:
+            return None
+        row = self._db.execute("SELECT state FROM aggregates WHERE id = ?", (key.bytes,)).fetchone()
+        return _unpickled(row[0]) if row is not None else None
+
+    def _spill(self, count: int) -> None:
+        oldest = [self._hot.popitem(last=False) for _ in range(count)]
+        self._db.executemany(
+            "INSERT INTO aggregates VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " state = excluded.state",
+            [
+                (key.bytes, type(a).__qualname__, pickle.dumps(a, pickle.HIGHEST_PROTOCOL))
+                for key, a in oldest
+            ],
+        )
+        self._spilled += count
+
+
+def _unpickled(state: bytes) -> Aggregate:
+    # Pickled by this process into its own private scratch database a moment ago.
+    aggregate: Aggregate = pickle.loads(state)  # noqa: S301
+    return aggregate
+
+
 class InvariantChecker:
     """Rebuilds orders, tickets and pending tickets from the log, then judges them.
 
     The aggregates are rebuilt with the domain's own ``apply`` methods, so what is judged is
-    exactly what the service would load. Memory grows with the number of orders and tickets,
-    never with the number of events.
+    exactly what the service would load. Memory is bounded: the aggregates not used lately
+    and the Stripe event ids are spilled to a scratch database (``Rebuilt``).
     """
 
     def __init__(self, tokens: TokenIssuer, emails: EmailBacklog | None = None) -> None:
@@ -126,41 +226,35 @@ class InvariantChecker:
         self._tokens = tokens
         self._emails_read = emails.position() if emails is not None else None
         self._emails_pending = emails.pending_tickets() if emails is not None else frozenset()
-        self._orders: dict[UUID, Order] = {}
-        self._tickets: dict[UUID, Ticket] = {}
-        self._pending: dict[UUID, PendingTickets] = {}
+        self._rebuilt = Rebuilt()  # orders, tickets and pending tickets
         # Tickets whose id is not the one derived from (period, person): the only way to two.
         self._strays: dict[tuple[UUID, UUID], list[UUID]] = {}
-        self._token_positions: dict[UUID, int] = {}  # ticket: its latest QrTokenIssued
-        self._stripe_events: dict[str, set[str]] = {topic: set() for topic in ONCE_PER_STRIPE_EVENT}
+        # Tickets whose latest token the email worker had not read yet: their email may wait.
+        self._tokens_unread: set[UUID] = set()
         self._broken: set[UUID] = set()
         self._found: list[Violation] = []
         self._duplicate_payment_alerts: set[UUID] = set()
 
     def observe(self, notification: Notification, event: Any) -> None:
-        if isinstance(event, Order.Event):
-            self._apply(self._orders, event)
+        if isinstance(event, Order.Event | PendingTickets.Event):
+            self._apply(event)
         elif isinstance(event, Ticket.Event):
-            self._apply(self._tickets, event)
+            self._apply(event)
             if isinstance(event, Ticket.Issued):
                 self._issued(event)
-            elif isinstance(event, Ticket.QrTokenIssued):
-                self._token_positions[event.originator_id] = notification.id
-        elif isinstance(event, PendingTickets.Event):
-            self._apply(self._pending, event)
+            elif isinstance(event, Ticket.QrTokenIssued) and self._unread(notification):
+                self._tokens_unread.add(event.originator_id)
         elif isinstance(event, Alert.Raised) and event.kind is AlertKind.DUPLICATE_PAYMENT:
             self._duplicate_payment_alerts.add(event.originator_id)
-        seen = self._stripe_events.get(notification.topic)
-        if seen is not None:
+        if notification.topic in ONCE_PER_STRIPE_EVENT:
             stripe_event_id: str = event.stripe_event_id
-            if stripe_event_id in seen:
+            if not self._rebuilt.first_time(notification.topic, stripe_event_id):
                 self._violate(
                     Invariant.STRIPE_EVENTS_ONCE,
                     stripe_event_id,
                     f"{notification.topic.removeprefix('tickets:')} of Stripe event "
                     f"{stripe_event_id} recorded again, on {event.originator_id}",
                 )
-            seen.add(stripe_event_id)
 
     def unreadable(self, notification: Notification, error: Exception) -> None:
         """Notes an event that cannot be decoded: its aggregate is judged without it."""
@@ -184,25 +278,18 @@ class InvariantChecker:
             *self._orders_paid_or_refunded(),
             *self._active_tickets(),
         ]
-        kept: tuple[dict[Any, Any], ...] = (
-            self._orders,
-            self._tickets,
-            self._pending,
-            self._strays,
-            self._token_positions,
-            self._stripe_events,
-        )
+        self._rebuilt.close()
+        self._strays.clear()
+        self._tokens_unread.clear()
         self._duplicate_payment_alerts.clear()
-        for state in kept:
-            state.clear()
         return found
 
-    def _apply(self, aggregates: dict[UUID, A], event: Any) -> None:
+    def _apply(self, event: Any) -> None:
         key: UUID = event.originator_id
         if key in self._broken:
             return
         try:
-            aggregates[key] = event.mutate(aggregates.get(key))
+            self._rebuilt.put(key, event.mutate(self._rebuilt.get(key)))
         except Exception as error:  # any failure is the finding
             # Judged from here on as far as its history applied; later events are not applied.
             self._broken.add(key)
@@ -213,6 +300,9 @@ class InvariantChecker:
                 f"apply: {type(error).__name__} {error}",
             )
 
+    def _unread(self, notification: Notification) -> bool:
+        return self._emails_read is not None and notification.id > self._emails_read
+
     def _issued(self, event: Ticket.Issued) -> None:
         derived = Ticket.id_for(event.period_id, event.person_id)
         if event.originator_id != derived:
@@ -222,7 +312,8 @@ class InvariantChecker:
 
     def _tickets_for(self, period_id: UUID, person_id: UUID) -> list[Ticket]:
         ids = [Ticket.id_for(period_id, person_id), *self._strays.get((period_id, person_id), [])]
-        return [self._tickets[i] for i in ids if i in self._tickets]
+        found = (self._rebuilt.find(i, Ticket) for i in ids)
+        return [ticket for ticket in found if ticket is not None]
 
     def _duplicate_tickets(self) -> Iterator[Violation]:
         for (period_id, person_id), _ in self._strays.items():
@@ -236,12 +327,9 @@ class InvariantChecker:
                 )
 
     def _orders_paid_or_refunded(self) -> Iterator[Violation]:
-        for order in self._orders.values():
-            statuses = order.registration_status
+        for order in self._rebuilt.every(Order):
             if order.status is OrderStatus.PAID:
-                inactive = [
-                    str(r) for r, s in statuses.items() if s is not RegistrationStatus.ACTIVE
-                ]
+                inactive = _not_in(order, RegistrationStatus.ACTIVE)
                 if inactive:
                     yield Violation(
                         Invariant.PAID_ORDERS_ACTIVE,
@@ -251,9 +339,7 @@ class InvariantChecker:
                     )
                 yield from self._persons_ticketed(order)
             elif order.status is OrderStatus.REFUNDED:
-                kept = [
-                    str(r) for r, s in statuses.items() if s is not RegistrationStatus.CANCELLED
-                ]
+                kept = _not_in(order, RegistrationStatus.CANCELLED)
                 if kept:
                     yield Violation(
                         Invariant.REFUNDED_ORDERS_CANCELLED,
@@ -338,11 +424,11 @@ class InvariantChecker:
                 )
 
     def _waits_for_profile(self, person_id: UUID, order: Order) -> bool:
-        pending = self._pending.get(PendingTickets.id_for(person_id))
+        pending = self._rebuilt.find(PendingTickets.id_for(person_id), PendingTickets)
         return pending is not None and (order.period_id, order.id) in pending.pending
 
     def _active_tickets(self) -> Iterator[Violation]:
-        for ticket in self._tickets.values():
+        for ticket in self._rebuilt.every(Ticket):
             if ticket.status is not TicketStatus.ACTIVE:
                 continue
             if ticket.token is None:
@@ -368,14 +454,12 @@ class InvariantChecker:
                 )
 
     def _email_pending(self, ticket_id: UUID) -> bool:
-        if self._emails_read is None:
-            return False
-        unread = self._token_positions.get(ticket_id, 0) > self._emails_read
-        return unread or ticket_id in self._emails_pending
+        return ticket_id in self._tokens_unread or ticket_id in self._emails_pending
 
     def _violate(self, invariant: Invariant, subject: str, detail: str) -> None:
         self._found.append(Violation(invariant, subject, detail))
 
 
 def _not_in(order: Order, status: RegistrationStatus) -> list[str]:
+    """The order's registrations (as text) whose status is not ``status``."""
     return [str(r) for r, s in order.registration_status.items() if s is not status]

@@ -1,21 +1,31 @@
-"""Ticket delivery routes: the PDF download and the web ticket view behind a signed link."""
+"""A holder's ticket: as JSON with its QR token, as a PDF, as a web page, by email again."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import QueryParameter
+from litestar.status_codes import HTTP_202_ACCEPTED
 
-from application.ports import TicketDocument
-from entrypoints.bootstrap import Services
+from adapters.brand import Brand
+from application.documents import TicketDocuments
+from application.emailing import EmailRequests
+from application.ports import (
+    IdentityVerifier,
+    TicketDocument,
+)
+from application.tickets import TicketDesk
 from entrypoints.http.auth import verified_user
+from entrypoints.http.deps import Caused, User
 from entrypoints.http.openapi import (
+    BEARER,
     BEARER_OR_SIGNED_LINK,
     NOT_FOUND,
+    PERIOD_NOT_FOUND,
+    PROFILE_REQUIRED,
     RATE_LIMITED,
     SIGNED_LINK,
     STORE_PROBLEMS,
@@ -23,21 +33,39 @@ from entrypoints.http.openapi import (
     UNAUTHENTICATED,
     problems,
 )
-from entrypoints.http.params import TicketIdPath
+from entrypoints.http.params import PeriodCodePath, TicketIdPath, ViewKey
 from entrypoints.http.rate_limits import rate_limited
+from entrypoints.http.schemas import ResendOut, TicketOut
 from entrypoints.http.ticket_page import render_ticket_page
 
-Deps = NamedDependency[Services]
-_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
 
-ViewKey = Annotated[
-    str | None,
-    QueryParameter(
-        name="key",
-        required=False,
-        description="The signed key of the ticket's emailed link (`viewUrl`, `pdfUrl`).",
-    ),
-]
+class TicketController(Controller):
+    path = "/api/tickets"
+    tags = ["tickets"]
+
+    @get(
+        "/{periodCode:str}",
+        sync_to_thread=True,
+        guards=[rate_limited("ticket")],
+        operation_id="getMyTicket",
+        security=BEARER,
+        summary="The caller's ticket for a period, with its QR token",
+        responses=problems(
+            UNAUTHENTICATED,
+            PERIOD_NOT_FOUND,
+            TICKET_NOT_FOUND,
+            PROFILE_REQUIRED,
+            RATE_LIMITED,
+            *STORE_PROBLEMS,
+        ),
+    )
+    def my_ticket(
+        self, tickets: NamedDependency[TicketDesk], user: User, period_code: PeriodCodePath
+    ) -> TicketOut:
+        return TicketOut.of(tickets.for_user(user.user_id, period_code))
+
+
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 class TicketDownloadController(Controller):
@@ -65,19 +93,18 @@ class TicketDownloadController(Controller):
     def download(
         self,
         request: Request[Any, Any, Any],
-        services: Deps,
+        documents: NamedDependency[TicketDocuments],
+        identity: NamedDependency[IdentityVerifier],
         ticket_id: TicketIdPath,
         key: ViewKey = None,
     ) -> Response[bytes]:
         if key is not None:
-            document = services.documents.for_view_key(ticket_id, key)
+            document = documents.for_view_key(ticket_id, key)
         else:
             # Not the `user` dependency: with a key, no bearer token is needed.
-            user = verified_user(request, services.identity)
-            document = services.documents.for_holder(
-                ticket_id, user_id=user.user_id, is_admin=user.is_admin
-            )
-        pdf = services.documents.rendered_pdf(document)
+            user = verified_user(request, identity)
+            document = documents.for_holder(ticket_id, user_id=user.user_id, is_admin=user.is_admin)
+        pdf = documents.rendered_pdf(document)
         etag = f'"{pdf.digest}"'
         headers = {
             # Private: it holds the holder's token. Revalidated, so a rotation shows at once.
@@ -112,11 +139,48 @@ class TicketPageController(Controller):
         summary="The web ticket view (the emailed link)",
         description="Needs the `key` of the ticket's `viewUrl`; a wrong or outdated key: 404.",
     )
-    def page(self, services: Deps, ticket_id: TicketIdPath, key: ViewKey = None) -> Response[str]:
-        document = services.documents.for_view_key(ticket_id, key or "")
-        html, headers = render_ticket_page(document, services.settings.brand)
+    def page(
+        self,
+        documents: NamedDependency[TicketDocuments],
+        brand: NamedDependency[Brand],
+        ticket_id: TicketIdPath,
+        key: ViewKey = None,
+    ) -> Response[str]:
+        document = documents.for_view_key(ticket_id, key or "")
+        html, headers = render_ticket_page(document, brand)
         return Response(html, media_type="text/html", headers=headers)
 
 
 def pdf_filename(document: TicketDocument) -> str:
     return f"ticket-{_UNSAFE_IN_FILENAME.sub('_', document.period_code)}.pdf"
+
+
+class TicketEmailController(Controller):
+    path = "/api/tickets"
+    tags = ["tickets"]
+
+    @post(
+        "/{ticketId:uuid}/resend",
+        sync_to_thread=True,
+        status_code=HTTP_202_ACCEPTED,
+        guards=[rate_limited("ticket-resend")],
+        operation_id="resendTicketEmail",
+        security=BEARER,
+        responses=problems(
+            UNAUTHENTICATED, TICKET_NOT_FOUND, NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS
+        ),
+        summary="Send the ticket email again",
+        description=(
+            "For the ticket's person or an admin; anyone else, or a revoked ticket: 404 "
+            "`ticket_not_found`. The email goes out asynchronously with the current QR token."
+        ),
+    )
+    def resend(
+        self,
+        email_requests: NamedDependency[EmailRequests],
+        user: User,
+        cause: Caused,
+        ticket_id: TicketIdPath,
+    ) -> ResendOut:
+        email_requests.resend(ticket_id, user_id=user.user_id, is_admin=user.is_admin, cause=cause)
+        return ResendOut(ticket_id=ticket_id, status="queued")

@@ -1,0 +1,1 @@
+"""The auditors' capability: history and past states, replay against the invariants, digests."""

@@ -1,0 +1,114 @@
+"""Liveness, readiness and the Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.enums import MediaType
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Gauge,
+    generate_latest,
+    multiprocess,
+)
+
+from adapters.metrics import FollowerLag
+from application.errors import StoreUnavailable
+from application.worker.stalls import FollowerHealth
+from entrypoints.bootstrap import Readiness
+from entrypoints.http.openapi import (
+    STORE_UNAVAILABLE,
+    problems,
+)
+from entrypoints.http.problems import RETRY_AFTER_SECONDS, HttpProblem
+from entrypoints.http.schemas import HealthOut, ReadyOut, StalledFollowerOut
+
+log = logging.getLogger(__name__)
+
+
+class HealthController(Controller):
+    tags = ["health"]
+
+    @get("/health", sync_to_thread=False, operation_id="getHealth", summary="Liveness")
+    def health(self) -> HealthOut:
+        return HealthOut("ok")
+
+    @get(
+        "/health/ready",
+        sync_to_thread=True,
+        operation_id="getReadiness",
+        summary="Readiness: the event store answers",
+        responses=problems(STORE_UNAVAILABLE),
+    )
+    def ready(
+        self,
+        readiness: NamedDependency[Readiness],
+    ) -> ReadyOut:
+        try:
+            readiness.check_store()
+            # Details, not a reason to take this instance out of service: a stalled follower
+            # is the worker's trouble (and an alert), the API still answers.
+            stalled = readiness.followers.stalled()
+        except Exception as error:  # any failure of the store means: not ready
+            log.warning("event store not ready", extra={"error": type(error).__name__})
+            raise HttpProblem(
+                503,
+                "store_unavailable",
+                "the event store does not answer",
+                retry_after=int(RETRY_AFTER_SECONDS[StoreUnavailable.code]),
+            ) from None
+        return ReadyOut("ready", [StalledFollowerOut.of(f) for f in stalled])
+
+
+class MetricsController(Controller):
+    tags = ["operations"]
+
+    @get(
+        "/metrics",
+        sync_to_thread=True,  # the followers' lag and stalls are read from the event store
+        media_type=MediaType.TEXT,
+        operation_id="getMetrics",
+        summary="Prometheus metrics (text exposition format)",
+        response_description="Counters, histograms and gauges: requests by route template, "
+        "webhooks, tickets, emails, alerts, scans, the followers' lag",
+    )
+    def metrics(
+        self,
+        follower_health: NamedDependency[FollowerHealth],
+        follower_lag: NamedDependency[FollowerLag | None],
+    ) -> Response[bytes]:
+        registry = REGISTRY
+        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:  # several worker processes: merge them
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        exposition = generate_latest(registry) + _follower_stalls(follower_health)
+        if follower_lag is not None:
+            exposition += follower_lag.exposition()
+        return Response(exposition, media_type=CONTENT_TYPE_LATEST)
+
+
+def _follower_stalls(health: FollowerHealth) -> bytes:
+    """``tickets_follower_stalled{follower}``: 1 while a follower is held at one event.
+
+    Read from the store at each scrape, so any API instance tells it, wherever the worker runs.
+    """
+    registry = CollectorRegistry()
+    gauge = Gauge(
+        "tickets_follower_stalled",
+        "1 while a worker follower fails on one event again and again (follower_stalled alert)",
+        ["follower"],
+        registry=registry,
+    )
+    try:
+        stalled = {found.follower for found in health.stalled()}
+    except Exception as error:  # the store is away: readiness says so; the rest still scrapes
+        log.warning("follower stalls not read", extra={"error": type(error).__name__})
+        return b""
+    for name in health.names():
+        gauge.labels(follower=name).set(1 if name in stalled else 0)
+    return generate_latest(registry)

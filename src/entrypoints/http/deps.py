@@ -1,0 +1,150 @@
+"""The routes' dependencies, by the name a handler's parameter takes: the caller, the cause,
+the use case.
+
+Litestar matches a handler's parameter to a dependency by its name (``user: User``); the app
+registers every provider here once (``DEPENDENCIES``), a controller may override one (the door's
+``cause`` is the door caller's). The use cases come from the one ``Services`` that
+``entrypoints.bootstrap`` built, kept in the app's state: a route gets only what it calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ValidationException
+
+from application.devices import DoorDevice
+from application.errors import Forbidden
+from application.ports import Principal, Unauthenticated
+from domain.shared import Cause
+from entrypoints.bootstrap import Services
+from entrypoints.http.auth import bearer_token, device_credential, verified_user
+from entrypoints.http.request_context import request_id
+
+DOOR_ROLES = frozenset({"staff", "admin"})
+T = TypeVar("T")
+
+Jwks = dict[str, list[dict[str, str]]]  # the QR tokens' public keys
+
+
+@dataclass(frozen=True)
+class DoorCaller:
+    """Who works the door: staff or an admin (bearer token), or a paired device."""
+
+    actor: str  # the user id, or ``device:<deviceId>``
+    device: DoorDevice | None = None
+
+    def device_id(self, given: str | None) -> str | None:
+        """A device's own id is what its scans record; staff may name theirs."""
+        return str(self.device.device_id) if self.device is not None else given
+
+    def period_code(self, given: str | None) -> str:
+        code = given or (self.device.period_code if self.device is not None else None)
+        if not code:
+            message = "periodCode is required: this caller has no period of its own"
+            raise ValidationException(message, extra=[{"key": "periodCode", "message": message}])
+        return code
+
+
+User = NamedDependency[Principal]
+Admin = NamedDependency[Principal]
+Caused = NamedDependency[Cause]
+Door = NamedDependency[DoorCaller]
+
+
+def services_of(state: State) -> Services:
+    services: Services = state.services
+    return services
+
+
+def provide_user(request: Request[Any, Any, Any], state: State) -> Principal:
+    return verified_user(request, services_of(state).identity)
+
+
+def provide_admin(user: User) -> Principal:
+    if not user.is_admin:
+        raise Forbidden("this needs the admin role", "forbidden")
+    return user
+
+
+def provide_cause(request: Request[Any, Any, Any], user: User) -> Cause:
+    """The caller and the request (entrypoints.http.request_context): recorded in events."""
+    rid = request_id(request)
+    return Cause(actor=user.user_id, reference=rid, request_id=rid)
+
+
+def provide_device(request: Request[Any, Any, Any], state: State) -> DoorDevice:
+    credential = device_credential(request)
+    if credential is None:
+        raise Unauthenticated("an Authorization: Device <credential> header is required")
+    return services_of(state).devices.authenticate(credential)
+
+
+def provide_door_caller(request: Request[Any, Any, Any], state: State) -> DoorCaller:
+    services = services_of(state)
+    credential = device_credential(request)
+    if credential is not None:
+        device = services.devices.authenticate(credential)
+        return DoorCaller(device.actor, device)
+    user = services.identity.verify(bearer_token(request))
+    if not user.roles & DOOR_ROLES:
+        raise Forbidden("the door needs the staff or admin role, or a paired device", "forbidden")
+    return DoorCaller(user.user_id)
+
+
+def provide_door_cause(request: Request[Any, Any, Any], door: Door) -> Cause:
+    rid = request_id(request)
+    return Cause(actor=door.actor, reference=rid, request_id=rid)
+
+
+def _from_services(read: Callable[[Services], T]) -> Provide:
+    def provide(state: State) -> T:
+        return read(services_of(state))
+
+    return Provide(provide, sync_to_thread=False)
+
+
+# Each route takes the use case it calls, by name (``people: NamedDependency[People]``).
+USE_CASES: dict[str, Provide] = {
+    "people": _from_services(lambda s: s.people),
+    "periods": _from_services(lambda s: s.periods),
+    "orders": _from_services(lambda s: s.orders),
+    "stripe_events": _from_services(lambda s: s.stripe_events),
+    "gateway": _from_services(lambda s: s.gateway),
+    "metrics": _from_services(lambda s: s.metrics),
+    "tickets": _from_services(lambda s: s.tickets),
+    "documents": _from_services(lambda s: s.documents),
+    "identity": _from_services(lambda s: s.identity),
+    "email_requests": _from_services(lambda s: s.email_requests),
+    "checkins": _from_services(lambda s: s.checkins),
+    "ticket_admin": _from_services(lambda s: s.ticket_admin),
+    "ticket_jwks": _from_services(lambda s: s.ticket_jwks),
+    "devices": _from_services(lambda s: s.devices),
+    "attendance": _from_services(lambda s: s.attendance),
+    "alert_board": _from_services(lambda s: s.alert_board),
+    "audit": _from_services(lambda s: s.audit),
+    "readiness": _from_services(lambda s: s.readiness),
+    "follower_health": _from_services(lambda s: s.follower_health),
+    "follower_lag": _from_services(lambda s: s.follower_lag),
+    # What the pages show: the school's brand, the address the service is reached at.
+    "brand": _from_services(lambda s: s.settings.brand),
+    "public_base_url": _from_services(lambda s: s.settings.http.public_base_url),
+}
+
+
+DEPENDENCIES = {
+    "user": Provide(provide_user, sync_to_thread=True),
+    "admin": Provide(provide_admin, sync_to_thread=False),
+    "cause": Provide(provide_cause, sync_to_thread=False),
+    **USE_CASES,
+}
+# The check-in routes' caller: staff or a paired device; their cause is that caller's.
+DOOR_DEPENDENCIES = {
+    "door": Provide(provide_door_caller, sync_to_thread=True),
+    "cause": Provide(provide_door_cause, sync_to_thread=False),
+}
