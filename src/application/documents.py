@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import astuple, dataclass
 from uuid import UUID
 
@@ -36,10 +38,17 @@ class TicketDocuments:
     (a hash mismatch rotates the token and raises an alert there, whichever form asked first).
     """
 
-    def __init__(self, desk: TicketDesk, renderer: TicketRenderer, cache: PdfCache) -> None:
+    def __init__(
+        self, desk: TicketDesk, renderer: TicketRenderer, cache: PdfCache, *, kept: int = 256
+    ) -> None:
         self._desk = desk
         self._renderer = renderer
         self._cache = cache
+        # The latest PDFs also in this process (~40 KB each): a download served again reads no
+        # row. Safe to keep: a key's bytes never change (anything shown makes a new key).
+        self._recent: OrderedDict[str, bytes] = OrderedDict()
+        self._kept = kept
+        self._lock = threading.Lock()  # the HTTP routes call from several threads
 
     def document(self, ticket_id: UUID) -> TicketDocument:
         """An active ticket's document, without a caller check: for the worker's emails."""
@@ -61,10 +70,19 @@ class TicketDocuments:
         every download while nothing it shows changes (a new token version, a renamed person or
         period, another branding all make a new key)."""
         key = pdf_key(document, self._renderer.style)
+        with self._lock:
+            pdf = self._recent.get(key)
+            if pdf is not None:
+                self._recent.move_to_end(key)
+                return RenderedPdf(pdf, key)
         pdf = self._cache.get(key)
         if pdf is None:
             pdf = self._renderer.render_pdf(document)
             self._cache.put(document.ticket_id, key, pdf)
+        with self._lock:
+            self._recent[key] = pdf
+            if len(self._recent) > self._kept:
+                self._recent.popitem(last=False)
         return RenderedPdf(pdf, key)
 
 

@@ -17,7 +17,9 @@ from application.errors import NotFound
 from application.ports import (
     Clock,
     EmailContent,
+    EmailKind,
     EmailMeter,
+    EmailReason,
     FollowerStore,
     Job,
     Mailer,
@@ -32,8 +34,6 @@ from domain.shared import SYSTEM, Cause
 from domain.ticket import NotEmailable, Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
-
-ISSUED, ROTATED, RESEND = "issued", "rotated", "resend"
 
 
 @dataclass(frozen=True)
@@ -54,26 +54,21 @@ class EmailPolicy:
 class EmailJob:
     """One email to send: its idempotency key is (ticket, token version, reason).
 
-    A resend's reason names the request (``resend-<ticket version>``) and it carries no token
-    version: it goes out with whatever token is current when it is sent.
+    A resend names the request (see EmailReason) and carries no token version: it goes out
+    with whatever token is current when it is sent. Queued as strings (``data``/``of``).
     """
 
     ticket_id: UUID
     token_version: int | None
-    reason: str
+    reason: EmailReason
     request_id: str | None = None  # the request behind it, for the log; not part of the key
 
     @property
     def key(self) -> str:
         return f"{self.ticket_id}:{self.token_version or 'current'}:{self.reason}"
 
-    @property
-    def kind(self) -> str:
-        """issued, rotated or resend: the reason without the resend's number (a metric label)."""
-        return self.reason.partition("-")[0]
-
     def data(self) -> dict[str, str]:
-        data = {"ticket_id": str(self.ticket_id), "reason": self.reason}
+        data = {"ticket_id": str(self.ticket_id), "reason": str(self.reason)}
         if self.token_version is not None:
             data["token_version"] = str(self.token_version)
         if self.request_id:
@@ -86,7 +81,7 @@ class EmailJob:
         return cls(
             UUID(data["ticket_id"]),
             int(version) if version else None,
-            data["reason"],
+            EmailReason.parse(data["reason"]),
             data.get("request_id"),
         )
 
@@ -101,10 +96,10 @@ def jobs_for(event: Any) -> list[EmailJob]:
     """The emails an event asks for: a new token (issued or rotated), or a resend request."""
     request_id = getattr(getattr(event, "cause", None), "request_id", None)
     if isinstance(event, Ticket.QrTokenIssued):
-        reason = ISSUED if event.version == 1 else ROTATED
-        return [EmailJob(event.originator_id, event.version, reason, request_id)]
+        kind = EmailKind.ISSUED if event.version == 1 else EmailKind.ROTATED
+        return [EmailJob(event.originator_id, event.version, EmailReason(kind), request_id)]
     if isinstance(event, Ticket.EmailResendRequested):
-        reason = f"{RESEND}-{event.originator_version}"
+        reason = EmailReason.resend(event.originator_version)
         return [EmailJob(event.originator_id, None, reason, request_id)]
     return []
 
@@ -151,7 +146,11 @@ class TicketEmails:
         for job in jobs:
             log.info(
                 "ticket email queued",
-                extra={"step": "queued", "ticket_id": str(job.ticket_id), "reason": job.reason},
+                extra={
+                    "step": "queued",
+                    "ticket_id": str(job.ticket_id),
+                    "reason": str(job.reason),
+                },
             )
 
     def recover(self) -> None:
@@ -192,7 +191,7 @@ class TicketEmails:
             # Sent: a failure to record it now is the worker's to retry (the follower backs
             # off); the job stays due, so one duplicate at most goes out once it recovers.
             token_version, message_id = sent
-            self._meter.sent(email.kind)
+            self._meter.sent(email.reason.kind.value)
             retry_on_conflict(lambda: self._record(email, token_version, message_id))
             log.info(
                 "ticket emailed",
@@ -200,7 +199,7 @@ class TicketEmails:
                     "step": "emailed",
                     "ticket_id": str(email.ticket_id),
                     "token_version": token_version,
-                    "reason": email.reason,
+                    "reason": str(email.reason),
                     "message_id": message_id,
                 },
             )
@@ -214,7 +213,7 @@ class TicketEmails:
             return None
         if email.token_version is not None and email.token_version < ticket.token.version:
             return None  # superseded: the rotation's own email carries the new token
-        if ticket.was_emailed(email.reason, email.token_version):
+        if ticket.was_emailed(str(email.reason), email.token_version):
             return None  # sent and recorded before (a replayed event, a second worker)
         person = self._store.find(Person, ticket.person_id)
         if person is None or not person.email:
@@ -229,7 +228,10 @@ class TicketEmails:
         ticket = self._store.get(Ticket, email.ticket_id)
         cause = Cause(actor=SYSTEM.actor, request_id=email.request_id)
         ticket.record_emailed(
-            token_version=token_version, reason=email.reason, message_id=message_id, cause=cause
+            token_version=token_version,
+            reason=str(email.reason),
+            message_id=message_id,
+            cause=cause,
         )
         self._store.save(ticket)
 
@@ -240,7 +242,11 @@ class TicketEmails:
         )
         log.warning(
             "ticket email not sent; will retry",
-            extra={"ticket_id": str(email.ticket_id), "reason": email.reason, "failures": failures},
+            extra={
+                "ticket_id": str(email.ticket_id),
+                "reason": str(email.reason),
+                "failures": failures,
+            },
         )
         if failures >= self._policy.max_attempts:
             self._alert(

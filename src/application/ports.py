@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
@@ -309,11 +310,46 @@ class Mailer(Protocol):
         ...
 
 
+class EmailKind(StrEnum):
+    """What a ticket email says: a first ticket, a new token, or the same ticket again."""
+
+    ISSUED = "issued"
+    ROTATED = "rotated"
+    RESEND = "resend"
+
+
+@dataclass(frozen=True)
+class EmailReason:
+    """Why a ticket email goes out; with the ticket and token version, its idempotency key.
+
+    A resend names the request (the ticket's version when it was asked for): each request is
+    its own email. Recorded events keep the reason as its text (``issued``, ``resend-7``):
+    ``str()`` and ``parse`` convert at the edges.
+    """
+
+    kind: EmailKind
+    request_version: int | None = None  # a resend's: the ticket version of the request
+
+    @classmethod
+    def resend(cls, request_version: int) -> EmailReason:
+        return cls(EmailKind.RESEND, request_version)
+
+    @classmethod
+    def parse(cls, text: str) -> EmailReason:
+        kind, _, version = text.partition("-")
+        return cls(EmailKind(kind), int(version) if version else None)
+
+    def __str__(self) -> str:
+        if self.request_version is None:
+            return self.kind.value
+        return f"{self.kind.value}-{self.request_version}"
+
+
 class EmailContent(Protocol):
     """Writes the emails: templates, the inline QR code, the attached PDF."""
 
-    def ticket_email(self, document: TicketDocument, to: str, reason: str) -> EmailMessage:
-        """The ticket email for ``document`` (its current token); reason: issued, rotated..."""
+    def ticket_email(self, document: TicketDocument, to: str, reason: EmailReason) -> EmailMessage:
+        """The ticket email for ``document`` (its current token), saying why it is sent."""
         ...
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:

@@ -72,7 +72,7 @@ class TicketDesk:
 
     def for_holder(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> ServedTicket:
         """A ticket by id, for its person or an admin."""
-        return self.serve(self.holder_ticket(ticket_id, user_id=user_id, is_admin=is_admin).id)
+        return self._served(self.holder_ticket(ticket_id, user_id=user_id, is_admin=is_admin))
 
     def holder_ticket(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> Ticket:
         """The active ticket, if the caller is its person or an admin.
@@ -92,11 +92,14 @@ class TicketDesk:
             ticket_id,
             lambda t: t.token is not None and links.check_view_key(t.id, t.token.version, key),
         )
-        return self.serve(ticket.id)
+        return self._served(ticket)
 
     def serve(self, ticket_id: UUID) -> ServedTicket:
         """An active ticket with its current token, whoever asks (the worker, checked callers)."""
-        ticket = self._active(ticket_id, lambda _: True)
+        return self._served(self._active(ticket_id, lambda _: True))
+
+    def _served(self, ticket: Ticket) -> ServedTicket:
+        # The ticket as the caller's check read it: read again, it would cost a second replay.
         period = self._store.get(Period, ticket.period_id)
         person = self._store.get(Person, ticket.person_id)
         return self._serve(ticket, period, person)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from adapters.alert_channels import EmailAlertChannel, LogAlertChannel, WebhookAlertChannel
 from adapters.clock import SystemClock
-from adapters.email_file import FileMailer, FileMailerConfig
-from adapters.email_ses import SesConfig, SesMailer
-from adapters.email_smtp import SmtpMailer
-from adapters.email_templates import EmailContentConfig, JinjaEmailContent
+from adapters.email.content import EmailContentConfig, JinjaEmailContent
+from adapters.email.outbox import FileMailer, FileMailerConfig
+from adapters.email.ses import SesConfig, SesMailer
+from adapters.email.smtp import SmtpMailer
 from adapters.identity import JwtIdentityVerifier
 from adapters.metrics import FollowerLag, ServiceMetrics
 from adapters.pages import JinjaPages, PagesConfig

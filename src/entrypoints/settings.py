@@ -25,7 +25,7 @@ from sentry_sdk.utils import BadDsn, Dsn
 from adapters.alert_channels import WebhookConfig
 from adapters.brand import DEFAULT_INSTRUCTIONS, Brand, checked_color
 from adapters.credentials import long_enough
-from adapters.email_smtp import SmtpConfig
+from adapters.email.smtp import SmtpConfig
 from adapters.identity import IdentityConfig
 from adapters.persistence.store_config import StoreConfig
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig

@@ -10,9 +10,9 @@ from typing import Any, Protocol
 
 import pytest
 
-from adapters.email_file import FileMailer, FileMailerConfig
-from adapters.email_ses import SesConfig, SesMailer
-from adapters.email_smtp import SmtpConfig, SmtpMailer
+from adapters.email.outbox import FileMailer, FileMailerConfig
+from adapters.email.ses import SesConfig, SesMailer
+from adapters.email.smtp import SmtpConfig, SmtpMailer
 from application.ports import (
     Attachment,
     EmailMessage,

@@ -11,6 +11,7 @@ from application.orders import Wish
 from application.ports import (
     AlertNotice,
     EmailMessage,
+    EmailReason,
     PermanentEmailError,
     TemporaryEmailError,
     TicketDocument,
@@ -50,7 +51,7 @@ class FakeMailer:
 class FakeContent:
     """EmailContent: a plain message that shows the token and the reason it was sent for."""
 
-    def ticket_email(self, document: TicketDocument, to: str, reason: str) -> EmailMessage:
+    def ticket_email(self, document: TicketDocument, to: str, reason: EmailReason) -> EmailMessage:
         return EmailMessage(
             to=to,
             subject=f"{reason}: {document.period_name}",

@@ -250,3 +250,28 @@ def test_a_new_token_version_or_another_style_renders_again(scenario: Scenario) 
     assert len(renderer.rendered) == 3
     assert len({before.digest, rotated.digest, rebranded.digest}) == 3
     assert rotated.data != before.data
+
+
+class CountedCache(MemoryPdfCache):
+    """The shared cache, counting its reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+
+    def get(self, key: str) -> bytes | None:
+        self.reads.append(key)
+        return super().get(key)
+
+
+def test_a_pdf_served_again_in_the_same_process_reads_no_cache_row(scenario: Scenario) -> None:
+    renderer, cache = RecordingRenderer(), CountedCache()
+    documents = TicketDocuments(scenario.wired.services.tickets, renderer, cache)
+    first = documents.rendered_pdf(documents.document(scenario.ticket_id))
+
+    again = documents.rendered_pdf(documents.document(scenario.ticket_id))
+    rotate(scenario.wired, scenario.ticket_id)
+    rotated = documents.rendered_pdf(documents.document(scenario.ticket_id))
+
+    assert again == first and len(renderer.rendered) == 2
+    assert cache.reads == [first.digest, rotated.digest]  # each key looked up once: its miss

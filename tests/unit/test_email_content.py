@@ -16,14 +16,16 @@ from pyzbar.pyzbar import decode
 
 from adapters.alert_channels import WebhookAlertChannel, WebhookConfig
 from adapters.brand import Brand
-from adapters.email_file import FileMailer, FileMailerConfig
-from adapters.email_mime import message_bytes, mime_message
-from adapters.email_ses import SesConfig, SesMailer
-from adapters.email_smtp import SmtpConfig, SmtpMailer, _error_of
-from adapters.email_templates import EmailContentConfig, JinjaEmailContent
+from adapters.email.content import EmailContentConfig, JinjaEmailContent
+from adapters.email.mime import message_bytes, mime_message
+from adapters.email.outbox import FileMailer, FileMailerConfig
+from adapters.email.ses import SesConfig, SesMailer
+from adapters.email.smtp import SmtpConfig, SmtpMailer, _error_of
 from application.ports import (
     AlertNotice,
+    EmailKind,
     EmailMessage,
+    EmailReason,
     PermanentEmailError,
     TemporaryEmailError,
     TicketDocument,
@@ -35,6 +37,7 @@ pytestmark = pytest.mark.unit
 
 TICKET = UUID("6f1c2b1e-3a47-4c1f-9d6e-2b7a8f4e5d10")
 TOKEN = "eyJhbGciOiJIUzI1NiJ9." + "a" * 200 + ".sig"
+ISSUED = EmailReason(EmailKind.ISSUED)
 
 
 def document(**changes: object) -> TicketDocument:
@@ -62,7 +65,7 @@ def content() -> JinjaEmailContent:
 
 
 def test_the_ticket_email_shows_the_ticket_escaped_in_html_and_plain_in_text() -> None:
-    message = content().ticket_email(document(), "tom@example.no", "issued")
+    message = content().ticket_email(document(), "tom@example.no", ISSUED)
 
     assert message.subject == "Your ticket for Fall 2026"
     assert message.reply_to == "kurs@salsanor.no"
@@ -78,7 +81,7 @@ def test_the_ticket_email_shows_the_ticket_escaped_in_html_and_plain_in_text() -
 def test_the_inline_qr_is_referenced_by_cid_and_scans_to_the_token_and_the_pdf_is_attached() -> (
     None
 ):
-    message = content().ticket_email(document(), "tom@example.no", "issued")
+    message = content().ticket_email(document(), "tom@example.no", ISSUED)
 
     [image] = message.inline_images
     assert f'src="cid:{image.content_id}"' in message.html
@@ -97,13 +100,13 @@ def test_the_inline_qr_is_referenced_by_cid_and_scans_to_the_token_and_the_pdf_i
     ],
 )
 def test_rotations_and_resends_say_why(reason: str, subject: str, says: str) -> None:
-    message = content().ticket_email(document(), "tom@example.no", reason)
+    message = content().ticket_email(document(), "tom@example.no", EmailReason.parse(reason))
     assert message.subject == subject
     assert says in message.text and says in message.html
 
 
 def test_the_mime_tree_is_what_mail_clients_expect() -> None:
-    message = content().ticket_email(document(), "Åse <ase@example.no>", "issued")
+    message = content().ticket_email(document(), "Åse <ase@example.no>", ISSUED)
     raw = message_bytes(mime_message(message, "SalsaNor <tickets@salsanor.no>"))
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
 

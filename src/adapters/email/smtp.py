@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from adapters.credentials import redacted_url
-from adapters.email_mime import message_id_of, mime_message
+from adapters.email.mime import message_id_of, mime_message
 from application.ports import EmailMessage, PermanentEmailError, TemporaryEmailError
 
 

@@ -15,17 +15,19 @@ from adapters.qr_code import qr_png
 from application.ports import (
     AlertNotice,
     Attachment,
+    EmailKind,
     EmailMessage,
+    EmailReason,
     InlineImage,
     TicketDocument,
 )
 
-TEMPLATES = Path(__file__).parent / "templates" / "email"
+TEMPLATES = Path(__file__).parent.parent / "templates" / "email"
 
 SUBJECTS = {
-    "issued": "Your ticket for {period}",
-    "rotated": "Your new ticket for {period}",
-    "resend": "Your ticket for {period} (sent again)",
+    EmailKind.ISSUED: "Your ticket for {period}",
+    EmailKind.ROTATED: "Your new ticket for {period}",
+    EmailKind.RESEND: "Your ticket for {period} (sent again)",
 }
 
 
@@ -60,13 +62,13 @@ class JinjaEmailContent:
             environment.filters["long_date"] = _long_date
         self._inliner = css_inline.CSSInliner(load_remote_stylesheets=False)
 
-    def ticket_email(self, document: TicketDocument, to: str, reason: str) -> EmailMessage:
-        kind = reason.partition("-")[0]
+    def ticket_email(self, document: TicketDocument, to: str, reason: EmailReason) -> EmailMessage:
+        kind = reason.kind
         qr_cid = f"qr-{document.ticket_id}-v{document.token_version}@tickets"
         brand = self._config.brand
         values = {
             "ticket": document,
-            "reason": kind,
+            "reason": kind.value,
             "school": brand.school_name,
             "colour": brand.primary_color,
             "reply_to": self._config.reply_to,
@@ -76,7 +78,7 @@ class JinjaEmailContent:
         html = self._html.get_template("ticket.html.j2").render(values)
         return EmailMessage(
             to=to,
-            subject=SUBJECTS.get(kind, SUBJECTS["issued"]).format(period=document.period_name),
+            subject=SUBJECTS[kind].format(period=document.period_name),
             text=self._text.get_template("ticket.txt.j2").render(values),
             html=self._inliner.inline(html),
             inline_images=(InlineImage(qr_cid, qr_png(document.token)),),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.email_mime import message_bytes, message_id_of, mime_message
+from adapters.email.mime import message_bytes, message_id_of, mime_message
 from application.ports import EmailMessage, TemporaryEmailError
 
 

@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.email_mime import message_bytes, mime_message
+from adapters.email.mime import message_bytes, mime_message
 from application.ports import EmailMessage, PermanentEmailError, TemporaryEmailError
 
 # SES will never send these as they are; anything else (throttling, 5xx, a network failure,

@@ -1,0 +1,1 @@
+"""Emails: their content (jinja2 templates), MIME, and the mailers (outbox, SES, SMTP)."""
