@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -162,6 +163,29 @@ class DeadlinePool(psycopg_pool.ConnectionPool[Any]):
     def __init__(self, *args: Any, cooldown_seconds: float = 1.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.breaker = Breaker(cooldown_seconds, trial_seconds=4 * self.timeout)
+        self._held = threading.local()
+
+    @contextmanager
+    def connection(self, timeout: float | None = None) -> Iterator[Any]:
+        held = getattr(self._held, "connection", None)
+        if held is not None:  # inside ``lending``: this thread's connection, checked already
+            yield held
+            return
+        with super().connection(timeout) as connection:
+            yield connection
+
+    def is_lending(self) -> bool:
+        return getattr(self._held, "connection", None) is not None
+
+    @contextmanager
+    def lending(self, connection: Any) -> Iterator[None]:
+        """Every checkout of this thread inside the block gets ``connection`` (checked out
+        already by the caller), without a checkout or check of its own."""
+        self._held.connection = connection
+        try:
+            yield
+        finally:
+            self._held.connection = None
 
     def getconn(self, timeout: float | None = None) -> Any:
         self.breaker.admit()
@@ -247,6 +271,24 @@ class PostgresFactory(LibraryPostgresFactory):
             max_waiting=library_pool.max_waiting,
             max_lifetime=library_pool.max_lifetime,
         )
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """The calling thread's store operations in the block share ONE connection.
+
+        A use case reads several aggregates and then saves: each read was a pool checkout with
+        its own check (an empty round trip), half of a payment's round trips. The connections
+        are in autocommit, so sharing one changes no transaction: each read and the save's own
+        transaction stay what they were. The one checkout is the library's (it opens the pool,
+        maps errors), checked like any other. Re-entrant: an inner block keeps the outer one.
+        """
+        pool = self.datastore.pool
+        assert isinstance(pool, DeadlinePool)
+        if pool.is_lending():
+            yield
+            return
+        with self.datastore.get_connection() as connection, pool.lending(connection):
+            yield
 
 
 def _reason(error: BaseException) -> str:

@@ -79,6 +79,12 @@ class StripeEvents:
 
     def _apply(self, notice: PaymentConfirmed | RefundReported, cause: Cause) -> Decision | None:
         """Loads, decides, and saves the event's record with what it changed; None if on record."""
+        with self._store.one_connection():
+            return self._decide_and_save(notice, cause)
+
+    def _decide_and_save(
+        self, notice: PaymentConfirmed | RefundReported, cause: Cause
+    ) -> Decision | None:
         if self._store.find(StripeDelivery, StripeDelivery.id_for(notice.event_id)) is not None:
             return None
         if isinstance(notice, PaymentConfirmed):
