@@ -13,6 +13,7 @@ from adapters.email.ses import SesConfig, SesMailer
 from adapters.email.smtp import SmtpMailer
 from adapters.identity import JwtIdentityVerifier
 from adapters.metrics import FollowerLag, ServiceMetrics
+from adapters.pages import JinjaPages, PagesConfig
 from adapters.pdf_ticket import PdfTicketRenderer
 from adapters.persistence.alert_list import open_alert_list
 from adapters.persistence.device_activity import MemoryDeviceActivity, SqlDeviceActivity
@@ -101,6 +102,7 @@ class Services:
     ticket_jwks: dict[str, list[dict[str, str]]]  # the QR tokens' public keys (EdDSA), for doors
     email_requests: EmailRequests
     jobs: FollowerStore  # the followers' positions and pending jobs (emails, alert deliveries)
+    pages: JinjaPages  # the HTML pages: web ticket, door scanner, admin pages
     metrics: ServiceMetrics  # Prometheus counters (webhooks, tickets, emails, alerts)
     device_activity: DeviceActivity  # devices' last-seen times
     pdf_cache: PdfCache  # rendered PDFs, shared by every process
@@ -226,6 +228,7 @@ def build(
         follower_lag=FollowerLag(store, followers),
         email_requests=EmailRequests(store),
         jobs=jobs,
+        pages=JinjaPages(PagesConfig(settings.brand, settings.http.public_base_url)),
         metrics=metrics,
     )
 

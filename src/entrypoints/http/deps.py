@@ -131,9 +131,7 @@ USE_CASES: dict[str, Provide] = {
     "readiness": _from_services(lambda s: s.readiness),
     "follower_health": _from_services(lambda s: s.follower_health),
     "follower_lag": _from_services(lambda s: s.follower_lag),
-    # What the pages show: the school's brand, the address the service is reached at.
-    "brand": _from_services(lambda s: s.settings.brand),
-    "public_base_url": _from_services(lambda s: s.settings.http.public_base_url),
+    "pages": _from_services(lambda s: s.pages),
 }
 
 

@@ -3,15 +3,24 @@ today's check-ins and the lists an offline door keeps; the public JWKS."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from application.checkin import CheckIns, ManualRequest, ScanRequest
 from domain.ticket import TicketStatus
-from entrypoints.http.deps import DOOR_DEPENDENCIES, Caused, Door, Jwks
+from entrypoints.http.deps import (
+    DOOR_DEPENDENCIES,
+    Caused,
+    Door,
+    Jwks,
+    provide_door_caller,
+    provide_door_cause,
+)
 from entrypoints.http.openapi import (
     BAD_REQUEST,
     BEARER_OR_DEVICE,
@@ -59,11 +68,18 @@ class CheckInController(Controller):
         responses=problems(*DOOR_PROBLEMS, SCAN_ID_REUSED, *BODY_PROBLEMS),
     )
     def scan(
-        self, checkins: NamedDependency[CheckIns], door: Door, cause: Caused, data: JSONBody[ScanIn]
+        self,
+        checkins: NamedDependency[CheckIns],
+        request: Request[Any, Any, Any],
+        data: JSONBody[ScanIn],
     ) -> ScanOut:
         """One result word per scan: ok, already_checked_in, invalid, expired, revoked or
         superseded. The same scanId again returns the first answer and records nothing. A
         paired device's scans record its own id, whatever `deviceId` says."""
+        # The caller is resolved here, on the handler's thread, not as a dependency on a
+        # thread of its own: the door's busiest route hops threads once, not twice.
+        door = provide_door_caller(request, request.app.state)
+        cause = provide_door_cause(request, door)
         answer = checkins.scan(
             ScanRequest(
                 token=data.token,

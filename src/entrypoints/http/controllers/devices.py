@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from adapters.pages import JinjaPages
 from adapters.qr_code import qr_png
 from application.devices import Devices
 from domain.shared import Cause
@@ -73,15 +74,14 @@ class AdminDeviceController(Controller):
     def add(
         self,
         devices: NamedDependency[Devices],
-        public_base_url: NamedDependency[str],
+        pages: NamedDependency[JinjaPages],
         admin: Admin,
         cause: Caused,
         data: JSONBody[DeviceIn],
     ) -> NewDeviceOut:
         """A door device and its one-time pairing link (valid for minutes): open it on the phone."""
         new = devices.add(name=data.name, period_code=data.period_code, cause=cause)
-        base = public_base_url.rstrip("/")
-        url = f"{base}/door?pair={new.pairing_code}"
+        url = pages.pairing_url(new.pairing_code)
         return NewDeviceOut(
             device_id=new.device.id,
             name=new.device.name,

@@ -7,65 +7,30 @@ strict Content-Security-Policy: no inline script, no CDN.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Controller, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
-from adapters.brand import Brand
+from adapters.pages import ASSETS_PATH, JinjaPages, Page
 
-TEMPLATES = Path(__file__).parent.parent / "templates"
 STATIC = Path(__file__).parent.parent / "static"
-ASSETS_PATH = "/door/assets"
 
 
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-def page_headers(*, camera: bool = False) -> dict[str, str]:
-    return {
-        "Content-Security-Policy": (
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
-            " media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none';"
-            " frame-ancestors 'none'"
-        ),
-        "Permissions-Policy": "camera=(self)" if camera else "camera=()",
-        # The pairing code is in the door page's first URL: keep it out of caches and Referers.
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "X-Robots-Tag": "noindex, nofollow",
-    }
-
-
-def _page(template: str, brand: Brand, *, camera: bool = False) -> Response[str]:
-    html = (
-        _environment().get_template(template).render(assets=ASSETS_PATH, school=brand.school_name)
-    )
-    return Response(html, media_type="text/html", headers=page_headers(camera=camera))
+def _html(page: Page) -> Response[str]:
+    return Response(page.html, media_type="text/html", headers=page.headers)
 
 
 class DoorPageController(Controller):
     tags = ["door"]
 
     @get("/door", sync_to_thread=False, media_type="text/html", operation_id="viewDoorPage")
-    def door(self, brand: NamedDependency[Brand]) -> Response[str]:
+    def door(self, pages: NamedDependency[JinjaPages]) -> Response[str]:
         """The scanner page for a paired phone: camera, results, today's count, search."""
-        return _page("door.html", brand, camera=True)
+        return _html(pages.door())
 
     @get(
         "/admin/devices",
@@ -73,9 +38,9 @@ class DoorPageController(Controller):
         media_type="text/html",
         operation_id="viewDeviceAdminPage",
     )
-    def devices(self, brand: NamedDependency[Brand]) -> Response[str]:
+    def devices(self, pages: NamedDependency[JinjaPages]) -> Response[str]:
         """Admins add door devices here and show the pairing link as a QR code."""
-        return _page("admin_devices.html", brand)
+        return _html(pages.device_admin())
 
     @get(
         "/admin/attendance",
@@ -83,9 +48,9 @@ class DoorPageController(Controller):
         media_type="text/html",
         operation_id="viewAttendanceAdminPage",
     )
-    def attendance(self, brand: NamedDependency[Brand]) -> Response[str]:
+    def attendance(self, pages: NamedDependency[JinjaPages]) -> Response[str]:
         """Today's attendance of a period, kept up to date while the page is open."""
-        return _page("admin_attendance.html", brand)
+        return _html(pages.attendance_admin())
 
 
 def door_assets() -> Router:

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from adapters.brand import Brand
+from adapters.pages import JinjaPages
 from application.documents import TicketDocuments
 from application.emailing import EmailRequests
 from application.ports import (
@@ -36,7 +36,6 @@ from entrypoints.http.openapi import (
 from entrypoints.http.params import PeriodCodePath, TicketIdPath, ViewKey
 from entrypoints.http.rate_limits import rate_limited
 from entrypoints.http.schemas import ResendOut, TicketOut
-from entrypoints.http.ticket_page import render_ticket_page
 
 
 class TicketController(Controller):
@@ -142,13 +141,12 @@ class TicketPageController(Controller):
     def page(
         self,
         documents: NamedDependency[TicketDocuments],
-        brand: NamedDependency[Brand],
+        pages: NamedDependency[JinjaPages],
         ticket_id: TicketIdPath,
         key: ViewKey = None,
     ) -> Response[str]:
-        document = documents.for_view_key(ticket_id, key or "")
-        html, headers = render_ticket_page(document, brand)
-        return Response(html, media_type="text/html", headers=headers)
+        page = pages.ticket(documents.for_view_key(ticket_id, key or ""))
+        return Response(page.html, media_type="text/html", headers=page.headers)
 
 
 def pdf_filename(document: TicketDocument) -> str:

@@ -1,0 +1,139 @@
+"""The service's HTML pages with jinja2: the web ticket, the door's scanner, the admins' pages.
+
+Each page comes with its security headers: the Content-Security-Policy says what its template
+may load (the ticket's inline style by nonce; the door's scripts from this service only).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from adapters.brand import Brand
+from adapters.pdf_ticket import date_range, short_id
+from adapters.qr_code import qr_svg
+from application.ports import TicketDocument
+
+TEMPLATES: Final = Path(__file__).parent / "templates" / "pages"
+# Where the door and admin pages load their scripts and styles from (served by the HTTP app).
+ASSETS_PATH: Final = "/door/assets"
+
+
+@dataclass(frozen=True)
+class Page:
+    html: str
+    headers: Mapping[str, str]  # copied into each response
+
+
+@dataclass(frozen=True)
+class PagesConfig:
+    brand: Brand  # the school's name, colours and logo, as on the PDF and in the email
+    public_base_url: str  # PUBLIC_BASE_URL: where a paired phone opens the door page
+
+
+class JinjaPages:
+    """Templates are compiled once per process; the pages without data are rendered once."""
+
+    def __init__(self, config: PagesConfig) -> None:
+        self._brand = config.brand
+        self._base_url = config.public_base_url.rstrip("/")
+        # StrictUndefined: a missing field fails the test suite instead of rendering an empty
+        # ticket.
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._ticket = environment.get_template("ticket.html.j2")
+        self._logo = _logo_data_uri(config.brand)
+
+        def tool(template: str) -> str:
+            values = {"assets": ASSETS_PATH, "school": config.brand.school_name}
+            return environment.get_template(template).render(values)
+
+        # The door's and the admins' pages hold no data: their scripts call the API.
+        self._door = Page(tool("door.html.j2"), _tool_headers(camera=True))
+        self._device_admin = Page(tool("admin_devices.html.j2"), _tool_headers())
+        self._attendance_admin = Page(tool("admin_attendance.html.j2"), _tool_headers())
+
+    def ticket(self, document: TicketDocument) -> Page:
+        """The web ticket, with a fresh CSP nonce for its inline style."""
+        nonce = secrets.token_urlsafe(18)
+        pdf = urlsplit(document.pdf_url)
+        html = self._ticket.render(
+            document=document,
+            brand=self._brand,
+            nonce=nonce,
+            logo=self._logo,
+            dates=date_range(document.start_date, document.end_date),
+            valid_until=date_range(document.end_date, document.end_date),
+            short_id=short_id(document),
+            # segno's own markup: path data and a fixed title, no text of the token.
+            qr=Markup(qr_svg(document.token, scale=4)),  # noqa: S704
+            # Relative: the page works whatever host it was reached by (PUBLIC_BASE_URL or not).
+            pdf_link=f"{pdf.path}?{pdf.query}",
+        )
+        return Page(html, _ticket_headers(nonce))
+
+    def door(self) -> Page:
+        return self._door
+
+    def device_admin(self) -> Page:
+        return self._device_admin
+
+    def attendance_admin(self) -> Page:
+        return self._attendance_admin
+
+    def pairing_url(self, pairing_code: str) -> str:
+        """The door page's link that pairs the phone opening it (shown as a QR code)."""
+        return f"{self._base_url}/door?pair={pairing_code}"
+
+
+def _logo_data_uri(brand: Brand) -> str | None:
+    mime_type = brand.logo_type()
+    if brand.logo_path is None or mime_type is None:
+        return None
+    return f"data:{mime_type};base64,{base64.b64encode(brand.logo_path.read_bytes()).decode()}"
+
+
+def _ticket_headers(nonce: str) -> dict[str, str]:
+    return {
+        # The key in the URL is the ticket: keep it out of caches and of Referer headers.
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": (
+            f"default-src 'none'; style-src 'nonce-{nonce}'; img-src data:; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "X-Robots-Tag": "noindex, nofollow",
+    }
+
+
+def _tool_headers(*, camera: bool = False) -> dict[str, str]:
+    # No inline script, no CDN: everything the pages load comes from this service.
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
+            " media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none';"
+            " frame-ancestors 'none'"
+        ),
+        "Permissions-Policy": "camera=(self)" if camera else "camera=()",
+        # The pairing code is in the door page's first URL: keep it out of caches and Referers.
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "X-Robots-Tag": "noindex, nofollow",
+    }
