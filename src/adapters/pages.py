@@ -18,8 +18,8 @@ import jinja2
 from markupsafe import Markup
 
 from adapters.brand import Brand
-from adapters.pdf_ticket import date_range, short_id
 from adapters.qr_code import qr_svg
+from adapters.ticket_text import date_range, short_id
 from application.ports import TicketDocument
 
 TEMPLATES: Final = Path(__file__).parent / "templates" / "pages"

@@ -6,7 +6,6 @@ import hashlib
 import io
 import threading
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Final
 
@@ -19,6 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from adapters.brand import Brand
 from adapters.qr_code import draw_qr, qr_code
+from adapters.ticket_text import DASH, date_range, short_id
 from application.ports import TicketDocument
 
 FONTS: Final = Path(__file__).parent / "fonts"
@@ -38,12 +38,10 @@ QR_GAP: Final = 6.0
 LEADING: Final = 1.3
 # Lines allowed for (period name, location, participant, tracks, instructions), loosest first.
 LINE_BUDGETS: Final = ((2, 2, 2, 3, 4), (2, 1, 2, 2, 3), (1, 1, 1, 2, 2), (1, 1, 1, 1, 1))
-DASH: Final = " \N{EN DASH} "
 LOGO_MAX_ASPECT: Final = 3.0
 MUTED: Final = Color(0.38, 0.40, 0.45)
 # Bump when the layout changes: cached PDFs of the old layout are then rendered again.
 LAYOUT_REVISION: Final = 2
-MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def register_fonts() -> None:
@@ -147,23 +145,6 @@ class PdfTicketRenderer:
         _text(
             canvas, "TICKET", BOLD, 8, white, WIDTH - MARGIN - label_width, HEIGHT - HEADER / 2 - 3
         )
-
-
-def short_id(document: TicketDocument) -> str:
-    """The ticket id as door staff read it out: the first 8 hex digits, in two groups."""
-    hex_id = document.ticket_id.hex[:8].upper()
-    return f"{hex_id[:4]}-{hex_id[4:]}"
-
-
-def date_range(start: date, end: date) -> str:
-    """``1 Sep - 15 Dec 2026`` (an en dash); the year twice only when the period spans two."""
-
-    def day(d: date, year: bool) -> str:
-        return f"{d.day} {MONTHS[d.month - 1]}" + (f" {d.year}" if year else "")
-
-    if start == end:
-        return day(start, True)
-    return f"{day(start, start.year != end.year)}{DASH}{day(end, True)}"
 
 
 @dataclass(frozen=True)

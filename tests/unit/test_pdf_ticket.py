@@ -16,7 +16,8 @@ from pypdf import PdfReader
 from pyzbar.pyzbar import ZBarSymbol, decode
 
 from adapters.brand import Brand
-from adapters.pdf_ticket import PdfTicketRenderer, date_range, short_id
+from adapters.pdf_ticket import PdfTicketRenderer
+from adapters.ticket_text import date_range, short_id
 from application.ports import TicketDocument
 from entrypoints.settings import Settings, SettingsError
 from tests.fakes import SETTINGS_ENV

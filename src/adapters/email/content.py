@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import css_inline
@@ -12,6 +11,7 @@ import jinja2
 
 from adapters.brand import Brand
 from adapters.qr_code import qr_png
+from adapters.ticket_text import long_date
 from application.ports import (
     AlertNotice,
     Attachment,
@@ -59,7 +59,7 @@ class JinjaEmailContent:
             keep_trailing_newline=True,
         )
         for environment in (self._html, self._text):
-            environment.filters["long_date"] = _long_date
+            environment.filters["long_date"] = long_date
         self._inliner = css_inline.CSSInliner(load_remote_stylesheets=False)
 
     def ticket_email(self, document: TicketDocument, to: str, reason: EmailReason) -> EmailMessage:
@@ -98,7 +98,3 @@ class JinjaEmailContent:
             text=self._text.get_template("alert.txt.j2").render(values),
             html=self._inliner.inline(html),
         )
-
-
-def _long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
