@@ -455,7 +455,7 @@ def wait_until_drained(settings: Settings, timeout: float) -> bool:
                 for f in followers
                 if f.position() < last_of(services.store.notifications(topics=f.topics))
             ]
-            if not behind and not services.jobs.due("ticket-emails", far, 1):
+            if not behind and not services.follower_store.due("ticket-emails", far, 1):
                 return True
             time.sleep(1)
         return False

@@ -314,13 +314,17 @@ def measure(kind: str, url: str) -> dict[str, Any]:
             } | _memory(baseline_rss)
         if kind == "prepare":
             # The live read models as the worker would have them, and the email worker done.
-            report = services.audit.replay(services.read_models, jobs=services.jobs, rebuild=True)
-            services.jobs.advance("ticket-emails", report.upto)
+            report = services.audit.replay(
+                services.read_models, follower_store=services.follower_store, rebuild=True
+            )
+            services.follower_store.advance("ticket-emails", report.upto)
             return {"ok": report.ok, "violations": len(report.violations)}
         baseline_rss = _peak_rss_mb()  # after building the service: the replay's own share
         read_models = services.read_models if kind == "replay" else ()
         cpu = _cpu_seconds()
-        report = services.audit.replay(read_models, jobs=services.jobs, page_size=PAGE)
+        report = services.audit.replay(
+            read_models, follower_store=services.follower_store, page_size=PAGE
+        )
         return {
             "events": report.events,
             "seconds": report.seconds,

@@ -118,7 +118,7 @@ class TicketEmails:
     def __init__(
         self,
         store: TicketStore,
-        jobs: FollowerStore,
+        follower_store: FollowerStore,
         mailer: Mailer,
         content: EmailContent,
         documents: Callable[[UUID], TicketDocument],
@@ -128,7 +128,7 @@ class TicketEmails:
         meter: EmailMeter | None = None,
     ) -> None:
         self._store = store
-        self._jobs = jobs
+        self._follower_store = follower_store
         self._mailer = mailer
         self._content = content
         self._documents = documents
@@ -138,11 +138,13 @@ class TicketEmails:
         self._meter = meter or _Uncounted()
 
     def position(self) -> int:
-        return self._jobs.position(self.name)
+        return self._follower_store.position(self.name)
 
     def handle(self, notification: Notification, event: Any) -> None:
         jobs = jobs_for(event)
-        self._jobs.advance(self.name, notification.id, [(job.key, job.data()) for job in jobs])
+        self._follower_store.advance(
+            self.name, notification.id, [(job.key, job.data()) for job in jobs]
+        )
         for job in jobs:
             log.info(
                 "ticket email queued",
@@ -157,7 +159,7 @@ class TicketEmails:
         """Nothing to undo: a job interrupted mid-send is simply pending, and is sent again."""
 
     def run_due(self, stopping: Callable[[], bool] = lambda: False) -> bool:
-        due = self._jobs.due(self.name, self._clock.now(), self._policy.batch_size)
+        due = self._follower_store.due(self.name, self._clock.now(), self._policy.batch_size)
         for job in due:
             if stopping():
                 return False  # asked to stop: the one at hand is done, the rest wait
@@ -180,7 +182,7 @@ class TicketEmails:
         except PermanentEmailError as error:
             self._meter.failed("rejected")
             self._alert(email, f"the email provider rejected it: {error}", Severity.CRITICAL)
-            self._jobs.done(self.name, job.key)
+            self._follower_store.done(self.name, job.key)
             return
         except Exception as error:  # a bug or an outage of ours: keep it queued, keep going
             self._meter.failed("error")
@@ -203,7 +205,7 @@ class TicketEmails:
                     "message_id": message_id,
                 },
             )
-        self._jobs.done(self.name, job.key)
+        self._follower_store.done(self.name, job.key)
 
     def _send(self, email: EmailJob) -> tuple[int, str] | None:
         """Sends the email unless it is not (or no longer) wanted; (token version, message id)."""
@@ -237,7 +239,7 @@ class TicketEmails:
 
     def _later(self, job: Job, email: EmailJob, why: str) -> None:
         failures = job.attempts + 1
-        self._jobs.retry_at(
+        self._follower_store.retry_at(
             self.name, job.key, self._clock.now() + self._policy.retry_delay(failures)
         )
         log.warning(

@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
                     "replaying",
                     lambda progress: audit.replay(
                         services.read_models,
-                        jobs=services.jobs,
+                        follower_store=services.follower_store,
                         rebuild=args.rebuild,
                         progress=progress,
                     ),

@@ -101,7 +101,9 @@ class Services:
     attendance: Attendance
     ticket_jwks: dict[str, list[dict[str, str]]]  # the QR tokens' public keys (EdDSA), for doors
     email_requests: EmailRequests
-    jobs: FollowerStore  # the followers' positions and pending jobs (emails, alert deliveries)
+    follower_store: (
+        FollowerStore  # the followers' positions and pending jobs (emails, alert deliveries)
+    )
     pages: JinjaPages  # the HTML pages: web ticket, door scanner, admin pages
     metrics: ServiceMetrics  # Prometheus counters (webhooks, tickets, emails, alerts)
     device_activity: DeviceActivity  # devices' last-seen times
@@ -173,7 +175,7 @@ def build(
     alert_list = open_alert_list(settings.database)
     device_activity = _device_activity(settings)
     pdf_cache = _pdf_cache(settings)
-    jobs = _follower_store(settings)
+    follower_store = _follower_store(settings)
     issuing = TicketIssuing(store, tokens)
     periods = Periods(store)
     links = SignedTicketLinks(
@@ -186,7 +188,7 @@ def build(
     senders = _senders(
         settings,
         store,
-        jobs,
+        follower_store,
         mailer or build_mailer(settings.email),
         documents,
         alerts,
@@ -227,7 +229,7 @@ def build(
         followers=followers,
         follower_lag=FollowerLag(store, followers),
         email_requests=EmailRequests(store),
-        jobs=jobs,
+        follower_store=follower_store,
         pages=JinjaPages(PagesConfig(settings.brand, settings.http.public_base_url)),
         metrics=metrics,
     )
@@ -269,7 +271,7 @@ def _follower_store(settings: Settings) -> FollowerStore:
 def _senders(
     settings: Settings,
     store: TicketStore,
-    jobs: FollowerStore,
+    follower_store: FollowerStore,
     mailer: Mailer,
     documents: TicketDocuments,
     alerts: Alerts,
@@ -281,7 +283,15 @@ def _senders(
     content = JinjaEmailContent(EmailContentConfig(settings.brand, email.reply_to), documents.pdf)
     policy = EmailPolicy(max_attempts=email.max_attempts, first_retry_seconds=email.retry_seconds)
     ticket_emails = TicketEmails(
-        store, jobs, mailer, content, documents.document, alerts, clock, policy, meter=metrics
+        store,
+        follower_store,
+        mailer,
+        content,
+        documents.document,
+        alerts,
+        clock,
+        policy,
+        meter=metrics,
     )
     channels: list[AlertChannel] = []
     if email.admin_alert_email:
@@ -292,7 +302,7 @@ def _senders(
         return (ticket_emails,)
     delivery = AlertChannels(
         store,
-        jobs,
+        follower_store,
         channels,
         clock,
         max_attempts=email.max_attempts,
@@ -316,6 +326,6 @@ def build_worker(services: Services) -> Worker:
         wakeup=wakeup,
         locks=locks,
         poll_seconds=services.settings.email.worker_poll_seconds,
-        on_stop=(services.jobs.close,),
+        on_stop=(services.follower_store.close,),
         alerts=services.alerts,  # follower_stalled
     )

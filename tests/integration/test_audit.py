@@ -302,7 +302,9 @@ def test_history_errors_are_readable_and_exit_2(audited: Audited) -> None:
 
 
 def test_replay_of_the_real_history_passes_and_compares_the_scan_index(audited: Audited) -> None:
-    report = audited.services.audit.replay(audited.services.read_models, jobs=audited.services.jobs)
+    report = audited.services.audit.replay(
+        audited.services.read_models, follower_store=audited.services.follower_store
+    )
     result = audited.audit("replay")
 
     assert report.ok, (report.violations, report.read_models)
@@ -432,7 +434,7 @@ def never_emailed(audited: Audited) -> None:
     audited.api.profile("dan")
     ok(audited.api.pay(audited.api.order("dan", "salsa1")))
     last = audited.services.store.recorder.max_notification_id()
-    audited.services.jobs.advance("ticket-emails", last)
+    audited.services.follower_store.advance("ticket-emails", last)
 
 
 def history_gap(audited: Audited) -> None:
@@ -468,7 +470,7 @@ def test_each_invariant_broken_on_purpose_fails_the_replay_naming_it(audited: Au
         audited.follow()  # the live read models stay equal: only the invariant is broken
 
         report = audited.services.audit.replay(
-            audited.services.read_models, jobs=audited.services.jobs
+            audited.services.read_models, follower_store=audited.services.follower_store
         )
 
         assert {i.value for i in report.broken()} == broken, (name, report.violations)

@@ -50,7 +50,7 @@ def ticket_status(running: Running) -> int:
 
 def replay_is_clean(running: Running) -> None:
     # With the email worker's backlog: tickets whose email is not sent yet are pending.
-    report = running.services.audit.replay(jobs=running.services.jobs)
+    report = running.services.audit.replay(follower_store=running.services.follower_store)
     assert report.violations == ()
 
 

@@ -116,7 +116,9 @@ def test_replay_says_what_holds(world: Wired, capsys: pytest.CaptureFixture[str]
 def test_replay_names_what_is_broken_and_exits_1(
     world: Wired, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    world.services.jobs.advance("ticket-emails", world.notification_count())  # nothing emailed
+    world.services.follower_store.advance(
+        "ticket-emails", world.notification_count()
+    )  # nothing emailed
 
     code, out, _ = tickets(capsys, "replay")
 

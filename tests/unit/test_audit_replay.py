@@ -69,7 +69,7 @@ class History:
 
     def replay(self, *read_models: ReadModel, rebuild: bool = False) -> ReplayReport:
         return self.wired.services.audit.replay(
-            read_models, jobs=self.wired.services.jobs, rebuild=rebuild
+            read_models, follower_store=self.wired.services.follower_store, rebuild=rebuild
         )
 
     def catch_up(self, view: CountingView) -> CountingView:
@@ -360,7 +360,7 @@ def test_a_stripe_event_paying_two_orders_breaks_stripe_events_applied_once(
 
 
 def test_a_ticket_never_emailed_and_not_pending_breaks_tickets_emailed(history: History) -> None:
-    jobs = history.wired.services.jobs
+    jobs = history.wired.services.follower_store
     # The email worker read everything and has nothing queued: yet nothing was emailed.
     jobs.advance("ticket-emails", history.wired.notification_count())
 
@@ -371,7 +371,7 @@ def test_a_ticket_never_emailed_and_not_pending_breaks_tickets_emailed(history: 
 
 
 def test_a_ticket_whose_email_is_queued_or_recorded_is_fine(history: History) -> None:
-    jobs = history.wired.services.jobs
+    jobs = history.wired.services.follower_store
     ticket = history.ticket
     jobs.advance(
         "ticket-emails",

@@ -32,7 +32,7 @@ class AlertChannels:
     def __init__(
         self,
         store: TicketStore,
-        jobs: FollowerStore,
+        follower_store: FollowerStore,
         channels: Sequence[AlertChannel],
         clock: Clock,
         *,
@@ -41,7 +41,7 @@ class AlertChannels:
         batch_size: int = 20,
     ) -> None:
         self._store = store
-        self._jobs = jobs
+        self._follower_store = follower_store
         self._channels = {channel.name: channel for channel in channels}
         self._clock = clock
         self._max_attempts = max_attempts
@@ -49,7 +49,7 @@ class AlertChannels:
         self._batch_size = batch_size
 
     def position(self) -> int:
-        return self._jobs.position(self.name)
+        return self._follower_store.position(self.name)
 
     def handle(self, notification: Notification, event: Any) -> None:
         alert_id = str(event.originator_id)
@@ -57,14 +57,14 @@ class AlertChannels:
             (f"{alert_id}:{channel}", {"alert_id": alert_id, "channel": channel})
             for channel in self._channels
         ]
-        self._jobs.advance(self.name, notification.id, jobs)
+        self._follower_store.advance(self.name, notification.id, jobs)
 
     def recover(self) -> None:
-        for key in self._jobs.abandon_claimed(self.name):
+        for key in self._follower_store.abandon_claimed(self.name):
             log.warning("alert delivery interrupted, not repeated", extra={"job": key})
 
     def run_due(self, stopping: Callable[[], bool] = lambda: False) -> bool:
-        due = self._jobs.due(self.name, self._clock.now(), self._batch_size)
+        due = self._follower_store.due(self.name, self._clock.now(), self._batch_size)
         for job in due:
             if stopping():
                 return False  # asked to stop: the one at hand is done, the rest wait
@@ -75,9 +75,9 @@ class AlertChannels:
         channel = self._channels.get(job.data["channel"])
         alert = self._store.find(Alert, UUID(job.data["alert_id"]))
         if channel is None or alert is None:
-            self._jobs.done(self.name, job.key)  # a channel no longer configured
+            self._follower_store.done(self.name, job.key)  # a channel no longer configured
             return
-        if not self._jobs.claim(self.name, job.key):
+        if not self._follower_store.claim(self.name, job.key):
             return
         try:
             channel.deliver(notice_of(alert))
@@ -86,11 +86,11 @@ class AlertChannels:
             extra = {"job": job.key, "error": type(error).__name__, "failures": failures}
             if failures >= self._max_attempts:
                 log.error("alert not delivered; giving up", extra=extra)
-                self._jobs.done(self.name, job.key)
+                self._follower_store.done(self.name, job.key)
             else:
                 log.warning("alert not delivered; will retry", extra=extra)
                 delay = timedelta(seconds=self._first_retry * 2 ** (failures - 1))
-                self._jobs.retry_at(self.name, job.key, self._clock.now() + delay)
+                self._follower_store.retry_at(self.name, job.key, self._clock.now() + delay)
             return
-        self._jobs.done(self.name, job.key)
+        self._follower_store.done(self.name, job.key)
         log.info("alert delivered", extra={"job": job.key, "channel": channel.name})

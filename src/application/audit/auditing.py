@@ -201,17 +201,17 @@ class Audit:
         self,
         read_models: Sequence[ReadModel] = (),
         *,
-        jobs: FollowerStore | None = None,
+        follower_store: FollowerStore | None = None,
         rebuild: bool = False,
         progress: Progress | None = None,
         page_size: int = 2000,
     ) -> ReplayReport:
         """Reads the whole log: rebuilds every read model apart and checks the invariants.
 
-        ``jobs`` holds the email worker's backlog: a ticket whose email is queued there (or
-        not read yet) was not forgotten. Without it only a recorded ``Emailed`` counts.
+        ``follower_store`` holds the email worker's backlog: a ticket whose email is queued
+        there (or not read yet) was not forgotten. Without it only a recorded ``Emailed`` counts.
         """
-        emails = QueuedTicketEmails(jobs) if jobs is not None else None
+        emails = QueuedTicketEmails(follower_store) if follower_store is not None else None
         return replay(
             self._store,
             InvariantChecker(self._tokens, emails),

@@ -107,16 +107,18 @@ class EmailBacklog(Protocol):
 class QueuedTicketEmails:
     """The email backlog as the ticket email follower keeps it: its position and its jobs."""
 
-    def __init__(self, jobs: FollowerStore, follower: str = TicketEmails.name) -> None:
-        self._jobs = jobs
+    def __init__(self, follower_store: FollowerStore, follower: str = TicketEmails.name) -> None:
+        self._follower_store = follower_store
         self._follower = follower
 
     def position(self) -> int:
-        return self._jobs.position(self._follower)
+        return self._follower_store.position(self._follower)
 
     def pending_tickets(self) -> frozenset[UUID]:
         # Every job not done, whenever it is due: a backlog is small, or it is a finding.
-        queued = self._jobs.due(self._follower, datetime.max.replace(tzinfo=UTC), MAX_PENDING)
+        queued = self._follower_store.due(
+            self._follower, datetime.max.replace(tzinfo=UTC), MAX_PENDING
+        )
         return frozenset(UUID(job.data["ticket_id"]) for job in queued)
 
 
