@@ -100,7 +100,7 @@ class TicketDesk:
 
     def _served(self, ticket: Ticket) -> ServedTicket:
         # The ticket as the caller's check read it: read again, it would cost a second replay.
-        period = self._periods.get(ticket.period_id)
+        period = self._store.get(Period, ticket.period_id)
         person = self._store.get(Person, ticket.person_id)
         return self._serve(ticket, period, person)
 
