@@ -305,6 +305,9 @@ def test_a_revoked_device_is_refused_at_its_next_scan(
     page = phone(browser, problems)
     page.goto(on_server(scenario.server, device["pairingUrl"]))
     page.wait_for_selector("#start:not([hidden])")
+    # The page's own background fetches (the offline kit) are done: the next request it makes
+    # is the scan's, so that is where the revocation must be noticed.
+    page.wait_for_selector("body[data-offline=ready]", timeout=15000)
 
     revoked = scenario.client.post(f"/api/admin/devices/{device['deviceId']}/revoke", headers=ADMIN)
     assert revoked.status_code == 200
