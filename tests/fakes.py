@@ -91,6 +91,9 @@ class FakeSigner:
         self.before_sign: Callable[[], object] | None = None
         self.signed: list[TokenClaims] = []
 
+    def public_jwks(self) -> dict[str, list[dict[str, str]]]:
+        return {"keys": []}  # an HMAC key, like HS256: nothing a door could verify with
+
     def sign(self, claims: TokenClaims) -> str:
         if self.failure is not None:
             raise self.failure

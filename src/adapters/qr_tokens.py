@@ -112,7 +112,7 @@ class JwtTokenSigner:
     def key_id(self) -> str | None:
         return self._kid
 
-    def public_jwks(self) -> dict[str, Any]:
+    def public_jwks(self) -> dict[str, list[dict[str, str]]]:
         """The JWKS door devices verify EdDSA tokens with; no keys with HS256."""
         return {"keys": [dict(key) for key in self._jwks["keys"]]}
 

@@ -54,6 +54,11 @@ class TokenSigner(Protocol):
         """The claims of a token this service signed; raises InvalidToken or ExpiredToken."""
         ...
 
+    def public_jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The public keys door devices verify tokens with offline; ``{"keys": []}`` when
+        tokens are signed with a shared secret (HS256) that must not leave the service."""
+        ...
+
 
 # --- Payments ------------------------------------------------------------------------------
 

@@ -127,9 +127,7 @@ class Services:
         self.store.close()
         log.info("event store closed")
         for model in self.read_models:
-            close = getattr(model, "close", None)
-            if close is not None:
-                close()
+            model.close()
         self.rate_limits.close()
         self.device_activity.close()
         if isinstance(self.pdf_cache, SqlPdfCache):
@@ -224,7 +222,7 @@ def build(
         devices=Devices(store, periods, device_activity, clock),
         attendance=Attendance(periods, scan_index, clock),
         device_activity=device_activity,
-        ticket_jwks=_public_jwks(signer),
+        ticket_jwks=signer.public_jwks(),
         read_models=read_models,
         followers=followers,
         follower_lag=FollowerLag(store, followers),
@@ -233,12 +231,6 @@ def build(
         pages=JinjaPages(PagesConfig(settings.brand, settings.http.public_base_url)),
         metrics=metrics,
     )
-
-
-def _public_jwks(signer: TokenSigner) -> dict[str, list[dict[str, str]]]:
-    """The signer's public keys when it has any (EdDSA); none for HS256 or a test's signer."""
-    public_jwks = getattr(signer, "public_jwks", None)
-    return public_jwks() if callable(public_jwks) else {"keys": []}
 
 
 def build_mailer(email: EmailSettings) -> Mailer:

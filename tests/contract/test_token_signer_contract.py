@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -188,3 +189,22 @@ def test_an_expired_forgery_is_invalid_not_expired(
     with pytest.raises(InvalidToken) as raised:
         signer.verify(foreign)
     assert not isinstance(raised.value, ExpiredToken)
+
+
+# --- public keys -----------------------------------------------------------------------
+
+
+def test_the_public_keys_verify_its_tokens_and_hold_no_secret(signer: TokenSigner) -> None:
+    jwks = signer.public_jwks()
+    token = signer.sign(CLAIMS)
+    for key in jwks["keys"]:
+        assert not {"d", "k"} & key.keys()  # a private scalar or a shared secret
+    if jwks["keys"]:  # asymmetric: a door verifies offline with these keys alone
+        keys = jwt.PyJWKSet.from_dict(jwks)
+        assert any(
+            jwt.decode(
+                token, key.key, algorithms=[key.algorithm_name], options={"verify_exp": False}
+            )["sub"]
+            == str(CLAIMS.ticket_id)
+            for key in keys.keys
+        )

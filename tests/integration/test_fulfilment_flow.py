@@ -275,6 +275,9 @@ class FlakySigner:
     def verify(self, token: str) -> Any:
         return self.real.verify(token)
 
+    def public_jwks(self) -> dict[str, list[dict[str, str]]]:
+        return self.real.public_jwks()
+
 
 def test_a_failed_fulfilment_saves_nothing_answers_500_and_stripes_retry_completes_it(
     database_url: str,

@@ -41,3 +41,7 @@ class ReadModel(Follower, Protocol):
     def replace_with(self, rebuilt: ReadModel) -> None:
         """Makes this live view equal to ``rebuilt`` (content and position), atomically."""
         ...
+
+    def close(self) -> None:
+        """Lets go of the view's connections (nothing to do in memory)."""
+        ...
