@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any, Protocol
 
@@ -20,6 +18,7 @@ from jwt.algorithms import OKPAlgorithm
 from adapters.identity import IdentityConfig, JwtIdentityVerifier, mint_dev_token
 from application.ports import IdentityVerifier, Principal, Unauthenticated
 from tests.fakes import FakeIdentity
+from tests.jwks_server import JwksServer, serving_jwks
 
 SECRET = "auth-secret-for-contract-tests-" + "y" * 12
 OTHER_SECRET = "another-providers-secret-for-tests-" + "z" * 8
@@ -132,41 +131,11 @@ class JwksProvider:
         return jwt.encode(_claims(principal, VALID), other, algorithm="EdDSA", headers={"kid": KID})
 
 
-@dataclass
-class KeyServer:
-    body: bytes
-    status: int = 200
-    url: str = ""
-
-
 @contextmanager
-def serving_jwks(key: Ed25519PrivateKey) -> Iterator[KeyServer]:
+def serving_key(key: Ed25519PrivateKey) -> Iterator[JwksServer]:
     jwk = {**OKPAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": KID}
-    state = KeyServer(body=json.dumps({"keys": [jwk]}).encode())
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(state.body)))
-            self.end_headers()
-            self.wfile.write(state.body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving_jwks(json.dumps({"keys": [jwk]}).encode()) as server:
+        yield server
 
 
 @pytest.fixture(
@@ -183,7 +152,7 @@ def provider(request: pytest.FixtureRequest) -> Iterator[Provider]:
         yield SecretProvider()
     else:
         key = Ed25519PrivateKey.generate()
-        with serving_jwks(key) as server:
+        with serving_key(key) as server:
             yield JwksProvider(server.url, key)
 
 
@@ -252,7 +221,7 @@ def test_garbage_is_unauthenticated(provider: Provider, garbage: str) -> None:
 @pytest.mark.parametrize("status", [500, 503, 404])
 def test_a_failing_key_server_is_unauthenticated_not_an_error(status: int) -> None:
     key = Ed25519PrivateKey.generate()
-    with serving_jwks(key) as server:
+    with serving_key(key) as server:
         provider = JwksProvider(server.url, key)
         token = provider.issue(ADMIN)
         server.status = status
@@ -264,7 +233,7 @@ def test_a_failing_key_server_is_unauthenticated_not_an_error(status: int) -> No
 @pytest.mark.integration
 def test_an_unreachable_key_server_is_unauthenticated_not_an_error() -> None:
     key = Ed25519PrivateKey.generate()
-    with serving_jwks(key) as server:
+    with serving_key(key) as server:
         provider = JwksProvider(server.url, key)
         token = provider.issue(ADMIN)
     # The server is gone: nothing listens at its address any more.

@@ -8,11 +8,9 @@ import hmac
 import json
 import logging
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
@@ -24,19 +22,9 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from adapters.identity import IdentityConfig, JwtIdentityVerifier
 from application.ports import Principal, Unauthenticated
+from tests.jwks_server import JwksServer, serving_jwks
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class JwksServer:
-    """Serves ``body`` at /jwks.json and counts the fetches."""
-
-    body: bytes = b'{"keys": []}'
-    status: int = 200
-    fetches: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,36 +54,8 @@ def keys() -> Keys:
 
 @pytest.fixture
 def jwks_server(keys: Keys) -> Iterator[JwksServer]:
-    state = JwksServer(body=json.dumps(keys.jwks()).encode())
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path != "/jwks.json":
-                self.send_error(404)
-                return
-            with state.lock:
-                state.fetches += 1
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(state.body)))
-            self.end_headers()
-            self.wfile.write(state.body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving_jwks(json.dumps(keys.jwks()).encode()) as server:
+        yield server
 
 
 def claims(**changes: Any) -> dict[str, Any]:
