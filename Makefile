@@ -16,7 +16,7 @@ run: install  ## start the service on the embedded defaults (SQLite, dev secrets
 
 test: install  ## every test: unit, then integration on SQLite and PostgreSQL
 	@scripts/ensure-services
-	$(PYTEST) -q
+	$(PYTEST) -q --durations=25
 
 unit: install
 	$(PYTEST) -q -m unit

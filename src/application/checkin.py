@@ -105,16 +105,18 @@ class CheckIns:
 
     def scan(self, request: ScanRequest, cause: Cause) -> ScanAnswer:
         """Answers a scan with one result word, recording a check-in when it is ``ok``."""
-        answer = self._answer(request, cause)
+        with self._store.one_connection():  # its reads and the save: one pool checkout
+            answer = self._answer(request, cause)
         self._log(answer, request)
         return answer
 
     def manual(self, request: ManualRequest, cause: Cause) -> ScanAnswer:
         """Checks a ticket in by its id, recorded as manual; the same result words as a scan."""
         digest = f"manual:{request.ticket_id}"  # what a repeated scanId must match
-        answer = self._first_answer(request.scan_id, digest) or retry_on_conflict(
-            lambda: self._check_in(request, request.ticket_id, None, digest, None, cause)
-        )
+        with self._store.one_connection():
+            answer = self._first_answer(request.scan_id, digest) or retry_on_conflict(
+                lambda: self._check_in(request, request.ticket_id, None, digest, None, cause)
+            )
         self._log(answer, request)
         return answer
 
