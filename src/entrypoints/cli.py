@@ -105,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from entrypoints.http.transport import NoDelayH11Protocol
+
     settings = Settings.from_env(os.environ, dev=args.dev)
     if settings.dev:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
@@ -139,6 +141,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             log_config=None,
             access_log=False,
+            http=NoDelayH11Protocol,
             # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
             proxy_headers=bool(settings.http.trusted_proxies),
             forwarded_allow_ips=list(settings.http.trusted_proxies),
