@@ -493,5 +493,7 @@ def replay(knobs: Knobs) -> dict[str, Any]:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise FigureFailed(f"bench.replay failed: {done.stderr.strip().splitlines()[-1:]}")
-    result: dict[str, Any] = json.loads((ROOT / "bench/out/replay.json").read_text())["postgres"]
+    result: dict[str, Any] = json.loads((ROOT / "bench/out/replay.json").read_text())[
+        f"postgres_{knobs.replay_events}"
+    ]
     return result

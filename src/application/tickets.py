@@ -55,6 +55,10 @@ class TicketDesk:
 
     def for_user(self, user_id: str, period_code: str) -> ServedTicket:
         """The caller's ticket of a period."""
+        with self._store.one_connection():  # four reads: one pool checkout
+            return self._for_user(user_id, period_code)
+
+    def _for_user(self, user_id: str, period_code: str) -> ServedTicket:
         period = self._periods.by_code(period_code)
         person_id = Person.id_for_user(user_id)
         ticket = self._store.find(Ticket, Ticket.id_for(period.id, person_id))
@@ -72,7 +76,8 @@ class TicketDesk:
 
     def for_holder(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> ServedTicket:
         """A ticket by id, for its person or an admin."""
-        return self._served(self.holder_ticket(ticket_id, user_id=user_id, is_admin=is_admin))
+        with self._store.one_connection():
+            return self._served(self.holder_ticket(ticket_id, user_id=user_id, is_admin=is_admin))
 
     def holder_ticket(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> Ticket:
         """The active ticket, if the caller is its person or an admin.
@@ -88,15 +93,17 @@ class TicketDesk:
         links = self._links
         if links is None:
             raise NotFound("no such ticket", "ticket_not_found")
-        ticket = self._active(
-            ticket_id,
-            lambda t: t.token is not None and links.check_view_key(t.id, t.token.version, key),
-        )
-        return self._served(ticket)
+        with self._store.one_connection():
+            ticket = self._active(
+                ticket_id,
+                lambda t: t.token is not None and links.check_view_key(t.id, t.token.version, key),
+            )
+            return self._served(ticket)
 
     def serve(self, ticket_id: UUID) -> ServedTicket:
         """An active ticket with its current token, whoever asks (the worker, checked callers)."""
-        return self._served(self._active(ticket_id, lambda _: True))
+        with self._store.one_connection():
+            return self._served(self._active(ticket_id, lambda _: True))
 
     def _served(self, ticket: Ticket) -> ServedTicket:
         # The ticket as the caller's check read it: read again, it would cost a second replay.

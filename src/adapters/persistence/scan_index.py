@@ -146,8 +146,8 @@ class _MemoryRows(_Rows):
         self.changed: dict[tuple[str, str], Row] = {}
 
     def get(self, table: str, key: str) -> Row | None:
-        row = self.changed.get((table, key)) or self.tables[table].get(key)
-        return json.loads(json.dumps(row)) if row is not None else None  # a copy, like SQL's
+        # As it is: the projection changes a copy (scan_projection.row_changes), never the row.
+        return self.changed.get((table, key)) or self.tables[table].get(key)
 
     def put(self, table: str, row: Row) -> None:
         self.changed[(table, str(row[TABLES[table][0]]))] = row

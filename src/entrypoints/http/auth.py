@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 
 from application.ports import IdentityVerifier, Principal, Unauthenticated
 from entrypoints.http.request_context import context_of
@@ -17,8 +18,29 @@ def bearer_token(request: Request[Any, Any, Any]) -> str:
     return token.strip()
 
 
+# In the connection's state: the bearer token's principal, once a guard has verified it.
+_VERIFIED = "verified_principal"
+
+
+def note_verified(connection: ASGIConnection[Any, Any, Any, Any], principal: Principal) -> None:
+    """The request's bearer token verified (by the rate limit's guard): not verified again."""
+    connection.state[_VERIFIED] = principal
+
+
+def verified_already(request: Request[Any, Any, Any]) -> Principal | None:
+    """The request's principal if its token was verified already, noted for its access line."""
+    principal = request.state.get(_VERIFIED)
+    if isinstance(principal, Principal):
+        context_of(request).user_id = principal.user_id
+        return principal
+    return None
+
+
 def verified_user(request: Request[Any, Any, Any], identity: IdentityVerifier) -> Principal:
     """The caller of the bearer token; noted on the request for its access line."""
+    known = verified_already(request)
+    if known is not None:
+        return known
     principal = identity.verify(bearer_token(request))
     context_of(request).user_id = principal.user_id
     return principal

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from anyio import to_thread
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -23,7 +24,7 @@ from application.errors import Forbidden
 from application.ports import Principal, Unauthenticated
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
-from entrypoints.http.auth import bearer_token, device_credential, verified_user
+from entrypoints.http.auth import bearer_token, device_credential, verified_already, verified_user
 from entrypoints.http.request_context import request_id
 
 DOOR_ROLES = frozenset({"staff", "admin"})
@@ -62,8 +63,13 @@ def services_of(state: State) -> Services:
     return services
 
 
-def provide_user(request: Request[Any, Any, Any], state: State) -> Principal:
-    return verified_user(request, services_of(state).identity)
+async def provide_user(request: Request[Any, Any, Any], state: State) -> Principal:
+    # Verified by the route's rate limit already: no thread hop. Else off the event loop (an
+    # identity provider's keys may have to be fetched).
+    known = verified_already(request)
+    if known is not None:
+        return known
+    return await to_thread.run_sync(verified_user, request, services_of(state).identity)
 
 
 def provide_admin(user: User) -> Principal:
@@ -136,7 +142,7 @@ USE_CASES: dict[str, Provide] = {
 
 
 DEPENDENCIES = {
-    "user": Provide(provide_user, sync_to_thread=True),
+    "user": Provide(provide_user),
     "admin": Provide(provide_admin, sync_to_thread=False),
     "cause": Provide(provide_cause, sync_to_thread=False),
     **USE_CASES,

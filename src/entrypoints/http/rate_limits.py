@@ -29,7 +29,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard, Message, Scope
 
 from adapters.rate_limiter import Decision, RateLimiter
-from application.ports import IdentityVerifier, Unauthenticated
+from application.ports import IdentityVerifier, Principal, Unauthenticated
+from entrypoints.http.auth import note_verified
 
 DECISION_KEY = "rate_limit_decision"  # in the connection's state: the guard's count
 
@@ -42,10 +43,12 @@ def rate_limited(route: str) -> Guard:
         authorization = connection.headers.get("authorization")
         address = connection.client.host if connection.client else "unknown"
         # Identity checks and Redis calls block: off the event loop, like the routes themselves.
-        decision = await to_thread.run_sync(
+        decision, principal = await to_thread.run_sync(
             _count, services.rate_limits, services.identity, route, authorization, address
         )
         connection.state[DECISION_KEY] = decision  # for rate_limit_headers, on the way out
+        if principal is not None:
+            note_verified(connection, principal)  # the route's user dependency takes it as is
         if not decision.allowed:
             raise TooManyRequestsException(
                 detail=f"too many requests: at most {decision.limit} a minute; "
@@ -75,8 +78,10 @@ def _count(
     route: str,
     authorization: str | None,
     address: str,
-) -> Decision:
-    return limiter.hit(route, caller(identity, authorization, address))
+) -> tuple[Decision, Principal | None]:
+    principal = verified_caller(identity, authorization)
+    subject = f"user:{principal.user_id}" if principal is not None else f"address:{address}"
+    return limiter.hit(route, subject), principal
 
 
 def caller(identity: IdentityVerifier, authorization: str | None, address: str) -> str:
@@ -85,10 +90,16 @@ def caller(identity: IdentityVerifier, authorization: str | None, address: str) 
     Only a verified token names a user: an unverified ``sub`` would let anyone spread their
     requests over invented users.
     """
+    principal = verified_caller(identity, authorization)
+    return f"user:{principal.user_id}" if principal is not None else f"address:{address}"
+
+
+def verified_caller(identity: IdentityVerifier, authorization: str | None) -> Principal | None:
+    """The user of a valid bearer token; None for another scheme, no token or a bad one."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         try:
-            return f"user:{identity.verify(token.strip()).user_id}"
+            return identity.verify(token.strip())
         except Unauthenticated:
             pass
-    return f"address:{address}"
+    return None
