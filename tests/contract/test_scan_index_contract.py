@@ -206,3 +206,23 @@ def test_an_event_of_a_ticket_never_issued_here_is_passed_over(index: Any) -> No
     log.feed(index)
 
     assert index.lookup(stray.id) is None and index.position() == 1
+
+
+def test_a_page_of_events_at_once_makes_the_index_one_by_one_makes(index: Any) -> None:
+    log = Log()
+    _, ticket = a_sold_ticket(log)
+    check_in(ticket)
+    check_in(ticket, DAY + timedelta(days=7))
+    log.record(ticket)
+    followed = [(n, e) for n, e in log.entries if n.topic in index.topics]
+    one_by_one = index.scratch()
+    for notification, event in followed:
+        one_by_one.handle(notification, event)
+
+    index.handle_page(followed[:2])
+    index.handle_page(followed)  # a crash before the position moved on: the first two again
+
+    assert index.state() == one_by_one.state()
+    assert index.position() == one_by_one.position() == followed[-1][0].id
+    entry = index.lookup(ticket.id)
+    assert entry is not None and entry.last_check_in_date == DAY + timedelta(days=7)

@@ -128,6 +128,55 @@ def test_each_follower_gets_its_topics_in_log_order_in_batches() -> None:
     assert nothing.seen == []
 
 
+@dataclass
+class Pages(Recorder):
+    """A follower taking pages whole (like a read model): all of a page or none of it."""
+
+    pages: list[list[int]] = field(default_factory=list)
+    broken_at: int | None = None  # the notification no page, and no single call, gets past
+
+    def handle_page(self, page: list[tuple[Notification, Any]]) -> None:
+        ids = [n.id for n, _ in page]
+        if self.broken_at in ids:
+            raise RuntimeError("this event does not apply")
+        self.pages.append(ids)
+        self.seen += [(n.id, type(e).__name__) for n, e in page]
+        self.at = ids[-1]
+
+    def handle(self, notification: Notification, event: Any) -> None:
+        if notification.id == self.broken_at:
+            raise RuntimeError("this event does not apply")
+        super().handle(notification, event)
+
+
+def test_a_page_follower_takes_each_batch_in_one_call() -> None:
+    store = store_with_alerts(5)
+    pages = Pages("read-model")
+    w = worker(store, pages, batch_size=2)
+    while w.run_once():
+        pass
+
+    assert pages.pages == [[1, 2], [3, 4]]  # the lone last one: handled on its own
+    assert [n for n, _ in pages.seen] == [1, 2, 3, 4, 5]
+
+
+def test_a_page_that_fails_goes_one_by_one_so_the_failing_event_is_the_one_backed_off() -> None:
+    store = store_with_alerts(4)
+    pages = Pages("read-model", broken_at=3)
+    clock = Ticking()
+    alerts = Alerts(store, RecordingSink())
+    w = worker(store, pages, batch_size=4, monotonic=clock, alerts=alerts, stall_after=2)
+
+    w.run_once()
+    assert pages.pages == []
+    assert [n for n, _ in pages.seen] == [1, 2]  # those before it kept, one by one
+    assert pages.at == 2
+    clock.now += 3600
+    w.run_once()  # the page from 3 fails again: 3 is the event that stalls
+    [alert] = stall_alerts(store)
+    assert "notification 3" in alert.message
+
+
 def test_a_failing_follower_backs_off_exponentially_and_the_others_go_on() -> None:
     store = store_with_alerts(3)
     clock = Ticking()

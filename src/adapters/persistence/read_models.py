@@ -2,11 +2,14 @@
 
 A read model (scan index, alert list) writes an event's row changes and its position in
 ``follower_positions`` in one transaction, so that it is exactly the log's up to its position.
+The worker hands it a page of events at once where it can (``handle_page``): one transaction
+for the page, which a catching-up worker needs (one per event followed a few hundred a second).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -30,6 +33,14 @@ class FollowedReadModel(ABC):
                 return  # handled before a crash or a takeover: at-least-once made exactly-once
             self._apply(rows, notification, event)
             rows.set_position(notification.id)
+
+    def handle_page(self, page: Sequence[tuple[Notification, Any]]) -> None:
+        with self._transaction() as (rows, position):
+            fresh = [(n, event) for n, event in page if n.id > position]
+            for notification, event in fresh:
+                self._apply(rows, notification, event)
+            if fresh:
+                rows.set_position(fresh[-1][0].id)
 
     @abstractmethod
     def _transaction(self) -> Any:

@@ -35,6 +35,15 @@ class QueueFollower(Protocol):
         ...
 
 
+@runtime_checkable
+class PageFollower(Protocol):
+    """A follower that can take a whole page of notifications at once (one transaction)."""
+
+    def handle_page(self, page: Sequence[tuple[Notification, Any]]) -> None:
+        """Handles every notification of the page (decoded events given), all or none."""
+        ...
+
+
 @dataclass
 class _Backoff:
     failures: int = 0
@@ -147,9 +156,29 @@ class Worker:
         notifications = self._store.recorder.select_notifications(
             start=follower.position() + 1, limit=self._batch_size, topics=follower.topics
         )
+        if not (isinstance(follower, PageFollower) and self._page(follower, notifications)):
+            self._one_by_one(follower, notifications)
+        more = len(notifications) == self._batch_size
+        if isinstance(follower, QueueFollower):
+            more |= follower.run_due(self._stop.is_set)
+        return more
+
+    def _page(self, follower: PageFollower, notifications: Sequence[Notification]) -> bool:
+        """The page in one go (a read model: one transaction, not one per event); False if
+        any of it failed, and nothing of it was kept: then it goes one by one, so that the
+        failing event is the one logged, backed off and alerted on."""
+        if len(notifications) < 2:
+            return False
+        try:
+            follower.handle_page([(n, self._store.decode(n)) for n in notifications])
+        except Exception:  # the event at fault is found again below, one by one
+            return False
+        return True
+
+    def _one_by_one(self, follower: Follower, notifications: Sequence[Notification]) -> None:
         for notification in notifications:
             if self._stop.is_set():
-                return False  # each handled event recorded its position: nothing to flush
+                return  # each handled event recorded its position: nothing to flush
             self._handling[follower.name] = notification.id
             event = self._store.decode(notification)
             self._context = event_context(notification, event)
@@ -158,10 +187,6 @@ class Worker:
                 follower.handle(notification, event)
         self._handling.pop(follower.name, None)
         self._context = {}
-        more = len(notifications) == self._batch_size
-        if isinstance(follower, QueueFollower):
-            more |= follower.run_due(self._stop.is_set)
-        return more
 
     def _failed(
         self, follower: Follower, backoff: _Backoff, error: Exception, at: int | None
