@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-import redis
-
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS: Final = 60
@@ -104,6 +102,9 @@ class RedisCounters:
     """Counters shared by every instance through Redis; on an outage, this process's memory."""
 
     def __init__(self, url: str, fallback: MemoryCounters | None = None) -> None:
+        import redis  # only with REDIS_URL: it costs every `tickets` command ~0.5 s to import
+
+        self._redis_error = redis.RedisError
         self._client = redis.Redis.from_url(
             url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30
         )
@@ -114,7 +115,7 @@ class RedisCounters:
     def hit(self, key: str, window_ms: int) -> Hit:
         try:
             count, ttl = self._script(keys=[key], args=[window_ms])
-        except redis.RedisError as error:
+        except self._redis_error as error:
             # Rate limits protect the service; they must not take it down with Redis.
             now = time.monotonic()
             if now - self._last_outage_log >= OUTAGE_LOG_SECONDS:

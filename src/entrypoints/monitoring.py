@@ -16,10 +16,8 @@ from typing import Any, cast
 
 import sentry_sdk
 import structlog
-from sentry_sdk.integrations.litestar import LitestarIntegration
 from sentry_sdk.types import Event, Hint
 
-from entrypoints.http import request_context
 from entrypoints.settings import MonitoringSettings
 from entrypoints.version import package_version
 
@@ -66,6 +64,9 @@ def start(
     """
     if settings.dsn is None:
         return False
+    # Only with a DSN: the integration imports Litestar whole, which a CLI command rarely needs.
+    from sentry_sdk.integrations.litestar import LitestarIntegration
+
     sentry_sdk.init(
         dsn=settings.dsn,
         environment=settings.environment,
@@ -138,6 +139,8 @@ def _context_tags(event: dict[str, Any]) -> dict[str, str]:
         for key, value in structlog.contextvars.get_contextvars().items()
         if key in TAGGED and value is not None
     }
+    from entrypoints.http import request_context  # Litestar: imported by the HTTP processes only
+
     context = request_context.current()
     if context is not None:
         found |= {"request_id": context.request_id, "route": context.route or "unmatched"}

@@ -20,7 +20,6 @@ from typing import TypeVar, cast
 from urllib.parse import urlsplit
 
 import msgspec
-from sentry_sdk.utils import BadDsn, Dsn
 
 from adapters.alert_channels import WebhookConfig
 from adapters.brand import DEFAULT_INSTRUCTIONS, Brand, checked_color
@@ -185,6 +184,8 @@ class MonitoringSettings(msgspec.Struct, frozen=True):
     def from_env(cls, env: Mapping[str, str]) -> MonitoringSettings:
         dsn = env.get("SENTRY_DSN", "").strip() or None
         if dsn is not None:
+            from sentry_sdk.utils import BadDsn, Dsn  # only with a DSN: a slow import
+
             try:
                 Dsn(dsn)
             except BadDsn as error:
