@@ -285,6 +285,36 @@ def test_a_database_outage_is_logged_when_it_starts_and_ends_not_at_each_retry(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+def test_an_outage_ends_when_a_whole_pass_meets_none_not_when_one_follower_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = store_with_alerts(1)
+    clock = Ticking()
+
+    class Unreachable(Recorder):
+        def handle(self, notification: Notification, event: Any) -> None:
+            if self.failures > 0:
+                self.failures -= 1
+                raise StoreUnavailable("the database did not answer a moment ago")
+            super().handle(notification, event)
+
+    # Each follower's connections are its own: one is back while the other still fails.
+    first, second = Unreachable("first", failures=2), Unreachable("second", failures=4)
+    w = worker(store, first, second, monotonic=clock, max_outage_backoff_seconds=1)
+
+    with caplog.at_level(logging.INFO, logger="application.worker.loop"):
+        for _ in range(10):
+            w.run_once()
+            clock.now += 1
+    messages = [r.getMessage() for r in caplog.records if "event store" in r.getMessage()]
+
+    assert second.seen == [(1, "Raised")]
+    assert messages == [
+        "event store unavailable: the worker retries quietly until it answers",
+        "event store available again: the worker goes on",
+    ]
+
+
 def test_run_stops_promptly_on_its_event_and_lets_go_of_its_locks() -> None:
     store = store_with_alerts(1)
     locks = Locks()

@@ -127,7 +127,7 @@ class Worker:
 
     def run_once(self) -> bool:
         """One pass over every follower; True if some follower has more to do right now."""
-        busy = False
+        busy = answered = unanswered = False
         for follower in self._followers:
             if self._stop.is_set():
                 return False
@@ -140,12 +140,17 @@ class Worker:
             try:
                 busy |= self._step(follower)
             except Exception as error:  # any failure: this follower waits, the others go on
+                unanswered |= is_outage(error)
                 self._failed(follower, backoff, error, self._handling.pop(follower.name, None))
             else:
+                answered = True
                 backoff.failures, backoff.at, backoff.alerted = 0, None, False
-                if self._outage:
-                    self._outage = False
-                    log.info("event store available again: the worker goes on")
+        # Over when a whole pass met no outage: followers use pools of their own, and one
+        # answered while another's still failed fast (its breaker) was logged as an outage
+        # ending and starting again.
+        if self._outage and answered and not unanswered:
+            self._outage = False
+            log.info("event store available again: the worker goes on")
         return busy
 
     def _step(self, follower: Follower) -> bool:
