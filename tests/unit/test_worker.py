@@ -55,6 +55,17 @@ class Recorder:
 
 
 @dataclass
+class Unreachable(Recorder):
+    """A follower whose database does not answer while ``failures`` is above zero."""
+
+    def handle(self, notification: Notification, event: Any) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise StoreUnavailable("the database did not answer within 2.25 s")
+        super().handle(notification, event)
+
+
+@dataclass
 class Queue(Recorder):
     recovered: int = 0
     due: list[str] = field(default_factory=list)
@@ -261,13 +272,6 @@ def test_a_database_outage_is_logged_when_it_starts_and_ends_not_at_each_retry(
     store = store_with_alerts(1)
     clock = Ticking()
 
-    class Unreachable(Recorder):
-        def handle(self, notification: Notification, event: Any) -> None:
-            if self.failures > 0:
-                self.failures -= 1
-                raise StoreUnavailable("the database did not answer within 2.25 s")
-            super().handle(notification, event)
-
     follower = Unreachable("f", failures=20)
     w = worker(store, follower, monotonic=clock, max_outage_backoff_seconds=2)
 
@@ -290,13 +294,6 @@ def test_an_outage_ends_when_a_whole_pass_meets_none_not_when_one_follower_answe
 ) -> None:
     store = store_with_alerts(1)
     clock = Ticking()
-
-    class Unreachable(Recorder):
-        def handle(self, notification: Notification, event: Any) -> None:
-            if self.failures > 0:
-                self.failures -= 1
-                raise StoreUnavailable("the database did not answer a moment ago")
-            super().handle(notification, event)
 
     # Each follower's connections are its own: one is back while the other still fails.
     first, second = Unreachable("first", failures=2), Unreachable("second", failures=4)
