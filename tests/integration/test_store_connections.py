@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -79,28 +78,3 @@ def test_on_postgres_the_block_checks_out_one_connection(store: TicketStore) -> 
             store.find(StripeDelivery, StripeDelivery.id_for(name))
         store.save(delivery("evt_1"))
     assert checkouts(store) - before == 1
-
-
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-def test_a_connection_given_back_a_moment_ago_is_taken_again_without_a_check(
-    store: TicketStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pool = store.factory.datastore.pool  # type: ignore[attr-defined]
-    assert isinstance(pool, DeadlinePool)
-    checked: list[object] = []
-    real_check = DeadlinePool.check_connection
-    monkeypatch.setattr(
-        DeadlinePool, "check_connection", staticmethod(lambda c: (checked.append(c), real_check(c)))
-    )
-    store.save(delivery("evt_fresh"))
-    for connection in list(pool._pool):  # each one just used, as under load
-        connection.returned_at = time.monotonic()
-    checked.clear()
-    for _ in range(3):  # busy: each connection is back in the pool moments before it is taken
-        store.find(StripeDelivery, StripeDelivery.id_for("evt_fresh"))
-    assert checked == []
-
-    for connection in list(pool._pool):  # idle for longer than the pool trusts it unchecked
-        connection.returned_at -= pool.fresh_seconds
-    assert store.find(StripeDelivery, StripeDelivery.id_for("evt_fresh")) is not None
-    assert len(checked) == 1

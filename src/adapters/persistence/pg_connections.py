@@ -41,8 +41,6 @@ STATEMENT_TIMEOUT = "STORE_STATEMENT_TIMEOUT"
 CLIENT_MARGIN_SECONDS = 0.25
 RECONNECT_GIVE_UP_SECONDS = 10.0
 _WAIT_INTERVAL = 0.1
-# A connection given back to its pool this recently is taken again without a check.
-FRESH_SECONDS = 0.5
 _WaitTimeout = psycopg.errors._WaitTimeout
 
 
@@ -54,7 +52,6 @@ class DeadlineConnection(psycopg.Connection[TupleRow]):
     """
 
     deadline_seconds: float | None = None
-    returned_at: float = -math.inf  # when its pool last took it back (time.monotonic())
 
     def wait(
         self, gen: PQGen[Any], interval: float = _WAIT_INTERVAL, timeout: float | None = None
@@ -164,28 +161,17 @@ class DeadlinePool(psycopg_pool.ConnectionPool[Any]):
     does not retry), and after a failure its breaker answers for it for a moment."""
 
     def __init__(self, *args: Any, cooldown_seconds: float = 1.0, **kwargs: Any) -> None:
-        super().__init__(*args, check=self.check_unless_fresh, **kwargs)
+        super().__init__(*args, **kwargs)
         self.breaker = Breaker(cooldown_seconds, trial_seconds=4 * self.timeout)
-        # Shorter than the cooldown: a trial after a failure always gets a checked connection.
-        self.fresh_seconds = min(FRESH_SECONDS, cooldown_seconds / 2)
         self._held = threading.local()
-
-    def check_unless_fresh(self, connection: Any) -> None:
-        """The checkout's check (an empty round trip), skipped for a connection that was
-        working a moment ago: under load every connection is, and the checks were a third of
-        a door scan's round trips. One that broke since fails its caller's statement
-        instead, which then answers 503 like any other outage, and the pool replaces it."""
-        if time.monotonic() - connection.returned_at >= self.fresh_seconds:
-            self.check_connection(connection)
-
-    def putconn(self, conn: Any) -> None:
-        conn.returned_at = time.monotonic()
-        super().putconn(conn)
 
     @contextmanager
     def connection(self, timeout: float | None = None) -> Iterator[Any]:
         held = getattr(self._held, "connection", None)
         if held is not None:  # inside ``lending``: this thread's connection, checked already
+            if held.broken or held.closed:
+                # Lost mid-block: the library would retry the same dead connection ten times.
+                raise StoreUnavailable("the database connection was lost")
             yield held
             return
         with super().connection(timeout) as connection:
@@ -234,9 +220,9 @@ def deadline_pool(
 ) -> DeadlinePool:
     """A pool of ``DeadlineConnection``s, not opened yet.
 
-    A checkout checks its connection (one empty round trip) unless it was returned moments
-    ago: a connection left broken by an outage is replaced rather than failing its caller, and
-    the breaker learns the database answers again.
+    Each checkout checks its connection (one empty round trip): a connection left broken by
+    an outage is replaced rather than failing its caller, and the breaker learns the database
+    answers again.
     """
     deadline = client_deadline(statement_timeout)
 
@@ -253,6 +239,7 @@ def deadline_pool(
         max_size=max_size,
         open=False,
         configure=configured,
+        check=DeadlinePool.check_connection,
         timeout=connect_timeout,
         name=name,
         # psycopg_pool retries a lost connection with a doubling pause until this many seconds,
