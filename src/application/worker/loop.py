@@ -91,6 +91,7 @@ class Worker:
         # starts and ends, however many attempts it takes.
         self._max_outage_backoff = max_outage_backoff_seconds
         self._outage = False
+        self._down: set[str] = set()  # the followers the outage stopped, until each answers
         self._monotonic = monotonic
         self._backoff = {f.name: _Backoff() for f in self._followers}
         self._taken: set[str] = set()
@@ -127,7 +128,7 @@ class Worker:
 
     def run_once(self) -> bool:
         """One pass over every follower; True if some follower has more to do right now."""
-        busy = answered = unanswered = False
+        busy = False
         for follower in self._followers:
             if self._stop.is_set():
                 return False
@@ -140,17 +141,16 @@ class Worker:
             try:
                 busy |= self._step(follower)
             except Exception as error:  # any failure: this follower waits, the others go on
-                unanswered |= is_outage(error)
                 self._failed(follower, backoff, error, self._handling.pop(follower.name, None))
             else:
-                answered = True
                 backoff.failures, backoff.at, backoff.alerted = 0, None, False
-        # Over when a whole pass met no outage: followers use pools of their own, and one
-        # answered while another's still failed fast (its breaker) was logged as an outage
-        # ending and starting again.
-        if self._outage and answered and not unanswered:
-            self._outage = False
-            log.info("event store available again: the worker goes on")
+                self._down.discard(follower.name)
+                # Over when every follower the outage stopped has answered again: followers
+                # use pools of their own, and one answering while another's still failed fast
+                # (its breaker) was logged as the outage ending and starting again.
+                if self._outage and not self._down:
+                    self._outage = False
+                    log.info("event store available again: the worker goes on")
         return busy
 
     def _step(self, follower: Follower) -> bool:
@@ -205,6 +205,7 @@ class Worker:
         backoff.not_before = self._monotonic() + delay
         context, self._context = self._context, {}
         if outage:
+            self._down.add(follower.name)
             if not self._outage:
                 self._outage = True
                 log.warning(
