@@ -80,8 +80,7 @@ def _count(
     address: str,
 ) -> tuple[Decision, Principal | None]:
     principal = verified_caller(identity, authorization)
-    subject = f"user:{principal.user_id}" if principal is not None else f"address:{address}"
-    return limiter.hit(route, subject), principal
+    return limiter.hit(route, _subject(principal, address)), principal
 
 
 def caller(identity: IdentityVerifier, authorization: str | None, address: str) -> str:
@@ -90,7 +89,10 @@ def caller(identity: IdentityVerifier, authorization: str | None, address: str) 
     Only a verified token names a user: an unverified ``sub`` would let anyone spread their
     requests over invented users.
     """
-    principal = verified_caller(identity, authorization)
+    return _subject(verified_caller(identity, authorization), address)
+
+
+def _subject(principal: Principal | None, address: str) -> str:
     return f"user:{principal.user_id}" if principal is not None else f"address:{address}"
 
 
