@@ -46,6 +46,7 @@ clean:
 
 bench: install  ## the benchmark suite (<= 15 min): bench/RESULTS.md; ANCHOR=pretix measures pretix too
 	@scripts/ensure-services
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(UV) run --frozen python -m bench $(if $(ANCHOR),--anchor $(ANCHOR),) $(BENCH_ARGS)
 
 reliability: install  ## minutes, not in CI: load + SIGKILLs on PostgreSQL, Redis, 2 APIs, a worker
