@@ -68,6 +68,16 @@ def test_an_unknown_period_code_is_not_found(world: Wired) -> None:
     assert missing.value.code == "period_not_found"
 
 
+def test_a_code_looked_up_before_it_was_scheduled_is_found_once_it_is(world: Wired) -> None:
+    with pytest.raises(NotFound):
+        world.services.periods.by_code("2027-spring")  # a miss is not remembered
+
+    schedule(world, code="2027-spring", name="Spring 2027")
+
+    assert world.services.periods.by_code("2027-spring").name == "Spring 2027"
+    assert world.services.periods.by_code("2026-fall").name == "Fall 2026"
+
+
 # --- Profiles ----------------------------------------------------------------------------
 
 
