@@ -170,7 +170,9 @@ class TicketEmails:
         email = EmailJob.of(job.data)
         # The request that caused the email is on every line about it, long after that request.
         with structlog.contextvars.bound_contextvars(**email.log_context()):
-            self._run_job(job, email)
+            # Its reads, the document's and the record's save: one pool checkout, not five.
+            with self._store.one_connection():
+                self._run_job(job, email)
 
     def _run_job(self, job: Job, email: EmailJob) -> None:
         try:

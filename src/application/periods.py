@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -12,16 +13,20 @@ from application.store import TicketStore
 from domain.period import Period, PeriodCode, Track
 from domain.shared import Cause
 
-# Period codes kept in memory, as many as a school could run; past it the cache starts again.
-KNOWN_CODES = 4096
+K = TypeVar("K")
+V = TypeVar("V")
+
+# Periods kept in memory, as many as a school could run; past it the memory starts again.
+REMEMBERED = 4096
 
 
 class Periods:
     def __init__(self, store: TicketStore) -> None:
         self._store = store
-        # A code is claimed once and never released or moved (PeriodCode has one event), so its
-        # period id is read from the store once per process. The period itself is always loaded.
-        self._period_ids: dict[str, UUID] = {}
+        # A period is recorded once and never changes (Period and PeriodCode have one event
+        # each), so what was read once is the truth for as long as the process runs.
+        self._ids: dict[str, UUID] = {}
+        self._periods: dict[UUID, Period] = {}
 
     def schedule(
         self,
@@ -54,14 +59,35 @@ class Periods:
         return period
 
     def by_code(self, code: str) -> Period:
-        period_id = self._period_ids.get(code)
+        """The period of a code, read from the store (which must answer)."""
+        period_id = self._ids.get(code)
         if period_id is None:
             index = self._store.find(PeriodCode, PeriodCode.id_for(code))
-            if index is not None:
-                if len(self._period_ids) >= KNOWN_CODES:
-                    self._period_ids.clear()
-                period_id = self._period_ids[code] = index.period_id
+            period_id = self._remember(self._ids, code, index.period_id) if index else None
         period = self._store.find(Period, period_id) if period_id else None
         if period is None:
             raise NotFound(f"no period with code {code!r}", "period_not_found")
+        return self._remember(self._periods, period.id, period)
+
+    def remembered(self, period_id: UUID) -> Period:
+        """A period that a recorded ticket names, from memory after its first read.
+
+        For the routes that read the ticket too: they still fail fast when the store is away.
+        """
+        period = self._periods.get(period_id)
+        if period is None:
+            period = self._remember(self._periods, period_id, self._store.get(Period, period_id))
         return period
+
+    def remembered_by_code(self, code: str) -> Period:
+        """``by_code`` from memory once the period was read (see ``remembered``)."""
+        period_id = self._ids.get(code)
+        period = self._periods.get(period_id) if period_id else None
+        return period if period is not None else self.by_code(code)
+
+    @staticmethod
+    def _remember(memory: dict[K, V], key: K, value: V) -> V:
+        if len(memory) >= REMEMBERED:
+            memory.clear()
+        memory[key] = value
+        return value

@@ -55,11 +55,11 @@ class TicketDesk:
 
     def for_user(self, user_id: str, period_code: str) -> ServedTicket:
         """The caller's ticket of a period."""
-        with self._store.one_connection():  # four reads: one pool checkout
+        with self._store.one_connection():  # its reads: one pool checkout
             return self._for_user(user_id, period_code)
 
     def _for_user(self, user_id: str, period_code: str) -> ServedTicket:
-        period = self._periods.by_code(period_code)
+        period = self._periods.remembered_by_code(period_code)
         person_id = Person.id_for_user(user_id)
         ticket = self._store.find(Ticket, Ticket.id_for(period.id, person_id))
         person = self._store.find(Person, person_id)
@@ -107,9 +107,8 @@ class TicketDesk:
 
     def _served(self, ticket: Ticket) -> ServedTicket:
         # The ticket as the caller's check read it: read again, it would cost a second replay.
-        period = self._store.get(Period, ticket.period_id)
         person = self._store.get(Person, ticket.person_id)
-        return self._serve(ticket, period, person)
+        return self._serve(ticket, self._periods.remembered(ticket.period_id), person)
 
     def _active(self, ticket_id: UUID, may_see: Callable[[Ticket], bool]) -> Ticket:
         ticket = self._store.find(Ticket, ticket_id)
