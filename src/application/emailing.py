@@ -168,11 +168,13 @@ class TicketEmails:
 
     def _run(self, job: Job) -> None:
         email = EmailJob.of(job.data)
-        # The request that caused the email is on every line about it, long after that request.
-        with structlog.contextvars.bound_contextvars(**email.log_context()):
-            # Its reads, the document's and the record's save: one pool checkout, not five.
-            with self._store.one_connection():
-                self._run_job(job, email)
+        # The request that caused the email is on every line about it, long after that request;
+        # its reads, the document's and the record's save share one pool checkout, not five.
+        with (
+            structlog.contextvars.bound_contextvars(**email.log_context()),
+            self._store.one_connection(),
+        ):
+            self._run_job(job, email)
 
     def _run_job(self, job: Job, email: EmailJob) -> None:
         try:

@@ -48,8 +48,8 @@ class CountingView:
     def scratch(self) -> ReadModel:
         return CountingView(self.name, self.topics)
 
-    def state(self) -> dict[str, Any]:
-        return dict(self.counts)
+    def entries(self) -> Iterator[tuple[str, Any]]:
+        return iter(sorted(self.counts.items()))
 
     def replace_with(self, rebuilt: ReadModel) -> None:
         assert isinstance(rebuilt, CountingView)
@@ -440,6 +440,25 @@ def test_a_live_read_model_that_differs_fails_and_rebuild_replaces_it(history: H
     assert rebuilt.ok and rebuilt.read_models[0].rebuilt
     assert "tickets:Nothing.Happened" not in live.counts
     assert history.replay(live).read_models[0].equal
+
+
+def test_every_difference_is_counted_and_the_first_ones_named_in_key_order(
+    history: History,
+) -> None:
+    live = history.catch_up(CountingView())
+    missing = min(live.counts)  # the first key: only the rebuilt view has it
+    del live.counts[missing]
+    extra = [f"tickets:Extra{n}" for n in range(6)]  # only the live view has these
+    for key in extra:
+        live.counts[key] = 1
+
+    (check,) = history.replay(live).read_models
+
+    assert not check.equal
+    assert check.detail.startswith("7 entries differ from the log's: ")
+    assert f"{missing} is missing from the live one" in check.detail
+    named = [key for key in extra if f"{key} is in the live one only" in check.detail]
+    assert named == extra[:4] and check.detail.endswith("; and 2 more")
 
 
 def test_a_live_read_model_behind_the_log_is_reported(history: History) -> None:

@@ -113,6 +113,10 @@ class _AlertList(FollowedReadModel):
     def state(self) -> dict[str, Any]:
         """Every row by alert id."""
 
+    def entries(self) -> Iterator[tuple[str, Any]]:
+        # Alerts are few (one per kind and subject): sorting them in memory is fine.
+        return iter(sorted(self.state().items()))
+
     @abstractmethod
     def page(self, query: AlertQuery) -> list[ListedAlert]: ...
 

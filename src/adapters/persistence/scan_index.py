@@ -95,12 +95,13 @@ class _ScanIndex(FollowedReadModel):
         self._replace(rebuilt.dump(), rebuilt.position())
 
     def state(self) -> dict[str, Any]:
-        tables = self.dump()
-        return {
-            f"{table}:{key}": row
-            for table, table_rows in tables.items()
-            for key, row in sorted(table_rows.items())
-        }
+        return dict(self.entries())
+
+    def entries(self) -> Iterator[tuple[str, Row]]:
+        """``("<table>:<key>", row)``: the tables by name, each table's rows by key."""
+        for table in sorted(TABLES):
+            for key, row in self._rows_by_key(table):
+                yield f"{table}:{key}", row
 
     @abstractmethod
     def position(self) -> int: ...
@@ -111,6 +112,10 @@ class _ScanIndex(FollowedReadModel):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @abstractmethod
+    def _rows_by_key(self, table: str) -> Iterator[tuple[str, Row]]:
+        """The table's rows as plain JSON values, in the order of their keys (code points)."""
 
     @abstractmethod
     def _joined(self, ticket_id: str) -> tuple[Row, Row, str | None] | None: ...
@@ -183,6 +188,14 @@ class MemoryScanIndex(_ScanIndex):
 
     def close(self) -> None:
         return None
+
+    def _rows_by_key(self, table: str) -> Iterator[tuple[str, Row]]:
+        with self._lock:
+            rows = self._tables[table]
+            keys = sorted(rows)
+        for key in keys:
+            # As JSON values (tuples become lists), as the tables beside the events give them.
+            yield key, json.loads(json.dumps(rows[key]))
 
     @contextmanager
     def _transaction(self) -> Iterator[tuple[_Rows, int]]:
@@ -328,6 +341,13 @@ class SqlScanIndex(_ScanIndex):
 
     def close(self) -> None:
         self._tables.close()
+
+    def _rows_by_key(self, table: str) -> Iterator[tuple[str, Row]]:
+        columns = TABLES[table]
+        # Code point order, as Python sorts: PostgreSQL's "C" collation, SQLite's default.
+        order = f'{columns[0]} COLLATE "C"' if self._tables.postgres else columns[0]
+        for row in self._tables.streamed(f"{_SELECT_ALL[table]} ORDER BY {order}"):
+            yield str(row[0]), _decoded(columns, row)
 
     @contextmanager
     def _transaction(self) -> Iterator[tuple[_Rows, int]]:

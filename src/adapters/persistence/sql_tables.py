@@ -24,6 +24,7 @@ from adapters.persistence.store_config import StoreConfig
 from application.errors import StoreUnavailable
 
 Run = Callable[..., list[Any]]  # run(statement, params=()) -> rows
+STREAMED_PAGE = 2000  # rows fetched at a time by ``streamed``
 
 
 def table_names(config: StoreConfig, tables: Mapping[str, str]) -> dict[str, str]:
@@ -101,6 +102,28 @@ class SqlTables:
         (a door scan's lookup is one SELECT, and the door waits for it)."""
         with self._cursor() as (_, cursor):
             yield runner(cursor, self._names, postgres=self.postgres)
+
+    def streamed(self, statement: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        """The rows of one SELECT of this module's convention, fetched a page at a time, in one
+        transaction (a server-side cursor on PostgreSQL): a whole table, never all in memory.
+
+        Read it to its end (or close it): the connection is held until then.
+        """
+        with self._cursor() as (connection, cursor):
+            sql = statement.format(**self._names)
+            if self.postgres:
+                with connection.transaction():
+                    named = connection.cursor(name="streamed")
+                    named.itersize = STREAMED_PAGE
+                    named.execute(sql.replace("?", "%s"), tuple(params))
+                    yield from named
+                    named.close()
+                return
+            cursor.execute("BEGIN")
+            try:
+                yield from cursor.execute(sql, tuple(params))
+            finally:
+                connection.rollback()  # it only read
 
     def close(self) -> None:
         with self._lock:

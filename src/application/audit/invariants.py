@@ -29,7 +29,7 @@ MAX_PENDING = 1_000_000
 # Aggregates kept in memory while the log is read (about 2 kB each); the rest are spilled.
 HOT_AGGREGATES = 40_000
 # Stripe event ids kept in memory (about 150 B each) before they are spilled too.
-HOT_STRIPE_IDS = 500_000
+HOT_STRIPE_IDS = 100_000
 
 
 class Invariant(StrEnum):
@@ -135,8 +135,9 @@ class Rebuilt:
         self._capacity = max(1, hot if hot is not None else HOT_AGGREGATES)
         self._stripe_capacity = max(1, stripe_ids if stripe_ids is not None else HOT_STRIPE_IDS)
         self._hot: OrderedDict[UUID, Aggregate] = OrderedDict()
-        # The ids in the scratch database: a new aggregate (most of them) needs no lookup.
-        self._spilled: set[UUID] = set()
+        # Until the first spill, a miss needs no lookup. No set of the spilled ids: at millions
+        # of aggregates it alone would outgrow the memory the spill saves.
+        self._spilled = False
         self._stripe_hot: set[tuple[str, str]] = set()
         self._stripe_spilled = False
         self._db = sqlite3.connect("")  # "": a temporary file of SQLite's own
@@ -205,12 +206,11 @@ class Rebuilt:
 
     def close(self) -> None:
         self._hot.clear()
-        self._spilled.clear()
         self._stripe_hot.clear()
         self._db.close()
 
     def _spilled_one(self, key: UUID) -> Aggregate | None:
-        if key not in self._spilled:
+        if not self._spilled:
             return None
         row = self._db.execute("SELECT state FROM aggregates WHERE id = ?", (key.bytes,)).fetchone()
         return _unpickled(row[0]) if row is not None else None
@@ -226,7 +226,7 @@ class Rebuilt:
                     for key, a in oldest
                 ],
             )
-        self._spilled.update(key for key, _ in oldest)
+        self._spilled = True
 
 
 def _unpickled(state: bytes) -> Aggregate:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,25 +117,41 @@ def _compare(store: TicketStore, live: ReadModel, scratch: ReadModel, upto: int)
             f"behind the log: it has read up to {live_position}, the log has "
             f"{scratch.position()} for it (is the worker running?)",
         )
-    differences = _differences(live.state(), scratch.state())
-    if not differences:
+    shown: list[str] = []
+    count = 0
+    for difference in _differences(live.entries(), scratch.entries()):
+        count += 1
+        if len(shown) < SHOWN_DIFFERENCES:
+            shown.append(difference)
+    if not count:
         return ReadModelCheck(live.name, True, "equal to the one rebuilt from the log")
-    shown = "; ".join(differences[:SHOWN_DIFFERENCES])
-    more = len(differences) - SHOWN_DIFFERENCES
+    more = count - len(shown)
     return ReadModelCheck(
         live.name,
         False,
-        f"{len(differences)} entries differ from the log's: {shown}"
+        f"{count} entries differ from the log's: {'; '.join(shown)}"
         + (f"; and {more} more" if more > 0 else ""),
     )
 
 
-def _differences(live: dict[str, Any], rebuilt: dict[str, Any]) -> list[str]:
-    return [
-        _difference(key, live.get(key, _MISSING), rebuilt.get(key, _MISSING))
-        for key in sorted(live.keys() | rebuilt.keys(), key=str)
-        if live.get(key, _MISSING) != rebuilt.get(key, _MISSING)
-    ]
+def _differences(
+    live: Iterator[tuple[str, Any]], rebuilt: Iterator[tuple[str, Any]]
+) -> Iterator[str]:
+    """The entries that differ, walking both views side by side in key order: memory stays
+    that of one entry of each, however big the views are."""
+    left, right = next(live, None), next(rebuilt, None)
+    while left is not None or right is not None:
+        if right is None or (left is not None and left[0] < right[0]):
+            assert left is not None
+            yield _difference(left[0], left[1], _MISSING)
+            left = next(live, None)
+        elif left is None or right[0] < left[0]:
+            yield _difference(right[0], _MISSING, right[1])
+            right = next(rebuilt, None)
+        else:
+            if left[1] != right[1]:
+                yield _difference(left[0], left[1], right[1])
+            left, right = next(live, None), next(rebuilt, None)
 
 
 def _difference(key: str, live: Any, rebuilt: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification
@@ -34,8 +35,9 @@ class ReadModel(Follower, Protocol):
         """An empty copy of this view in separate storage, at position 0 (for a rebuild)."""
         ...
 
-    def state(self) -> dict[str, Any]:
-        """The view's content in a comparable form (e.g. rows by key), without its position."""
+    def entries(self) -> Iterator[tuple[str, Any]]:
+        """The view's content, without its position: (key, comparable value) pairs in the
+        order of their keys, read as they are used (a big view is never held in memory)."""
         ...
 
     def replace_with(self, rebuilt: ReadModel) -> None:
