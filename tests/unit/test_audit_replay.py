@@ -37,6 +37,7 @@ class CountingView:
     topics: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
     last: int = 0
+    closed: bool = False
 
     def position(self) -> int:
         return self.last
@@ -54,6 +55,9 @@ class CountingView:
     def replace_with(self, rebuilt: ReadModel) -> None:
         assert isinstance(rebuilt, CountingView)
         self.counts, self.last = dict(rebuilt.counts), rebuilt.last
+
+    def close(self) -> None:
+        self.closed = True
 
 
 @dataclass

@@ -9,17 +9,20 @@ beside the events, or memory (the in-memory store, and the replay's scratch copi
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
 from adapters.persistence import read_models
+from adapters.persistence.migrations import apply_migrations
 from adapters.persistence.read_models import FollowedReadModel
 from adapters.persistence.sql_tables import Run, SqlTables
 from adapters.persistence.store_config import StoreConfig
@@ -86,13 +89,17 @@ class _ScanIndex(FollowedReadModel):
             for row in self._changes_of_period(period_code, since, limit)
         ]
 
-    def scratch(self) -> MemoryScanIndex:
+    def scratch(self) -> _ScanIndex:
         return MemoryScanIndex()
 
     def replace_with(self, rebuilt: Any) -> None:
         if not isinstance(rebuilt, _ScanIndex):
             raise TypeError(f"a scan index is replaced with a scan index, not {rebuilt!r}")
-        self._replace(rebuilt.dump(), rebuilt.position())
+        self._replace(rebuilt.rows_of, rebuilt.position())
+
+    def rows_of(self, table: str) -> Iterator[Row]:
+        """The table's rows, in the order of their keys, read as they are used."""
+        return (row for _, row in self._rows_by_key(table))
 
     def state(self) -> dict[str, Any]:
         return dict(self.entries())
@@ -132,7 +139,8 @@ class _ScanIndex(FollowedReadModel):
         """(ticket_id, active, token_version, changed_at, position) rows, by position."""
 
     @abstractmethod
-    def _replace(self, tables: dict[str, dict[str, Row]], position: int) -> None: ...
+    def _replace(self, rows_of: Callable[[str], Iterator[Row]], position: int) -> None:
+        """Every row of every table replaced with ``rows_of(table)``'s, and the position."""
 
 
 # --- In memory ------------------------------------------------------------------------------
@@ -257,7 +265,8 @@ class MemoryScanIndex(_ScanIndex):
             for _, c in rows[:limit]
         ]
 
-    def _replace(self, tables: dict[str, dict[str, Row]], position: int) -> None:
+    def _replace(self, rows_of: Callable[[str], Iterator[Row]], position: int) -> None:
+        tables = {t: {str(row[c[0]]): row for row in rows_of(t)} for t, c in TABLES.items()}
         with self._lock:
             self._tables = tables
             self._position = position
@@ -339,6 +348,9 @@ class SqlScanIndex(_ScanIndex):
                 for table, columns in TABLES.items()
             }
 
+    def scratch(self) -> ScratchScanIndex:
+        return ScratchScanIndex()
+
     def close(self) -> None:
         self._tables.close()
 
@@ -381,14 +393,30 @@ class SqlScanIndex(_ScanIndex):
             rows: list[Any] = run(_CHANGES, (period_code, since, limit))
         return rows
 
-    def _replace(self, tables: dict[str, dict[str, Row]], position: int) -> None:
+    def _replace(self, rows_of: Callable[[str], Iterator[Row]], position: int) -> None:
         with self._tables.transaction(write=True) as run:
             rows = _SqlRows(run)
             for table in TABLES:
                 run(_DELETE_ALL[table])
-                for row in tables[table].values():
+                for row in rows_of(table):
                     rows.put(table, row)
             rows.set_position(position)
+
+
+class ScratchScanIndex(SqlScanIndex):
+    """A scan index in a SQLite file of its own, deleted when it is closed: the replay's copy
+    of a live index, on disk, so that rebuilding a big one takes no memory for its rows."""
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="tickets-scan-index-")
+        self.path = Path(self._folder.name) / "scratch.sqlite3"
+        config = StoreConfig(f"sqlite:///{self.path}")
+        apply_migrations(config)
+        super().__init__(config)
+
+    def close(self) -> None:
+        super().close()
+        self._folder.cleanup()
 
 
 def open_scan_index(config: StoreConfig) -> SqlScanIndex | MemoryScanIndex:

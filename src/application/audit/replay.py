@@ -7,10 +7,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eventsourcing.persistence import Notification
+
 from application.audit.digest import Progress
 from application.audit.invariants import Invariant, InvariantChecker, Violation
 from application.store import TicketStore
-from application.worker.following import ReadModel
+from application.worker.following import PageFollower, ReadModel
 
 SHOWN_DIFFERENCES = 5  # per read model: enough to see what is wrong, short enough to read
 
@@ -64,34 +66,39 @@ def replay(
     started = time.perf_counter()
     upto = store.recorder.max_notification_id() or 0
     scratches = [(live, live.scratch()) for live in read_models]
-    wanted = [frozenset(scratch.topics) for _, scratch in scratches]  # empty: every topic
-    events = 0
-    for notification in store.notifications(page_size=page_size):
-        if notification.id > upto:
-            break
-        events += 1
-        if progress is not None and events % page_size == 0:
-            progress(notification.id, upto)
-        try:
-            event = store.decode(notification)
-        except Exception as error:  # a payload that no longer decodes is a finding, not a crash
-            checker.unreadable(notification, error)
-            continue
-        checker.observe(notification, event)
-        for (_, scratch), topics in zip(scratches, wanted, strict=True):
-            if not topics or notification.topic in topics:
-                scratch.handle(notification, event)
-    if progress is not None:
-        progress(upto, upto)
-    read = time.perf_counter()
-    violations = tuple(checker.finish())
-    checks = []
-    for live, scratch in scratches:
-        check = _compare(store, live, scratch, upto)
-        if rebuild:
-            live.replace_with(scratch)
-            check = ReadModelCheck(check.name, check.equal, check.detail, rebuilt=True)
-        checks.append(check)
+    try:
+        feeds = [_Feed(scratch, page_size) for _, scratch in scratches]
+        events = 0
+        for notification in store.notifications(page_size=page_size):
+            if notification.id > upto:
+                break
+            events += 1
+            if progress is not None and events % page_size == 0:
+                progress(notification.id, upto)
+            try:
+                event = store.decode(notification)
+            except Exception as error:  # a payload that no longer decodes is a finding
+                checker.unreadable(notification, error)
+                continue
+            checker.observe(notification, event)
+            for feed in feeds:
+                feed.take(notification, event)
+        for feed in feeds:
+            feed.flush()
+        if progress is not None:
+            progress(upto, upto)
+        read = time.perf_counter()
+        violations = tuple(checker.finish())
+        checks = []
+        for live, scratch in scratches:
+            check = _compare(store, live, scratch, upto)
+            if rebuild:
+                live.replace_with(scratch)
+                check = ReadModelCheck(check.name, check.equal, check.detail, rebuilt=True)
+            checks.append(check)
+    finally:
+        for _, scratch in scratches:
+            scratch.close()  # a scratch on disk deletes its file
     return ReplayReport(
         events=events,
         upto=upto,
@@ -100,6 +107,33 @@ def replay(
         violations=violations,
         read_models=tuple(checks),
     )
+
+
+class _Feed:
+    """Hands a scratch read model the events of its topics: a page at a time where it takes
+    pages (one transaction each, for a scratch on disk), else one by one."""
+
+    def __init__(self, model: ReadModel, page_size: int) -> None:
+        self._model = model
+        self._topics = frozenset(model.topics)  # empty: every topic
+        self._pages = model if isinstance(model, PageFollower) else None
+        self._page: list[tuple[Notification, Any]] = []
+        self._size = page_size
+
+    def take(self, notification: Notification, event: Any) -> None:
+        if self._topics and notification.topic not in self._topics:
+            return
+        if self._pages is None:
+            self._model.handle(notification, event)
+            return
+        self._page.append((notification, event))
+        if len(self._page) >= self._size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pages is not None and self._page:
+            self._pages.handle_page(self._page)
+            self._page = []
 
 
 def _compare(store: TicketStore, live: ReadModel, scratch: ReadModel, upto: int) -> ReadModelCheck:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Protocol
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from eventsourcing.persistence import Notification
 
@@ -25,6 +25,15 @@ class Follower(Protocol):
 
     def handle(self, notification: Notification, event: Any) -> None:
         """Handles one notification (its decoded event given) and records the new position."""
+        ...
+
+
+@runtime_checkable
+class PageFollower(Protocol):
+    """A follower that can take a whole page of notifications at once (one transaction)."""
+
+    def handle_page(self, page: Sequence[tuple[Notification, Any]]) -> None:
+        """Handles every notification of the page (decoded events given), all or none."""
         ...
 
 

@@ -15,7 +15,7 @@ from eventsourcing.persistence import Notification
 from application.alerts.alerts import Alerts
 from application.ports import FollowerLocks, Wakeup
 from application.store import TicketStore, is_outage
-from application.worker.following import Follower
+from application.worker.following import Follower, PageFollower
 from application.worker.stalls import STALL_AFTER_FAILURES, describe, stall_alert
 
 log = logging.getLogger(__name__)
@@ -32,15 +32,6 @@ class QueueFollower(Protocol):
     def run_due(self, stopping: Callable[[], bool]) -> bool:
         """Runs the jobs whose time has come, one by one until ``stopping()`` says the worker
         is asked to stop (the job at hand is finished first); True if more are due now."""
-        ...
-
-
-@runtime_checkable
-class PageFollower(Protocol):
-    """A follower that can take a whole page of notifications at once (one transaction)."""
-
-    def handle_page(self, page: Sequence[tuple[Notification, Any]]) -> None:
-        """Handles every notification of the page (decoded events given), all or none."""
         ...
 
 
