@@ -65,6 +65,7 @@ def bench_env(database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
             EMAIL_OUTBOX_DIR=str(workdir / "outbox"),
             RATE_LIMIT_PER_MINUTE=str(10**9),  # the ticket routes' limit, out of the way
             LOG_LEVEL="WARNING",  # a log line per request would be part of every figure
+            EMAIL_RENDER_PROCESSES="",  # the default: one per core
             **extra,
         ),
     }

@@ -46,6 +46,7 @@ SETTINGS_ENV = {
     "AUTH_JWT_SECRET": "auth-secret-for-unit-tests-" + "y" * 12,
     "STRIPE_WEBHOOK_SECRET": "whsec_unused",
     "PUBLIC_BASE_URL": "https://tickets.example",
+    "EMAIL_RENDER_PROCESSES": "0",  # rendered here: the render processes have their own tests
 }
 
 

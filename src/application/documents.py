@@ -69,6 +69,13 @@ class TicketDocuments:
         """The PDF from the cache, rendered and kept on a miss: the same bytes for the email and
         every download while nothing it shows changes (a new token version, a renamed person or
         period, another branding all make a new key)."""
+        cached = self.cached_pdf(document)
+        if cached is not None:
+            return cached
+        return self.keep_pdf(document, self._renderer.render_pdf(document))
+
+    def cached_pdf(self, document: TicketDocument) -> RenderedPdf | None:
+        """The PDF of the document if it was rendered before (by any process)."""
         key = pdf_key(document, self._renderer.style)
         with self._lock:
             pdf = self._recent.get(key)
@@ -76,9 +83,16 @@ class TicketDocuments:
                 self._recent.move_to_end(key)
                 return RenderedPdf(pdf, key)
         pdf = self._cache.get(key)
-        if pdf is None:
-            pdf = self._renderer.render_pdf(document)
-            self._cache.put(document.ticket_id, key, pdf)
+        return self._remember(key, pdf) if pdf is not None else None
+
+    def keep_pdf(self, document: TicketDocument, pdf: bytes) -> RenderedPdf:
+        """Keeps a PDF rendered of the document (here, or by a render process) for every
+        download and email after."""
+        key = pdf_key(document, self._renderer.style)
+        self._cache.put(document.ticket_id, key, pdf)
+        return self._remember(key, pdf)
+
+    def _remember(self, key: str, pdf: bytes) -> RenderedPdf:
         with self._lock:
             self._recent[key] = pdf
             if len(self._recent) > self._kept:

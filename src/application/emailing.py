@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,6 +20,7 @@ from application.ports import (
     Clock,
     EmailContent,
     EmailKind,
+    EmailMessage,
     EmailMeter,
     EmailReason,
     FollowerStore,
@@ -159,26 +162,42 @@ class TicketEmails:
         """Nothing to undo: a job interrupted mid-send is simply pending, and is sent again."""
 
     def run_due(self, stopping: Callable[[], bool] = lambda: False) -> bool:
+        """Sends the due emails in order; the next ones' content is asked for ahead, so that
+        it renders (in other processes, where the content has them) while this one is sent."""
         due = self._follower_store.due(self.name, self._clock.now(), self._policy.batch_size)
-        for job in due:
+        upcoming, ahead = deque(due), deque[_Begun]()
+        while upcoming or ahead:
+            while upcoming and len(ahead) < RENDERED_AHEAD:
+                ahead.append(self._begin(upcoming.popleft()))
             if stopping():
                 return False  # asked to stop: the one at hand is done, the rest wait
-            self._run(job)
+            begun = ahead.popleft()
+            with self._about(begun.email):
+                self._run_job(begun)
         return len(due) == self._policy.batch_size
 
-    def _run(self, job: Job) -> None:
-        email = EmailJob.of(job.data)
+    @contextmanager
+    def _about(self, email: EmailJob) -> Iterator[None]:
         # The request that caused the email is on every line about it, long after that request;
-        # its reads, the document's and the record's save share one pool checkout, not five.
+        # a step's reads and save share one pool checkout.
         with (
             structlog.contextvars.bound_contextvars(**email.log_context()),
             self._store.one_connection(),
         ):
-            self._run_job(job, email)
+            yield
 
-    def _run_job(self, job: Job, email: EmailJob) -> None:
+    def _begin(self, job: Job) -> _Begun:
+        email = EmailJob.of(job.data)
+        with self._about(email):
+            try:
+                return _Begun(job, email, self._prepare(email))
+            except Exception as error:  # it is the send's failure: handled when its turn comes
+                return _Begun(job, email, error)
+
+    def _run_job(self, begun: _Begun) -> None:
+        job, email = begun.job, begun.email
         try:
-            sent = self._send(email)
+            sent = self._send(begun)
         except TemporaryEmailError as error:
             self._meter.failed("provider_unavailable")
             self._later(job, email, f"the email provider is unavailable: {error}")
@@ -211,8 +230,17 @@ class TicketEmails:
             )
         self._follower_store.done(self.name, job.key)
 
-    def _send(self, email: EmailJob) -> tuple[int, str] | None:
+    def _send(self, begun: _Begun) -> tuple[int, str] | None:
         """Sends the email unless it is not (or no longer) wanted; (token version, message id)."""
+        if isinstance(begun.prepared, Exception):
+            raise begun.prepared
+        if begun.prepared is None:
+            return None
+        version, message = begun.prepared
+        return version, self._mailer.send(message())
+
+    def _prepare(self, email: EmailJob) -> tuple[int, Callable[[], EmailMessage]] | None:
+        """The email's token version and content (being rendered), unless it is not wanted."""
         ticket = self._store.find(Ticket, email.ticket_id)
         if ticket is None or ticket.status is not TicketStatus.ACTIVE or ticket.token is None:
             log.info("ticket email dropped: not active", extra={"ticket_id": str(email.ticket_id)})
@@ -227,8 +255,9 @@ class TicketEmails:
             self._alert(email, "the person has no email address", Severity.WARNING)
             return None
         document = self._documents(ticket.id)
-        message = self._content.ticket_email(document, person.email, email.reason)
-        return document.token_version, self._mailer.send(message)
+        return document.token_version, self._content.ticket_email_soon(
+            document, person.email, email.reason
+        )
 
     def _record(self, email: EmailJob, token_version: int, message_id: str) -> None:
         ticket = self._store.get(Ticket, email.ticket_id)
@@ -271,6 +300,19 @@ class TicketEmails:
                 severity=severity,
             )
         )
+
+
+# Emails whose content is asked for before their turn: enough to keep every render process busy.
+RENDERED_AHEAD = 4
+
+
+@dataclass(frozen=True)
+class _Begun:
+    """A due email, its content asked for: what to send, None (not wanted) or why it failed."""
+
+    job: Job
+    email: EmailJob
+    prepared: tuple[int, Callable[[], EmailMessage]] | Exception | None
 
 
 class _Uncounted:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -355,6 +355,13 @@ class EmailContent(Protocol):
 
     def ticket_email(self, document: TicketDocument, to: str, reason: EmailReason) -> EmailMessage:
         """The ticket email for ``document`` (its current token), saying why it is sent."""
+        ...
+
+    def ticket_email_soon(
+        self, document: TicketDocument, to: str, reason: EmailReason
+    ) -> Callable[[], EmailMessage]:
+        """The same email, rendered meanwhile where it can be (other processes): calling the
+        result waits for it. The worker asks for the next emails while it sends this one."""
         ...
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:

@@ -9,6 +9,7 @@ from adapters.alert_channels import EmailAlertChannel, LogAlertChannel, WebhookA
 from adapters.clock import SystemClock
 from adapters.email.content import EmailContentConfig, JinjaEmailContent
 from adapters.email.outbox import FileMailer, FileMailerConfig
+from adapters.email.render_pool import PooledEmailContent
 from adapters.email.ses import SesConfig, SesMailer
 from adapters.email.smtp import SmtpMailer
 from adapters.identity import JwtIdentityVerifier
@@ -54,12 +55,14 @@ from application.ports import (
     AlertChannel,
     Clock,
     DeviceActivity,
+    EmailContent,
     FollowerLocks,
     FollowerStore,
     IdentityVerifier,
     Mailer,
     PaymentGateway,
     PdfCache,
+    TicketDocument,
     TicketRenderer,
     TokenSigner,
     Wakeup,
@@ -113,6 +116,7 @@ class Services:
     read_models: tuple[ReadModel, ...]
     followers: tuple[Follower, ...]
     follower_lag: FollowerLag | None  # the followers' lag, read when /metrics is scraped
+    render_pool: PooledEmailContent | None = None  # ticket emails' render processes, if any
 
     @property
     def follower_health(self) -> FollowerHealth:
@@ -132,6 +136,8 @@ class Services:
         self.device_activity.close()
         if isinstance(self.pdf_cache, SqlPdfCache):
             self.pdf_cache.close()
+        if self.render_pool is not None:
+            self.render_pool.close()
 
 
 @dataclass(frozen=True)
@@ -182,12 +188,14 @@ def build(
     tickets = TicketDesk(store, periods, tokens, alerts, links)
     documents = TicketDocuments(tickets, renderer or PdfTicketRenderer(settings.brand), pdf_cache)
     read_models: tuple[ReadModel, ...] = (scan_index, alert_list)
+    content = _email_content(settings, documents, render_apart=renderer is None)
     # The worker's followers: the read models first, then those that send things.
     senders = _senders(
         settings,
         store,
         follower_store,
         mailer or build_mailer(settings.email),
+        content,
         documents,
         alerts,
         clock,
@@ -230,6 +238,27 @@ def build(
         follower_store=follower_store,
         pages=JinjaPages(PagesConfig(settings.brand, settings.http.public_base_url)),
         metrics=metrics,
+        render_pool=content if isinstance(content, PooledEmailContent) else None,
+    )
+
+
+def _email_content(
+    settings: Settings, documents: TicketDocuments, *, render_apart: bool
+) -> JinjaEmailContent | PooledEmailContent:
+    """Ticket emails rendered in processes of their own (EMAIL_RENDER_PROCESSES), unless none
+    are wanted or a test's renderer must draw them."""
+    config = EmailContentConfig(settings.brand, settings.email.reply_to)
+    here = JinjaEmailContent(config, documents.pdf)
+    processes = settings.email.render_processes
+    if not render_apart or processes == 0:
+        return here
+
+    def pdf_of(document: TicketDocument) -> bytes | None:
+        cached = documents.cached_pdf(document)
+        return cached.data if cached is not None else None
+
+    return PooledEmailContent(
+        config, processes, here=here, pdf_of=pdf_of, keep_pdf=documents.keep_pdf
     )
 
 
@@ -265,6 +294,7 @@ def _senders(
     store: TicketStore,
     follower_store: FollowerStore,
     mailer: Mailer,
+    content: EmailContent,
     documents: TicketDocuments,
     alerts: Alerts,
     clock: Clock,
@@ -272,7 +302,6 @@ def _senders(
 ) -> tuple[Follower, ...]:
     """The followers that send things: the ticket emails, and the alerts when a channel is set."""
     email = settings.email
-    content = JinjaEmailContent(EmailContentConfig(settings.brand, email.reply_to), documents.pdf)
     policy = EmailPolicy(max_attempts=email.max_attempts, first_retry_seconds=email.retry_seconds)
     ticket_emails = TicketEmails(
         store,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping
@@ -124,6 +125,8 @@ class EmailSettings(msgspec.Struct, frozen=True, kw_only=True):
     max_attempts: int = 5  # failed sends before an email_failed alert (retries go on)
     retry_seconds: float = 30.0  # first retry delay; it doubles, up to 15 minutes
     worker_poll_seconds: float = 0.5
+    # Processes rendering ticket emails beside the worker's (0: in the worker's own process).
+    render_processes: int = msgspec.field(default_factory=lambda: _default_render_processes())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> EmailSettings:
@@ -152,6 +155,9 @@ class EmailSettings(msgspec.Struct, frozen=True, kw_only=True):
             worker_poll_seconds = problems.read(
                 lambda: _number(env, "WORKER_POLL_SECONDS", defaults.worker_poll_seconds)
             )
+            render_processes = problems.read(
+                lambda: _count(env, "EMAIL_RENDER_PROCESSES", defaults.render_processes)
+            )
         return cls(
             backend=backend,
             sender=sender,
@@ -167,7 +173,27 @@ class EmailSettings(msgspec.Struct, frozen=True, kw_only=True):
             max_attempts=max_attempts,
             retry_seconds=retry_seconds,
             worker_poll_seconds=worker_poll_seconds,
+            render_processes=render_processes,
         )
+
+
+MAX_RENDER_PROCESSES = 16
+
+
+def _default_render_processes() -> int:
+    """One per core, up to 4; none on one core, where another process would only take turns."""
+    cores = os.cpu_count() or 1
+    return min(cores, 4) if cores > 1 else 0
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number from 0 to MAX_RENDER_PROCESSES."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > MAX_RENDER_PROCESSES:
+        raise SettingsError(f"{name} must be a whole number from 0 to {MAX_RENDER_PROCESSES}")
+    return int(raw)
 
 
 class MonitoringSettings(msgspec.Struct, frozen=True):

@@ -62,6 +62,9 @@ def service_env(database_url: str, **extra: str) -> dict[str, str]:
         "TICKET_JWT_SECRET": TICKET_SECRET,
         "AUTH_JWT_SECRET": AUTH_SECRET,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # Emails rendered in the worker's process, as before: starting render processes for
+        # every test's worker costs seconds each; test_ticket_emails has one that runs them.
+        "EMAIL_RENDER_PROCESSES": "0",
         **extra,
     }
 

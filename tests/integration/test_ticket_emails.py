@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import multiprocessing
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import pytest
@@ -95,6 +97,30 @@ def mailing_for(database_url: str, tmp_path: Path, **env: str) -> Iterator[Maili
         api.schedule()
         yield Mailing(api, services, worker, outbox_dir)
     worker.close()
+
+
+def test_emails_rendered_in_render_processes_scan_and_share_the_download_pdf(
+    database_url: str, tmp_path: Path
+) -> None:
+    running = mailing_for(database_url, tmp_path, EMAIL_RENDER_PROCESSES="2")
+    mailing = next(running)
+    tickets = [mailing.paid_ticket(f"dancer-{n}") for n in range(3)]
+
+    mailing.drain(until=lambda: len(mailing.emails()) == 3)
+
+    assert len(multiprocessing.active_children()) == 2  # drawn by the render processes
+    by_user = {str(m["To"]).partition("@")[0]: m for m in mailing.emails()}
+    for n, ticket in enumerate(tickets):
+        message = by_user[f"dancer-{n}"]
+        assert qr_token_of_email(message) == ticket["qrToken"]
+        pdf = pdf_of_email(message)
+        assert qr_of_pdf(pdf) == ticket["qrToken"]
+        # Rendered once, over there: the download serves the very bytes that were emailed.
+        link = urlsplit(ticket["pdfUrl"])
+        download = mailing.api.client.get(f"{link.path}?{link.query}")
+        assert download.status_code == 200 and download.content == pdf
+    next(running, None)  # the service closed
+    assert multiprocessing.active_children() == []
 
 
 @pytest.fixture

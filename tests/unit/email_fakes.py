@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -58,6 +59,12 @@ class FakeContent:
             text=f"token={document.token} version={document.token_version}",
             html=f"<p>{document.person_name}</p>",
         )
+
+    def ticket_email_soon(
+        self, document: TicketDocument, to: str, reason: EmailReason
+    ) -> Callable[[], EmailMessage]:
+        message = self.ticket_email(document, to, reason)
+        return lambda: message
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
         return EmailMessage(to=to, subject=alert.kind, text=alert.message, html="")

@@ -168,3 +168,26 @@ def test_the_smtp_and_webhook_configs_are_built_once_by_the_settings() -> None:
     assert settings.email.smtp.redacted_url == "smtp://u:***@mail.example:587"
     assert settings.email.alert_webhook is not None
     assert "pw" not in repr(settings.email) and "hooks.example" not in repr(settings.email)
+
+
+@pytest.mark.parametrize(("given", "processes"), [("0", 0), ("3", 3), (" 16 ", 16)])
+def test_render_processes_are_a_count_from_zero(given: str, processes: int) -> None:
+    settings = Settings.from_env({**VALID, "EMAIL_RENDER_PROCESSES": given})
+
+    assert settings.email.render_processes == processes
+
+
+@pytest.mark.parametrize("given", ["-1", "two", "1.5", "17"])
+def test_a_render_process_count_out_of_range_is_refused(given: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({**VALID, "EMAIL_RENDER_PROCESSES": given})
+
+    assert raised.value.problems == ("EMAIL_RENDER_PROCESSES must be a whole number from 0 to 16",)
+
+
+def test_render_processes_default_to_one_per_core_and_none_on_one_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for cores, processes in ((1, 0), (2, 2), (8, 4)):
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        assert Settings.from_env(VALID).email.render_processes == processes

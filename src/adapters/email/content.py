@@ -62,7 +62,10 @@ class JinjaEmailContent:
             environment.filters["long_date"] = long_date
         self._inliner = css_inline.CSSInliner(load_remote_stylesheets=False)
 
-    def ticket_email(self, document: TicketDocument, to: str, reason: EmailReason) -> EmailMessage:
+    def ticket_email(
+        self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None = None
+    ) -> EmailMessage:
+        """``pdf``: the document's PDF when it was rendered already (else it is rendered)."""
         kind = reason.kind
         qr_cid = f"qr-{document.ticket_id}-v{document.token_version}@tickets"
         brand = self._config.brand
@@ -83,10 +86,19 @@ class JinjaEmailContent:
             html=self._inliner.inline(html),
             inline_images=(InlineImage(qr_cid, qr_png(document.token)),),
             attachments=(
-                Attachment(f"ticket-{document.period_code}.pdf", self._render_pdf(document)),
+                Attachment(
+                    f"ticket-{document.period_code}.pdf",
+                    pdf if pdf is not None else self._render_pdf(document),
+                ),
             ),
             reply_to=self._config.reply_to,
         )
+
+    def ticket_email_soon(
+        self, document: TicketDocument, to: str, reason: EmailReason
+    ) -> Callable[[], EmailMessage]:
+        message = self.ticket_email(document, to, reason)  # here and now: nowhere else to go
+        return lambda: message
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
         school = self._config.brand.school_name

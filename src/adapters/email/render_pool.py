@@ -1,0 +1,112 @@
+"""Ticket emails rendered in processes of their own: the QR code, the PDF and the templates of
+the next emails are drawn on the other cores while the worker sends the one at hand.
+
+Rendering is pure Python (segno, reportlab) and holds the GIL: in the worker's own process it
+is most of an email's time, and threads would take turns. A process pool (spawned: the worker
+has threads, which a fork would copy mid-flight) is started at the first ticket email and kept.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from adapters.email.content import EmailContentConfig, JinjaEmailContent
+from adapters.pdf_ticket import PdfTicketRenderer
+from application.ports import AlertNotice, EmailMessage, EmailReason, TicketDocument
+
+PdfOf = Callable[[TicketDocument], bytes | None]  # a PDF rendered before, if any
+KeepPdf = Callable[[TicketDocument, bytes], object]  # keeps a PDF rendered for the document
+
+
+class PooledEmailContent:
+    """EmailContent: ticket emails rendered by ``processes`` processes, alerts here.
+
+    The PDF of a ticket is rendered once: a PDF rendered before (a download, an earlier email)
+    is sent to the render process as it is, and a PDF rendered there is kept for every
+    download after, as the worker's own rendering would be.
+    """
+
+    def __init__(
+        self,
+        config: EmailContentConfig,
+        processes: int,
+        *,
+        here: JinjaEmailContent,
+        pdf_of: PdfOf,
+        keep_pdf: KeepPdf,
+    ) -> None:
+        self._config = config
+        self._processes = processes
+        self._here = here
+        self._pdf_of = pdf_of
+        self._keep_pdf = keep_pdf
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def ticket_email(self, document: TicketDocument, to: str, reason: EmailReason) -> EmailMessage:
+        return self.ticket_email_soon(document, to, reason)()
+
+    def ticket_email_soon(
+        self, document: TicketDocument, to: str, reason: EmailReason
+    ) -> Callable[[], EmailMessage]:
+        pdf = self._pdf_of(document)
+        future = self._submit(document, to, reason, pdf)
+
+        def message() -> EmailMessage:
+            try:
+                made = future.result()
+            except BrokenProcessPool:
+                self._discard_pool()  # a render process died (killed, out of memory): anew
+                raise
+            if pdf is None:
+                self._keep_pdf(document, made.attachments[0].data)
+            return made
+
+        return message
+
+    def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
+        return self._here.alert_email(alert, to)
+
+    def close(self) -> None:
+        self._discard_pool()
+
+    def _submit(
+        self, document: TicketDocument, to: str, reason: EmailReason, pdf: bytes | None
+    ) -> Future[EmailMessage]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self._processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start,
+                    initargs=(self._config,),
+                )
+            return self._pool.submit(_render, document, to, reason, pdf)
+
+    def _discard_pool(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- In a render process ----------------------------------------------------------------------
+
+_content: JinjaEmailContent | None = None
+
+
+def _start(config: EmailContentConfig) -> None:
+    """Fonts, templates and the branding, prepared once per render process."""
+    global _content
+    _content = JinjaEmailContent(config, PdfTicketRenderer(config.brand).render_pdf)
+
+
+def _render(
+    document: TicketDocument, to: str, reason: EmailReason, pdf: bytes | None
+) -> EmailMessage:
+    assert _content is not None, "the pool's initializer prepares the content"
+    return _content.ticket_email(document, to, reason, pdf=pdf)
