@@ -291,6 +291,15 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class WireForm:
+    """An email as the RFC 5322 bytes a mailer sends, made beforehand for ``sender``."""
+
+    sender: str
+    message_id: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class EmailMessage:
     to: str
     subject: str
@@ -299,6 +308,9 @@ class EmailMessage:
     inline_images: tuple[InlineImage, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     reply_to: str | None = None
+    # Made ahead where the email was rendered (a render process), so that the sending process
+    # does not make it again; a mailer with another sender makes its own.
+    wire: WireForm | None = None
 
 
 class TemporaryEmailError(Exception):

@@ -258,7 +258,12 @@ def _email_content(
         return cached.data if cached is not None else None
 
     return PooledEmailContent(
-        config, processes, here=here, pdf_of=pdf_of, keep_pdf=documents.keep_pdf
+        config,
+        processes,
+        sender=settings.email.sender,
+        here=here,
+        pdf_of=pdf_of,
+        keep_pdf=documents.keep_pdf,
     )
 
 

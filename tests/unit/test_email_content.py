@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
@@ -17,7 +18,7 @@ from pyzbar.pyzbar import decode
 from adapters.alert_channels import WebhookAlertChannel, WebhookConfig
 from adapters.brand import Brand
 from adapters.email.content import EmailContentConfig, JinjaEmailContent
-from adapters.email.mime import message_bytes, mime_message
+from adapters.email.mime import message_bytes, mime_message, wire_form
 from adapters.email.outbox import FileMailer, FileMailerConfig
 from adapters.email.ses import SesConfig, SesMailer
 from adapters.email.smtp import SmtpConfig, SmtpMailer, _error_of
@@ -137,6 +138,31 @@ def test_the_file_mailer_writes_one_complete_eml_per_email(tmp_path: Path) -> No
     parsed = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert parsed["Message-ID"].strip("<>") == ids[0] and ids[0] != ids[1]
     assert parsed.get_body(("plain",)).get_content().strip() == "Hei på deg"  # type: ignore[union-attr]
+
+
+def test_an_email_made_ahead_for_the_sender_is_sent_as_it_was_made(tmp_path: Path) -> None:
+    sender = "SalsaNor <tickets@salsanor.no>"
+    message = content().ticket_email(document(), "ase@example.no", ISSUED)
+    wire = wire_form(message, sender)
+    parsed = email.message_from_bytes(wire.data, policy=email.policy.default)
+    assert parsed["Message-ID"].strip("<>") == wire.message_id
+    for part in parsed.walk():  # chosen boundaries: each only where it separates parts
+        if part.is_multipart():
+            boundary = part.get_boundary()
+            assert boundary is not None
+            parts = len(part.get_payload())  # type: ignore[arg-type]
+            # In its Content-Type, before each part, and at the end.
+            assert wire.data.count(boundary.encode()) == parts + 2
+
+    ahead = replace(message, wire=wire)
+    sent_id = FileMailer(FileMailerConfig(tmp_path / "a", sender)).send(ahead)
+    other_id = FileMailer(FileMailerConfig(tmp_path / "b", "Other <x@example.no>")).send(ahead)
+
+    [same] = (tmp_path / "a").iterdir()
+    assert same.read_bytes() == wire.data and sent_id == wire.message_id
+    [made] = (tmp_path / "b").iterdir()  # another sender: made again, with its From
+    redone = email.message_from_bytes(made.read_bytes(), policy=email.policy.default)
+    assert redone["From"] == "Other <x@example.no>" and other_id != sent_id
 
 
 def test_an_unwritable_outbox_is_a_temporary_error(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.email.mime import message_bytes, message_id_of, mime_message
+from adapters.email.mime import wire_form
 from application.ports import EmailMessage, TemporaryEmailError
 
 
@@ -24,15 +24,15 @@ class FileMailer:
         self._config = config
 
     def send(self, message: EmailMessage) -> str:
-        mime = mime_message(message, self._config.sender)
-        message_id = message_id_of(mime)
+        wire = wire_form(message, self._config.sender)
+        message_id = wire.message_id
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"{stamp}-{message_id.partition('@')[0]}.eml"
         try:
             self._config.outbox_dir.mkdir(parents=True, exist_ok=True)
             # Written aside, then renamed: a reader of the folder never sees half an email.
             partial = self._config.outbox_dir / f".{name}.partial"
-            partial.write_bytes(message_bytes(mime))
+            partial.write_bytes(wire.data)
             os.replace(partial, self._config.outbox_dir / name)
         except OSError as error:
             raise TemporaryEmailError(f"cannot write to the outbox: {error.strerror}") from error

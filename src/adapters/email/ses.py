@@ -9,7 +9,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.email.mime import message_bytes, mime_message
+from adapters.email.mime import wire_form
 from application.ports import EmailMessage, PermanentEmailError, TemporaryEmailError
 
 # SES will never send these as they are; anything else (throttling, 5xx, a network failure,
@@ -42,7 +42,7 @@ class SesMailer:
         )
 
     def send(self, message: EmailMessage) -> str:
-        raw = message_bytes(mime_message(message, self._config.sender))
+        raw = wire_form(message, self._config.sender).data
         try:
             response = self._client.send_email(
                 FromEmailAddress=self._config.sender,

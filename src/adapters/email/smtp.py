@@ -5,10 +5,11 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from adapters.credentials import redacted_url
-from adapters.email.mime import message_id_of, mime_message
+from adapters.email.mime import message_id_of, mime_message, wire_form
 from application.ports import EmailMessage, PermanentEmailError, TemporaryEmailError
 
 
@@ -44,10 +45,17 @@ class SmtpMailer:
         self._tls_context = ssl.create_default_context()
 
     def send(self, message: EmailMessage) -> str:
-        mime = mime_message(message, self._config.sender)
+        wire = wire_form(message, self._config.sender)
+        sender, to = parseaddr(wire.sender)[1], parseaddr(message.to)[1]
+        message_id = wire.message_id
         try:
             with self._connect() as smtp:
-                smtp.send_message(mime)
+                if (sender + to).isascii():
+                    smtp.sendmail(sender, [to], wire.data)
+                else:  # an international address: smtplib negotiates SMTPUTF8 for it
+                    mime = mime_message(message, self._config.sender)
+                    message_id = message_id_of(mime)
+                    smtp.send_message(mime)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             raise _error_of(min(codes), "the recipient was refused") from None
@@ -55,7 +63,7 @@ class SmtpMailer:
             raise _error_of(error.smtp_code, "the server refused the email") from None
         except (smtplib.SMTPException, OSError) as error:
             raise TemporaryEmailError(f"SMTP failed: {type(error).__name__}") from None
-        return message_id_of(mime)
+        return message_id
 
     def _connect(self) -> smtplib.SMTP:
         timeout = self._config.timeout_seconds
