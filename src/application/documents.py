@@ -10,6 +10,8 @@ from uuid import UUID
 
 from application.ports import PdfCache, TicketDocument, TicketRenderer
 from application.tickets import ServedTicket, TicketDesk
+from domain.person import Person
+from domain.ticket import Ticket
 
 
 def document_of(served: ServedTicket) -> TicketDocument:
@@ -53,6 +55,10 @@ class TicketDocuments:
     def document(self, ticket_id: UUID) -> TicketDocument:
         """An active ticket's document, without a caller check: for the worker's emails."""
         return document_of(self._desk.serve(ticket_id))
+
+    def for_ticket(self, ticket: Ticket, person: Person) -> TicketDocument:
+        """The document of an active ticket the caller has read, with its person (no check)."""
+        return document_of(self._desk.served(ticket, person))
 
     def for_holder(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> TicketDocument:
         """The ticket's person or an admin; anyone else: NotFound ``ticket_not_found``."""

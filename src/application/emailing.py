@@ -124,7 +124,7 @@ class TicketEmails:
         follower_store: FollowerStore,
         mailer: Mailer,
         content: EmailContent,
-        documents: Callable[[UUID], TicketDocument],
+        documents: Callable[[Ticket, Person], TicketDocument],
         alerts: Alerts,
         clock: Clock,
         policy: EmailPolicy | None = None,
@@ -254,7 +254,7 @@ class TicketEmails:
             self._meter.failed("no_address")
             self._alert(email, "the person has no email address", Severity.WARNING)
             return None
-        document = self._documents(ticket.id)
+        document = self._documents(ticket, person)
         return document.token_version, self._content.ticket_email_soon(
             document, person.email, email.reason
         )

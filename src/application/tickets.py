@@ -105,6 +105,10 @@ class TicketDesk:
         with self._store.one_connection():
             return self._served(self._active(ticket_id, lambda _: True))
 
+    def served(self, ticket: Ticket, person: Person) -> ServedTicket:
+        """An active ticket and its person as the caller has just read them (the worker)."""
+        return self._serve(ticket, self._periods.remembered(ticket.period_id), person)
+
     def _served(self, ticket: Ticket) -> ServedTicket:
         # The ticket as the caller's check read it: read again, it would cost a second replay.
         person = self._store.get(Person, ticket.person_id)

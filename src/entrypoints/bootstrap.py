@@ -313,7 +313,7 @@ def _senders(
         follower_store,
         mailer,
         content,
-        documents.document,
+        documents.for_ticket,
         alerts,
         clock,
         policy,

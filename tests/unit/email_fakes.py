@@ -89,9 +89,7 @@ class Scenario:
     def ticket(self) -> Ticket:
         return self.wired.store.get(Ticket, self.ticket_id)
 
-    def documents(self, ticket_id: UUID) -> TicketDocument:
-        ticket = self.wired.store.get(Ticket, ticket_id)
-        person = self.wired.store.get(Person, ticket.person_id)
+    def documents(self, ticket: Ticket, person: Person) -> TicketDocument:
         assert ticket.token is not None
         token = self.wired.services.tickets.for_user(USER, self.period.code).token
         return TicketDocument(
