@@ -128,6 +128,38 @@ def test_a_worker_killed_mid_batch_loses_no_email_and_repeats_at_most_one(
     assert sum(per_recipient.values()) - len(users) <= 1  # only the one in flight
 
 
+def test_a_killed_workers_render_processes_end_with_it(
+    shop: Shop, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    users = [f"dancer-{n}" for n in range(3)]
+    shop.sell(users)
+    worker = WorkerProcess({**shop.env, "EMAIL_RENDER_PROCESSES": "2"}, tmp_path).start()
+    wait_for(lambda: shop.emailed_tickets() == len(users), 60, "every ticket's email")
+    assert worker.process is not None
+    helpers = _descendants(worker.process.pid)
+    assert len(helpers) >= 2  # the render processes (and multiprocessing's resource tracker)
+
+    worker.kill()  # SIGKILL: the pool is never shut down
+
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in helpers), 20, "its end")
+    assert Counter(smtp_server.recipients()) == Counter(f"{u}@example.no" for u in users)
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_two_workers_on_one_postgres_send_each_email_once(

@@ -9,7 +9,9 @@ has threads, which a fork would copy mid-flight) is started at the first ticket 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -20,6 +22,7 @@ from adapters.email.mime import wire_form
 from adapters.pdf_ticket import PdfTicketRenderer
 from application.ports import AlertNotice, EmailMessage, EmailReason, TicketDocument
 
+ORPHAN_CHECK_SECONDS = 1.0
 PdfOf = Callable[[TicketDocument], bytes | None]  # a PDF rendered before, if any
 KeepPdf = Callable[[TicketDocument, bytes], object]  # keeps a PDF rendered for the document
 
@@ -110,6 +113,15 @@ def _start(config: EmailContentConfig, sender: str) -> None:
     global _content, _sender
     _content = JinjaEmailContent(config, PdfTicketRenderer(config.brand).render_pdf)
     _sender = sender
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """Ends this process once the worker is gone: a worker killed outright (SIGKILL, out of
+    memory) shuts no pool down, and its render processes would wait for work for ever."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _render(
