@@ -165,6 +165,11 @@ def serving(env: dict[str, str], workdir: Path, *serve_args: str) -> Iterator[Se
     server = Server(env, workdir, serve_args or ("--workers", "2")).start()
     try:
         yield server
+    except Exception:
+        # The server's own account of a failed figure (its log goes with the work folder).
+        if server.process is not None:
+            log(f"  the server's log ends with:\n{server.process.logs()}")
+        raise
     finally:
         server.stop()
 
