@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -108,7 +109,11 @@ def test_emails_rendered_in_render_processes_scan_and_share_the_download_pdf(
 
     mailing.drain(until=lambda: len(mailing.emails()) == 3)
 
-    assert len(multiprocessing.active_children()) == 2  # drawn by the render processes
+    renderers = multiprocessing.active_children()
+    assert len(renderers) == 2  # drawn by the render processes, which yield to requests
+    assert {os.getpriority(os.PRIO_PROCESS, p.pid or 0) for p in renderers} == {
+        os.getpriority(os.PRIO_PROCESS, 0) + 10
+    }
     by_user = {str(m["To"]).partition("@")[0]: m for m in mailing.emails()}
     for n, ticket in enumerate(tickets):
         message = by_user[f"dancer-{n}"]

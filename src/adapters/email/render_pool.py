@@ -23,6 +23,7 @@ from adapters.pdf_ticket import PdfTicketRenderer
 from application.ports import AlertNotice, EmailMessage, EmailReason, TicketDocument
 
 ORPHAN_CHECK_SECONDS = 1.0
+RENDER_NICENESS = 10
 PdfOf = Callable[[TicketDocument], bytes | None]  # a PDF rendered before, if any
 KeepPdf = Callable[[TicketDocument, bytes], object]  # keeps a PDF rendered for the document
 
@@ -111,6 +112,9 @@ _sender = ""
 def _start(config: EmailContentConfig, sender: str) -> None:
     """Fonts, templates and the branding, prepared once per render process."""
     global _content, _sender
+    # Background work: on a busy machine the requests (and the database) go first; an idle
+    # one gives these processes every core all the same.
+    os.nice(RENDER_NICENESS)
     _content = JinjaEmailContent(config, PdfTicketRenderer(config.brand).render_pdf)
     _sender = sender
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
