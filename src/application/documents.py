@@ -52,12 +52,9 @@ class TicketDocuments:
         self._kept = kept
         self._lock = threading.Lock()  # the HTTP routes call from several threads
 
-    def document(self, ticket_id: UUID) -> TicketDocument:
-        """An active ticket's document, without a caller check: for the worker's emails."""
-        return document_of(self._desk.serve(ticket_id))
-
     def for_ticket(self, ticket: Ticket, person: Person) -> TicketDocument:
-        """The document of an active ticket the caller has read, with its person (no check)."""
+        """The document of an active ticket the caller has read, with its person, without a
+        caller check: for the worker's emails (it checks the ticket is active itself)."""
         return document_of(self._desk.served(ticket, person))
 
     def for_holder(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> TicketDocument:

@@ -100,19 +100,13 @@ class TicketDesk:
             )
             return self._served(ticket)
 
-    def serve(self, ticket_id: UUID) -> ServedTicket:
-        """An active ticket with its current token, whoever asks (the worker, checked callers)."""
-        with self._store.one_connection():
-            return self._served(self._active(ticket_id, lambda _: True))
-
     def served(self, ticket: Ticket, person: Person) -> ServedTicket:
         """An active ticket and its person as the caller has just read them (the worker)."""
         return self._serve(ticket, self._periods.remembered(ticket.period_id), person)
 
     def _served(self, ticket: Ticket) -> ServedTicket:
         # The ticket as the caller's check read it: read again, it would cost a second replay.
-        person = self._store.get(Person, ticket.person_id)
-        return self._serve(ticket, self._periods.remembered(ticket.period_id), person)
+        return self.served(ticket, self._store.get(Person, ticket.person_id))
 
     def _active(self, ticket_id: UUID, may_see: Callable[[Ticket], bool]) -> Ticket:
         ticket = self._store.find(Ticket, ticket_id)

@@ -14,6 +14,7 @@ from application.ports import TicketDocument
 from application.tokens import TokenIssuer, token_hash
 from domain.alert import Alert
 from domain.period import Period
+from domain.person import Person
 from domain.shared import Cause
 from domain.ticket import Ticket
 from tests.fakes import (
@@ -72,6 +73,17 @@ def scenario() -> Scenario:
     return Scenario(wired, documents, renderer, ticket_id)
 
 
+def holders(documents: TicketDocuments, ticket_id: UUID) -> TicketDocument:
+    """The document as its person is served it."""
+    return documents.for_holder(ticket_id, user_id="dancer-1", is_admin=False)
+
+
+def read(wired: Wired, ticket_id: UUID) -> tuple[Ticket, Person]:
+    """The ticket and its person, as the email worker reads them before asking for a document."""
+    ticket = wired.store.get(Ticket, ticket_id)
+    return ticket, wired.store.get(Person, ticket.person_id)
+
+
 def key_of(url: str) -> str:
     return url.rpartition("key=")[2]
 
@@ -122,7 +134,7 @@ def test_another_user_learns_nothing_not_even_that_it_exists(scenario: Scenario)
 def test_a_revoked_ticket_is_served_to_nobody(scenario: Scenario) -> None:
     store = scenario.wired.store
     ticket = store.get(Ticket, scenario.ticket_id)
-    key = key_of(scenario.documents.document(scenario.ticket_id).view_url)
+    key = key_of(holders(scenario.documents, scenario.ticket_id).view_url)
     ticket.revoke(reason="refunded", cause=ADMIN)
     store.save(ticket)
 
@@ -132,14 +144,13 @@ def test_a_revoked_ticket_is_served_to_nobody(scenario: Scenario) -> None:
         ),
         lambda: scenario.documents.for_holder(scenario.ticket_id, user_id="admin-1", is_admin=True),
         lambda: scenario.documents.for_view_key(scenario.ticket_id, key),
-        lambda: scenario.documents.document(scenario.ticket_id),
     ):
         with pytest.raises(NotFound):
             attempt()
 
 
 def test_the_signed_link_opens_the_ticket_without_a_user(scenario: Scenario) -> None:
-    key = key_of(scenario.documents.document(scenario.ticket_id).view_url)
+    key = key_of(holders(scenario.documents, scenario.ticket_id).view_url)
 
     assert scenario.documents.for_view_key(scenario.ticket_id, key).person_name == "Åse Øvergård"
 
@@ -154,25 +165,25 @@ def test_a_wrong_key_is_not_found(scenario: Scenario, key: str) -> None:
 
 def test_a_key_opens_only_its_own_ticket(scenario: Scenario) -> None:
     other_ticket = issue_ticket(scenario.wired, "dancer-2")
-    key = key_of(scenario.documents.document(scenario.ticket_id).view_url)
+    key = key_of(holders(scenario.documents, scenario.ticket_id).view_url)
 
     with pytest.raises(NotFound):
         scenario.documents.for_view_key(other_ticket, key)
 
 
 def test_a_rotation_kills_the_old_link_and_the_new_one_works(scenario: Scenario) -> None:
-    old_key = key_of(scenario.documents.document(scenario.ticket_id).view_url)
+    old_key = key_of(holders(scenario.documents, scenario.ticket_id).view_url)
     rotate(scenario.wired, scenario.ticket_id)
 
     with pytest.raises(NotFound):
         scenario.documents.for_view_key(scenario.ticket_id, old_key)
-    new = scenario.documents.document(scenario.ticket_id)
+    new = holders(scenario.documents, scenario.ticket_id)
     assert new.token_version == 2
     assert scenario.documents.for_view_key(scenario.ticket_id, key_of(new.view_url)) == new
 
 
 def test_the_pdf_is_rendered_from_the_document(scenario: Scenario) -> None:
-    document = scenario.documents.document(scenario.ticket_id)
+    document = holders(scenario.documents, scenario.ticket_id)
 
     assert scenario.documents.pdf(document) == b"%PDF-fake " + document.token.encode()
     assert scenario.renderer.rendered == [document]
@@ -182,12 +193,14 @@ def test_the_pdf_is_rendered_from_the_document(scenario: Scenario) -> None:
 
 
 SERVINGS = {
-    "json": lambda docs, desk, ticket_id, key: desk.for_user("dancer-1", "2026-fall").token,
-    "pdf (holder)": lambda docs, desk, ticket_id, key: (
-        docs.for_holder(ticket_id, user_id="dancer-1", is_admin=False).token
+    "json": lambda docs, wired, ticket_id, key: (
+        wired.services.tickets.for_user("dancer-1", "2026-fall").token
     ),
-    "web view (key)": lambda docs, desk, ticket_id, key: docs.for_view_key(ticket_id, key).token,
-    "email (worker)": lambda docs, desk, ticket_id, key: docs.document(ticket_id).token,
+    "pdf (holder)": lambda docs, wired, ticket_id, key: holders(docs, ticket_id).token,
+    "web view (key)": lambda docs, wired, ticket_id, key: docs.for_view_key(ticket_id, key).token,
+    "email (worker)": lambda docs, wired, ticket_id, key: (
+        docs.for_ticket(*read(wired, ticket_id)).token
+    ),
 }
 
 
@@ -195,12 +208,12 @@ SERVINGS = {
 def test_after_a_secret_change_every_form_rotates_alerts_and_serves_a_token_that_scans(
     scenario: Scenario, route: str
 ) -> None:
-    key = key_of(scenario.documents.document(scenario.ticket_id).view_url)
+    key = key_of(holders(scenario.documents, scenario.ticket_id).view_url)
     new_signer = FakeSigner(key=b"the-new-signing-key", clock=scenario.wired.clock)
     restarted = wire(store=scenario.wired.store, signer=new_signer, clock=scenario.wired.clock)
     documents, _ = documents_of(restarted)
 
-    token = SERVINGS[route](documents, restarted.services.tickets, scenario.ticket_id, key)
+    token = SERVINGS[route](documents, restarted, scenario.ticket_id, key)
 
     claims = new_signer.verify(token)  # it scans with the keys now in use
     assert claims.version == 2
@@ -220,7 +233,7 @@ def test_a_rotated_document_carries_the_new_version_and_links(scenario: Scenario
     restarted = wire(store=scenario.wired.store, signer=new_signer, clock=scenario.wired.clock)
     documents, _ = documents_of(restarted)
 
-    document = documents.document(scenario.ticket_id)
+    document = holders(documents, scenario.ticket_id)
 
     # Not the version the ticket had when it was loaded: the one whose token is served.
     assert document.token_version == new_signer.verify(document.token).version == 2
@@ -229,10 +242,10 @@ def test_a_rotated_document_carries_the_new_version_and_links(scenario: Scenario
 
 def test_a_pdf_is_rendered_once_and_then_served_from_the_cache(scenario: Scenario) -> None:
     documents, renderer = scenario.documents, scenario.renderer
-    document = documents.document(scenario.ticket_id)
+    document = holders(documents, scenario.ticket_id)
 
     first = documents.rendered_pdf(document)
-    again = documents.rendered_pdf(documents.document(scenario.ticket_id))
+    again = documents.rendered_pdf(holders(documents, scenario.ticket_id))
 
     assert len(renderer.rendered) == 1
     assert again == first
@@ -240,12 +253,12 @@ def test_a_pdf_is_rendered_once_and_then_served_from_the_cache(scenario: Scenari
 
 def test_a_new_token_version_or_another_style_renders_again(scenario: Scenario) -> None:
     documents, renderer = scenario.documents, scenario.renderer
-    before = documents.rendered_pdf(documents.document(scenario.ticket_id))
+    before = documents.rendered_pdf(holders(documents, scenario.ticket_id))
     rotate(scenario.wired, scenario.ticket_id)
 
-    rotated = documents.rendered_pdf(documents.document(scenario.ticket_id))
+    rotated = documents.rendered_pdf(holders(documents, scenario.ticket_id))
     renderer.style = "rebranded"
-    rebranded = documents.rendered_pdf(documents.document(scenario.ticket_id))
+    rebranded = documents.rendered_pdf(holders(documents, scenario.ticket_id))
 
     assert len(renderer.rendered) == 3
     assert len({before.digest, rotated.digest, rebranded.digest}) == 3
@@ -267,11 +280,11 @@ class CountedCache(MemoryPdfCache):
 def test_a_pdf_served_again_in_the_same_process_reads_no_cache_row(scenario: Scenario) -> None:
     renderer, cache = RecordingRenderer(), CountedCache()
     documents = TicketDocuments(scenario.wired.services.tickets, renderer, cache)
-    first = documents.rendered_pdf(documents.document(scenario.ticket_id))
+    first = documents.rendered_pdf(holders(documents, scenario.ticket_id))
 
-    again = documents.rendered_pdf(documents.document(scenario.ticket_id))
+    again = documents.rendered_pdf(holders(documents, scenario.ticket_id))
     rotate(scenario.wired, scenario.ticket_id)
-    rotated = documents.rendered_pdf(documents.document(scenario.ticket_id))
+    rotated = documents.rendered_pdf(holders(documents, scenario.ticket_id))
 
     assert again == first and len(renderer.rendered) == 2
     assert cache.reads == [first.digest, rotated.digest]  # each key looked up once: its miss

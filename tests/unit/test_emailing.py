@@ -61,6 +61,20 @@ def test_a_rotation_sends_the_new_token_and_a_superseded_one_is_not_sent() -> No
     )
 
 
+def test_a_ticket_revoked_before_its_email_went_out_gets_none() -> None:
+    s = scenario()
+    s.pay()
+    ticket = s.ticket()
+    ticket.revoke(reason="refunded", cause=Cause("admin-1"))
+    s.wired.store.save(ticket)
+
+    s.follow()
+
+    assert s.mailer.sent == []
+    assert s.ticket().emails == ()
+    assert s.jobs.due(s.emails.name, s.wired.clock.now(), 10) == []  # done with, not retried
+
+
 def test_each_resend_request_sends_the_email_again() -> None:
     s = scenario()
     s.pay()

@@ -114,10 +114,6 @@ class _ScanIndex(FollowedReadModel):
     def position(self) -> int: ...
 
     @abstractmethod
-    def dump(self) -> dict[str, dict[str, Row]]:
-        """Every row, by table and key."""
-
-    @abstractmethod
     def close(self) -> None: ...
 
     @abstractmethod
@@ -189,10 +185,6 @@ class MemoryScanIndex(_ScanIndex):
 
     def position(self) -> int:
         return self._position
-
-    def dump(self) -> dict[str, dict[str, Row]]:
-        with self._lock:
-            return json.loads(json.dumps(self._tables))  # type: ignore[no-any-return]
 
     def close(self) -> None:
         return None
@@ -340,13 +332,6 @@ class SqlScanIndex(_ScanIndex):
     def position(self) -> int:
         with self._tables.statement() as run:
             return read_models.position(run, NAME)
-
-    def dump(self) -> dict[str, dict[str, Row]]:
-        with self._tables.transaction() as run:
-            return {
-                table: {str(row[0]): _decoded(columns, row) for row in run(_SELECT_ALL[table])}
-                for table, columns in TABLES.items()
-            }
 
     def scratch(self) -> ScratchScanIndex:
         return ScratchScanIndex()
