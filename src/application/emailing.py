@@ -6,13 +6,13 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import structlog
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import IntegrityError, Notification
 
 from application.alerts.alerts import Alerts, new_alert
 from application.errors import NotFound
@@ -163,17 +163,27 @@ class TicketEmails:
 
     def run_due(self, stopping: Callable[[], bool] = lambda: False) -> bool:
         """Sends the due emails in order; the next ones' content is asked for ahead, so that
-        it renders (in other processes, where the content has them) while this one is sent."""
+        it renders (in other processes, where the content has them) while this one is sent.
+
+        The reads of the next few emails share one connection, and their jobs are finished
+        together (one statement) once sent and recorded.
+        """
         due = self._follower_store.due(self.name, self._clock.now(), self._policy.batch_size)
         upcoming, ahead = deque(due), deque[_Begun]()
-        while upcoming or ahead:
-            while upcoming and len(ahead) < RENDERED_AHEAD:
-                ahead.append(self._begin(upcoming.popleft()))
-            if stopping():
-                return False  # asked to stop: the one at hand is done, the rest wait
-            begun = ahead.popleft()
-            with self._about(begun.email):
-                self._run_job(begun)
+        finished = _Finished()
+        try:
+            while upcoming or ahead:
+                if len(ahead) < RENDERED_AHEAD and upcoming:
+                    ahead.extend(self._begin_some(upcoming, 2 * RENDERED_AHEAD - len(ahead)))
+                if stopping():
+                    return False  # asked to stop: the one at hand is done, the rest wait
+                begun = ahead.popleft()
+                with self._about(begun.email):
+                    self._run_job(begun, finished)
+                if len(finished.keys) >= FINISHED_TOGETHER:
+                    self._finish(finished)
+        finally:
+            self._finish(finished)
         return len(due) == self._policy.batch_size
 
     @contextmanager
@@ -186,6 +196,11 @@ class TicketEmails:
         ):
             yield
 
+    def _begin_some(self, upcoming: deque[Job], count: int) -> list[_Begun]:
+        """The next emails' reads, on one connection, and their content asked for."""
+        with self._store.one_connection():
+            return [self._begin(upcoming.popleft()) for _ in range(min(count, len(upcoming)))]
+
     def _begin(self, job: Job) -> _Begun:
         email = EmailJob.of(job.data)
         with self._about(email):
@@ -194,7 +209,7 @@ class TicketEmails:
             except Exception as error:  # it is the send's failure: handled when its turn comes
                 return _Begun(job, email, error)
 
-    def _run_job(self, begun: _Begun) -> None:
+    def _run_job(self, begun: _Begun, finished: _Finished) -> None:
         job, email = begun.job, begun.email
         try:
             sent = self._send(begun)
@@ -205,7 +220,7 @@ class TicketEmails:
         except PermanentEmailError as error:
             self._meter.failed("rejected")
             self._alert(email, f"the email provider rejected it: {error}", Severity.CRITICAL)
-            self._follower_store.done(self.name, job.key)
+            finished.keys.append(job.key)
             return
         except Exception as error:  # a bug or an outage of ours: keep it queued, keep going
             self._meter.failed("error")
@@ -215,32 +230,32 @@ class TicketEmails:
         if sent is not None:
             # Sent: a failure to record it now is the worker's to retry (the follower backs
             # off); the job stays due, so one duplicate at most goes out once it recovers.
-            token_version, message_id = sent
             self._meter.sent(email.reason.kind.value)
-            retry_on_conflict(lambda: self._record(email, token_version, message_id))
+            self._record(sent)
             log.info(
                 "ticket emailed",
                 extra={
                     "step": "emailed",
                     "ticket_id": str(email.ticket_id),
-                    "token_version": token_version,
+                    "token_version": sent.token_version,
                     "reason": str(email.reason),
-                    "message_id": message_id,
+                    "message_id": sent.message_id,
                 },
             )
-        self._follower_store.done(self.name, job.key)
+        finished.keys.append(job.key)
 
-    def _send(self, begun: _Begun) -> tuple[int, str] | None:
-        """Sends the email unless it is not (or no longer) wanted; (token version, message id)."""
+    def _send(self, begun: _Begun) -> _Sent | None:
+        """Sends the email unless it is not (or no longer) wanted."""
         if isinstance(begun.prepared, Exception):
             raise begun.prepared
         if begun.prepared is None:
             return None
-        version, message = begun.prepared
-        return version, self._mailer.send(message())
+        ticket, version, message = begun.prepared
+        return _Sent(begun.email, ticket, version, self._mailer.send(message()))
 
-    def _prepare(self, email: EmailJob) -> tuple[int, Callable[[], EmailMessage]] | None:
-        """The email's token version and content (being rendered), unless it is not wanted."""
+    def _prepare(self, email: EmailJob) -> tuple[Ticket, int, Callable[[], EmailMessage]] | None:
+        """The ticket as read, the email's token version and content (being rendered), unless
+        it is not wanted."""
         ticket = self._store.find(Ticket, email.ticket_id)
         if ticket is None or ticket.status is not TicketStatus.ACTIVE or ticket.token is None:
             log.info("ticket email dropped: not active", extra={"ticket_id": str(email.ticket_id)})
@@ -255,20 +270,40 @@ class TicketEmails:
             self._alert(email, "the person has no email address", Severity.WARNING)
             return None
         document = self._documents(ticket, person)
-        return document.token_version, self._content.ticket_email_soon(
-            document, person.email, email.reason
+        return (
+            ticket,
+            document.token_version,
+            self._content.ticket_email_soon(document, person.email, email.reason),
         )
 
-    def _record(self, email: EmailJob, token_version: int, message_id: str) -> None:
-        ticket = self._store.get(Ticket, email.ticket_id)
-        cause = Cause(actor=SYSTEM.actor, request_id=email.request_id)
+    def _finish(self, finished: _Finished) -> None:
+        """Finishes the jobs handled since the last time, in one transaction. A crash before
+        that repeats none of their emails: each was recorded on its ticket once sent, and a
+        recorded email is not sent again (``was_emailed``)."""
+        keys, finished.keys = finished.keys, []
+        if keys:
+            self._follower_store.done(self.name, *keys)
+
+    def _record(self, sent: _Sent) -> None:
+        """On the ticket as read before sending (no read more); if it changed since, the
+        save conflicts and the email is recorded on a fresh read."""
+        try:
+            self._store.save(self._emailed(sent, sent.ticket))
+        except IntegrityError:
+            retry_on_conflict(
+                lambda: self._store.save(
+                    self._emailed(sent, self._store.get(Ticket, sent.email.ticket_id))
+                )
+            )
+
+    def _emailed(self, item: _Sent, ticket: Ticket) -> Ticket:
         ticket.record_emailed(
-            token_version=token_version,
-            reason=str(email.reason),
-            message_id=message_id,
-            cause=cause,
+            token_version=item.token_version,
+            reason=str(item.email.reason),
+            message_id=item.message_id,
+            cause=Cause(actor=SYSTEM.actor, request_id=item.email.request_id),
         )
-        self._store.save(ticket)
+        return ticket
 
     def _later(self, job: Job, email: EmailJob, why: str) -> None:
         failures = job.attempts + 1
@@ -304,6 +339,8 @@ class TicketEmails:
 
 # Emails whose content is asked for before their turn: enough to keep every render process busy.
 RENDERED_AHEAD = 4
+# Jobs finished in one statement: their emails are recorded already, one save each.
+FINISHED_TOGETHER = 8
 
 
 @dataclass(frozen=True)
@@ -312,7 +349,22 @@ class _Begun:
 
     job: Job
     email: EmailJob
-    prepared: tuple[int, Callable[[], EmailMessage]] | Exception | None
+    prepared: tuple[Ticket, int, Callable[[], EmailMessage]] | Exception | None
+
+
+@dataclass(frozen=True)
+class _Sent:
+    email: EmailJob
+    ticket: Ticket  # as read before sending
+    token_version: int
+    message_id: str
+
+
+@dataclass
+class _Finished:
+    """Jobs handled (sent and recorded, or not wanted) whose ``done`` is still to be written."""
+
+    keys: list[str] = field(default_factory=list)
 
 
 class _Uncounted:

@@ -419,8 +419,9 @@ class FollowerStore(Protocol):
         """Counts a failed attempt and puts the job back as pending until ``when``."""
         ...
 
-    def done(self, follower: str, key: str) -> None:
-        """Finishes a job: it is never run again, and queuing its key again does nothing."""
+    def done(self, follower: str, *keys: str) -> None:
+        """Finishes jobs, in one transaction: never run again, and queuing a key again does
+        nothing."""
         ...
 
     def abandon_claimed(self, follower: str) -> list[str]:

@@ -91,7 +91,7 @@ class PooledEmailContent:
                     self._processes,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start,
-                    initargs=(self._config, self._sender),
+                    initargs=(self._config, self._sender, os.getpid()),
                 )
             return self._pool.submit(_render, document, to, reason, pdf)
 
@@ -109,15 +109,19 @@ _content: JinjaEmailContent | None = None
 _sender = ""
 
 
-def _start(config: EmailContentConfig, sender: str) -> None:
-    """Fonts, templates and the branding, prepared once per render process."""
+def _start(config: EmailContentConfig, sender: str, worker: int) -> None:
+    """Fonts, templates and the branding, prepared once per render process.
+
+    ``worker``: the pid of the process that started it, from there: a worker killed while this
+    one was still starting up is gone before ``os.getppid()`` could name it here.
+    """
     global _content, _sender
     # Background work: on a busy machine the requests (and the database) go first; an idle
     # one gives these processes every core all the same.
     os.nice(RENDER_NICENESS)
     _content = JinjaEmailContent(config, PdfTicketRenderer(config.brand).render_pdf)
     _sender = sender
-    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_with, args=(worker,), daemon=True).start()
 
 
 def _exit_with(parent: int) -> None:

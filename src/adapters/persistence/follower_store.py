@@ -32,7 +32,7 @@ class SqlFollowerStore:
         self._tables = SqlTables(config, TABLES, pool_name="follower-store")
 
     def position(self, follower: str) -> int:
-        with self._transaction() as run:
+        with self._statement() as run:
             rows = run("SELECT position FROM {positions} WHERE follower = ?", (follower,))
         return int(rows[0][0]) if rows else 0
 
@@ -54,7 +54,7 @@ class SqlFollowerStore:
             )
 
     def due(self, follower: str, now: datetime, limit: int) -> list[Job]:
-        with self._transaction() as run:
+        with self._statement() as run:
             rows = run(
                 "SELECT key, data, attempts FROM {jobs}"
                 " WHERE follower = ? AND status = ? AND due_at <= ?"
@@ -64,7 +64,7 @@ class SqlFollowerStore:
         return [Job(key, json.loads(data), int(attempts)) for key, data, attempts in rows]
 
     def claim(self, follower: str, key: str) -> bool:
-        with self._transaction() as run:
+        with self._statement() as run:
             rows = run(
                 "UPDATE {jobs} SET status = ? WHERE follower = ? AND key = ? AND status = ?"
                 " RETURNING key",
@@ -73,22 +73,25 @@ class SqlFollowerStore:
         return bool(rows)
 
     def retry_at(self, follower: str, key: str, when: datetime) -> None:
-        with self._transaction() as run:
+        with self._statement() as run:
             run(
                 "UPDATE {jobs} SET status = ?, attempts = attempts + 1, due_at = ?"
                 " WHERE follower = ? AND key = ? AND status != ?",
                 (PENDING, _epoch(when), follower, key, DONE),
             )
 
-    def done(self, follower: str, key: str) -> None:
-        with self._transaction() as run:
+    def done(self, follower: str, *keys: str) -> None:
+        if not keys:
+            return
+        with self._statement() as run:  # one statement: atomic without BEGIN and COMMIT
             run(
-                "UPDATE {jobs} SET status = ? WHERE follower = ? AND key = ?",
-                (DONE, follower, key),
+                "UPDATE {jobs} SET status = ? WHERE follower = ?"  # noqa: S608 (only placeholders)
+                f" AND key IN ({', '.join('?' * len(keys))})",
+                (DONE, follower, *keys),
             )
 
     def abandon_claimed(self, follower: str) -> list[str]:
-        with self._transaction() as run:
+        with self._statement() as run:
             rows = run(
                 "UPDATE {jobs} SET status = ? WHERE follower = ? AND status = ? RETURNING key",
                 (DONE, follower, CLAIMED),
@@ -97,7 +100,7 @@ class SqlFollowerStore:
 
     def pending_count(self, follower: str) -> int:
         """Jobs not done yet (for tests and operators)."""
-        with self._transaction() as run:
+        with self._statement() as run:
             rows = run(
                 "SELECT COUNT(*) FROM {jobs} WHERE follower = ? AND status != ?",
                 (follower, DONE),
@@ -109,6 +112,9 @@ class SqlFollowerStore:
 
     def _transaction(self) -> Any:
         return self._tables.transaction(write=True)
+
+    def _statement(self) -> Any:
+        return self._tables.statement()
 
 
 def _epoch(moment: datetime) -> float:
@@ -158,11 +164,12 @@ class MemoryFollowerStore:
             if row is not None and row[1] != DONE:
                 row[1:4] = [PENDING, row[2] + 1, _epoch(when)]
 
-    def done(self, follower: str, key: str) -> None:
+    def done(self, follower: str, *keys: str) -> None:
         with self._lock:
-            row = self._jobs.get((follower, key))
-            if row is not None:
-                row[1] = DONE
+            for key in keys:
+                row = self._jobs.get((follower, key))
+                if row is not None:
+                    row[1] = DONE
 
     def abandon_claimed(self, follower: str) -> list[str]:
         with self._lock:

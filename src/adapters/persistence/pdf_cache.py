@@ -20,13 +20,13 @@ class SqlPdfCache:
         self._tables = SqlTables(config, _TABLES, pool_name="pdf-cache")
 
     def get(self, key: str) -> bytes | None:
-        with self._tables.transaction() as run:
+        with self._tables.statement() as run:
             rows = run("SELECT pdf FROM {pdfs} WHERE key = ?", (key,))
         return bytes(rows[0][0]) if rows else None
 
     def put(self, ticket_id: UUID, key: str, pdf: bytes) -> None:
         try:
-            with self._tables.transaction(write=True) as run:
+            with self._tables.statement() as run:  # one statement: atomic by itself
                 run(
                     "INSERT INTO {pdfs} (ticket_id, key, pdf) VALUES (?, ?, ?)"
                     " ON CONFLICT (ticket_id) DO UPDATE SET key = excluded.key, pdf = excluded.pdf",
