@@ -6,7 +6,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -170,7 +170,7 @@ class TicketEmails:
         """
         due = self._follower_store.due(self.name, self._clock.now(), self._policy.batch_size)
         upcoming, ahead = deque(due), deque[_Begun]()
-        finished = _Finished()
+        finished: list[str] = []  # keys of the jobs handled, their done still to be written
         try:
             while upcoming or ahead:
                 if len(ahead) < RENDERED_AHEAD and upcoming:
@@ -180,7 +180,7 @@ class TicketEmails:
                 begun = ahead.popleft()
                 with self._about(begun.email):
                     self._run_job(begun, finished)
-                if len(finished.keys) >= FINISHED_TOGETHER:
+                if len(finished) >= FINISHED_TOGETHER:
                     self._finish(finished)
         finally:
             self._finish(finished)
@@ -209,7 +209,7 @@ class TicketEmails:
             except Exception as error:  # it is the send's failure: handled when its turn comes
                 return _Begun(job, email, error)
 
-    def _run_job(self, begun: _Begun, finished: _Finished) -> None:
+    def _run_job(self, begun: _Begun, finished: list[str]) -> None:
         job, email = begun.job, begun.email
         try:
             sent = self._send(begun)
@@ -220,7 +220,7 @@ class TicketEmails:
         except PermanentEmailError as error:
             self._meter.failed("rejected")
             self._alert(email, f"the email provider rejected it: {error}", Severity.CRITICAL)
-            finished.keys.append(job.key)
+            finished.append(job.key)
             return
         except Exception as error:  # a bug or an outage of ours: keep it queued, keep going
             self._meter.failed("error")
@@ -242,7 +242,7 @@ class TicketEmails:
                     "message_id": sent.message_id,
                 },
             )
-        finished.keys.append(job.key)
+        finished.append(job.key)
 
     def _send(self, begun: _Begun) -> _Sent | None:
         """Sends the email unless it is not (or no longer) wanted."""
@@ -276,13 +276,13 @@ class TicketEmails:
             self._content.ticket_email_soon(document, person.email, email.reason),
         )
 
-    def _finish(self, finished: _Finished) -> None:
-        """Finishes the jobs handled since the last time, in one transaction. A crash before
+    def _finish(self, finished: list[str]) -> None:
+        """Finishes the jobs handled since the last time, in one statement. A crash before
         that repeats none of their emails: each was recorded on its ticket once sent, and a
         recorded email is not sent again (``was_emailed``)."""
-        keys, finished.keys = finished.keys, []
-        if keys:
-            self._follower_store.done(self.name, *keys)
+        if finished:
+            self._follower_store.done(self.name, *finished)
+            finished.clear()
 
     def _record(self, sent: _Sent) -> None:
         """On the ticket as read before sending (no read more); if it changed since, the
@@ -358,13 +358,6 @@ class _Sent:
     ticket: Ticket  # as read before sending
     token_version: int
     message_id: str
-
-
-@dataclass
-class _Finished:
-    """Jobs handled (sent and recorded, or not wanted) whose ``done`` is still to be written."""
-
-    keys: list[str] = field(default_factory=list)
 
 
 class _Uncounted:

@@ -116,3 +116,14 @@ def test_a_done_or_claimed_job_is_not_due_and_retrying_a_done_one_changes_nothin
     assert jobs.due("ticket-emails", NOW, 10) == []
     jobs.retry_at("ticket-emails", "b", NOW)  # a claimed job that failed: due again
     assert [(j.key, j.attempts) for j in jobs.due("ticket-emails", NOW, 10)] == [("b", 1)]
+
+
+def test_several_jobs_are_done_at_once_and_only_those(jobs: MemoryFollowerStore) -> None:
+    jobs.advance("emails", 1, [("a", {}), ("b", {}), ("c", {})])
+    jobs.advance("alerts", 2, [("a", {})])
+
+    jobs.done("emails", "a", "c")
+    jobs.done("emails")  # nothing handled: nothing written
+
+    assert [j.key for j in jobs.due("emails", NOW, 10)] == ["b"]
+    assert [j.key for j in jobs.due("alerts", NOW, 10)] == ["a"]  # another follower's key
