@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from entrypoints.http.transport import NoDelayH11Protocol
+    from entrypoints.http import transport
 
     settings = Settings.from_env(os.environ, dev=args.dev)
     if settings.dev:
@@ -141,7 +141,8 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             log_config=None,
             access_log=False,
-            http=NoDelayH11Protocol,
+            http=transport.HTTP,
+            loop=transport.LOOP,
             # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
             proxy_headers=bool(settings.http.trusted_proxies),
             forwarded_allow_ips=list(settings.http.trusted_proxies),

@@ -1,18 +1,21 @@
 """Every connection an HTTP process serves has Nagle's algorithm off, even on the listening
-socket that ``--workers N`` hands it (``proto`` 0, where asyncio leaves Nagle on)."""
+socket that ``--workers N`` hands it (``proto`` 0, where asyncio's own loop leaves Nagle on):
+uvloop, the loop `tickets serve` runs, turns it off on every connection it accepts."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+import uvloop
 from uvicorn.config import Config
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from entrypoints.http.transport import NoDelayH11Protocol
+from entrypoints.http import transport
 
 pytestmark = pytest.mark.unit
 
@@ -32,33 +35,37 @@ def _listening_as_a_worker_gets_it() -> socket.socket:
     return handed
 
 
-def _nodelay_of_served_connection(protocol: type[H11Protocol]) -> int:
-    async def serve() -> int:
-        config = Config(_app, log_config=None)
-        state = ServerState()
-        loop = asyncio.get_running_loop()
-        sock = _listening_as_a_worker_gets_it()
-        server = await loop.create_server(
-            lambda: protocol(config=config, server_state=state, app_state={}), sock=sock
-        )
-        reader, writer = await asyncio.open_connection(*sock.getsockname())
-        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        await reader.readuntil(b"ok")
-        (served,) = state.connections
-        nodelay: int = served.transport.get_extra_info("socket").getsockopt(
-            socket.IPPROTO_TCP, socket.TCP_NODELAY
-        )
-        writer.close()
-        server.close()
-        return nodelay
-
-    return asyncio.run(serve())
-
-
-def test_a_workers_connections_have_nagle_off() -> None:
-    assert _nodelay_of_served_connection(NoDelayH11Protocol) == 1
+async def _nodelay_of_served_connection() -> int:
+    config = Config(_app, log_config=None, http=transport.HTTP, loop=transport.LOOP)
+    config.load()
+    assert config.http_protocol_class is HttpToolsProtocol
+    state = ServerState()
+    loop = asyncio.get_running_loop()
+    sock = _listening_as_a_worker_gets_it()
+    server = await loop.create_server(
+        lambda: HttpToolsProtocol(config=config, server_state=state, app_state={}), sock=sock
+    )
+    reader, writer = await asyncio.open_connection(*sock.getsockname())
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    await reader.readuntil(b"ok")
+    (served,) = state.connections
+    nodelay: int = served.transport.get_extra_info("socket").getsockopt(
+        socket.IPPROTO_TCP, socket.TCP_NODELAY
+    )
+    writer.close()
+    server.close()
+    return nodelay
 
 
-def test_without_it_they_would_not() -> None:
-    # The reason the protocol exists: should uvicorn or asyncio fix this, it can go.
-    assert _nodelay_of_served_connection(H11Protocol) == 0
+def _run(loop_runner: Callable[[Coroutine[Any, Any, int]], int]) -> int:
+    return loop_runner(_nodelay_of_served_connection())
+
+
+def test_a_workers_connections_have_nagle_off_on_the_served_loop() -> None:
+    assert transport.LOOP == "uvloop"
+    assert _run(uvloop.run) == 1
+
+
+def test_on_asyncios_own_loop_they_would_not() -> None:
+    # Why the loop matters: should it ever go back to asyncio's, Nagle must be turned off by hand.
+    assert _run(asyncio.run) == 0
