@@ -226,3 +226,24 @@ def test_a_page_of_events_at_once_makes_the_index_one_by_one_makes(index: Any) -
     assert index.position() == one_by_one.position() == followed[-1][0].id
     entry = index.lookup(ticket.id)
     assert entry is not None and entry.last_check_in_date == DAY + timedelta(days=7)
+
+
+def test_a_page_bigger_than_one_batch_of_rows_makes_the_same_index(
+    index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tables write a page's rows in batches: here a batch is full after every row.
+    monkeypatch.setattr("adapters.persistence.scan_index.WRITTEN_TOGETHER", 1)
+    log = Log()
+    _, ticket = a_sold_ticket(log)
+    check_in(ticket)
+    check_in(ticket, DAY + timedelta(days=7))
+    log.record(ticket)
+    followed = [(n, e) for n, e in log.entries if n.topic in index.topics]
+    in_memory = MemoryScanIndex()
+    in_memory.handle_page(followed)
+
+    index.handle_page(followed)
+
+    assert index.state() == in_memory.state()
+    entry = index.lookup(ticket.id)
+    assert entry is not None and entry.last_check_in_date == DAY + timedelta(days=7)

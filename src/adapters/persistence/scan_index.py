@@ -44,6 +44,7 @@ from application.scan_projection import (
 )
 
 PREFIX = "scan_index"
+WRITTEN_TOGETHER = 2000  # rows kept to be written at once: bounds a transaction's memory
 
 
 class _Rows(ABC):
@@ -305,18 +306,37 @@ _CHANGE_READ = ("ticket_id", "active", "token_version", "changed_at", "position"
 
 
 class _SqlRows(_Rows):
+    """One transaction's rows, read through and written back in batches: a page of events
+    changes a ticket's row several times (issued, its token, check-ins), and each row changed
+    is written once, by one statement per table, when the page ends (``flush``) or the batch
+    is full. Reads see the rows written before them either way."""
+
     def __init__(self, run: Run) -> None:
         self._run = run
+        self._written: dict[str, dict[str, Row]] = {table: {} for table in TABLES}
+        self._count = 0
 
     def get(self, table: str, key: str) -> Row | None:
+        written = self._written[table].get(key)
+        if written is not None:
+            return written
         found = self._run(_SELECT_ONE[table], (key,))
         return _decoded(TABLES[table], found[0]) if found else None
 
     def put(self, table: str, row: Row) -> None:
-        self._run(_UPSERT[table], _encoded(TABLES[table], row))
+        self._written[table][str(row[TABLES[table][0]])] = row
+        self._count += 1
+        if self._count >= WRITTEN_TOGETHER:
+            self.flush()
 
     def set_position(self, position: int) -> None:
         read_models.set_position(self._run, NAME, position)
+
+    def flush(self) -> None:
+        for table, rows in self._written.items():
+            self._run.many(_UPSERT[table], [_encoded(TABLES[table], r) for r in rows.values()])
+            rows.clear()
+        self._count = 0
 
 
 class SqlScanIndex(_ScanIndex):
@@ -349,7 +369,9 @@ class SqlScanIndex(_ScanIndex):
     @contextmanager
     def _transaction(self) -> Iterator[tuple[_Rows, int]]:
         with self._tables.transaction(write=True) as run:
-            yield _SqlRows(run), read_models.position(run, NAME, lock=self._tables.postgres)
+            rows = _SqlRows(run)
+            yield rows, read_models.position(run, NAME, lock=self._tables.postgres)
+            rows.flush()  # not reached when the block raised: the transaction rolls back
 
     def _joined(self, ticket_id: str) -> tuple[Row, Row, str | None] | None:
         with self._tables.statement() as run:
@@ -385,6 +407,7 @@ class SqlScanIndex(_ScanIndex):
                 run(_DELETE_ALL[table])
                 for row in rows_of(table):
                     rows.put(table, row)
+                rows.flush()
             rows.set_position(position)
 
 

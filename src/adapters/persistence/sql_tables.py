@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from adapters.persistence.pg_connections import DeadlinePool, deadline_pool
 from adapters.persistence.store_config import StoreConfig
 from application.errors import StoreUnavailable
 
-Run = Callable[..., list[Any]]  # run(statement, params=()) -> rows
 STREAMED_PAGE = 2000  # rows fetched at a time by ``streamed``
 
 
@@ -34,17 +33,32 @@ def table_names(config: StoreConfig, tables: Mapping[str, str]) -> dict[str, str
     return {"schema": qualifier} | {name: f"{qualifier}{table}" for name, table in tables.items()}
 
 
+class Run:
+    """Runs statements of this module's convention on a cursor: ``run(statement, params)``
+    returns the rows, ``run.many(statement, rows)`` runs one statement for many parameter rows
+    (psycopg pipelines them: one round trip, not one each)."""
+
+    def __init__(self, cursor: Any, names: Mapping[str, str], *, postgres: bool) -> None:
+        self._cursor = cursor
+        self._names = names
+        self._postgres = postgres
+
+    def __call__(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        self._cursor.execute(self._sql(statement), tuple(params))
+        return list(self._cursor.fetchall()) if self._cursor.description else []
+
+    def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor.executemany(self._sql(statement), rows)
+
+    def _sql(self, statement: str) -> str:
+        sql = statement.format(**self._names)
+        return sql.replace("?", "%s") if self._postgres else sql
+
+
 def runner(cursor: Any, names: Mapping[str, str], *, postgres: bool) -> Run:
     """A callable running statements of this module's convention on a cursor."""
-
-    def run(statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        sql = statement.format(**names)
-        if postgres:
-            sql = sql.replace("?", "%s")
-        cursor.execute(sql, tuple(params))
-        return list(cursor.fetchall()) if cursor.description else []
-
-    return run
+    return Run(cursor, names, postgres=postgres)
 
 
 def sqlite_connection(config: StoreConfig) -> sqlite3.Connection:
