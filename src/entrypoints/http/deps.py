@@ -18,6 +18,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
+from litestar.params import SkipValidation
 
 from application.devices import DoorDevice
 from application.errors import Forbidden
@@ -52,6 +53,9 @@ class DoorCaller:
         return code
 
 
+# A port's adapter, by name: not type-checked per request. Python 3.11's isinstance on a
+# runtime-checkable Protocol walks its members every time: a fifth of the PDF route's CPU.
+Port = NamedDependency[SkipValidation[T]]
 User = NamedDependency[Principal]
 Admin = NamedDependency[Principal]
 Caused = NamedDependency[Cause]

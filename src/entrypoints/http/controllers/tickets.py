@@ -19,7 +19,7 @@ from application.ports import (
 )
 from application.tickets import TicketDesk
 from entrypoints.http.auth import verified_user
-from entrypoints.http.deps import Caused, User
+from entrypoints.http.deps import Caused, Port, User
 from entrypoints.http.openapi import (
     BEARER,
     BEARER_OR_SIGNED_LINK,
@@ -93,7 +93,7 @@ class TicketDownloadController(Controller):
         self,
         request: Request[Any, Any, Any],
         documents: NamedDependency[TicketDocuments],
-        identity: NamedDependency[IdentityVerifier],
+        identity: Port[IdentityVerifier],
         ticket_id: TicketIdPath,
         key: ViewKey = None,
     ) -> Response[bytes]:

@@ -18,6 +18,7 @@ from application.ports import (
     PaymentGateway,
     StripeNotice,
 )
+from entrypoints.http.deps import Port
 from entrypoints.http.openapi import (
     BUSY,
     FULFILMENT_FAILED,
@@ -63,7 +64,7 @@ class WebhookController(Controller):
     def stripe(
         self,
         request: Request[Any, Any, Any],
-        gateway: NamedDependency[PaymentGateway],
+        gateway: Port[PaymentGateway],
         metrics: NamedDependency[ServiceMetrics],
         stripe_events: NamedDependency[StripeEvents],
         body: RawBody,
