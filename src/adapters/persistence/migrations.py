@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.persistence.sql_tables import Run, runner, sqlite_connection, table_names
+from adapters.persistence.sql_tables import Run, sqlite_connection, table_names
 from adapters.persistence.store_config import StoreConfig
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ class _Database:
         self._connection.close()
 
     def _runner(self, cursor: Any) -> Run:
-        return runner(cursor, self._names, postgres=self.postgres)
+        return Run(cursor, self._names, postgres=self.postgres)
 
     def run_in_transaction(
         self, statements: Sequence[str], record: tuple[int, str] | None = None

@@ -56,11 +56,6 @@ class Run:
         return sql.replace("?", "%s") if self._postgres else sql
 
 
-def runner(cursor: Any, names: Mapping[str, str], *, postgres: bool) -> Run:
-    """A callable running statements of this module's convention on a cursor."""
-    return Run(cursor, names, postgres=postgres)
-
-
 def sqlite_connection(config: StoreConfig) -> sqlite3.Connection:
     """A connection to the store's SQLite file whose transactions are begun explicitly."""
     path = config.env(create_table=False)["SQLITE_DBNAME"]
@@ -100,11 +95,11 @@ class SqlTables:
         with self._cursor() as (connection, cursor):
             if self.postgres:
                 with connection.transaction():
-                    yield runner(cursor, self._names, postgres=True)
+                    yield Run(cursor, self._names, postgres=True)
                 return
             cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
-                yield runner(cursor, self._names, postgres=False)
+                yield Run(cursor, self._names, postgres=False)
                 connection.commit()
             except BaseException:
                 connection.rollback()
@@ -115,7 +110,7 @@ class SqlTables:
         """A callable for one statement, atomic by itself: no BEGIN and COMMIT round trips
         (a door scan's lookup is one SELECT, and the door waits for it)."""
         with self._cursor() as (_, cursor):
-            yield runner(cursor, self._names, postgres=self.postgres)
+            yield Run(cursor, self._names, postgres=self.postgres)
 
     def streamed(self, statement: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         """The rows of one SELECT of this module's convention, fetched a page at a time, in one
