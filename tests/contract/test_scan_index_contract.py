@@ -208,13 +208,19 @@ def test_an_event_of_a_ticket_never_issued_here_is_passed_over(index: Any) -> No
     assert index.lookup(stray.id) is None and index.position() == 1
 
 
-def test_a_page_of_events_at_once_makes_the_index_one_by_one_makes(index: Any) -> None:
+def _checked_in_twice(index: Any) -> tuple[Ticket, list[tuple[Notification, Any]]]:
+    """A sold ticket checked in on two days: its events that the index follows, in order."""
     log = Log()
     _, ticket = a_sold_ticket(log)
     check_in(ticket)
     check_in(ticket, DAY + timedelta(days=7))
     log.record(ticket)
     followed = [(n, e) for n, e in log.entries if n.topic in index.topics]
+    return ticket, followed
+
+
+def test_a_page_of_events_at_once_makes_the_index_one_by_one_makes(index: Any) -> None:
+    ticket, followed = _checked_in_twice(index)
     one_by_one = index.scratch()
     for notification, event in followed:
         one_by_one.handle(notification, event)
@@ -233,12 +239,7 @@ def test_a_page_bigger_than_one_batch_of_rows_makes_the_same_index(
 ) -> None:
     # The tables write a page's rows in batches: here a batch is full after every row.
     monkeypatch.setattr("adapters.persistence.scan_index.WRITTEN_TOGETHER", 1)
-    log = Log()
-    _, ticket = a_sold_ticket(log)
-    check_in(ticket)
-    check_in(ticket, DAY + timedelta(days=7))
-    log.record(ticket)
-    followed = [(n, e) for n, e in log.entries if n.topic in index.topics]
+    ticket, followed = _checked_in_twice(index)
     in_memory = MemoryScanIndex()
     in_memory.handle_page(followed)
 
