@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
-import uvloop
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
@@ -35,37 +33,38 @@ def _listening_as_a_worker_gets_it() -> socket.socket:
     return handed
 
 
-async def _nodelay_of_served_connection() -> int:
-    config = Config(_app, log_config=None, http=transport.HTTP, loop=transport.LOOP)
+def _nodelay_of_served_connection(loop_setting: str) -> int:
+    """TCP_NODELAY of a connection served by uvicorn's protocol and event loop as configured."""
+    config = Config(_app, log_config=None, http=transport.HTTP, loop=loop_setting)
     config.load()
-    assert config.http_protocol_class is HttpToolsProtocol
-    state = ServerState()
-    loop = asyncio.get_running_loop()
-    sock = _listening_as_a_worker_gets_it()
-    server = await loop.create_server(
-        lambda: HttpToolsProtocol(config=config, server_state=state, app_state={}), sock=sock
-    )
-    reader, writer = await asyncio.open_connection(*sock.getsockname())
-    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    await reader.readuntil(b"ok")
-    (served,) = state.connections
-    nodelay: int = served.transport.get_extra_info("socket").getsockopt(
-        socket.IPPROTO_TCP, socket.TCP_NODELAY
-    )
-    writer.close()
-    server.close()
-    return nodelay
+    protocol = config.http_protocol_class
+    assert protocol is HttpToolsProtocol  # what transport.HTTP names
 
+    async def serve() -> int:
+        state = ServerState()
+        sock = _listening_as_a_worker_gets_it()
+        server = await asyncio.get_running_loop().create_server(
+            lambda: protocol(config=config, server_state=state, app_state={}), sock=sock
+        )
+        reader, writer = await asyncio.open_connection(*sock.getsockname())
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        await reader.readuntil(b"ok")
+        (served,) = state.connections
+        nodelay: int = served.transport.get_extra_info("socket").getsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY
+        )
+        writer.close()
+        server.close()
+        return nodelay
 
-def _run(loop_runner: Callable[[Coroutine[Any, Any, int]], int]) -> int:
-    return loop_runner(_nodelay_of_served_connection())
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        return runner.run(serve())
 
 
 def test_a_workers_connections_have_nagle_off_on_the_served_loop() -> None:
-    assert transport.LOOP == "uvloop"
-    assert _run(uvloop.run) == 1
+    assert _nodelay_of_served_connection(transport.LOOP) == 1
 
 
 def test_on_asyncios_own_loop_they_would_not() -> None:
     # Why the loop matters: should it ever go back to asyncio's, Nagle must be turned off by hand.
-    assert _run(asyncio.run) == 0
+    assert _nodelay_of_served_connection("asyncio") == 0
