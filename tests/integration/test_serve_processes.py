@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -10,16 +11,17 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from entrypoints.worker_cli import SERVE_NICENESS
 from tests.integration.conftest import Api, ServerProcess
 from tests.integration.email_support import outbox, wait_for
 
 pytestmark = pytest.mark.integration
 
 
-def children(pid: int) -> list[str]:
-    """The command lines of a process's children."""
+def children(pid: int, columns: str = "args=") -> list[str]:
+    """The command lines (or other ``ps`` columns) of a process's children."""
     listed = subprocess.run(
-        ["ps", "-ww", "--ppid", str(pid), "-o", "args="],
+        ["ps", "-ww", "--ppid", str(pid), "-o", columns],
         capture_output=True,
         text=True,
         check=False,
@@ -45,9 +47,17 @@ def test_two_http_processes_and_one_worker_process_serve_the_readme_flow(
         assert len(emails) == 1
 
         spawned = children(server.process.pid)
+        niceness = dict(
+            line.split(None, 1)[::-1] for line in children(server.process.pid, "ni=,args=")
+        )
 
     assert sum("spawn_main" in c for c in spawned) == 2, spawned  # uvicorn's HTTP processes
     assert sum("entrypoints.cli worker" in c for c in spawned) == 1, spawned
+    # Background work yields the cores to requests; the HTTP processes keep the server's own.
+    own = os.getpriority(os.PRIO_PROCESS, server.process.pid)
+    for command, nice in niceness.items():
+        expected = own + SERVE_NICENESS if "entrypoints.cli worker" in command else own
+        assert int(nice) == expected, (command, nice)
 
     server.process.terminate()  # SIGTERM: HTTP processes and the worker stop, exit 0
     assert server.process.wait(timeout=60) == 0, server.logs()
