@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 # The eventsourcing PostgreSQL recorder NOTIFYs this channel (its events table's name) on insert.
 EVENTS_CHANNEL = "tickets_events"
+# A payment's inserts come within a millisecond or two of each other (10 ms made a fifth of a
+# paced payment's time to its email on disk).
+BURST_SECONDS = 0.002
 
 
 class PollWakeup:
@@ -54,7 +57,8 @@ class PostgresWakeup:
                 woken = any(True for _ in connection.notifies(timeout=timeout, stop_after=1))
                 if woken:
                     # Drain the burst: one look at the log serves every insert that woke us.
-                    for _ in connection.notifies(timeout=0.01):
+                    # Briefly: every email waits this long before its worker looks.
+                    for _ in connection.notifies(timeout=BURST_SECONDS):
                         pass
                 self._outage.ended()
                 return woken
