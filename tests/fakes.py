@@ -205,6 +205,7 @@ class FakeIdentity:
     """IdentityVerifier: bearer strings a test handed out, each speaking for one principal."""
 
     principals: dict[str, Principal] = field(default_factory=dict)
+    blocks: bool = False
 
     def grant(self, bearer_token: str, principal: Principal) -> None:
         self.principals[bearer_token] = principal

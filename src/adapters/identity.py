@@ -81,6 +81,7 @@ class JwtIdentityVerifier:
             except jwt.PyJWKClientError as exc:
                 raise ValueError(f"unusable JWKS URL: {exc}") from exc
             self._algorithms = list(JWKS_ALGORITHMS)
+        self.blocks = self._jwks is not None  # a shared secret: microseconds of CPU, no I/O
         # Without a configured audience, tokens carrying one (most providers set it) still pass.
         self._options: Options = {
             "require": ["sub", "exp"],

@@ -59,6 +59,8 @@ class Decision:
 
 
 class Counters(Protocol):
+    blocks: bool  # a hit may wait on the network (then it is counted off the event loop)
+
     def hit(self, key: str, window_ms: int) -> Hit:
         """Counts one request under ``key`` in its current window."""
         ...
@@ -68,6 +70,8 @@ class Counters(Protocol):
 
 class MemoryCounters:
     """Counters of this process only: right for one instance, per-instance behind a balancer."""
+
+    blocks = False
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000):
         self._clock = clock
@@ -100,6 +104,8 @@ class MemoryCounters:
 
 class RedisCounters:
     """Counters shared by every instance through Redis; on an outage, this process's memory."""
+
+    blocks = True
 
     def __init__(self, url: str, fallback: MemoryCounters | None = None) -> None:
         import redis  # only with REDIS_URL: it costs every `tickets` command ~0.5 s to import
@@ -137,6 +143,7 @@ class RateLimiter:
     def __init__(self, counters: Counters, per_minute: int) -> None:
         self._counters = counters
         self.per_minute = per_minute
+        self.blocks = counters.blocks
 
     def hit(self, route: str, subject: str) -> Decision:
         """Counts a request of ``subject`` (a user or an address) on ``route``."""

@@ -163,6 +163,10 @@ class Unauthenticated(Exception):
 
 @runtime_checkable  # the HTTP routes receive it by dependency injection, which checks types
 class IdentityVerifier(Protocol):
+    # True when a verification may wait on I/O (an identity provider's keys to fetch): then it
+    # is called off the event loop.
+    blocks: bool
+
     def verify(self, bearer_token: str) -> Principal:
         """The principal a bearer token speaks for; raises Unauthenticated."""
         ...

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -194,6 +195,48 @@ def test_routes_count_separately_and_users_apart_from_their_address() -> None:
         user = {"Authorization": "Bearer good-token"}
         assert http.get("/a", headers=user).status_code == 200
         assert http.get("/a", headers=user).status_code == 429
+
+
+@dataclass
+class WhereVerified(FakeIdentity):
+    """Notes the thread each verification ran on."""
+
+    threads: list[str] = field(default_factory=list)
+
+    def verify(self, bearer_token: str) -> Principal:
+        self.threads.append(threading.current_thread().name)
+        return super().verify(bearer_token)
+
+
+@get("/where", guards=[rate_limited("where")], sync_to_thread=False)
+def loop_thread() -> str:
+    return threading.current_thread().name  # a sync route run on the event loop's thread
+
+
+@pytest.mark.parametrize(
+    ("counters", "identity_blocks", "on_the_loop"),
+    [
+        (MemoryCounters(), False, True),  # microseconds: no hop to a thread
+        (MemoryCounters(), True, False),  # an identity provider's keys may have to be fetched
+        (RedisCounters("redis://127.0.0.1:1/0"), False, False),  # a network call
+    ],
+)
+def test_the_guard_counts_off_the_event_loop_whenever_that_can_wait(
+    counters: MemoryCounters | RedisCounters, identity_blocks: bool, on_the_loop: bool
+) -> None:
+    verifier = WhereVerified(blocks=identity_blocks)
+    verifier.grant("good-token", Principal(user_id="dancer-1"))
+    services = FakeServices(RateLimiter(counters, 10), verifier)
+    app = Litestar(
+        route_handlers=[loop_thread],
+        state=State({"services": services}),
+        before_send=[rate_limit_headers],
+    )
+    with TestClient(app) as http:
+        answer = http.get("/where", headers={"Authorization": "Bearer good-token"})
+
+    assert answer.status_code == 200 and answer.headers["ratelimit-remaining"] == "9"
+    assert (verifier.threads == [answer.text]) is on_the_loop, (verifier.threads, answer.text)
 
 
 # --- Settings -------------------------------------------------------------------------------
