@@ -141,15 +141,18 @@ class Server:
             self.process.stop()
 
     def wait_for_followers(self, timeout: float = 900) -> None:
-        """Until every follower of the log (read models, senders) has caught up, from /metrics."""
+        """Until every follower of the log (read models, senders) has caught up and done the
+        jobs it queued, from /metrics: a figure is not measured beside a worker still busy
+        with the data made for it (thousands of emails' jobs, each read and found sent)."""
         deadline = time.monotonic() + timeout
         behind: dict[str, float] = {}
         while time.monotonic() < deadline:
             text = httpx.get(f"{self.url}/metrics", timeout=30).text
             behind = {
-                name: float(value)
-                for name, value in re.findall(
-                    r'^tickets_follower_behind_notifications\{follower="([^"]+)"\} (\S+)$',
+                f"{name} {follower}": float(value)
+                for name, follower, value in re.findall(
+                    r'^tickets_follower_(behind_notifications|pending_jobs)\{follower="([^"]+)"\}'
+                    r" (\S+)$",
                     text,
                     re.MULTILINE,
                 )

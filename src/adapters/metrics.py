@@ -19,9 +19,10 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_lat
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from application.ports import IgnoredNotice, StripeNotice
+from application.ports import FollowerStore, IgnoredNotice, StripeNotice
 from application.store import TicketStore
 from application.worker.following import Follower
+from application.worker.loop import QueueFollower
 from domain.alert import Alert
 from domain.payment import DeliveryOutcome
 from domain.ticket import Ticket
@@ -121,11 +122,15 @@ class ServiceMetrics:
 
 
 class FollowerLag(Collector):
-    """Per follower of the log, read at scrape time: how far behind the log's head it is."""
+    """Per follower of the log, read at scrape time: how far behind the log's head it is, and
+    for those that queue jobs (emails, alert deliveries), how many are not done yet."""
 
-    def __init__(self, store: TicketStore, followers: Sequence[Follower]) -> None:
+    def __init__(
+        self, store: TicketStore, followers: Sequence[Follower], jobs: FollowerStore
+    ) -> None:
         self._store = store
         self._followers = tuple(followers)
+        self._jobs = jobs
 
     def collect(self) -> Iterator[Metric]:
         behind = GaugeMetricFamily(
@@ -137,6 +142,11 @@ class FollowerLag(Collector):
         oldest = GaugeMetricFamily(
             "tickets_follower_oldest_unprocessed_seconds",
             "Age of the oldest event the follower has not handled yet (0: caught up)",
+            labels=["follower"],
+        )
+        queued = GaugeMetricFamily(
+            "tickets_follower_pending_jobs",
+            "Jobs the follower queued that are not done yet: due now, or waiting for a retry",
             labels=["follower"],
         )
         now = datetime.now(UTC)
@@ -157,8 +167,17 @@ class FollowerLag(Collector):
                 continue
             behind.add_metric([follower.name], len(pending))
             oldest.add_metric([follower.name], age)
+            if isinstance(follower, QueueFollower):
+                try:
+                    queued.add_metric([follower.name], self._jobs.pending_count(follower.name))
+                except Exception as error:
+                    log.warning(
+                        "follower jobs unknown",
+                        extra={"follower": follower.name, "error": type(error).__name__},
+                    )
         yield behind
         yield oldest
+        yield queued
 
     def exposition(self) -> bytes:
         """These gauges in Prometheus' text format (appended to the process' own metrics)."""

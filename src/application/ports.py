@@ -432,6 +432,10 @@ class FollowerStore(Protocol):
         """Finishes jobs claimed by a run that died; returns their keys (for the log)."""
         ...
 
+    def pending_count(self, follower: str) -> int:
+        """Jobs not done yet: due now, or waiting for a retry."""
+        ...
+
     def close(self) -> None: ...
 
 

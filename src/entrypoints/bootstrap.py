@@ -233,7 +233,7 @@ def build(
         ticket_jwks=signer.public_jwks(),
         read_models=read_models,
         followers=followers,
-        follower_lag=FollowerLag(store, followers),
+        follower_lag=FollowerLag(store, followers, follower_store),
         email_requests=EmailRequests(store),
         follower_store=follower_store,
         pages=JinjaPages(PagesConfig(settings.brand, settings.http.public_base_url)),

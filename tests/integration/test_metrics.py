@@ -144,3 +144,14 @@ def test_metrics_after_a_whole_flow_answer_an_operators_questions(shop: Shop) ->
         assert value(after, "tickets_follower_oldest_unprocessed_seconds", follower=follower) == 0
     # Two tickets issued, one email each: the worker queued both tokens' emails.
     assert value(lagging, "tickets_follower_behind_notifications", follower="ticket-emails") == 2
+
+    # Queued and not done: none before the worker read the log; after it, the one email whose
+    # provider was away, waiting for its retry.
+    def pending(samples: Samples, follower: str) -> float | None:
+        return samples.get(
+            ("tickets_follower_pending_jobs", frozenset({"follower": follower}.items()))
+        )
+
+    assert pending(lagging, "ticket-emails") == 0
+    assert pending(after, "ticket-emails") == 1
+    assert pending(after, "scan-index") is None  # a read model queues no jobs

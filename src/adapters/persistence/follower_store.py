@@ -99,7 +99,6 @@ class SqlFollowerStore:
         return [row[0] for row in rows]
 
     def pending_count(self, follower: str) -> int:
-        """Jobs not done yet (for tests and operators)."""
         with self._statement() as run:
             rows = run(
                 "SELECT COUNT(*) FROM {jobs} WHERE follower = ? AND status != ?",
