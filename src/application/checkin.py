@@ -177,16 +177,17 @@ class CheckIns:
         if len(request.token) > MAX_TOKEN_CHARS:
             return ScanAnswer(ScanResult.INVALID, None, "token too long")
         digest = token_hash(request.token)
-        repeated = self._first_answer(request.scan_id, digest)
-        if repeated is not None:
-            return repeated  # the token may not even verify any more: the first answer stands
         try:
             claims = self._signer.verify(request.token)
         except ExpiredToken as expired:
+            # A scan id answered before keeps its answer: the token may have expired since.
+            if repeated := self._first_answer(request.scan_id, digest):
+                return repeated
             ticket = self._describe(expired.claims.ticket_id) if expired.claims else None
             return ScanAnswer(ScanResult.EXPIRED, ticket, "token expired")
         except InvalidToken as invalid:
-            return ScanAnswer(ScanResult.INVALID, None, str(invalid))
+            answer = ScanAnswer(ScanResult.INVALID, None, str(invalid))
+            return self._unless_repeated(answer, request, digest)
 
         entry = self._index.lookup(claims.ticket_id)
         # The index's answer is final unless it is ``ok`` or the token is newer than it knows.
@@ -196,9 +197,33 @@ class CheckIns:
             if judged.result is not ScanResult.OK:
                 answer = _answer_of(judged, _seen(entry), recorded)
                 return self._unless_repeated(answer, request, digest)
-        return retry_on_conflict(
-            lambda: self._check_in(request, claims.ticket_id, claims.version, digest, entry, cause)
-        )
+        return self._checked_in(request, claims.ticket_id, claims.version, digest, entry, cause)
+
+    def _checked_in(
+        self,
+        request: ScanRequest,
+        ticket_id: UUID,
+        version: int,
+        digest: str,
+        entry: ScanEntry | None,
+        cause: Cause,
+    ) -> ScanAnswer:
+        """``ok`` decided on the event store, its scan id's record saved with the check-in.
+
+        The record is not looked for first: an ``ok`` is the common answer, and a scan id
+        answered before either makes the answer another one (then looked up) or makes the
+        save conflict (its record exists). A conflict is a racing check-in or that record:
+        each try after the first looks for it before deciding again.
+        """
+        tries = 0
+
+        def attempt() -> ScanAnswer:
+            nonlocal tries
+            tries += 1
+            repeated = self._first_answer(request.scan_id, digest) if tries > 1 else None
+            return repeated or self._check_in(request, ticket_id, version, digest, entry, cause)
+
+        return retry_on_conflict(attempt)
 
     def _check_in(
         self,
@@ -260,14 +285,16 @@ class CheckIns:
         return self._repeated(first, digest) if first is not None else None
 
     def _unless_repeated(
-        self, already: ScanAnswer, request: ScanRequest | ManualRequest, digest: str
+        self, answer: ScanAnswer, request: ScanRequest | ManualRequest, digest: str
     ) -> ScanAnswer:
-        """``already_checked_in`` may be the doing of a racing copy of this very scan: then
-        its answer. Looked up after the check-in was seen, so its record is visible too (both
-        were saved in one transaction)."""
-        if already.result is not ScanResult.ALREADY_CHECKED_IN:
-            return already
-        return self._first_answer(request.scan_id, digest) or already
+        """Any answer but ``ok`` gives way to the first answer of its scan id, if it had one:
+        a door sending a scan again gets what it was told, whatever happened since (a
+        revocation, a rotation), and ``already_checked_in`` may be the doing of a racing copy
+        of this very scan. Looked up after the ticket was read, so a check-in seen there has
+        its record visible too (both were saved in one transaction)."""
+        if answer.result is ScanResult.OK:
+            return answer
+        return self._first_answer(request.scan_id, digest) or answer
 
     def _repeated(self, first: Scan, digest: str) -> ScanAnswer:
         if first.token_hash != digest:

@@ -16,7 +16,7 @@ from application.errors import Conflict
 from application.ports import ExpiredToken, ScanEntry, TokenClaims
 from application.ticket_admin import TicketAdmin
 from application.tokens import TokenIssuer
-from domain.period import Period
+from domain.period import Period, local_date
 from domain.scan import Scan, ScanResult
 from domain.shared import Cause
 from domain.ticket import Ticket
@@ -319,6 +319,54 @@ def test_a_repeated_scan_id_gets_the_first_answer_and_records_nothing(door: Door
     assert door.wired.store.get(Scan, Scan.id_for("door-a:0001")).ticket_id == door.ticket_id
     # A new scan id on the same day is a new scan: already checked in.
     assert door.scan(scan_id="door-a:0002").result is ScanResult.ALREADY_CHECKED_IN
+
+
+@pytest.mark.parametrize("then", ["revoked", "rotated", "expired", "index_knows"])
+def test_a_repeated_scan_id_keeps_its_first_answer_whatever_happened_since(
+    door: Door, then: str
+) -> None:
+    """A door that lost the answer sends the scan again: it gets ``ok`` and when, even if the
+    ticket was revoked or rotated meanwhile, the token expired, or the index has caught up."""
+    first = door.scan(scan_id="door-a:0001")
+    if then == "revoked":
+        door.admin.revoke(door.ticket_id, reason="fraud", cause=ADMIN_CAUSE)
+    elif then == "rotated":
+        door.admin.rotate(door.ticket_id, reason="lost phone", cause=ADMIN_CAUSE)
+    elif then == "expired":
+        door.wired.clock.set(datetime(2026, 12, 16, 12, 0, tzinfo=UTC))
+    else:
+        checked_in = first.ticket.checked_in_at if first.ticket else None
+        door.index_as_store_says(
+            last_check_in_date=local_date(NOW, "Europe/Oslo"), last_check_in_at=checked_in
+        )
+
+    again = door.scan(scan_id="door-a:0001")
+
+    assert first.result is again.result is ScanResult.OK
+    assert again.ticket is not None and first.ticket is not None
+    assert again.ticket.checked_in_at == first.ticket.checked_in_at
+    assert len(door.check_ins()) == 1
+
+
+def test_a_scan_id_is_looked_up_only_when_the_answer_is_not_ok(
+    door: Door, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The door app sends a scan id with every scan: an ``ok`` reads no record of it, a
+    repeat reads it once (it was twice: before deciding, and after ``already_checked_in``)."""
+    store, looked_up = door.wired.store, []
+    find = store.find
+
+    def counting_find(kind: Any, aggregate_id: UUID) -> Any:
+        if kind is Scan:
+            looked_up.append(aggregate_id)
+        return find(kind, aggregate_id)
+
+    monkeypatch.setattr(store, "find", counting_find)
+
+    assert door.scan(scan_id="door-a:0001").result is ScanResult.OK
+    assert looked_up == []
+    assert door.scan(scan_id="door-a:0002").result is ScanResult.ALREADY_CHECKED_IN
+    assert looked_up == [Scan.id_for("door-a:0002")]
 
 
 def test_a_scan_id_reused_for_another_token_is_refused(door: Door) -> None:
