@@ -159,6 +159,11 @@ class FollowerLag(Collector):
                 if pending:
                     recorded_at = self._store.decode(pending[0]).timestamp
                     age = max(0.0, (now - recorded_at).total_seconds())
+                jobs = (
+                    self._jobs.pending_count(follower.name)
+                    if isinstance(follower, QueueFollower)
+                    else None  # a read model queues no jobs
+                )
             except Exception as error:  # the store is away: the scrape still answers
                 log.warning(
                     "follower lag unknown",
@@ -167,14 +172,8 @@ class FollowerLag(Collector):
                 continue
             behind.add_metric([follower.name], len(pending))
             oldest.add_metric([follower.name], age)
-            if isinstance(follower, QueueFollower):
-                try:
-                    queued.add_metric([follower.name], self._jobs.pending_count(follower.name))
-                except Exception as error:
-                    log.warning(
-                        "follower jobs unknown",
-                        extra={"follower": follower.name, "error": type(error).__name__},
-                    )
+            if jobs is not None:
+                queued.add_metric([follower.name], jobs)
         yield behind
         yield oldest
         yield queued

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 from application.errors import Conflict
 from application.ports import (
     Clock,
@@ -114,9 +116,7 @@ class CheckIns:
         """Checks a ticket in by its id, recorded as manual; the same result words as a scan."""
         digest = f"manual:{request.ticket_id}"  # what a repeated scanId must match
         with self._store.one_connection():
-            answer = self._first_answer(request.scan_id, digest) or retry_on_conflict(
-                lambda: self._check_in(request, request.ticket_id, None, digest, None, cause)
-            )
+            answer = self._checked_in(request, request.ticket_id, None, digest, None, cause)
         self._log(answer, request)
         return answer
 
@@ -201,9 +201,9 @@ class CheckIns:
 
     def _checked_in(
         self,
-        request: ScanRequest,
+        request: ScanRequest | ManualRequest,
         ticket_id: UUID,
-        version: int,
+        version: int | None,
         digest: str,
         entry: ScanEntry | None,
         cause: Cause,
@@ -211,19 +211,18 @@ class CheckIns:
         """``ok`` decided on the event store, its scan id's record saved with the check-in.
 
         The record is not looked for first: an ``ok`` is the common answer, and a scan id
-        answered before either makes the answer another one (then looked up) or makes the
-        save conflict (its record exists). A conflict is a racing check-in or that record:
-        each try after the first looks for it before deciding again.
+        answered before either makes the answer another one (which then gives way to it) or
+        makes the save conflict (its record exists).
         """
-        tries = 0
-
-        def attempt() -> ScanAnswer:
-            nonlocal tries
-            tries += 1
-            repeated = self._first_answer(request.scan_id, digest) if tries > 1 else None
-            return repeated or self._check_in(request, ticket_id, version, digest, entry, cause)
-
-        return retry_on_conflict(attempt)
+        try:
+            return self._check_in(request, ticket_id, version, digest, entry, cause)
+        except IntegrityError:  # a racing check-in, or this scan id's record saved before
+            return retry_on_conflict(
+                lambda: (
+                    self._first_answer(request.scan_id, digest)
+                    or self._check_in(request, ticket_id, version, digest, entry, cause)
+                )
+            )
 
     def _check_in(
         self,
@@ -237,7 +236,8 @@ class CheckIns:
         """The event store's answer, recording the check-in when it is ``ok``."""
         ticket = self._store.find(Ticket, ticket_id)
         if ticket is None or ticket.token is None:
-            return ScanAnswer(ScanResult.INVALID, None, "no such ticket")
+            answer = ScanAnswer(ScanResult.INVALID, None, "no such ticket")
+            return self._unless_repeated(answer, request, digest)
         if entry is not None:
             seen, timezone = _seen(entry), entry.timezone
         else:

@@ -380,6 +380,30 @@ def test_a_scan_id_reused_for_another_token_is_refused(door: Door) -> None:
     assert refused.value.code == "scan_id_reused"
 
 
+@pytest.mark.parametrize("other", ["unknown_ticket", "bad_signature", "manual_unknown"])
+def test_a_scan_id_reused_for_a_token_that_would_be_refused_is_refused_as_reused(
+    door: Door, other: str
+) -> None:
+    """Whatever the other token would have answered, a scan id already answered for another
+    token is the client's mistake, and is said so."""
+    door.scan(scan_id="door-a:0001")
+    ticket = door.ticket()
+    assert ticket.token is not None
+
+    unknown = TokenClaims(
+        uuid4(), ticket.period_id, ticket.person_id, 1, NOW, ticket.token.expires_at
+    )
+    attempts = {
+        "unknown_ticket": lambda: door.scan(door.wired.signer.sign(unknown), "door-a:0001"),
+        "bad_signature": lambda: door.scan(door.token[:-4] + "AAAA", "door-a:0001"),
+        "manual_unknown": lambda: manual(door, scan_id="door-a:0001", ticket_id=uuid4()),
+    }
+
+    with pytest.raises(Conflict) as refused:
+        attempts[other]()
+    assert refused.value.code == "scan_id_reused"
+
+
 def test_the_loser_of_a_race_runs_again_and_finds_the_winners_check_in(
     door: Door, monkeypatch: pytest.MonkeyPatch
 ) -> None:
