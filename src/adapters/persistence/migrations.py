@@ -159,6 +159,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP TABLE {schema}alert_list_tracking",
         ),
     ),
+    # No statement of its own: recorded, it makes a database migrated before it run
+    # ``migrate`` once more, which creates the events' insert function with the events' table
+    # (adapters.persistence.pg_recorder). A release before it saves beside it unchanged: both
+    # take the same table lock.
+    Migration(8, "the events' insert function (made by the events' recorder)", ()),
 )
 
 _VERSION_TABLE = (

@@ -32,6 +32,7 @@ from eventsourcing.utils import Environment, EnvType
 from psycopg.abc import PQGen
 from psycopg.rows import TupleRow
 
+from adapters.persistence.pg_recorder import LockedInsertRecorder
 from application.errors import StoreUnavailable
 
 # The keys StoreConfig.env() adds for this module's factory (seconds, as text).
@@ -279,7 +280,10 @@ class PostgresFactory(LibraryPostgresFactory):
 
     The library builds its pool with its own connection class and no per-connection timeouts;
     its pool is swapped here for one with the same sizes and callbacks before it is opened.
+    Its events are saved in one statement each (``adapters.persistence.pg_recorder``).
     """
+
+    application_recorder_class = LockedInsertRecorder
 
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)
