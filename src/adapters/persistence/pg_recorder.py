@@ -3,14 +3,15 @@
 The library's recorder saves in a pipelined transaction: BEGIN, ``SET LOCAL lock_timeout``,
 ``LOCK TABLE ... IN EXCLUSIVE MODE``, NOTIFY, the INSERT, a sync to see a conflict, COMMIT. The
 lock makes commit order the order of the notification ids, so that a follower reading the log
-never passes a gap that fills in later. That is three round trips and seven statements, and in
+never passes a gap that fills in later. That is three round trips and six statements, and in
 a py-spy of first door scans the save was 29% of the HTTP processes' Python.
 
 Here the same statements run inside a database function, called in autocommit: the call is its
 own transaction, so the lock is taken before the ids are drawn and held until the commit, as
 in the library's transaction. (The library has a function too, ``POSTGRES_ENABLE_DB_FUNCTIONS``,
 but it leaves the lock out, and followers were seen to miss events with it:
-``LIBRARY-NOTES.md``.) ``migrate`` creates the function with the events' table.
+``LIBRARY-NOTES.md``.) ``migrate`` creates the function with the events' table, and with it
+the lock timeout (``StoreConfig``'s, a constant).
 """
 
 from __future__ import annotations
