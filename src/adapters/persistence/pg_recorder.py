@@ -25,6 +25,8 @@ from psycopg.sql import SQL, Identifier
 
 
 class LockedInsertRecorder(PostgresApplicationRecorder):
+    """The library's recorder, its inserts one call of the function it adds to the schema."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         datastore = self.datastore
