@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from adapters import parent_process
 from adapters.credentials import redacted_url
 from adapters.identity import mint_dev_token
 from adapters.persistence.eventstore import migrate, migrate_if_behind
@@ -126,8 +127,10 @@ def _serve(args: argparse.Namespace) -> int:
     worker = None
     if workers > 1:
         # N HTTP processes made by uvicorn from the factory below, and the worker once, in a
-        # process of its own: its PDF rendering never shares a GIL with requests.
+        # process of its own: its PDF rendering never shares a GIL with requests. Each ends
+        # with this process, however it ends (adapters.parent_process).
         options["run_worker"] = False
+        os.environ[parent_process.PARENT_VARIABLE] = str(os.getpid())
         if not args.no_worker:
             worker = _start_worker_process(args)
     os.environ[_SERVE_OPTIONS] = json.dumps(options)
@@ -171,6 +174,7 @@ def app_from_environment() -> Any:
 
     options = json.loads(os.environ[_SERVE_OPTIONS])
     logs.configure(options["log_level"], json=not options["dev"])
+    parent_process.end_with_the_parent_named(os.environ)
     settings = Settings.from_env(os.environ, dev=options["dev"])
     # Before the app is made: Sentry's Litestar integration hooks into its construction.
     monitoring.start(settings.monitoring, "api", reported)

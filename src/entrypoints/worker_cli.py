@@ -9,6 +9,7 @@ import signal
 import threading
 from typing import Any
 
+from adapters import parent_process
 from adapters.persistence.eventstore import migrate_if_behind
 from entrypoints import monitoring
 from entrypoints.settings import Settings
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    parent_process.end_with_the_parent_named(os.environ)  # the worker `serve` started
     log.info(
         "worker running",
         extra={

@@ -65,3 +65,25 @@ def test_two_http_processes_and_one_worker_process_serve_the_readme_flow(
     assert parse_qs(link.query)["key"][0] not in server.logs()
     time.sleep(0.5)
     assert children(server.process.pid) == []
+
+
+def test_a_server_killed_outright_takes_its_http_processes_and_worker_with_it(
+    server: ServerProcess,
+) -> None:
+    server.start("--workers", "2")
+    assert server.process is not None
+    started = [int(pid) for pid in children(server.process.pid, "pid=")]
+    assert len(started) >= 3, started  # two HTTP processes, the worker (and a resource tracker)
+
+    server.process.kill()  # SIGKILL (the out-of-memory killer): the server stops nothing itself
+    server.process.wait(timeout=10)
+
+    # Each watches its parent and stops gracefully without it: nothing keeps serving the port
+    # nor holds the database's connections.
+    wait_for(
+        lambda: not any(Path(f"/proc/{pid}").exists() for pid in started),
+        30,
+        "the server's processes to end",
+    )
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.base_url}/health", timeout=2)

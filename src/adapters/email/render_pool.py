@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -19,10 +18,10 @@ from dataclasses import replace
 
 from adapters.email.content import EmailContentConfig, JinjaEmailContent
 from adapters.email.mime import wire_form
+from adapters.parent_process import end_with, exit_now
 from adapters.pdf_ticket import PdfTicketRenderer
 from application.ports import AlertNotice, EmailMessage, EmailReason, TicketDocument
 
-ORPHAN_CHECK_SECONDS = 1.0
 RENDER_NICENESS = 10
 PdfOf = Callable[[TicketDocument], bytes | None]  # a PDF rendered before, if any
 KeepPdf = Callable[[TicketDocument, bytes], object]  # keeps a PDF rendered for the document
@@ -121,15 +120,8 @@ def _start(config: EmailContentConfig, sender: str, worker: int) -> None:
     os.nice(RENDER_NICENESS)
     _content = JinjaEmailContent(config, PdfTicketRenderer(config.brand).render_pdf)
     _sender = sender
-    threading.Thread(target=_exit_with, args=(worker,), daemon=True).start()
-
-
-def _exit_with(parent: int) -> None:
-    """Ends this process once the worker is gone: a worker killed outright (SIGKILL, out of
-    memory) shuts no pool down, and its render processes would wait for work for ever."""
-    while os.getppid() == parent:
-        time.sleep(ORPHAN_CHECK_SECONDS)
-    os._exit(0)
+    # A worker killed outright shuts no pool down: its render processes would wait for ever.
+    end_with(worker, exit_now)
 
 
 def _render(
