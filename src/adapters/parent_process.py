@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 ORPHAN_CHECK_SECONDS = 1.0
 # Set by `tickets serve` for the processes it starts (its HTTP processes and its worker).
@@ -33,7 +33,7 @@ def end_with(parent: int, end: Callable[[], None]) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def end_with_the_parent_named(environ: dict[str, str] | os._Environ[str]) -> None:
+def end_with_the_parent_named(environ: Mapping[str, str]) -> None:
     """Stops this process gracefully once the parent named in ``TICKETS_PARENT_PID`` is gone;
     nothing when no parent set it (a worker an operator runs)."""
     parent = environ.get(PARENT_VARIABLE)
