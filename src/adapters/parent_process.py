@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 ORPHAN_CHECK_SECONDS = 1.0
 # Set by `tickets serve` for the processes it starts (its HTTP processes and its worker).
@@ -33,10 +33,10 @@ def end_with(parent: int, end: Callable[[], None]) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def end_with_the_parent_named(environ: Mapping[str, str]) -> None:
+def end_with_the_parent_named() -> None:
     """Stops this process gracefully once the parent named in ``TICKETS_PARENT_PID`` is gone;
     nothing when no parent set it (a worker an operator runs)."""
-    parent = environ.get(PARENT_VARIABLE)
+    parent = os.environ.get(PARENT_VARIABLE)
     if parent:
         end_with(int(parent), stop_gracefully)
 

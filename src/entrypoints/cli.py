@@ -174,7 +174,7 @@ def app_from_environment() -> Any:
 
     options = json.loads(os.environ[_SERVE_OPTIONS])
     logs.configure(options["log_level"], json=not options["dev"])
-    parent_process.end_with_the_parent_named(os.environ)
+    parent_process.end_with_the_parent_named()
     settings = Settings.from_env(os.environ, dev=options["dev"])
     # Before the app is made: Sentry's Litestar integration hooks into its construction.
     monitoring.start(settings.monitoring, "api", reported)

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    parent_process.end_with_the_parent_named(os.environ)  # the worker `serve` started
+    parent_process.end_with_the_parent_named()  # the worker `serve` started
     log.info(
         "worker running",
         extra={

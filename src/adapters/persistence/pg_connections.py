@@ -63,21 +63,20 @@ class DeadlineConnection(psycopg.Connection[TupleRow]):
     ) -> Any:
         if timeout is not None or self.deadline_seconds is None:
             answer = super().wait(gen, interval, timeout)
-            self.answered_at = time.monotonic()
-            return answer
-        try:
-            answer = super().wait(gen, interval, self.deadline_seconds)
-            self.answered_at = time.monotonic()
-            return answer
-        except _WaitTimeout:
-            # Mid-protocol: the connection cannot be trusted again; its pool discards it.
-            self.pgconn.finish()
-            pool = getattr(self, "_pool", None)  # set by the pool while the connection is out
-            if isinstance(pool, DeadlinePool):
-                pool.breaker.failed()
-            raise StoreUnavailable(
-                f"the database did not answer within {self.deadline_seconds:g} s"
-            ) from None
+        else:
+            try:
+                answer = super().wait(gen, interval, self.deadline_seconds)
+            except _WaitTimeout:
+                # Mid-protocol: the connection cannot be trusted again; its pool discards it.
+                self.pgconn.finish()
+                pool = getattr(self, "_pool", None)  # set by the pool while it is out
+                if isinstance(pool, DeadlinePool):
+                    pool.breaker.failed()
+                raise StoreUnavailable(
+                    f"the database did not answer within {self.deadline_seconds:g} s"
+                ) from None
+        self.answered_at = time.monotonic()
+        return answer
 
 
 def client_deadline(statement_timeout: float) -> float:
