@@ -5,10 +5,13 @@ PYTEST := $(UV) run --frozen pytest
 
 .PHONY: install run test unit integration check lint types layers deploy-lint bench reliability clean
 
-install:  ## Python, the locked dependencies and the project, in .venv
+install:  ## Python, the locked dependencies and the project, in .venv, compiled to bytecode
+# Compiled here: where PYTHONDONTWRITEBYTECODE is set (CI, containers) every process would
+# compile each module it imports again (2.2 s before `tickets` starts, 1.0 s compiled).
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| python3 -m pip install --quiet "uv==$(UV_VERSION)"
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
+	@$(UV) run --frozen python -m compileall -q src
 	@scripts/build-door-assets
 
 run: install  ## start the service on the embedded defaults (SQLite, dev secrets)
