@@ -194,7 +194,8 @@ def _request_threads() -> None:
 
 
 def _start_worker_process(args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "entrypoints.cli", "worker", "--log-level", args.log_level]
+    # `-m entrypoints`, not `-m entrypoints.cli`: its render processes import the main module.
+    command = [sys.executable, "-m", "entrypoints", "worker", "--log-level", args.log_level]
     command += ["--nice", str(worker_cli.SERVE_NICENESS)]
     return subprocess.Popen([*command, *(["--dev"] if args.dev else [])])  # noqa: S603 (our own CLI)
 

@@ -124,3 +124,29 @@ def test_version_prints_the_installed_package_version(tmp_path: Path) -> None:
     shown = tickets("--version", cwd=tmp_path)
     assert shown.returncode == 0
     assert shown.stdout.strip() == f"tickets {version('salsanor-tickets')}"
+
+
+def test_the_commands_main_module_imports_none_of_the_service_until_it_runs(
+    tmp_path: Path,
+) -> None:
+    """Processes spawned by multiprocessing (the email render processes) import their parent's
+    main module first: the `tickets` command's and `python -m entrypoints`' must cost nothing."""
+    probe = (
+        "import sys, entrypoints.__main__; "
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] in "
+        "{'entrypoints', 'adapters', 'application', 'domain', 'litestar', 'stripe', 'psycopg'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "['entrypoints', 'entrypoints.__main__']"
+
+    for command in (
+        [str(Path(sys.executable).with_name("tickets"))],
+        [sys.executable, "-m", "entrypoints"],
+    ):
+        version = subprocess.run(
+            [*command, "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert version.returncode == 0, version.stderr
+        assert version.stdout.startswith("tickets "), version.stdout

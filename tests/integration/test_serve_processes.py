@@ -52,11 +52,11 @@ def test_two_http_processes_and_one_worker_process_serve_the_readme_flow(
         )
 
     assert sum("spawn_main" in c for c in spawned) == 2, spawned  # uvicorn's HTTP processes
-    assert sum("entrypoints.cli worker" in c for c in spawned) == 1, spawned
+    assert sum("-m entrypoints worker" in c for c in spawned) == 1, spawned
     # Background work yields the cores to requests; the HTTP processes keep the server's own.
     own = os.getpriority(os.PRIO_PROCESS, server.process.pid)
     for command, nice in niceness.items():
-        expected = own + SERVE_NICENESS if "entrypoints.cli worker" in command else own
+        expected = own + SERVE_NICENESS if "-m entrypoints worker" in command else own
         assert int(nice) == expected, (command, nice)
 
     server.process.terminate()  # SIGTERM: HTTP processes and the worker stop, exit 0
