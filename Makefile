@@ -7,7 +7,7 @@ PYTEST := $(UV) run --frozen pytest
 
 install:  ## Python, the locked dependencies and the project, in .venv, compiled to bytecode
 # Compiled here: where PYTHONDONTWRITEBYTECODE is set (CI, containers) every process would
-# compile each module it imports again (2.2 s before `tickets` starts, 1.0 s compiled).
+# compile each module it imports again (importing the CLI: 2.15 s, 0.8-1.0 s compiled).
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --compile-bytecode

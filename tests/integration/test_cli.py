@@ -118,17 +118,26 @@ def test_dev_token_prints_a_bearer_token_with_the_given_claims(tmp_path: Path) -
     assert claims["email"] == "u@example.no" and claims["name"] == "U"
 
 
-def test_version_prints_the_installed_package_version(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "-m", "entrypoints.cli"],
+        [sys.executable, "-m", "entrypoints"],  # how `serve` starts its worker
+        [str(Path(sys.executable).with_name("tickets"))],  # the installed command
+    ],
+    ids=["cli-module", "package", "console-script"],
+)
+def test_version_prints_the_installed_package_version(tmp_path: Path, command: list[str]) -> None:
     from importlib.metadata import version
 
-    shown = tickets("--version", cwd=tmp_path)
-    assert shown.returncode == 0
+    shown = subprocess.run(
+        [*command, "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip() == f"tickets {version('salsanor-tickets')}"
 
 
-def test_the_commands_main_module_imports_none_of_the_service_until_it_runs(
-    tmp_path: Path,
-) -> None:
+def test_the_commands_main_module_imports_none_of_the_service_until_it_runs() -> None:
     """Processes spawned by multiprocessing (the email render processes) import their parent's
     main module first: the `tickets` command's and `python -m entrypoints`' must cost nothing."""
     probe = (
@@ -140,13 +149,3 @@ def test_the_commands_main_module_imports_none_of_the_service_until_it_runs(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "['entrypoints', 'entrypoints.__main__']"
-
-    for command in (
-        [str(Path(sys.executable).with_name("tickets"))],
-        [sys.executable, "-m", "entrypoints"],
-    ):
-        version = subprocess.run(
-            [*command, "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60
-        )
-        assert version.returncode == 0, version.stderr
-        assert version.stdout.startswith("tickets "), version.stdout
