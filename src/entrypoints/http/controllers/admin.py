@@ -233,7 +233,7 @@ class AttendanceController(Controller):
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", period_code)
         return Response(
             body,
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds `; charset=utf-8` to a text/ type itself
             headers={
                 "Content-Disposition": f'attachment; filename="attendance-{safe}.csv"',
                 "Cache-Control": "no-store",

@@ -89,7 +89,8 @@ class MetricsController(Controller):
         exposition = generate_latest(registry) + _follower_stalls(follower_health)
         if follower_lag is not None:
             exposition += follower_lag.exposition()
-        return Response(exposition, media_type=CONTENT_TYPE_LATEST)
+        # As a header: given as the media type, Litestar would add a second `charset=utf-8`.
+        return Response(exposition, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def _follower_stalls(health: FollowerHealth) -> bytes:
