@@ -65,7 +65,8 @@ class ScanRequest:
     token: str
     device_id: str | None
     scan_id: str | None  # the scanner's nonce: the same one again gets the first answer
-    staff_user_id: str
+    staff_user_id: str  # the caller: a user id, or ``device:<deviceId>``
+    period_code: str | None = None  # a device paired for a period acts only within it
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class ManualRequest:
     device_id: str | None
     scan_id: str | None
     staff_user_id: str
+    period_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ class CheckIns:
             claims = self._signer.verify(request.token)
         except ExpiredToken as expired:
             # A scan id answered before keeps its answer: the token may have expired since.
-            if repeated := self._first_answer(request.scan_id, digest):
+            if repeated := self._first_answer(request, digest):
                 return repeated
             ticket = self._describe(expired.claims.ticket_id) if expired.claims else None
             return ScanAnswer(ScanResult.EXPIRED, ticket, "token expired")
@@ -190,6 +192,8 @@ class CheckIns:
             return self._unless_repeated(answer, request, digest)
 
         entry = self._index.lookup(claims.ticket_id)
+        if entry is not None and _elsewhere(request, entry.period_code):
+            return self._unless_repeated(_wrong_period(_seen(entry)), request, digest)
         # The index's answer is final unless it is ``ok`` or the token is newer than it knows.
         if entry is not None and claims.version <= entry.token_version:
             recorded = _recorded_in_index(entry, local_date(self._clock.now(), entry.timezone))
@@ -219,7 +223,7 @@ class CheckIns:
         except IntegrityError:  # a racing check-in, or this scan id's record saved before
             return retry_on_conflict(
                 lambda: (
-                    self._first_answer(request.scan_id, digest)
+                    self._first_answer(request, digest)
                     or self._check_in(request, ticket_id, version, digest, entry, cause)
                 )
             )
@@ -243,6 +247,8 @@ class CheckIns:
         else:
             period = self._store.get(Period, ticket.period_id)
             seen, timezone = self._describe_ticket(ticket, period), period.timezone
+        if _elsewhere(request, seen.period_code):
+            return self._unless_repeated(_wrong_period(seen), request, digest)
         now = self._clock.now().replace(microsecond=0)
         today = local_date(now, timezone)
         recorded = RecordedTicket(
@@ -267,6 +273,7 @@ class CheckIns:
             self._store.save(ticket)
         else:
             record = Scan.answer(
+                caller=request.staff_user_id,
                 scan_id=request.scan_id,
                 ticket_id=ticket.id,
                 token_hash=digest,
@@ -277,11 +284,11 @@ class CheckIns:
             self._store.save(ticket, record)
         return ScanAnswer(ScanResult.OK, replace(seen, checked_in_at=now), judged.reason)
 
-    def _first_answer(self, scan_id: str | None, digest: str) -> ScanAnswer | None:
-        """The answer recorded for this scan id, if a scan with it checked the ticket in."""
-        if scan_id is None:
+    def _first_answer(self, request: ScanRequest | ManualRequest, digest: str) -> ScanAnswer | None:
+        """The answer recorded for this caller's scan id, if a scan with it checked a ticket in."""
+        if request.scan_id is None:
             return None
-        first = self._store.find(Scan, Scan.id_for(scan_id))
+        first = self._store.find(Scan, Scan.id_for(request.staff_user_id, request.scan_id))
         return self._repeated(first, digest) if first is not None else None
 
     def _unless_repeated(
@@ -294,7 +301,7 @@ class CheckIns:
         its record visible too (both were saved in one transaction)."""
         if answer.result is ScanResult.OK:
             return answer
-        return self._first_answer(request.scan_id, digest) or answer
+        return self._first_answer(request, digest) or answer
 
     def _repeated(self, first: Scan, digest: str) -> ScanAnswer:
         if first.token_hash != digest:
@@ -330,6 +337,17 @@ class CheckIns:
 
 def _seen(entry: ScanEntry) -> ScannedTicket:
     return ScannedTicket(entry.ticket_id, entry.person_name, entry.period_code, entry.tracks)
+
+
+def _elsewhere(request: ScanRequest | ManualRequest, period_code: str) -> bool:
+    """A ticket outside the period the caller is paired for (devices paired without one, staff
+    and admins have none: every period is theirs)."""
+    return request.period_code is not None and period_code != request.period_code
+
+
+def _wrong_period(seen: ScannedTicket) -> ScanAnswer:
+    """Whose ticket it is, so the volunteer can send them to their own period's door."""
+    return ScanAnswer(ScanResult.WRONG_PERIOD, seen, "a ticket of another period")
 
 
 def _recorded_in_index(entry: ScanEntry, today: date) -> RecordedTicket:

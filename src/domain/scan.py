@@ -20,6 +20,7 @@ class ScanResult(StrEnum):
     EXPIRED = "expired"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"
+    WRONG_PERIOD = "wrong_period"  # a device paired for another period
 
 
 @dataclass(frozen=True)
@@ -91,13 +92,16 @@ class Scan(Aggregate):
         self.checked_in_at = checked_in_at
 
     @staticmethod
-    def id_for(scan_id: str) -> UUID:
-        return stable_id("scan", scan_id)
+    def id_for(caller: str, scan_id: str) -> UUID:
+        """A scan id is its caller's nonce: another device or user sending the same one finds
+        nothing of it (the first answer is not theirs to replay). Neither holds a newline."""
+        return stable_id("scan", f"{caller}\n{scan_id}")
 
     @classmethod
     def answer(
         cls,
         *,
+        caller: str,  # who sent the scan id: the door's user id or ``device:<deviceId>``
         scan_id: str,
         ticket_id: UUID,
         token_hash: str,
@@ -107,7 +111,7 @@ class Scan(Aggregate):
     ) -> Scan:
         return cls._create(
             cls.Answered,
-            id=cls.id_for(scan_id),
+            id=cls.id_for(caller, scan_id),
             cause=cause,
             scan_id=scan_id,
             ticket_id=ticket_id,

@@ -236,6 +236,7 @@ def test_fields_carry_the_constraints_the_service_enforces(doc: dict[str, Any]) 
         "expired",
         "revoked",
         "superseded",
+        "wrong_period",
     }
     assert schemas["TicketOut"]["properties"]["ticketId"]["format"] == "uuid"
     assert schemas["TicketOut"]["properties"]["qrTokenExpiresAt"]["format"] == "date-time"

@@ -316,7 +316,9 @@ def test_a_repeated_scan_id_gets_the_first_answer_and_records_nothing(door: Door
     assert again.ticket.checked_in_at == first.ticket.checked_in_at
     assert door.wired.notification_count() == before
     assert len(door.check_ins()) == 1
-    assert door.wired.store.get(Scan, Scan.id_for("door-a:0001")).ticket_id == door.ticket_id
+    assert (
+        door.wired.store.get(Scan, Scan.id_for("door-1", "door-a:0001")).ticket_id == door.ticket_id
+    )
     # A new scan id on the same day is a new scan: already checked in.
     assert door.scan(scan_id="door-a:0002").result is ScanResult.ALREADY_CHECKED_IN
 
@@ -366,7 +368,7 @@ def test_a_scan_id_is_looked_up_only_when_the_answer_is_not_ok(
     assert door.scan(scan_id="door-a:0001").result is ScanResult.OK
     assert looked_up == []
     assert door.scan(scan_id="door-a:0002").result is ScanResult.ALREADY_CHECKED_IN
-    assert looked_up == [Scan.id_for("door-a:0002")]
+    assert looked_up == [Scan.id_for("door-1", "door-a:0002")]
 
 
 def test_a_scan_id_reused_for_another_token_is_refused(door: Door) -> None:

@@ -242,8 +242,9 @@ def test_a_payment_intent_finds_its_order_through_a_stable_index_id() -> None:
     assert link.order_id == order_id
 
 
-def test_a_scan_record_is_keyed_by_the_scan_id() -> None:
+def test_a_scan_record_is_keyed_by_its_caller_and_scan_id() -> None:
     scan = Scan.answer(
+        caller="device:a",
         scan_id="device-a:0001",
         ticket_id=uuid4(),
         token_hash="h",
@@ -252,4 +253,6 @@ def test_a_scan_record_is_keyed_by_the_scan_id() -> None:
         cause=STAFF,
     )
 
-    assert scan.id == Scan.id_for("device-a:0001") != Scan.id_for("device-a:0002")
+    assert scan.id == Scan.id_for("device:a", "device-a:0001")
+    assert scan.id != Scan.id_for("device:a", "device-a:0002")
+    assert scan.id != Scan.id_for("device:b", "device-a:0001")  # another caller's nonce

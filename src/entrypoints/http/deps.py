@@ -45,8 +45,17 @@ class DoorCaller:
         """A device's own id is what its scans record; staff may name theirs."""
         return str(self.device.device_id) if self.device is not None else given
 
+    @property
+    def own_period(self) -> str | None:
+        """The period a device was paired for: it acts only within it. None: every period."""
+        return self.device.period_code if self.device is not None else None
+
     def period_code(self, given: str | None) -> str:
-        code = given or (self.device.period_code if self.device is not None else None)
+        """The period a door route is asked about: the device's own, never another one."""
+        own = self.own_period
+        if own is not None and given is not None and given != own:
+            raise Forbidden(f"this device is paired for the period {own}", "wrong_period")
+        code = given or own
         if not code:
             message = "periodCode is required: this caller has no period of its own"
             raise ValidationException(message, extra=[{"key": "periodCode", "message": message}])

@@ -132,6 +132,7 @@ INVALID_WEBHOOK = Problem(
 )
 UNAUTHENTICATED = Problem(401, "unauthenticated", "no bearer token, or one that does not verify")
 FORBIDDEN = Problem(403, "forbidden", "the caller's roles do not allow this")
+WRONG_PERIOD = Problem(403, "wrong_period", "the device is paired for another period")
 NOT_FOUND = Problem(404, "not_found", "the path names nothing here, e.g. an id that is no UUID")
 PROFILE_NOT_FOUND = Problem(404, "profile_not_found", "the caller has no profile yet")
 PERSON_NOT_FOUND = Problem(404, "person_not_found", "no person with this id")

@@ -31,6 +31,7 @@ from entrypoints.http.openapi import (
     STORE_PROBLEMS,
     UNAUTHENTICATED,
     VALIDATION_FAILED,
+    WRONG_PERIOD,
     problems,
 )
 from entrypoints.http.params import PeriodCodeQuery, SearchText, SinceQuery
@@ -51,7 +52,7 @@ from entrypoints.http.schemas import (
 JWKS_CACHE_SECONDS = 300  # door devices refresh their copy; a new key is published ahead of use
 REVOCATIONS_PAGE = 1000
 
-DOOR_PROBLEMS = (UNAUTHENTICATED, FORBIDDEN, *STORE_PROBLEMS)
+DOOR_PROBLEMS = (UNAUTHENTICATED, FORBIDDEN, WRONG_PERIOD, *STORE_PROBLEMS)
 
 
 class CheckInController(Controller):
@@ -74,9 +75,10 @@ class CheckInController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[ScanIn],
     ) -> ScanOut:
-        """One result word per scan: ok, already_checked_in, invalid, expired, revoked or
-        superseded. The same scanId again returns the first answer and records nothing. A
-        paired device's scans record its own id, whatever `deviceId` says."""
+        """One result word per scan: ok, already_checked_in, invalid, expired, revoked,
+        superseded or wrong_period (a device paired for another period). The same scanId
+        again from the same caller returns the first answer and records nothing. A paired
+        device's scans record its own id, whatever `deviceId` says."""
         # The caller is resolved here, on the handler's thread, not as a dependency on a
         # thread of its own: the door's busiest route hops threads once, not twice; and the
         # device's read shares the scan's one pool checkout.
@@ -89,6 +91,7 @@ class CheckInController(Controller):
                     device_id=door.device_id(data.device_id),
                     scan_id=data.scan_id,
                     staff_user_id=door.actor,
+                    period_code=door.own_period,
                 ),
                 cause,
             )
@@ -118,6 +121,7 @@ class CheckInController(Controller):
                 device_id=door.device_id(data.device_id),
                 scan_id=data.scan_id,
                 staff_user_id=door.actor,
+                period_code=door.own_period,
             ),
             cause,
         )

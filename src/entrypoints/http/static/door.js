@@ -82,6 +82,7 @@
     expired: ["refused", "Ticket expired"],
     revoked: ["refused", "Ticket revoked"],
     superseded: ["refused", "Old ticket code"],
+    wrong_period: ["refused", "Another period's ticket"],
     no_network: ["refused", "No connection"],
   };
   const ADVICE = {
@@ -89,6 +90,7 @@
     expired: "This ticket's period is over. Send them to the desk.",
     revoked: "This ticket was cancelled. Send them to the desk.",
     superseded: "A newer code was emailed. Ask for the latest ticket email, or find them by name.",
+    wrong_period: "This ticket is for another course period. Send them to the desk.",
     no_network: "This phone cannot reach the service. Check the Wi-Fi, then scan again.",
   };
 
@@ -262,6 +264,8 @@
         if (done) break;
       }
       const roster = await api("GET", "/api/checkin/roster?periodCode=" + encodeURIComponent(periodCode));
+      const period = await (await fetch("/api/periods/" + encodeURIComponent(periodCode), { cache: "no-store" })).json();
+      offline.periodId = period.periodId;
       offline.jwks = jwks;
       offline.since = since;
       offline.roster = Object.fromEntries(roster.items.map((t) => [t.ticketId, t]));
@@ -278,6 +282,7 @@
       revoked: offline.revoked,
       since: offline.since,
       roster: offline.roster,
+      periodId: offline.periodId,
       today: { date: today.date, items: [...today.checkedIn] },
     };
     await idb("kv", "readwrite", (s) => s.put(saved, cacheKey()));
@@ -315,6 +320,10 @@
     }
     if (!genuine || claims.iss !== "salsanor-tickets" || typeof claims.sub !== "string") return { result: "invalid" };
     const ticket = offline.roster[claims.sub] || null;
+    // The same rule as the server's: a paired device acts only within its period.
+    if (device && device.periodCode && offline.periodId && claims.periodId !== offline.periodId) {
+      return { result: "wrong_period", ticket };
+    }
     if (!(claims.exp * 1000 > Date.now())) return { result: "expired", ticket };
     const change = offline.revoked[claims.sub];
     if (change && change.status === "REVOKED") return { result: "revoked", ticket };
