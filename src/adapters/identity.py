@@ -11,7 +11,9 @@ import jwt
 from jwt.types import Options
 
 from adapters.credentials import long_enough
+from adapters.identifiers import REFERENCE, matches
 from application.ports import Principal, Unauthenticated
+from domain.shared import unprintable
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +120,11 @@ class JwtIdentityVerifier:
         header = jwt.get_unverified_header(token)
         kid = header.get("kid")
         # Checked before any fetch, so junk tokens cannot make us hammer the key server.
-        if header.get("alg") not in self._algorithms or not isinstance(kid, str) or not kid:
+        if (
+            header.get("alg") not in self._algorithms
+            or not isinstance(kid, str)
+            or not matches(REFERENCE, kid)
+        ):
             raise Unauthenticated("bearer token without a usable key id or algorithm")
         try:
             return self._jwks.get_signing_key(kid)
@@ -134,6 +140,11 @@ class JwtIdentityVerifier:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub.strip():
             raise Unauthenticated("bearer token without a subject")
+        # It becomes the recorded actor of what the caller does, and the key of their profile.
+        if not matches(REFERENCE, sub):
+            raise Unauthenticated(
+                "bearer token's subject is not an id (letters, digits, _.~:@|+=/#-)"
+            )
         return Principal(
             user_id=sub,
             email=_optional_str(claims.get("email")),
@@ -202,7 +213,10 @@ def _roles(value: object) -> frozenset[str]:
 
 
 def _optional_str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """An optional claim (email, name): left out when it holds what it may not."""
+    if not isinstance(value, str) or not value or unprintable(value) is not None:
+        return None
+    return value
 
 
 def _unknown_kid(exc: Exception) -> bool:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import stripe
 
+from adapters.identifiers import REFERENCE, STRIPE_EVENT_TYPE, STRIPE_ID, matches
 from application.ports import (
     CheckoutRequest,
     CheckoutSession,
@@ -126,8 +127,10 @@ class StripeGateway:
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> StripeNotice:
         event = self._verified_event(payload, signature)
-        event_id = _required_str(event, "id", "event")
+        event_id = _stripe_id(_required_str(event, "id", "event"), "event: id")
         event_type = _required_str(event, "type", "event")
+        if not matches(STRIPE_EVENT_TYPE, event_type):
+            raise InvalidWebhook("event: type is not a Stripe event type")
         data = event.get("data")
         obj = data.get("object") if isinstance(data, dict) else None
         if not isinstance(obj, dict):
@@ -212,6 +215,18 @@ def _required_str(obj: _JsonObject, key: str, where: str) -> str:
     return value
 
 
+def _stripe_id(value: str, where: str) -> str:
+    if not matches(STRIPE_ID, value):
+        raise InvalidWebhook(f"{where} is not a Stripe id (letters, digits, _; at most 255)")
+    return value
+
+
+def _reference(value: str | None, where: str) -> str | None:
+    if value is not None and not matches(REFERENCE, value):
+        raise InvalidWebhook(f"{where} is not a reference (letters, digits, _.~:@|+=/#-)")
+    return value
+
+
 def _optional_str(obj: _JsonObject, key: str, where: str) -> str | None:
     value = obj.get(key)
     if value is None or value == "":
@@ -242,21 +257,26 @@ def _metadata_order(obj: _JsonObject, where: str) -> str | None:
         return None
     if not isinstance(metadata, dict):
         raise InvalidWebhook(f"{where}: metadata is not an object")
-    return _optional_str(metadata, "orderId", where)
+    return _reference(_optional_str(metadata, "orderId", where), f"{where}: metadata.orderId")
 
 
 def _payment_intent_ref(obj: _JsonObject, where: str) -> str | None:
     """The payment intent id, whether Stripe sent the id or the expanded object."""
     value = obj.get("payment_intent")
     if isinstance(value, dict):
-        return _required_str(value, "id", f"{where}: payment_intent")
-    return _optional_str(obj, "payment_intent", where)
+        ref: str | None = _required_str(value, "id", f"{where}: payment_intent")
+    else:
+        ref = _optional_str(obj, "payment_intent", where)
+    return None if ref is None else _stripe_id(ref, f"{where}: payment_intent")
 
 
 def _session_payment(event_id: str, event_type: str, session: _JsonObject) -> PaymentConfirmed:
     order_ref = _metadata_order(session, event_type)
     if order_ref is None:
-        order_ref = _optional_str(session, "client_reference_id", event_type)
+        order_ref = _reference(
+            _optional_str(session, "client_reference_id", event_type),
+            f"{event_type}: client_reference_id",
+        )
     return PaymentConfirmed(
         event_id=event_id,
         event_type=event_type,
@@ -273,7 +293,7 @@ def _intent_payment(event_id: str, event_type: str, intent: _JsonObject) -> Paym
         event_id=event_id,
         event_type=event_type,
         order_ref=_metadata_order(intent, event_type),
-        payment_intent_id=_required_str(intent, "id", event_type),
+        payment_intent_id=_stripe_id(_required_str(intent, "id", event_type), f"{event_type}: id"),
         amount_cents=_amount(intent, amount_key, event_type),
         currency=_currency(intent, event_type),
     )

@@ -137,6 +137,21 @@ def test_a_token_without_kid_is_refused_without_asking_the_key_server(
     assert jwks_server.fetches == 0
 
 
+@pytest.mark.parametrize(
+    "kid",
+    ["rsa-1\x00", "x\ud800", "rsa 1", "<b>", "k" * 256],
+    ids=["nul", "surrogate", "space", "markup", "long"],
+)
+def test_a_poisoned_kid_is_refused_without_asking_the_key_server(
+    jwks_server: JwksServer, keys: Keys, kid: str
+) -> None:
+    bearer = jwt.encode(claims(), keys.rsa, algorithm="RS256", headers={"kid": kid})
+
+    with pytest.raises(Unauthenticated):
+        verifier(jwks_server.url).verify(bearer)
+    assert jwks_server.fetches == 0
+
+
 def test_a_key_of_another_kid_does_not_verify(jwks_server: JwksServer, keys: Keys) -> None:
     """Signed with the Ed25519 key but naming the RSA key: the RSA key decides."""
     bearer = jwt.encode(claims(), keys.ed25519, algorithm="EdDSA", headers={"kid": "rsa-1"})
