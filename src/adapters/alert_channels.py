@@ -65,6 +65,12 @@ class WebhookConfig:
             raise ValueError("ALERT_WEBHOOK_URL must be an http(s) URL")
 
 
+def chat_escaped(text: str) -> str:
+    """Text as Slack's (and Mattermost's) markup shows it literally: ``<url|label>`` would be a
+    link and ``<!channel>`` a mention. The three characters Slack says to escape, escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class WebhookAlertChannel:
     """A JSON POST with a ``text`` field (what Slack, Mattermost and Teams' connectors read)."""
 
@@ -76,7 +82,7 @@ class WebhookAlertChannel:
     def deliver(self, alert: AlertNotice) -> None:
         icon = ":rotating_light:" if alert.severity == "critical" else ":warning:"
         body = {
-            "text": f"{icon} *{alert.kind}* ({alert.severity}): {alert.message}",
+            "text": f"{icon} *{alert.kind}* ({alert.severity}): {chat_escaped(alert.message)}",
             "alert": {
                 "alertId": str(alert.alert_id),
                 "kind": alert.kind,

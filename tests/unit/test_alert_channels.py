@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import uuid4
 
 import pytest
 
+from adapters.alert_channels import WebhookAlertChannel, WebhookConfig
 from adapters.persistence.follower_store import MemoryFollowerStore
 from application.alerts.alerts import new_alert
 from application.alerts.channels import AlertChannels
@@ -115,3 +121,38 @@ def test_a_delivery_interrupted_by_a_crash_is_not_repeated() -> None:
     s.follow()
 
     assert chat.delivered == []  # at most once: dropped (and logged), not sent twice
+
+
+def test_the_chat_webhook_shows_markup_in_an_alert_literally() -> None:
+    """A payment intent like ``<https://evil.example|Refund here>`` was a link in Slack."""
+    received: list[bytes] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    alert = AlertNotice(
+        alert_id=uuid4(),
+        kind="unknown_payment_refund",
+        severity="warning",
+        message="refund of <https://evil.example|Refund here> & <!channel>",
+        subject=None,
+        created_at=datetime(2026, 10, 1, tzinfo=UTC),
+    )
+
+    WebhookAlertChannel(WebhookConfig(f"http://127.0.0.1:{server.server_port}/")).deliver(alert)
+    server.server_close()
+
+    text = json.loads(received[0])["text"]
+    assert text.endswith(
+        "refund of &lt;https://evil.example|Refund here&gt; &amp; &lt;!channel&gt;"
+    )
+    assert "<" not in text and ">" not in text
+    assert json.loads(received[0])["alert"]["message"] == alert.message  # the data, as it was
