@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.integration.conftest import ROOT, ServerProcess
+from tests.integration.conftest import ROOT, ServerProcess, service_env
 
 pytestmark = pytest.mark.integration
 
@@ -149,3 +149,15 @@ def test_the_commands_main_module_imports_none_of_the_service_until_it_runs() ->
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "['entrypoints', 'entrypoints.__main__']"
+
+
+@pytest.mark.parametrize("verb", [["replay"], ["replay", "--rebuild"], ["digest"]])
+def test_audit_on_a_database_never_migrated_says_so_and_exits_2(
+    database_url: str, tmp_path: Path, verb: list[str]
+) -> None:
+    """On PostgreSQL `audit replay --rebuild` ended in a missing table's traceback (exit 1)."""
+    ran = tickets("audit", *verb, cwd=tmp_path, env=service_env(database_url))
+
+    assert ran.returncode == 2, ran.stdout + ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert "run `tickets migrate` first" in ran.stderr
