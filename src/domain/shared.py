@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
@@ -44,15 +45,23 @@ _NOT_IN_ONE_LINE = frozenset(
     [*map(chr, range(0x00, 0x20)), *map(chr, range(0x7F, 0xA0)), "\u2028", "\u2029"]
 )
 _NOT_IN_LINES = _NOT_IN_ONE_LINE - {"\t", "\n"}
+_JOINERS = frozenset({"\u200c", "\u200d"})  # ZWNJ and ZWJ: parts of Persian or Indic words
 
 
 def unprintable(text: str, *, multiline: bool = False) -> str | None:
     """The first character of ``text`` that it may not hold, described (U+0000), else None.
 
-    Lone surrogates are refused too: they cannot be encoded, stored or rendered.
+    Lone surrogates are refused too: they cannot be encoded, stored or rendered. So are
+    invisible format characters (Unicode's Cf: bidirectional overrides such as U+202E that
+    show "Åse" as "esÅ" in a roster or a CSV, zero-width spaces that make two names look
+    alike), but for the zero-width joiners some scripts need within words.
     """
     refused = _NOT_IN_LINES if multiline else _NOT_IN_ONE_LINE
     for char in text:
-        if char in refused or "\ud800" <= char <= "\udfff":
+        if (
+            char in refused
+            or "\ud800" <= char <= "\udfff"
+            or (char not in _JOINERS and unicodedata.category(char) == "Cf")
+        ):
             return f"U+{ord(char):04X}"
     return None

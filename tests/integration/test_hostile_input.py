@@ -293,6 +293,9 @@ def test_a_period_at_the_edges_of_what_is_accepted_is_paid_and_ticketed(running:
         "\x7f",
         "Åse\x85",
         "x" * 10_000,
+        "Åse \u202eØvergård",  # a bidirectional override: shown reversed in rosters and CSVs
+        "Åse\u200bØvergård",  # a zero-width space: two names that look alike
+        "\ufeffÅse",
     ],
 )
 def test_a_name_that_cannot_be_stored_or_rendered_is_refused_everywhere(
