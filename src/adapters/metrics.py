@@ -1,21 +1,27 @@
 """Prometheus metrics an operator watches: webhooks, tickets, emails, alerts, follower lag.
 
-Every metric of the service is named here (door scans: ``scan_metrics``). Counters count in the
-process that did the work: each API instance and each ``tickets worker`` has its own, and
-Prometheus sums them across instances (``sum by (outcome) (rate(...))``). The followers' lag is
-read from the database when /metrics is scraped, so any API instance tells it for all of them.
+Every metric of the service is named here (door scans: ``scan_metrics``; requests: Litestar's
+middleware). Counters count in the process that did the work. Within one ``tickets serve`` of
+several processes (``PROMETHEUS_MULTIPROC_DIR``, set by ``entrypoints.run_dir``), each process
+writes its counts to a file of that directory and any of them answers /metrics with the sum of
+all, its worker's included: one ``tickets serve`` is one target. Separate instances (hosts,
+containers, a ``tickets worker`` of their own) are separate targets that Prometheus sums
+(``sum by (outcome) (rate(...))``). The followers' lag and stalls are read from the database when
+/metrics is scraped, so any API instance tells them for all of them, once.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -23,6 +29,7 @@ from application.ports import FollowerStore, IgnoredNotice, StripeNotice
 from application.store import TicketStore
 from application.worker.following import Follower
 from application.worker.loop import QueueFollower
+from application.worker.stalls import FollowerHealth
 from domain.alert import Alert
 from domain.payment import DeliveryOutcome
 from domain.ticket import Ticket
@@ -136,6 +143,42 @@ class ServiceMetrics:
                 self._counters.alerts_raised.labels(kind=event.kind.value).inc()
 
 
+def counted(multiprocess_dir: str | None) -> bytes:
+    """The counters (and histograms) in Prometheus' text format: this process's own, or with
+    ``multiprocess_dir``, those of every process of the server, summed.
+
+    A process that died keeps its files: what it counted stays in the sums, and a process
+    started in its place counts on from there (a counter never goes down). Its live gauges
+    (requests in progress) are dropped, as prometheus_client's ``mark_process_dead`` does.
+    """
+    if multiprocess_dir is None:
+        return generate_latest(REGISTRY)
+    _forget_dead_processes(multiprocess_dir)
+    registry = CollectorRegistry()  # only the files: registered metrics would show twice
+    multiprocess.MultiProcessCollector(registry, multiprocess_dir)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live\w+_(\d+)\.db")
+
+
+def _forget_dead_processes(directory: str) -> None:
+    for name in os.listdir(directory):
+        found = _LIVE_GAUGE_FILE.fullmatch(name)
+        if found and not _alive(int(found[1])):
+            multiprocess.mark_process_dead(int(found[1]), directory)  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's: alive
+        return True
+    return True
+
+
 def webhook_type(event_type: str) -> str:
     """The webhook counter's ``type`` label: one of a closed set, whatever Stripe's text."""
     if event_type in STRIPE_EVENT_TYPES or event_type == UNREAD_EVENT_TYPE:
@@ -201,7 +244,42 @@ class FollowerLag(Collector):
         yield queued
 
     def exposition(self) -> bytes:
-        """These gauges in Prometheus' text format (appended to the process' own metrics)."""
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(self)
-        return generate_latest(registry)
+        """These gauges in Prometheus' text format (appended to the counters)."""
+        return _exposition(self)
+
+
+class FollowerStalls(Collector):
+    """``tickets_follower_stalled{follower}``: 1 while a follower is held at one event.
+
+    Read from the store at each scrape, so any API instance tells it, wherever the worker runs.
+    A family made at scrape time, not a Gauge: in multiprocess mode a Gauge writes a file per
+    process, and the merge would show it once more per process that ever scraped.
+    """
+
+    def __init__(self, health: FollowerHealth) -> None:
+        self._health = health
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            stalled = {found.follower for found in self._health.stalled()}
+        except Exception as error:  # the store is away: readiness says so; the rest scrapes
+            log.warning("follower stalls not read", extra={"error": type(error).__name__})
+            return
+        gauge = GaugeMetricFamily(
+            "tickets_follower_stalled",
+            "1 while a worker follower fails on one event again and again (follower_stalled alert)",
+            labels=["follower"],
+        )
+        for name in self._health.names():
+            gauge.add_metric([name], 1 if name in stalled else 0)
+        yield gauge
+
+    def exposition(self) -> bytes:
+        """This gauge in Prometheus' text format (appended to the counters)."""
+        return _exposition(self)
+
+
+def _exposition(collector: Collector) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    return generate_latest(registry)

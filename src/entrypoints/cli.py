@@ -19,7 +19,7 @@ from adapters.credentials import redacted_url
 from adapters.identity import mint_dev_token
 from adapters.persistence.eventstore import migrate, migrate_if_behind
 from application.errors import StoreUnavailable
-from entrypoints import audit_cli, logs, monitoring, worker_cli
+from entrypoints import audit_cli, logs, monitoring, run_dir, worker_cli
 from entrypoints.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, dev_secrets
 from entrypoints.version import package_version
 
@@ -130,6 +130,7 @@ def _serve(args: argparse.Namespace) -> int:
         # process of its own: its PDF rendering never shares a GIL with requests. Each ends
         # with this process, however it ends (adapters.parent_process).
         options["run_worker"] = False
+        run_dir.prepare(os.environ)  # what they count, they count together (entrypoints.run_dir)
         os.environ[parent_process.PARENT_VARIABLE] = str(os.getpid())
         if not args.no_worker:
             worker = _start_worker_process(args)

@@ -8,18 +8,12 @@ import os
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Gauge,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from adapters.metrics import FollowerLag
+from adapters.metrics import FollowerLag, FollowerStalls, counted
 from application.errors import StoreUnavailable
 from application.worker.stalls import FollowerHealth
+from entrypoints import run_dir
 from entrypoints.bootstrap import Readiness
 from entrypoints.http.openapi import (
     STORE_UNAVAILABLE,
@@ -82,34 +76,10 @@ class MetricsController(Controller):
         follower_health: NamedDependency[FollowerHealth],
         follower_lag: NamedDependency[FollowerLag | None],
     ) -> Response[bytes]:
-        registry = REGISTRY
-        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:  # several worker processes: merge them
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        exposition = generate_latest(registry) + _follower_stalls(follower_health)
+        # Set by `tickets serve` for its processes (entrypoints.run_dir): the whole server's.
+        exposition = counted(os.environ.get(run_dir.METRICS_VARIABLE))
+        exposition += FollowerStalls(follower_health).exposition()
         if follower_lag is not None:
             exposition += follower_lag.exposition()
         # As a header: given as the media type, Litestar would add a second `charset=utf-8`.
         return Response(exposition, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
-def _follower_stalls(health: FollowerHealth) -> bytes:
-    """``tickets_follower_stalled{follower}``: 1 while a follower is held at one event.
-
-    Read from the store at each scrape, so any API instance tells it, wherever the worker runs.
-    """
-    registry = CollectorRegistry()
-    gauge = Gauge(
-        "tickets_follower_stalled",
-        "1 while a worker follower fails on one event again and again (follower_stalled alert)",
-        ["follower"],
-        registry=registry,
-    )
-    try:
-        stalled = {found.follower for found in health.stalled()}
-    except Exception as error:  # the store is away: readiness says so; the rest still scrapes
-        log.warning("follower stalls not read", extra={"error": type(error).__name__})
-        return b""
-    for name in health.names():
-        gauge.labels(follower=name).set(1 if name in stalled else 0)
-    return generate_latest(registry)
