@@ -53,14 +53,17 @@ class Orders:
         period_code: str,
         wishes: tuple[Wish, ...],
         cause: Cause,
+        is_admin: bool = False,
     ) -> Order:
         period = self._periods.by_code(period_code)
         purchaser = Person.id_for_user(user_id)
         requested = []
         for wish in wishes:
             person_id = wish.person_id or purchaser
-            if person_id != purchaser and self._store.find(Person, person_id) is None:
-                raise NotFound(f"no person {person_id}", "person_not_found")
+            if person_id != purchaser and not self._may_register(person_id, is_admin):
+                # One answer for a person that does not exist and one that is not the caller's
+                # to register: a stranger learns nothing of who exists.
+                raise NotFound(f"no person {person_id} you may register", "person_not_found")
             requested.append(RequestedRegistration(person_id, wish.track_code, wish.role))
         order = Order.place(
             period=period, purchaser_person_id=purchaser, requested=tuple(requested), cause=cause
@@ -104,6 +107,13 @@ class Orders:
             )
             self._store.save(order)
         return order
+
+    def _may_register(self, person_id: UUID, is_admin: bool) -> bool:
+        """Who may be registered by someone else: any person, by an admin; by a user, a person
+        without an account (a partner the school added, whose id it gave the buyer). Whoever
+        has an account registers themselves, or an admin does it for them."""
+        person = self._store.find(Person, person_id)
+        return person is not None and (is_admin or person.user_id is None)
 
     def get(self, order_id: UUID, *, user_id: str, is_admin: bool) -> Order:
         order = self._store.find(Order, order_id)

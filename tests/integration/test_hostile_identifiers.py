@@ -157,3 +157,30 @@ def test_a_bearer_token_with_a_poisoned_subject_is_401_and_records_nothing(
     assert_problem(put, 401, "unauthenticated")
     assert_problem(read, 401, "unauthenticated")
     assert log_length(running) == 0
+
+
+def test_an_order_for_someone_elses_account_looks_like_one_for_nobody(running: Running) -> None:
+    """Any user could order for any person id, and 201 against person_not_found told whether
+    a person existed. A user registers partners without an account only (README, "Orders")."""
+    api = running.api
+    api.schedule()
+    api.profile("dancer-1")
+    victim = api.profile("victim", name="Vera Viktim")["personId"]
+    nobody = "0c4a2f53-7d61-4b5e-8a49-2f0e6d3c1b77"
+    before = log_length(running)
+
+    answers = []
+    for person_id in (victim, nobody):
+        response = api.client.post(
+            "/api/orders",
+            json={
+                "periodCode": "2026-fall",
+                "registrations": [{"trackCode": "salsa1", "personId": person_id}],
+            },
+            headers=bearer("dancer-1"),
+        )
+        body = assert_problem(response, 404, "person_not_found")
+        answers.append({**body, "detail": body["detail"].replace(person_id, "<id>")})
+
+    assert answers[0] == answers[1]
+    assert log_length(running) == before

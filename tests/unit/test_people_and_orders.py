@@ -229,6 +229,41 @@ def test_an_order_for_a_person_who_does_not_exist_is_refused_and_saves_nothing(
     assert gateway.requests == []
 
 
+def test_a_user_registers_partners_without_an_account_but_not_other_accounts(
+    world: Wired, gateway: FakeGateway
+) -> None:
+    put_profile(world, "ase")
+    put_profile(world, "bo")
+    partner = world.services.people.add_partner(
+        name="Kari", email="kari@example.no", user_id=None, cause=ADMIN_CAUSE
+    )
+    recorded = world.notification_count()
+
+    with pytest.raises(NotFound) as someone_elses:
+        place(world, "ase", "salsa1", partner=Person.id_for_user("bo"))
+    stranger = uuid4()
+    with pytest.raises(NotFound) as unknown:
+        place(world, "ase", "salsa1", partner=stranger)
+
+    # The same answer for both, but the id: nothing tells that bo exists.
+    assert someone_elses.value.code == unknown.value.code == "person_not_found"
+    assert str(someone_elses.value).replace(str(Person.id_for_user("bo")), "<id>") == str(
+        unknown.value
+    ).replace(str(stranger), "<id>")
+    assert world.notification_count() == recorded
+    partnered = place(world, "ase", "salsa1", partner=partner.id)
+    assert {r.person_id for r in partnered.registrations} == {Person.id_for_user("ase"), partner.id}
+    by_admin = world.services.orders.place(
+        user_id="admin-1",
+        user_email=None,
+        period_code="2026-fall",
+        wishes=(Wish("salsa1", Person.id_for_user("bo"), None),),
+        cause=ADMIN_CAUSE,
+        is_admin=True,
+    )
+    assert [r.person_id for r in by_admin.registrations] == [Person.id_for_user("bo")]
+
+
 def test_an_order_in_an_unknown_period_is_refused(world: Wired) -> None:
     with pytest.raises(NotFound) as missing:
         place(world, "ase", "salsa1", period_code="1999-fall")

@@ -60,6 +60,7 @@ class OrderController(Controller):
                 for r in data.registrations
             ),
             cause=cause,
+            is_admin=user.is_admin,
         )
         return OrderOut.of(order)
 
