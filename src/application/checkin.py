@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from application.errors import Conflict
+from application.errors import SCAN_ID_REUSED
 from application.ports import (
     Clock,
     ExpiredToken,
@@ -305,9 +305,8 @@ class CheckIns:
 
     def _repeated(self, first: Scan, digest: str) -> ScanAnswer:
         if first.token_hash != digest:
-            raise Conflict(
-                "this scanId was used for another token; send a new scanId per scan",
-                "scan_id_reused",
+            raise SCAN_ID_REUSED(
+                "this scanId was used for another token; send a new scanId per scan"
             )
         seen = self._describe(first.ticket_id)
         return ScanAnswer(

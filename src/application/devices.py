@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from application.errors import Conflict, NotFound
+from application.errors import DEVICE_NOT_FOUND, DEVICE_REVOKED, PAIRING_NOT_FOUND, NotFound
 from application.periods import Periods
 from application.ports import Clock, DeviceActivity, Unauthenticated
 from application.store import TicketStore, retry_on_conflict
@@ -180,7 +180,7 @@ class Devices:
             try:
                 device.rename(name, cause)
             except DeviceRevoked:
-                raise Conflict(f"device {device_id} is revoked", "device_revoked") from None
+                raise DEVICE_REVOKED(f"device {device_id} is revoked") from None
             self._store.save(device)
             return device
 
@@ -190,7 +190,7 @@ class Devices:
     def _device(self, device_id: UUID) -> Device:
         device = self._store.find(Device, device_id)
         if device is None:
-            raise NotFound(f"no device {device_id}", "device_not_found")
+            raise DEVICE_NOT_FOUND(f"no device {device_id}")
         return device
 
     def _note_seen(self, device_id: UUID) -> None:
@@ -207,4 +207,4 @@ class Devices:
 
 
 def _pairing_not_found() -> NotFound:
-    return NotFound("no such pairing code, or it was used or has expired", "pairing_not_found")
+    return PAIRING_NOT_FOUND("no such pairing code, or it was used or has expired")

@@ -15,7 +15,7 @@ import structlog
 from eventsourcing.persistence import IntegrityError, Notification
 
 from application.alerts.alerts import Alerts, new_alert
-from application.errors import NotFound
+from application.errors import TICKET_NOT_FOUND
 from application.ports import (
     Clock,
     EmailContent,
@@ -383,11 +383,11 @@ class EmailRequests:
             ticket = self._store.find(Ticket, ticket_id)
             mine = ticket is not None and ticket.person_id == Person.id_for_user(user_id)
             if ticket is None or not (mine or is_admin):
-                raise NotFound(f"no ticket {ticket_id}", "ticket_not_found")
+                raise TICKET_NOT_FOUND(f"no ticket {ticket_id}")
             try:
                 ticket.request_email_resend(cause)
             except NotEmailable:
-                raise NotFound(f"ticket {ticket_id} is not active", "ticket_not_found") from None
+                raise TICKET_NOT_FOUND(f"ticket {ticket_id} is not active") from None
             self._store.save(ticket)
 
         retry_on_conflict(command)

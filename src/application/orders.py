@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.errors import NotFound, Unavailable
+from application.errors import CHECKOUT_UNAVAILABLE, ORDER_NOT_FOUND, PERSON_NOT_FOUND
 from application.periods import Periods
 from application.ports import CheckoutLine, CheckoutRequest, PaymentGateway, PaymentGatewayError
 from application.store import TicketStore
@@ -63,7 +63,7 @@ class Orders:
             if person_id != purchaser and not self._may_register(person_id, is_admin):
                 # One answer for a person that does not exist and one that is not the caller's
                 # to register: a stranger learns nothing of who exists.
-                raise NotFound(f"no person {person_id} you may register", "person_not_found")
+                raise PERSON_NOT_FOUND(f"no person {person_id} you may register")
             requested.append(RequestedRegistration(person_id, wish.track_code, wish.role))
         order = Order.place(
             period=period, purchaser_person_id=purchaser, requested=tuple(requested), cause=cause
@@ -97,9 +97,8 @@ class Orders:
                 "checkout failed",
                 extra={"step": "checkout failed", "order_id": str(order.id), "error": str(error)},
             )
-            raise Unavailable(
-                f"the payment provider is unavailable; order {order.id} stays pending",
-                "checkout_unavailable",
+            raise CHECKOUT_UNAVAILABLE(
+                f"the payment provider is unavailable; order {order.id} stays pending"
             ) from None
         if session is not None:
             order.start_checkout(
@@ -119,7 +118,7 @@ class Orders:
         order = self._store.find(Order, order_id)
         mine = order is not None and order.purchaser_person_id == Person.id_for_user(user_id)
         if order is None or not (mine or is_admin):
-            raise NotFound(f"no order {order_id}", "order_not_found")
+            raise ORDER_NOT_FOUND(f"no order {order_id}")
         return order
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from application.errors import InvalidQuery
+from application.errors import INVALID_CURSOR, INVALID_LIMIT
 
 MAX_PAGE = 200
 
 
 def check_limit(limit: int, most: int = MAX_PAGE) -> int:
     if not 1 <= limit <= most:
-        raise InvalidQuery(f"limit must be 1 to {most}, not {limit}", "invalid_limit")
+        raise INVALID_LIMIT(f"limit must be 1 to {most}, not {limit}")
     return limit
 
 
@@ -18,5 +18,5 @@ def parse_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
     if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
-        raise InvalidQuery("cursor is not one this list gave out", "invalid_cursor")
+        raise INVALID_CURSOR("cursor is not one this list gave out")
     return int(cursor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-from application.errors import Conflict, NotFound
+from application.errors import PERSON_EXISTS, PERSON_NOT_FOUND, PROFILE_NOT_FOUND
 from application.issuing import Covered, TicketIssuing
 from application.store import TicketStore, retry_on_conflict
 from domain.order import Order
@@ -25,7 +25,7 @@ class People:
     def profile_of(self, user_id: str) -> Person:
         person = self._store.find(Person, Person.id_for_user(user_id))
         if person is None:
-            raise NotFound("you have no profile yet", "profile_not_found")
+            raise PROFILE_NOT_FOUND("you have no profile yet")
         return person
 
     def put_profile(
@@ -55,7 +55,7 @@ class People:
             if user_id is None:
                 self._store.save(person)
             elif self._store.find(Person, person.id) is not None:
-                raise Conflict(f"user {user_id} has a profile already", "person_exists")
+                raise PERSON_EXISTS(f"user {user_id} has a profile already")
             else:
                 self._register_with_pending_tickets(person, cause)
             return person
@@ -96,5 +96,5 @@ class People:
     def get(self, person_id: UUID) -> Person:
         person = self._store.find(Person, person_id)
         if person is None:
-            raise NotFound("no such person", "person_not_found")
+            raise PERSON_NOT_FOUND("no such person")
         return person

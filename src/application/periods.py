@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from application.errors import Conflict, NotFound
+from application.errors import PERIOD_EXISTS, PERIOD_NOT_FOUND
 from application.store import TicketStore
 from domain.period import Period, PeriodCode, Track
 from domain.shared import Cause
@@ -55,7 +55,7 @@ class Periods:
         try:
             self._store.save(period, PeriodCode.claim(period.code, period.id, cause))
         except IntegrityError:
-            raise Conflict(f"period code {period.code!r} is taken", "period_exists") from None
+            raise PERIOD_EXISTS(f"period code {period.code!r} is taken") from None
         return period
 
     def by_code(self, code: str) -> Period:
@@ -66,7 +66,7 @@ class Periods:
             period_id = self._remember(self._ids, code, index.period_id) if index else None
         period = self._store.find(Period, period_id) if period_id else None
         if period is None:
-            raise NotFound(f"no period with code {code!r}", "period_not_found")
+            raise PERIOD_NOT_FOUND(f"no period with code {code!r}")
         return self._remember(self._periods, period.id, period)
 
     def remembered(self, period_id: UUID) -> Period:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.errors import Conflict, NotFound
+from application.errors import TICKET_NOT_FOUND, TICKET_REVOKED, TICKET_WITHOUT_TOKEN
 from application.store import TicketStore, retry_on_conflict
 from application.tokens import TokenIssuer
 from domain.period import Period
@@ -40,13 +40,11 @@ class TicketAdmin:
             try:
                 ticket.rotate_token(reason=reason, cause=cause)
             except TicketRevoked:
-                raise Conflict(
-                    f"ticket {ticket_id} is revoked: its token cannot be rotated", "ticket_revoked"
+                raise TICKET_REVOKED(
+                    f"ticket {ticket_id} is revoked: its token cannot be rotated"
                 ) from None
             except TokenVersionConflict:
-                raise Conflict(
-                    f"ticket {ticket_id} has no token yet", "ticket_without_token"
-                ) from None
+                raise TICKET_WITHOUT_TOKEN(f"ticket {ticket_id} has no token yet") from None
             self._tokens.issue(ticket, period, cause)
             self._store.save(ticket)
             return self._managed(ticket, period)
@@ -85,7 +83,7 @@ class TicketAdmin:
     def _ticket(self, ticket_id: UUID) -> Ticket:
         ticket = self._store.find(Ticket, ticket_id)
         if ticket is None:
-            raise NotFound(f"no ticket {ticket_id}", "ticket_not_found")
+            raise TICKET_NOT_FOUND(f"no ticket {ticket_id}")
         return ticket
 
     def _managed(self, ticket: Ticket, period: Period) -> ManagedTicket:

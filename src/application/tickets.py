@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.alerts.alerts import Alerts, new_alert
-from application.errors import Conflict, NotFound
+from application.errors import PROFILE_REQUIRED, TICKET_NOT_FOUND
 from application.periods import Periods
 from application.ports import TicketLinks
 from application.store import TicketStore, retry_on_conflict
@@ -66,12 +66,11 @@ class TicketDesk:
         if ticket is None or ticket.status is not TicketStatus.ACTIVE or person is None:
             pending = self._store.find(PendingTickets, PendingTickets.id_for(person_id))
             if person is None and pending is not None and pending.waits_in(period.id):
-                raise Conflict(
+                raise PROFILE_REQUIRED(
                     "your registration is paid: create your profile (PUT /api/me/profile) "
-                    "and your ticket is issued",
-                    "profile_required",
+                    "and your ticket is issued"
                 )
-            raise NotFound(f"you have no ticket for {period.code}", "ticket_not_found")
+            raise TICKET_NOT_FOUND(f"you have no ticket for {period.code}")
         return self._serve(ticket, period, person)
 
     def for_holder(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> ServedTicket:
@@ -92,7 +91,7 @@ class TicketDesk:
         """A ticket for the holder of its signed link; a wrong or outdated key is NotFound."""
         links = self._links
         if links is None:
-            raise NotFound("no such ticket", "ticket_not_found")
+            raise TICKET_NOT_FOUND("no such ticket")
         with self._store.one_connection():
             ticket = self._active(
                 ticket_id,
@@ -111,7 +110,7 @@ class TicketDesk:
     def _active(self, ticket_id: UUID, may_see: Callable[[Ticket], bool]) -> Ticket:
         ticket = self._store.find(Ticket, ticket_id)
         if ticket is None or ticket.status is not TicketStatus.ACTIVE or not may_see(ticket):
-            raise NotFound("no such ticket", "ticket_not_found")
+            raise TICKET_NOT_FOUND("no such ticket")
         return ticket
 
     def _serve(self, ticket: Ticket, period: Period, person: Person) -> ServedTicket:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from application.alerts.alerts import notice_of
-from application.errors import InvalidQuery, NotFound
+from application.errors import ALERT_NOT_FOUND, INVALID_STATE
 from application.paging import check_limit, parse_cursor
 from application.ports import AlertListing, AlertNotice, AlertQuery
 from application.store import TicketStore, retry_on_conflict
@@ -41,7 +41,7 @@ class AlertBoard:
         """Newest first; ``cursor`` is the previous page's ``next_cursor``."""
         check_limit(limit)
         if state is not None and state not in STATES:
-            raise InvalidQuery(f"state must be one of {', '.join(STATES)}", "invalid_state")
+            raise INVALID_STATE(f"state must be one of {', '.join(STATES)}")
         if since is not None:
             since = _in_utc(since)
         rows = self._listing.page(
@@ -59,7 +59,7 @@ class AlertBoard:
         def command() -> AlertNotice:
             alert = self._store.find(Alert, alert_id)
             if alert is None:
-                raise NotFound(f"no alert {alert_id}", "alert_not_found")
+                raise ALERT_NOT_FOUND(f"no alert {alert_id}")
             if alert.state is AlertState.OPEN:
                 alert.acknowledge(by=cause.actor, cause=cause)
                 self._store.save(alert)

@@ -17,7 +17,12 @@ from eventsourcing.utils import get_topic
 from application.audit.digest import Digest, Progress, Verification, chain, verify
 from application.audit.invariants import InvariantChecker, QueuedTicketEmails
 from application.audit.replay import ReplayReport, replay
-from application.errors import ApplicationError, NotFound
+from application.errors import (
+    AGGREGATE_NOT_FOUND,
+    NOT_YET_RECORDED,
+    VERSION_NOT_FOUND,
+    ApplicationError,
+)
 from application.paging import MAX_PAGE, check_limit, parse_cursor
 from application.ports import FollowerStore
 from application.store import TicketStore
@@ -120,7 +125,7 @@ class Audit:
         """Every event of one aggregate, in order."""
         events = [AuditEvent.of(event) for event in self._store.events.get(aggregate_id)]
         if not events:
-            raise NotFound(f"nothing is recorded for {aggregate_id}", "aggregate_not_found")
+            raise AGGREGATE_NOT_FOUND(f"nothing is recorded for {aggregate_id}")
         return events
 
     def history_page(
@@ -137,7 +142,7 @@ class Audit:
             for event in self._store.events.get(aggregate_id, gt=after, limit=limit + 1)
         ]
         if not events and (after is None or not list(self._store.events.get(aggregate_id))):
-            raise NotFound(f"nothing is recorded for {aggregate_id}", "aggregate_not_found")
+            raise AGGREGATE_NOT_FOUND(f"nothing is recorded for {aggregate_id}")
         shown = events[:limit]
         return shown, str(shown[-1].version) if len(events) > limit else None
 
@@ -151,23 +156,18 @@ class Audit:
         if moment is not None:
             earlier = [e.version for e in history if e.timestamp <= moment]
             if not earlier:
-                raise NotFound(
+                raise NOT_YET_RECORDED(
                     f"{aggregate_id} was first recorded at {history[0].timestamp.isoformat()}, "
-                    f"after {moment.isoformat()}",
-                    "not_yet_recorded",
+                    f"after {moment.isoformat()}"
                 )
             version = earlier[-1]
         version = latest if version is None else version
         if not 1 <= version <= latest:
-            raise NotFound(
-                f"{aggregate_id} has versions 1 to {latest}, not {version}", "version_not_found"
-            )
+            raise VERSION_NOT_FOUND(f"{aggregate_id} has versions 1 to {latest}, not {version}")
         try:
             aggregate: Aggregate = self._store.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:  # removed from the store while we looked
-            raise NotFound(
-                f"nothing is recorded for {aggregate_id}", "aggregate_not_found"
-            ) from None
+            raise AGGREGATE_NOT_FOUND(f"nothing is recorded for {aggregate_id}") from None
         return PastState(
             aggregate_id=aggregate_id,
             aggregate_type=type(aggregate).__name__,

@@ -21,7 +21,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import SkipValidation
 
 from application.devices import DoorDevice
-from application.errors import Forbidden
+from application.errors import FORBIDDEN, WRONG_PERIOD
 from application.ports import Principal, Unauthenticated
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
@@ -54,7 +54,7 @@ class DoorCaller:
         """The period a door route is asked about: the device's own, never another one."""
         own = self.own_period
         if own is not None and given is not None and given != own:
-            raise Forbidden(f"this device is paired for the period {own}", "wrong_period")
+            raise WRONG_PERIOD(f"this device is paired for the period {own}")
         code = given or own
         if not code:
             message = "periodCode is required: this caller has no period of its own"
@@ -87,7 +87,7 @@ async def provide_user(request: Request[Any, Any, Any], state: State) -> Princip
 
 def provide_admin(user: User) -> Principal:
     if not user.is_admin:
-        raise Forbidden("this needs the admin role", "forbidden")
+        raise FORBIDDEN("this needs the admin role")
     return user
 
 
@@ -112,7 +112,7 @@ def provide_door_caller(request: Request[Any, Any, Any], state: State) -> DoorCa
         return DoorCaller(device.actor, device)
     user = services.identity.verify(bearer_token(request))
     if not user.roles & DOOR_ROLES:
-        raise Forbidden("the door needs the staff or admin role, or a paired device", "forbidden")
+        raise FORBIDDEN("the door needs the staff or admin role, or a paired device")
     return DoorCaller(user.user_id)
 
 

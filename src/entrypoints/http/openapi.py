@@ -54,7 +54,8 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 
-from entrypoints.http.problems import PROBLEM_JSON, TITLE_OF
+from application.errors import BUSY, STORE_UNAVAILABLE, ErrorCode
+from entrypoints.http.problems import PROBLEM_JSON, TITLE_OF, status_of
 from entrypoints.http.schemas import Camel
 from entrypoints.version import package_version
 
@@ -121,40 +122,17 @@ class Problem:
     meaning: str
 
 
-# The catalogue: every code the service answers with, by status.
+# The codes only HTTP answers with, by status; the use cases' are in application.errors.
 MALFORMED_BODY = Problem(400, "malformed_body", "the body is not valid UTF-8 JSON, or too deep")
 BAD_REQUEST = Problem(
     400, "bad_request", "the request cannot be read as it is, e.g. a missing parameter"
 )
-INVALID_CURSOR = Problem(400, "invalid_cursor", "`cursor` is not a `nextCursor` this list gave")
 INVALID_WEBHOOK = Problem(
     400, "invalid_webhook", "bad or missing signature, or a body that is not a Stripe event"
 )
 UNAUTHENTICATED = Problem(401, "unauthenticated", "no bearer token, or one that does not verify")
-FORBIDDEN = Problem(403, "forbidden", "the caller's roles do not allow this")
-WRONG_PERIOD = Problem(403, "wrong_period", "the device is paired for another period")
 NOT_FOUND = Problem(404, "not_found", "the path names nothing here, e.g. an id that is no UUID")
-PROFILE_NOT_FOUND = Problem(404, "profile_not_found", "the caller has no profile yet")
-PERSON_NOT_FOUND = Problem(404, "person_not_found", "no person with this id")
-PERIOD_NOT_FOUND = Problem(404, "period_not_found", "no period with this code")
-ORDER_NOT_FOUND = Problem(404, "order_not_found", "no such order, or not the caller's")
-TICKET_NOT_FOUND = Problem(404, "ticket_not_found", "no such active ticket for the caller")
-PAIRING_NOT_FOUND = Problem(
-    404, "pairing_not_found", "no such pairing code, or it was used or has expired"
-)
-DEVICE_NOT_FOUND = Problem(404, "device_not_found", "no device with this id")
-DEVICE_REVOKED = Problem(409, "device_revoked", "the device is revoked")
 INVALID_DEVICE = Problem(422, "invalid_device", "a device name has 1 to 80 characters")
-AGGREGATE_NOT_FOUND = Problem(404, "aggregate_not_found", "nothing is recorded under this id")
-ALERT_NOT_FOUND = Problem(404, "alert_not_found", "no alert with this id")
-PERIOD_EXISTS = Problem(409, "period_exists", "the period code is taken")
-PERSON_EXISTS = Problem(409, "person_exists", "this user has a profile already")
-PROFILE_REQUIRED = Problem(
-    409, "profile_required", "the registration is paid: create the profile to get the ticket"
-)
-SCAN_ID_REUSED = Problem(409, "scan_id_reused", "this scanId was sent before with another token")
-TICKET_REVOKED = Problem(409, "ticket_revoked", "the ticket is revoked")
-TICKET_WITHOUT_TOKEN = Problem(409, "ticket_without_token", "the ticket has no token yet")
 PAYLOAD_TOO_LARGE = Problem(413, "payload_too_large", "the body is over the size limit")
 UNSUPPORTED_MEDIA_TYPE = Problem(415, "unsupported_media_type", "the body is not JSON")
 VALIDATION_FAILED = Problem(
@@ -167,13 +145,6 @@ UNKNOWN_TRACK = Problem(422, "unknown_track", "the period has no track with this
 RATE_LIMITED = Problem(429, "rate_limited", "too many requests; retry after `Retry-After` s")
 FULFILMENT_FAILED = Problem(
     500, "internal_error", "the event could not be recorded (nothing was); Stripe retries"
-)
-CHECKOUT_UNAVAILABLE = Problem(
-    502, "checkout_unavailable", "the payment provider did not answer; the order stays pending"
-)
-BUSY = Problem(503, "busy", "concurrent updates kept conflicting; retry after `Retry-After` s")
-STORE_UNAVAILABLE = Problem(
-    503, "store_unavailable", "the event store does not answer; retry after `Retry-After` s"
 )
 
 BODY_PROBLEMS = (
@@ -264,10 +235,11 @@ _REQUEST_ID_HEADER: dict[str, dict[str, Any]] = {
 }
 
 
-def problems(*documented: Problem) -> dict[int, ResponseSpec]:
+def problems(*documented: Problem | ErrorCode[Any]) -> dict[int, ResponseSpec]:
     """The ``responses=`` of a route: one problem+json response per status, listing its codes."""
     by_status: dict[int, list[Problem]] = {}
-    for problem in documented:
+    for entry in documented:
+        problem = entry if isinstance(entry, Problem) else answered(entry)
         if problem not in by_status.setdefault(problem.status, []):
             by_status[problem.status].append(problem)
     return {
@@ -287,6 +259,11 @@ def problems(*documented: Problem) -> dict[int, ResponseSpec]:
         )
         for status, listed in sorted(by_status.items())
     }
+
+
+def answered(code: ErrorCode[Any]) -> Problem:
+    """A use case's error code as HTTP answers it: its status from the kind of error it is."""
+    return Problem(status_of(code.kind), code.code, code.meaning)
 
 
 def _problem_example(problem: Problem) -> dict[str, Any]:

@@ -116,15 +116,16 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _status_of(error: Exception) -> int:
-    for cls in type(error).__mro__:
+def status_of(kind: type[Exception]) -> int:
+    """The HTTP status of an error class, by the table above (its nearest listed base)."""
+    for cls in kind.__mro__:
         if cls in STATUS_OF:
             return STATUS_OF[cls]
-    return 422 if isinstance(error, DomainError) else 500
+    return 422 if issubclass(kind, DomainError) else 500
 
 
 def application_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
-    status = _status_of(error)
+    status = status_of(type(error))
     code = (
         error.code if isinstance(error, ApplicationError) else CODE_OF.get(type(error), "invalid")
     )
@@ -201,7 +202,7 @@ def reported(error: BaseException) -> bool:
     elif isinstance(error, HTTPException):
         status = error.status_code
     elif isinstance(error, ApplicationError | DomainError | Unauthenticated):
-        status = _status_of(error)
+        status = status_of(type(error))
     elif isinstance(error, ValidationException):
         status = 400
     else:

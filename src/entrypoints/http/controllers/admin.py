@@ -10,6 +10,15 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from application.attendance import Attendance
+from application.errors import (
+    FORBIDDEN,
+    PERIOD_EXISTS,
+    PERIOD_NOT_FOUND,
+    PERSON_EXISTS,
+    TICKET_NOT_FOUND,
+    TICKET_REVOKED,
+    TICKET_WITHOUT_TOKEN,
+)
 from application.people import People
 from application.periods import Periods
 from application.ticket_admin import TicketAdmin
@@ -18,17 +27,10 @@ from entrypoints.http.deps import Admin, Caused
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
-    FORBIDDEN,
     INVALID_PERIOD,
     INVALID_PROFILE,
     NOT_FOUND,
-    PERIOD_EXISTS,
-    PERIOD_NOT_FOUND,
-    PERSON_EXISTS,
     STORE_PROBLEMS,
-    TICKET_NOT_FOUND,
-    TICKET_REVOKED,
-    TICKET_WITHOUT_TOKEN,
     UNAUTHENTICATED,
     UNKNOWN_TRACK,
     VALIDATION_FAILED,

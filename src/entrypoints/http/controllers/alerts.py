@@ -7,12 +7,10 @@ from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from application.alerts.board import DEFAULT_PAGE, AlertBoard
+from application.errors import ALERT_NOT_FOUND, FORBIDDEN, INVALID_CURSOR
 from entrypoints.http.deps import Admin, Caused
 from entrypoints.http.openapi import (
-    ALERT_NOT_FOUND,
     BEARER,
-    FORBIDDEN,
-    INVALID_CURSOR,
     NOT_FOUND,
     STORE_PROBLEMS,
     UNAUTHENTICATED,

@@ -15,13 +15,11 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 
 from application.audit.auditing import Audit
+from application.errors import AGGREGATE_NOT_FOUND, FORBIDDEN, INVALID_CURSOR
 from application.paging import MAX_PAGE
 from entrypoints.http.deps import Admin
 from entrypoints.http.openapi import (
-    AGGREGATE_NOT_FOUND,
     BEARER,
-    FORBIDDEN,
-    INVALID_CURSOR,
     NOT_FOUND,
     STORE_PROBLEMS,
     UNAUTHENTICATED,

@@ -12,6 +12,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from application.checkin import CheckIns, ManualRequest, ScanRequest
+from application.errors import FORBIDDEN, SCAN_ID_REUSED, WRONG_PERIOD
 from domain.ticket import TicketStatus
 from entrypoints.http.deps import (
     DOOR_DEPENDENCIES,
@@ -26,12 +27,9 @@ from entrypoints.http.openapi import (
     BAD_REQUEST,
     BEARER_OR_DEVICE,
     BODY_PROBLEMS,
-    FORBIDDEN,
-    SCAN_ID_REUSED,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
     VALIDATION_FAILED,
-    WRONG_PERIOD,
     problems,
 )
 from entrypoints.http.params import PeriodCodeQuery, SearchText, SinceQuery

@@ -14,19 +14,21 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from adapters.pages import JinjaPages
 from adapters.qr_code import qr_png
 from application.devices import Devices
+from application.errors import (
+    DEVICE_NOT_FOUND,
+    DEVICE_REVOKED,
+    FORBIDDEN,
+    PAIRING_NOT_FOUND,
+    PERIOD_NOT_FOUND,
+)
 from domain.shared import Cause
 from entrypoints.http.deps import Admin, Caused, provide_device
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
     DEVICE,
-    DEVICE_NOT_FOUND,
-    DEVICE_REVOKED,
-    FORBIDDEN,
     INVALID_DEVICE,
     NOT_FOUND,
-    PAIRING_NOT_FOUND,
-    PERIOD_NOT_FOUND,
     RATE_LIMITED,
     STORE_PROBLEMS,
     UNAUTHENTICATED,

@@ -11,14 +11,11 @@ from litestar.enums import MediaType
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from adapters.metrics import FollowerLag, FollowerStalls, counted
-from application.errors import StoreUnavailable
+from application.errors import STORE_UNAVAILABLE, StoreUnavailable
 from application.worker.stalls import FollowerHealth
 from entrypoints import run_dir
 from entrypoints.bootstrap import Readiness
-from entrypoints.http.openapi import (
-    STORE_UNAVAILABLE,
-    problems,
-)
+from entrypoints.http.openapi import problems
 from entrypoints.http.problems import RETRY_AFTER_SECONDS, HttpProblem
 from entrypoints.http.schemas import HealthOut, ReadyOut, StalledFollowerOut
 

@@ -7,17 +7,19 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from application.errors import (
+    CHECKOUT_UNAVAILABLE,
+    ORDER_NOT_FOUND,
+    PERIOD_NOT_FOUND,
+    PERSON_NOT_FOUND,
+)
 from application.orders import Orders, Wish
 from entrypoints.http.deps import Caused, User
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
-    CHECKOUT_UNAVAILABLE,
     INVALID_ORDER,
     NOT_FOUND,
-    ORDER_NOT_FOUND,
-    PERIOD_NOT_FOUND,
-    PERSON_NOT_FOUND,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
     UNKNOWN_TRACK,

@@ -7,13 +7,13 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
+from application.errors import PROFILE_NOT_FOUND
 from application.people import People
 from entrypoints.http.deps import Caused, User
 from entrypoints.http.openapi import (
     BEARER,
     BODY_PROBLEMS,
     INVALID_PROFILE,
-    PROFILE_NOT_FOUND,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
     problems,

@@ -5,12 +5,9 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.di import NamedDependency
 
+from application.errors import PERIOD_NOT_FOUND
 from application.periods import Periods
-from entrypoints.http.openapi import (
-    PERIOD_NOT_FOUND,
-    STORE_PROBLEMS,
-    problems,
-)
+from entrypoints.http.openapi import STORE_PROBLEMS, problems
 from entrypoints.http.params import PeriodCodePath
 from entrypoints.http.schemas import PeriodOut
 

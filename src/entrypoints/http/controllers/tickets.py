@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from adapters.pages import JinjaPages
 from application.documents import TicketDocuments
 from application.emailing import EmailRequests
+from application.errors import PERIOD_NOT_FOUND, PROFILE_REQUIRED, TICKET_NOT_FOUND
 from application.ports import (
     IdentityVerifier,
     TicketDocument,
@@ -24,12 +25,9 @@ from entrypoints.http.openapi import (
     BEARER,
     BEARER_OR_SIGNED_LINK,
     NOT_FOUND,
-    PERIOD_NOT_FOUND,
-    PROFILE_REQUIRED,
     RATE_LIMITED,
     SIGNED_LINK,
     STORE_PROBLEMS,
-    TICKET_NOT_FOUND,
     UNAUTHENTICATED,
     problems,
 )

@@ -12,6 +12,7 @@ from litestar.params import HeaderParameter, RawBody
 from litestar.status_codes import HTTP_200_OK
 
 from adapters.metrics import ServiceMetrics
+from application.errors import BUSY, STORE_UNAVAILABLE
 from application.payments.stripe_events import StripeEvents
 from application.ports import (
     InvalidWebhook,
@@ -20,11 +21,9 @@ from application.ports import (
 )
 from entrypoints.http.deps import Port
 from entrypoints.http.openapi import (
-    BUSY,
     FULFILMENT_FAILED,
     INVALID_WEBHOOK,
     PAYLOAD_TOO_LARGE,
-    STORE_UNAVAILABLE,
     STRIPE_SIGNATURE,
     UNSUPPORTED_MEDIA_TYPE,
     problems,
