@@ -56,6 +56,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="HTTP processes (default: the number of cores); with more than one, the worker "
         "runs in a process of its own",
     )
+    serve.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=os.environ.get("HTTP_HEADER_TIMEOUT_SECONDS", "10"),
+        help="seconds a request's line and headers may take to arrive; then 408 and the "
+        "connection is closed (default: HTTP_HEADER_TIMEOUT_SECONDS, else 10)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=os.environ.get("HTTP_BODY_TIMEOUT_SECONDS", "30"),
+        help="seconds a request's body may take to arrive after its headers; then 408 and "
+        "the connection is closed (default: HTTP_BODY_TIMEOUT_SECONDS, else 30)",
+    )
 
     migrate_cmd = commands.add_parser("migrate", help="create the event store's schema")
     migrate_cmd.add_argument("--dev", action="store_true")
@@ -103,6 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _seconds(text: str) -> float:
+    seconds = float(text)
+    if not seconds > 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text}")
+    return seconds
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -123,7 +144,12 @@ def _serve(args: argparse.Namespace) -> int:
             "http_processes": workers,
         },
     )
-    options = {"dev": args.dev, "log_level": args.log_level, "run_worker": not args.no_worker}
+    options = {
+        "dev": args.dev,
+        "log_level": args.log_level,
+        "run_worker": not args.no_worker,
+        "body_timeout": args.body_timeout,
+    }
     worker = None
     if workers > 1:
         # N HTTP processes made by uvicorn from the factory below, and the worker once, in a
@@ -145,7 +171,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             log_config=None,
             access_log=False,
-            http=transport.HTTP,
+            http=transport.protocol(args.header_timeout, args.body_timeout),
             loop=transport.LOOP,
             # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
             proxy_headers=bool(settings.http.trusted_proxies),
@@ -172,6 +198,7 @@ def app_from_environment() -> Any:
     from entrypoints.bootstrap import build
     from entrypoints.http.app import create_app
     from entrypoints.http.problems import reported
+    from entrypoints.http.transport import BodyDeadline
 
     options = json.loads(os.environ[_SERVE_OPTIONS])
     logs.configure(options["log_level"], json=not options["dev"])
@@ -182,6 +209,7 @@ def app_from_environment() -> Any:
     services = build(settings)
     app = create_app(services, run_worker=options["run_worker"])
     app.on_startup.insert(0, _request_threads)
+    app.asgi_handler = BodyDeadline(app.asgi_handler, options["body_timeout"])
     return app
 
 

@@ -35,10 +35,10 @@ def _listening_as_a_worker_gets_it() -> socket.socket:
 
 def _nodelay_of_served_connection(loop_setting: str) -> int:
     """TCP_NODELAY of a connection served by uvicorn's protocol and event loop as configured."""
-    config = Config(_app, log_config=None, http=transport.HTTP, loop=loop_setting)
+    config = Config(_app, log_config=None, http=transport.protocol(10, 30), loop=loop_setting)
     config.load()
-    protocol = config.http_protocol_class
-    assert protocol is HttpToolsProtocol  # what transport.HTTP names
+    protocol: Any = config.http_protocol_class
+    assert issubclass(protocol.func, HttpToolsProtocol)  # what `serve` gives uvicorn
 
     async def serve() -> int:
         state = ServerState()
