@@ -13,7 +13,6 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from adapters.metrics import FollowerLag, FollowerStalls, counted
 from application.errors import STORE_UNAVAILABLE, StoreUnavailable
 from application.worker.stalls import FollowerHealth
-from entrypoints import run_dir
 from entrypoints.bootstrap import Readiness
 from entrypoints.http.openapi import problems
 from entrypoints.http.problems import RETRY_AFTER_SECONDS, HttpProblem
@@ -74,7 +73,7 @@ class MetricsController(Controller):
         follower_lag: NamedDependency[FollowerLag | None],
     ) -> Response[bytes]:
         # Set by `tickets serve` for its processes (entrypoints.run_dir): the whole server's.
-        exposition = counted(os.environ.get(run_dir.METRICS_VARIABLE))
+        exposition = counted(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         exposition += FollowerStalls(follower_health).exposition()
         if follower_lag is not None:
             exposition += follower_lag.exposition()
