@@ -2,8 +2,10 @@
 
 Its HTTP processes and its worker each count in their own memory; a scrape reaches one of them,
 so /metrics said a different number at each scrape (counters going down, which Prometheus reads
-as resets). Through this directory they count as one service: prometheus_client's multiprocess
-mode, a file per process and metric type, merged at each scrape.
+as resets), and each process let ``RATE_LIMIT_PER_MINUTE`` through on its own. Through this
+directory they count as one service: prometheus_client's multiprocess mode (a file per process
+and metric type, merged at each scrape) and the rate limits' counters (a SQLite file, unless
+``REDIS_URL`` shares them with other instances too).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 
 # prometheus_client reads it when it is first imported: set before the processes start.
 METRICS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+# The rate limits' counters of the whole server (entrypoints.settings reads it; REDIS_URL wins).
+RATE_LIMIT_FILE_VARIABLE = "TICKETS_RATE_LIMIT_FILE"
 
 
 def prepare(environ: MutableMapping[str, str]) -> Path:
@@ -34,6 +38,7 @@ def prepare(environ: MutableMapping[str, str]) -> Path:
     metrics = run / "metrics"
     metrics.mkdir()
     environ[METRICS_VARIABLE] = str(metrics)
+    environ[RATE_LIMIT_FILE_VARIABLE] = str(run / "rate-limits.sqlite3")
     atexit.register(_remove, run, os.getpid())
     return run
 

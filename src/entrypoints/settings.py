@@ -31,6 +31,7 @@ from adapters.persistence.store_config import StoreConfig
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
 from adapters.rate_limiter import RateLimitConfig
 from adapters.stripe_gateway import StripeConfig
+from entrypoints import run_dir
 
 log = logging.getLogger(__name__)
 
@@ -395,7 +396,8 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimitConfig:
         redis_url = env.get("REDIS_URL") or None
         if redis_url is not None and urlsplit(redis_url).scheme not in REDIS_SCHEMES:
             problems.add("REDIS_URL must be a redis://, rediss:// or unix:// URL")
-    return RateLimitConfig(per_minute=per_minute, redis_url=redis_url)
+    shared_file = env.get(run_dir.RATE_LIMIT_FILE_VARIABLE) or None  # `serve` sets it
+    return RateLimitConfig(per_minute=per_minute, redis_url=redis_url, shared_file=shared_file)
 
 
 def _http(env: Mapping[str, str]) -> HttpSettings:

@@ -1,14 +1,22 @@
-"""Rate-limit Counters contract: in memory and in Redis, a count per key and fixed window."""
+"""Rate-limit Counters contract: in memory, in Redis and in a SQLite file, a count per key and
+fixed window."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from adapters.rate_limiter import KEY_PREFIX, Counters, MemoryCounters, RedisCounters
+from adapters.rate_limiter import (
+    KEY_PREFIX,
+    Counters,
+    MemoryCounters,
+    RedisCounters,
+    SqliteCounters,
+)
 from tests.integration.conftest import free_port
 from tests.integration.test_rate_limits_redis import REDIS_URL, redis_or_skip
 
@@ -22,12 +30,15 @@ SHORT_WINDOW_MS = 200  # for the tests that wait for a window to end
         pytest.param("redis", marks=[pytest.mark.integration, pytest.mark.redis]),
         # Nothing listens there: the limiter falls back to memory and must keep the contract.
         pytest.param("redis-unreachable", marks=pytest.mark.integration),
+        pytest.param("sqlite-file", marks=pytest.mark.unit),
     ]
 )
-def counters(request: pytest.FixtureRequest) -> Iterator[Counters]:
+def counters(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Counters]:
     made: Counters
     if request.param == "memory":
         made = MemoryCounters()
+    elif request.param == "sqlite-file":
+        made = SqliteCounters(str(tmp_path / "rate-limits.sqlite3"))
     elif request.param == "redis":
         redis_or_skip().close()
         made = RedisCounters(REDIS_URL)

@@ -7,14 +7,16 @@ import os
 import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.conftest import Api, ServerProcess, service_env
+from tests.integration.conftest import Api, ServerProcess, bearer, service_env
 
 pytestmark = pytest.mark.integration
 
@@ -23,10 +25,14 @@ ORDERS = 6
 WEBHOOK = frozenset({("type", "checkout.session.completed"), ("outcome", "fulfilled")})
 
 
+LIMIT = 10
+
+
 @pytest.fixture
 def two_processes(tmp_path: Path) -> Iterator[ServerProcess]:
     """Two HTTP processes and the worker's, on SQLite: what is shared is the run directory."""
-    server = ServerProcess(service_env(f"sqlite:///{tmp_path}/tickets.sqlite3"), tmp_path)
+    env = service_env(f"sqlite:///{tmp_path}/tickets.sqlite3", RATE_LIMIT_PER_MINUTE=str(LIMIT))
+    server = ServerProcess(env, tmp_path)
     server.start("--workers", "2")
     yield server
     server.stop()
@@ -123,3 +129,21 @@ def test_metrics_count_every_process_and_never_go_down(two_processes: ServerProc
             ("status_code", "200"),
         }
         assert samples[("tickets_requests_total", frozenset(paid))] == ORDERS
+
+
+def test_the_rate_limit_is_the_servers_not_each_processs(two_processes: ServerProcess) -> None:
+    url = f"{two_processes.base_url}/api/tickets/2026-fall"
+
+    def ask(_: int) -> httpx.Response:
+        # A connection of its own, at once with others: both processes take some.
+        return httpx.get(url, headers=bearer("dancer-1"), timeout=30)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(ask, range(8 * LIMIT)))
+    other = httpx.get(url, headers=bearer("dancer-2"), timeout=30)  # a count of their own
+
+    statuses = Counter(answer.status_code for answer in answers)
+    assert statuses == {404: LIMIT, 429: 7 * LIMIT}  # no ticket yet, within the limit; refused
+    remaining = sorted(int(answer.headers["RateLimit-Remaining"]) for answer in answers)
+    assert remaining == [0] * 7 * LIMIT + list(range(LIMIT))
+    assert other.status_code == 404

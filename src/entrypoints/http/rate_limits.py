@@ -3,12 +3,14 @@
 Each route name has its own counter: ``RATE_LIMIT_PER_MINUTE`` (default 60) requests per caller
 and fixed minute window. The caller is the user of a valid bearer token, else the client address
 (anonymous and key-based routes, and bad tokens, which then answer 401 within the limit). The
-counters live in Redis when ``REDIS_URL`` is set, so every instance shares them; else in this
-process's memory (``Services.rate_limits``, built by bootstrap). Every response of a limited
-route, whatever its status, carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and
-``RateLimit-Reset`` (seconds until the window ends; IETF draft names), added on the way out by
-``rate_limit_headers`` (an app ``before_send`` hook, so error responses get them too). Over the
-limit: 429 problem details (code ``rate_limited``) with ``Retry-After`` in seconds as well.
+limit is the whole service's: the counters live in Redis when ``REDIS_URL`` is set, so every
+instance shares them; else, in a ``tickets serve`` of several processes, in a SQLite file they
+share (``entrypoints.run_dir``); else in this one process's memory (``Services.rate_limits``,
+built by bootstrap). Every response of a limited route, whatever its status, carries
+``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds until the window
+ends; IETF draft names), added on the way out by ``rate_limit_headers`` (an app ``before_send``
+hook, so error responses get them too). Over the limit: 429 problem details (code
+``rate_limited``) with ``Retry-After`` in seconds as well.
 
 Apply it to a new route (e.g. resend) by naming the route::
 
@@ -44,7 +46,8 @@ def rate_limited(route: str) -> Guard:
         address = connection.client.host if connection.client else "unknown"
         count = (services.rate_limits, services.identity, route, authorization, address)
         if services.rate_limits.blocks or services.identity.blocks:
-            # Redis calls and key fetches block: off the event loop, like the routes themselves.
+            # Redis calls, the shared file's writes and key fetches block: off the event loop,
+            # like the routes themselves.
             decision, principal = await to_thread.run_sync(_count, *count)
         else:
             # Memory and a shared secret: microseconds, less than the hop to a thread (which
