@@ -23,6 +23,7 @@ class AlertKind(StrEnum):
     UNKNOWN_PAYMENT_REFUND = "unknown_payment_refund"
     DUPLICATE_PAYMENT = "duplicate_payment"
     FOLLOWER_STALLED = "follower_stalled"  # a worker follower fails on one event, again and again
+    WORKER_RESTARTING = "worker_restarting"  # the worker keeps dying; it is started again
     # No longer raised (unknown_payment_refund says it); kept so that recorded alerts decode.
     REFUND_UNMATCHED = "refund_unmatched"
 

@@ -10,18 +10,22 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters import parent_process
 from adapters.credentials import redacted_url
 from adapters.identity import mint_dev_token
 from adapters.persistence.eventstore import migrate, migrate_if_behind
 from application.errors import StoreUnavailable
-from entrypoints import audit_cli, logs, monitoring, run_dir, worker_cli
+from entrypoints import audit_cli, logs, monitoring, run_dir, worker_cli, worker_supervisor
 from entrypoints.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, dev_secrets
 from entrypoints.version import package_version
+
+if TYPE_CHECKING:
+    from domain.alert import Alert
 
 log = logging.getLogger("tickets")
 REQUEST_THREADS = 40
@@ -151,6 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
         "body_timeout": args.body_timeout,
     }
     worker = None
+    worker_lock = None
     if workers > 1:
         # N HTTP processes made by uvicorn from the factory below, and the worker once, in a
         # process of its own: its PDF rendering never shares a GIL with requests. Each ends
@@ -159,7 +164,11 @@ def _serve(args: argparse.Namespace) -> int:
         run_dir.prepare(os.environ)  # what they count, they count together (entrypoints.run_dir)
         os.environ[parent_process.PARENT_VARIABLE] = str(os.getpid())
         if not args.no_worker:
-            worker = _start_worker_process(args)
+            worker_lock = _worker_lock_file()
+            worker = worker_supervisor.WorkerProcess(
+                lambda: _start_worker_process(args), _alert_raiser(settings)
+            )
+            worker.start()
     os.environ[_SERVE_OPTIONS] = json.dumps(options)
     stopped_by = _note_stop_signals()
     try:
@@ -184,7 +193,9 @@ def _serve(args: argparse.Namespace) -> int:
         )
     finally:
         if worker is not None:
-            _stop_worker_process(worker)
+            worker.stop(GRACEFUL_SHUTDOWN_SECONDS)
+        if worker_lock is not None:
+            os.unlink(worker_lock)
     log.info("stopped", extra={"signal": stopped_by[0] if stopped_by else None})
     return 0
 
@@ -195,6 +206,7 @@ _SERVE_OPTIONS = "TICKETS_SERVE_OPTIONS"  # from `serve` to the HTTP processes i
 def app_from_environment() -> Any:
     """One HTTP process's app, built from the environment `serve` left for it: the settings'
     variables and ``TICKETS_SERVE_OPTIONS`` (dev mode, log level, whether to run the worker)."""
+    from adapters.worker_liveness import WorkerLockFile
     from entrypoints.bootstrap import build
     from entrypoints.http.app import create_app
     from entrypoints.http.problems import reported
@@ -207,8 +219,18 @@ def app_from_environment() -> Any:
     # Before the app is made: Sentry's Litestar integration hooks into its construction.
     monitoring.start(settings.monitoring, "api", reported)
     services = build(settings)
-    app = create_app(services, run_worker=options["run_worker"])
+    app = create_app(services)
     app.on_startup.insert(0, _request_threads)
+    if options["run_worker"]:
+        # In a thread of this process, started again if it fails; /health/ready asks it.
+        worker = worker_cli.BackgroundWorker(services)
+        app.on_startup.append(worker.start)
+        app.on_shutdown.insert(0, worker.stop)  # first: it may be mid-job on the store
+        app.state[worker_supervisor.STATE_KEY] = worker
+    elif worker_supervisor.LOCK_VARIABLE in os.environ:  # serve's worker runs apart
+        app.state[worker_supervisor.STATE_KEY] = WorkerLockFile(
+            os.environ[worker_supervisor.LOCK_VARIABLE]
+        )
     app.asgi_handler = BodyDeadline(app.asgi_handler, options["body_timeout"])
     return app
 
@@ -226,19 +248,42 @@ def _start_worker_process(args: argparse.Namespace) -> subprocess.Popen[bytes]:
     # `-m entrypoints`, not `-m entrypoints.cli`: its render processes import the main module.
     command = [sys.executable, "-m", "entrypoints", "worker", "--log-level", args.log_level]
     command += ["--nice", str(worker_cli.SERVE_NICENESS)]
-    return subprocess.Popen([*command, *(["--dev"] if args.dev else [])])  # noqa: S603 (our own CLI)
+    # A session of its own: a Ctrl-C reaches serve, which stops it (WorkerProcess).
+    return subprocess.Popen(  # noqa: S603 (our own CLI)
+        [*command, *(["--dev"] if args.dev else [])], start_new_session=True
+    )
 
 
-def _stop_worker_process(worker: subprocess.Popen[bytes]) -> None:
-    """SIGTERM: the worker finishes the email at hand and records its position, then exits."""
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(timeout=GRACEFUL_SHUTDOWN_SECONDS)
-    except subprocess.TimeoutExpired:
-        log.error("the worker did not stop in time: killed")
-        worker.kill()
-        worker.wait()
+def _worker_lock_file() -> str:
+    """The file the worker locks while it runs, named to it and to the HTTP processes."""
+    handle, path = tempfile.mkstemp(prefix=f"tickets-serve-{os.getpid()}-", suffix=".worker")
+    os.close(handle)
+    os.environ[worker_supervisor.LOCK_VARIABLE] = path
+    return path
+
+
+def _alert_raiser(settings: Settings) -> Callable[[Alert], None]:
+    """Records an alert from serve itself, which holds no store: one opened for it. Told to
+    the log at once; the worker, once it runs, delivers it to the other channels."""
+
+    def raise_alert(alert: Alert) -> None:
+        from adapters.alert_channels import LogAlertChannel
+        from adapters.persistence.eventstore import open_store
+        from application.alerts.alerts import Alerts
+
+        try:
+            store = open_store(settings.database)
+            try:
+                Alerts(store, LogAlertChannel()).raise_now(alert)
+            finally:
+                store.close()
+        except Exception as error:  # the store may be what kills the worker
+            log.error(
+                "alert not recorded",
+                extra={"kind": alert.kind.value, "error": type(error).__name__},
+            )
+
+    return raise_alert
 
 
 def _note_stop_signals() -> list[str]:

@@ -7,12 +7,17 @@ import logging
 import os
 import signal
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from adapters import parent_process
 from adapters.persistence.eventstore import migrate_if_behind
+from adapters.worker_liveness import WorkerLockFile
+from application.worker.restarts import Restarts
 from entrypoints import monitoring
 from entrypoints.settings import Settings
+from entrypoints.worker_supervisor import LOCK_VARIABLE
 
 log = logging.getLogger("tickets")
 
@@ -66,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     parent_process.end_with_the_parent_named()  # the worker `serve` started
+    # serve's HTTP processes are ready only while this process holds it (worker_supervisor).
+    alive = WorkerLockFile(os.environ[LOCK_VARIABLE]) if LOCK_VARIABLE in os.environ else None
+    if alive is not None:
+        alive.hold()
     log.info(
         "worker running",
         extra={
@@ -77,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         worker.run(stop)
     finally:
+        if alive is not None:
+            alive.release()
         services.close()
         monitoring.stop()
     return 0
@@ -94,22 +105,77 @@ def _serve_metrics(services: Any, port: int) -> None:
 
 
 class BackgroundWorker:
-    """The worker in a thread of the HTTP process, started and stopped by the app's lifespan."""
+    """The worker in a thread of the HTTP process, started and stopped by the app's lifespan.
 
-    def __init__(self, services: Any, stop_timeout_seconds: float = 30.0) -> None:
+    A worker whose run fails (an error out of its loop, not one of a follower's: those it
+    retries itself) is built and run again after a growing pause, as serve restarts a worker
+    process (application.worker.restarts); meanwhile ``down_reason`` tells readiness.
+    """
+
+    def __init__(
+        self,
+        services: Any,
+        stop_timeout_seconds: float = 30.0,
+        *,
+        build: Callable[[Any], Any] | None = None,
+        restarts: Restarts | None = None,
+    ) -> None:
         self._services = services
         self._stop_timeout = stop_timeout_seconds
+        self._build = build
+        self._restarts = restarts or Restarts()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._running = False
+        self._failed: str | None = None  # why the last run ended, while it is not running
 
     def start(self) -> None:
+        self._thread = threading.Thread(target=self._supervise, name="worker", daemon=True)
+        self._thread.start()
+
+    def _supervise(self) -> None:
         from entrypoints.bootstrap import build_worker
 
-        worker = build_worker(self._services)
-        self._thread = threading.Thread(
-            target=worker.run, args=(self._stop,), name="worker", daemon=True
-        )
-        self._thread.start()
+        build = self._build or build_worker
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                worker = build(self._services)
+                self._running = True
+                worker.run(self._stop)
+                return  # it returns once asked to stop
+            except Exception as error:
+                failure = error
+            finally:
+                self._running = False
+            pause = self._restarts.died(time.monotonic() - started)
+            self._failed = f"{type(failure).__name__}; started again in {pause:g} s"
+            log.error(
+                "worker failed: starting it again",
+                exc_info=failure,
+                extra={
+                    "error": type(failure).__name__,
+                    "deaths_in_a_row": self._restarts.deaths,
+                    "restart_in_seconds": pause,
+                },
+            )
+            if self._restarts.keeps_dying:
+                self._raise_alert(type(failure).__name__, pause)
+            self._stop.wait(pause)
+
+    def _raise_alert(self, error: str, pause: float) -> None:
+        try:
+            self._services.alerts.raise_now(self._restarts.alert("the worker", error, pause))
+        except Exception as failure:  # the store may be what fails
+            log.error("alert not recorded", extra={"error": type(failure).__name__})
+
+    def down_reason(self) -> str | None:
+        """None while the worker runs, else why not (for /health/ready)."""
+        if self._running:
+            return None
+        if self._failed is not None:
+            return f"the worker failed ({self._failed})"
+        return "the worker has not started"
 
     def stop(self) -> None:
         """Asks the worker to stop and waits while it finishes the job at hand."""

@@ -6,6 +6,7 @@ import logging
 import os
 
 from litestar import Controller, Response, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -17,6 +18,8 @@ from entrypoints.bootstrap import Readiness
 from entrypoints.http.openapi import problems
 from entrypoints.http.problems import RETRY_AFTER_SECONDS, HttpProblem
 from entrypoints.http.schemas import HealthOut, ReadyOut, StalledFollowerOut
+from entrypoints.http.worker_readiness import WORKER_DOWN, worker_down
+from entrypoints.worker_supervisor import STATE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +35,13 @@ class HealthController(Controller):
         "/health/ready",
         sync_to_thread=True,
         operation_id="getReadiness",
-        summary="Readiness: the event store answers",
-        responses=problems(STORE_UNAVAILABLE),
+        summary="Readiness: the event store answers, and this server's worker runs",
+        responses=problems(STORE_UNAVAILABLE, WORKER_DOWN),
     )
     def ready(
         self,
         readiness: NamedDependency[Readiness],
+        state: State,
     ) -> ReadyOut:
         try:
             readiness.check_store()
@@ -52,6 +56,7 @@ class HealthController(Controller):
                 "the event store does not answer",
                 retry_after=int(RETRY_AFTER_SECONDS[StoreUnavailable.code]),
             ) from None
+        worker_down(state.get(STATE_KEY))
         return ReadyOut("ready", [StalledFollowerOut.of(f) for f in stalled])
 
 
