@@ -256,7 +256,7 @@ def _start_worker_process(args: argparse.Namespace) -> subprocess.Popen[bytes]:
 
 def _worker_lock_file() -> str:
     """The file the worker locks while it runs, named to it and to the HTTP processes."""
-    handle, path = tempfile.mkstemp(prefix=f"tickets-serve-{os.getpid()}-", suffix=".worker")
+    handle, path = tempfile.mkstemp(prefix=f"tickets-worker-{os.getpid()}-", suffix=".lock")
     os.close(handle)
     os.environ[worker_supervisor.LOCK_VARIABLE] = path
     return path
