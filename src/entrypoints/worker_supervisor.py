@@ -80,24 +80,27 @@ class WorkerProcess:
     def _supervise(self) -> None:
         restarted = False
         while True:
+            started = time.monotonic()
             with self._lock:  # never a start after stop() looked for the process to stop
                 if self._stopping.is_set():
                     return
-                process = self._process = self._start()
-            if restarted:
-                log.warning("worker process started again", extra={"pid": process.pid})
-            started = time.monotonic()
-            returncode = process.wait()
-            if self._stopping.is_set():
-                return
-            how = describe_exit(returncode)
+                try:
+                    process = self._process = self._start()
+                except OSError as error:  # no memory or pids left to fork: as good as a death
+                    process, how = None, f"not started: {type(error).__name__}"
+            if process is not None:
+                if restarted:
+                    log.warning("worker process started again", extra={"pid": process.pid})
+                returncode = process.wait()
+                if self._stopping.is_set():
+                    return
+                how = describe_exit(returncode)
             pause = self._restarts.died(time.monotonic() - started)
             log.error(
                 "worker process died: starting it again",
                 extra={
-                    "pid": process.pid,
+                    "pid": process.pid if process is not None else None,
                     "exit": how,
-                    "returncode": returncode,
                     "ran_seconds": round(time.monotonic() - started, 1),
                     "deaths_in_a_row": self._restarts.deaths,
                     "restart_in_seconds": pause,

@@ -3,10 +3,12 @@ alert says when it keeps dying: the policy, and the worker thread of a one-proce
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from adapters.worker_liveness import WorkerLockFile
 from application.worker.restarts import Restarts
 from domain.alert import Alert, AlertKind, Severity
 from entrypoints.worker_cli import BackgroundWorker
-from entrypoints.worker_supervisor import describe_exit
+from entrypoints.worker_supervisor import WorkerProcess, describe_exit
 
 pytestmark = pytest.mark.unit
 
@@ -61,7 +63,7 @@ def test_how_a_process_ended_reads_as_its_signal_or_exit_code() -> None:
     assert describe_exit(-200) == "killed by signal 200"
 
 
-def test_the_lock_file_says_whether_its_holder_lives(tmp_path: Any) -> None:
+def test_the_lock_file_says_whether_its_holder_lives(tmp_path: Path) -> None:
     path = str(tmp_path / "worker.lock")
     worker, readiness = WorkerLockFile(path), WorkerLockFile(path)
     assert readiness.down_reason() == "serve's worker process has not started"
@@ -134,3 +136,27 @@ def test_a_worker_thread_that_fails_is_started_again_and_is_down_meanwhile() -> 
 
     worker.stop()
     assert len(builds) == 3  # a stop is no failure: not started again
+
+
+def test_serves_worker_process_is_started_again_whatever_ended_it() -> None:
+    alerts: list[Alert] = []
+    starts: list[str] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        starts.append("start")
+        if len(starts) == 1:
+            raise OSError("no pids left")  # fork failed: as good as a death
+        if len(starts) == 2:
+            return subprocess.Popen(["sh", "-c", "exit 3"])
+        return subprocess.Popen(["sleep", "30"])
+
+    supervisor = WorkerProcess(start, alerts.append, Restarts(first_pause=0.05, alert_after=2))
+    supervisor.start()
+    eventually(lambda: len(starts) == 3)
+    running = supervisor.pid
+    supervisor.stop(timeout=5)
+
+    (alert,) = alerts  # at the second death in a row
+    assert "died 2 times in a row (last: exit code 3)" in alert.message
+    assert running is not None and not Path(f"/proc/{running}").exists()  # stopped and reaped
+    assert len(starts) == 3  # a stop is no death
