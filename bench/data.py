@@ -14,13 +14,13 @@ from uuid import UUID
 
 import httpx
 from eventsourcing.domain import Aggregate
-from tests.integration.conftest import ADMIN, WEBHOOK_SECRET, Api, bearer
-from tests.stripe_events import checkout_completed, signature_header
+from tests.support.service import ADMIN, WEBHOOK_SECRET, Api, bearer
+from tests.support.stripe_events import checkout_completed, signature_header
 
 from adapters.clock import SystemClock
 from adapters.persistence.eventstore import open_store
 from adapters.qr_tokens import JwtTokenSigner
-from application.tokens import TokenIssuer
+from application.tickets.tokens import TokenIssuer
 from domain.order import Order, OrderPaymentIntent, RequestedRegistration
 from domain.payment import DeliveryOutcome, StripeDelivery
 from domain.period import Period

@@ -25,13 +25,13 @@ from typing import Any
 import httpx
 from reportlab.lib.pagesizes import A6
 from reportlab.pdfgen.canvas import Canvas
-from tests.integration.conftest import WEBHOOK_SECRET
-from tests.stripe_events import checkout_completed, signature_header
+from tests.support.service import WEBHOOK_SECRET
+from tests.support.stripe_events import checkout_completed, signature_header
 
 from adapters.pdf_ticket import REGULAR, PdfTicketRenderer
 from adapters.persistence.eventstore import migrate, open_store
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
-from application.ports import TicketDocument, TokenClaims
+from application.tickets.ports import TicketDocument, TokenClaims
 from bench import data
 from bench.harness import (
     ROOT,

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from tests.integration.conftest import PG_ADMIN, service_env
+from tests.support.service import PG_ADMIN, service_env
 
 ROOT = Path(__file__).resolve().parents[1]
 LUA = Path(__file__).with_name("load.lua")

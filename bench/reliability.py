@@ -42,8 +42,8 @@ import httpx
 import psycopg
 import redis
 from eventsourcing.persistence import Notification
-from tests.integration.conftest import PG_ADMIN, ROOT, bearer, period_body, service_env
-from tests.stripe_events import (
+from tests.support.service import PG_ADMIN, ROOT, bearer, period_body, service_env
+from tests.support.stripe_events import (
     charge_refunded,
     checkout_completed,
     payment_intent_succeeded,

@@ -37,13 +37,13 @@ from typing import Any
 
 import psycopg
 from eventsourcing.domain import Aggregate
-from tests.integration.conftest import PG_ADMIN, service_env
+from tests.support.service import PG_ADMIN, service_env
 
 from adapters.clock import SystemClock
 from adapters.persistence.eventstore import migrate
 from adapters.persistence.store_config import sqlite_path
 from adapters.qr_tokens import JwtTokenSigner
-from application.tokens import TokenIssuer
+from application.tickets.tokens import TokenIssuer
 from application.worker.following import PageFollower
 from domain.order import Order, OrderPaymentIntent, Registration, RequestedRegistration
 from domain.payment import DeliveryOutcome, StripeDelivery

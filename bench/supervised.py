@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.integration.conftest import ROOT, bearer
-from tests.stripe_events import checkout_completed, signed
+from tests.support.service import ROOT, bearer
+from tests.support.stripe_events import checkout_completed, signed
 
 COUNTER = re.compile(r"^(tickets_[a-z_]+_total)(\{[^}]*\})? ([0-9.e+]+)$", re.M)
 
@@ -57,11 +57,11 @@ def counters(text: str) -> dict[str, float]:
 
 
 def until(condition: Callable[[], bool], timeout: float) -> float | None:
-    """Seconds until ``condition`` held, or None if it did not within ``timeout``."""
+    """Seconds until ``condition`` held (to 0.01 s), or None if it did not within ``timeout``."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if condition():
-            return time.monotonic() - started
+            return round(time.monotonic() - started, 2)
         time.sleep(0.1)
     return None
 

@@ -8,14 +8,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-from application.ports import (
-    AlertDeliveryError,
-    AlertNotice,
-    EmailContent,
-    Mailer,
-    PermanentEmailError,
-    TemporaryEmailError,
-)
+from application.alerts.ports import AlertDeliveryError, AlertNotice
+from application.emails.ports import EmailContent, Mailer, PermanentEmailError, TemporaryEmailError
 
 log = logging.getLogger(__name__)
 

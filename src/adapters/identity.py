@@ -12,7 +12,7 @@ from jwt.types import Options
 
 from adapters.credentials import long_enough
 from adapters.identifiers import REFERENCE, matches
-from application.ports import Principal, Unauthenticated
+from application.identity import Principal, Unauthenticated
 from domain.shared import unprintable
 
 logger = logging.getLogger(__name__)

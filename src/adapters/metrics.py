@@ -25,10 +25,11 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_lat
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from application.ports import FollowerStore, IgnoredNotice, StripeNotice
+from application.payments.ports import IgnoredNotice, StripeNotice
 from application.store import TicketStore
 from application.worker.following import Follower
 from application.worker.loop import QueueFollower
+from application.worker.ports import FollowerStore
 from application.worker.stalls import FollowerHealth
 from domain.alert import Alert
 from domain.payment import DeliveryOutcome

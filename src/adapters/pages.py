@@ -20,7 +20,7 @@ from markupsafe import Markup
 from adapters.brand import Brand
 from adapters.qr_code import qr_svg
 from adapters.ticket_text import date_range, short_id
-from application.ports import TicketDocument
+from application.tickets.ports import TicketDocument
 
 TEMPLATES: Final = Path(__file__).parent / "templates" / "pages"
 # Where the door and admin pages load their scripts and styles from (served by the HTTP app).

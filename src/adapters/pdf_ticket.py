@@ -19,7 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 from adapters.brand import Brand
 from adapters.qr_code import draw_qr, qr_code
 from adapters.ticket_text import DASH, date_range, short_id
-from application.ports import TicketDocument
+from application.tickets.ports import TicketDocument
 
 FONTS: Final = Path(__file__).parent / "fonts"
 # Shipped with the code (Bitstream Vera licence, fonts/LICENSE): every machine renders Æ Ø Å,

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from adapters.credentials import long_enough
-from application.ports import Clock, ExpiredToken, InvalidToken, TokenClaims
+from application.clock import Clock
+from application.tickets.ports import ExpiredToken, InvalidToken, TokenClaims
 
 # Far above any token signed here (~400 chars); bounds the work an unauthenticated scan can cause.
 MAX_TOKEN_LENGTH: Final = 4096

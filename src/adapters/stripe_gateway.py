@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import stripe
 
 from adapters.identifiers import REFERENCE, STRIPE_EVENT_TYPE, STRIPE_ID, matches
-from application.ports import (
+from application.payments.ports import (
     CheckoutRequest,
     CheckoutSession,
     IgnoredNotice,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
-from application.ports import TicketDocument
+from application.tickets.ports import TicketDocument
 
 DASH: Final = " \N{EN DASH} "
 # English names from this table, not strftime's %B/%b: those follow the process's locale.

@@ -38,41 +38,33 @@ from adapters.ticket_links import SignedTicketLinks, TicketLinksConfig
 from application.alerts.alerts import Alerts
 from application.alerts.board import AlertBoard
 from application.alerts.channels import AlertChannels
-from application.attendance import Attendance
+from application.alerts.ports import AlertChannel
 from application.audit.auditing import Audit
-from application.checkin import CheckIns
-from application.devices import Devices
-from application.documents import TicketDocuments
-from application.emailing import EmailPolicy, EmailRequests, TicketEmails
-from application.issuing import TicketIssuing
-from application.orders import CheckoutUrls, Orders
+from application.clock import Clock
+from application.devices.pairing import Devices
+from application.devices.ports import DeviceActivity
+from application.door.attendance import Attendance
+from application.door.checkin import CheckIns
+from application.emails.delivery import EmailPolicy, EmailRequests, TicketEmails
+from application.emails.ports import EmailContent, Mailer
+from application.identity import IdentityVerifier
+from application.orders.ordering import CheckoutUrls, Orders
 from application.payments.payment_handling import PaymentHandling
+from application.payments.ports import PaymentGateway
 from application.payments.refund_handling import RefundHandling
 from application.payments.stripe_events import StripeEvents
-from application.people import People
-from application.periods import Periods
-from application.ports import (
-    AlertChannel,
-    Clock,
-    DeviceActivity,
-    EmailContent,
-    FollowerLocks,
-    FollowerStore,
-    IdentityVerifier,
-    Mailer,
-    PaymentGateway,
-    PdfCache,
-    TicketDocument,
-    TicketRenderer,
-    TokenSigner,
-    Wakeup,
-)
+from application.people.profiles import People
+from application.periods.scheduling import Periods
 from application.store import TicketStore
-from application.ticket_admin import TicketAdmin
-from application.tickets import TicketDesk
-from application.tokens import TokenIssuer
+from application.tickets.admin import TicketAdmin
+from application.tickets.desk import TicketDesk
+from application.tickets.documents import TicketDocuments
+from application.tickets.issuing import TicketIssuing
+from application.tickets.ports import PdfCache, TicketDocument, TicketRenderer, TokenSigner
+from application.tickets.tokens import TokenIssuer
 from application.worker.following import Follower, ReadModel
 from application.worker.loop import Worker
+from application.worker.ports import FollowerLocks, FollowerStore, Wakeup
 from application.worker.stalls import FollowerHealth
 from entrypoints.settings import EmailSettings, Settings
 

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.persistence.eventstore import migrate
 from adapters.persistence.follower_store import MemoryFollowerStore, SqlFollowerStore
-from tests.contract.databases import STORES, migrated
+from tests.support.databases import STORES, migrated
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
 from adapters.identity import IdentityConfig, JwtIdentityVerifier, mint_dev_token
-from application.ports import IdentityVerifier, Principal, Unauthenticated
-from tests.fakes import FakeIdentity
-from tests.jwks_server import JwksServer, serving_jwks
+from application.identity import IdentityVerifier, Principal, Unauthenticated
+from tests.support.fakes import FakeIdentity
+from tests.support.jwks_server import JwksServer, serving_jwks
 
 SECRET = "auth-secret-for-contract-tests-" + "y" * 12
 OTHER_SECRET = "another-providers-secret-for-tests-" + "z" * 8

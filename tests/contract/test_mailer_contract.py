@@ -13,7 +13,7 @@ import pytest
 from adapters.email.outbox import FileMailer, FileMailerConfig
 from adapters.email.ses import SesConfig, SesMailer
 from adapters.email.smtp import SmtpConfig, SmtpMailer
-from application.ports import (
+from application.emails.ports import (
     Attachment,
     EmailMessage,
     InlineImage,
@@ -21,8 +21,8 @@ from application.ports import (
     PermanentEmailError,
     TemporaryEmailError,
 )
-from tests.integration.conftest import free_port
-from tests.integration.email_support import (
+from tests.support.email_fakes import FakeMailer
+from tests.support.email_support import (
     SES_SENDER,
     SesServer,
     SmtpServer,
@@ -31,7 +31,7 @@ from tests.integration.email_support import (
     running_ses_server,
     running_smtp_server,
 )
-from tests.unit.email_fakes import FakeMailer
+from tests.support.service import free_port
 
 SENDER = "SalsaNor <tickets@salsanor.no>"
 MESSAGE = EmailMessage(

@@ -14,7 +14,7 @@ from uuid import uuid4
 import pytest
 
 from adapters.stripe_gateway import StripeConfig, StripeGateway
-from application.ports import (
+from application.payments.ports import (
     CheckoutLine,
     CheckoutRequest,
     IgnoredNotice,
@@ -25,13 +25,13 @@ from application.ports import (
     RefundReported,
     StripeNotice,
 )
-from tests.fake_stripe import (
+from tests.support.fake_stripe import (
     FakeStripe,
     error_json,
     fake_stripe,  # noqa: F401 (the Stripe adapter's fixture)
 )
-from tests.fakes import FakeGateway
-from tests.stripe_events import (
+from tests.support.fakes import FakeGateway
+from tests.support.stripe_events import (
     charge_refunded,
     checkout_completed,
     payment_intent_succeeded,

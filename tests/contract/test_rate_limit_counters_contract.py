@@ -17,8 +17,8 @@ from adapters.rate_limiter import (
     RedisCounters,
     SqliteCounters,
 )
-from tests.integration.conftest import free_port
-from tests.integration.test_rate_limits_redis import REDIS_URL, redis_or_skip
+from tests.integration.operations.test_rate_limits_redis import REDIS_URL, redis_or_skip
+from tests.support.service import free_port
 
 WINDOW_MS = 1000
 SHORT_WINDOW_MS = 200  # for the tests that wait for a window to end

@@ -16,13 +16,13 @@ import pytest
 from eventsourcing.persistence import Notification
 
 from adapters.persistence.scan_index import MemoryScanIndex, SqlScanIndex
-from application.ports import Attendee, TicketChange
+from application.door.ports import Attendee, TicketChange
 from domain.period import Period
 from domain.person import Person
 from domain.shared import Cause
 from domain.ticket import CoveredRegistration, QrToken, Ticket
-from tests.contract.databases import STORES, migrated
-from tests.fakes import period_fields
+from tests.support.databases import STORES, migrated
+from tests.support.fakes import period_fields
 
 CAUSE = Cause(actor="door-1", reference="req-1")
 AT = datetime(2026, 9, 8, 18, 5, tzinfo=UTC)

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
-from application.ports import ExpiredToken, InvalidToken, TokenClaims, TokenSigner
-from tests.fakes import FakeSigner, FrozenClock
+from application.tickets.ports import ExpiredToken, InvalidToken, TokenClaims, TokenSigner
+from tests.support.fakes import FakeSigner, FrozenClock
 
 # No service is needed: the real signers run in the unit tier too.
 pytestmark = pytest.mark.unit

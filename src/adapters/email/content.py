@@ -12,15 +12,9 @@ import jinja2
 from adapters.brand import Brand
 from adapters.qr_code import qr_png
 from adapters.ticket_text import long_date
-from application.ports import (
-    AlertNotice,
-    Attachment,
-    EmailKind,
-    EmailMessage,
-    EmailReason,
-    InlineImage,
-    TicketDocument,
-)
+from application.alerts.ports import AlertNotice
+from application.emails.ports import Attachment, EmailKind, EmailMessage, EmailReason, InlineImage
+from application.tickets.ports import TicketDocument
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "email"
 

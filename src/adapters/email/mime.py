@@ -7,7 +7,7 @@ import uuid
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate, make_msgid
 
-from application.ports import EmailMessage, WireForm
+from application.emails.ports import EmailMessage, WireForm
 
 
 def mime_message(message: EmailMessage, sender: str) -> MimeMessage:

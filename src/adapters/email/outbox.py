@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.email.mime import wire_form
-from application.ports import EmailMessage, TemporaryEmailError
+from application.emails.ports import EmailMessage, TemporaryEmailError
 
 
 @dataclass(frozen=True)

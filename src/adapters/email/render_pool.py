@@ -20,7 +20,9 @@ from adapters.email.content import EmailContentConfig, JinjaEmailContent
 from adapters.email.mime import wire_form
 from adapters.parent_process import end_with, exit_now
 from adapters.pdf_ticket import PdfTicketRenderer
-from application.ports import AlertNotice, EmailMessage, EmailReason, TicketDocument
+from application.alerts.ports import AlertNotice
+from application.emails.ports import EmailMessage, EmailReason
+from application.tickets.ports import TicketDocument
 
 RENDER_NICENESS = 10
 PdfOf = Callable[[TicketDocument], bytes | None]  # a PDF rendered before, if any

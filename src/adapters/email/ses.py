@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.email.mime import wire_form
-from application.ports import EmailMessage, PermanentEmailError, TemporaryEmailError
+from application.emails.ports import EmailMessage, PermanentEmailError, TemporaryEmailError
 
 # SES will never send these as they are; anything else (throttling, 5xx, a network failure,
 # our credentials) may succeed later.

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from adapters.credentials import redacted_url
 from adapters.email.mime import message_id_of, mime_message, wire_form
-from application.ports import EmailMessage, PermanentEmailError, TemporaryEmailError
+from application.emails.ports import EmailMessage, PermanentEmailError, TemporaryEmailError
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from adapters.persistence import read_models
 from adapters.persistence.read_models import FollowedReadModel
 from adapters.persistence.sql_tables import Run, SqlTables
 from adapters.persistence.store_config import StoreConfig
-from application.ports import AlertNotice, AlertQuery, ListedAlert
+from application.alerts.ports import AlertNotice, AlertQuery, ListedAlert
 from domain.alert import Alert, AlertState
 
 NAME: Final = "alert-list"  # names its recorded position: stable

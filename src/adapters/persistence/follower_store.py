@@ -15,7 +15,7 @@ from typing import Any
 
 from adapters.persistence.sql_tables import SqlTables
 from adapters.persistence.store_config import StoreConfig
-from application.ports import Job
+from application.worker.ports import Job
 
 PENDING, CLAIMED, DONE = "pending", "claimed", "done"
 TABLES = {"positions": "follower_positions", "jobs": "follower_jobs"}

@@ -26,8 +26,8 @@ from adapters.persistence.migrations import apply_migrations
 from adapters.persistence.read_models import FollowedReadModel
 from adapters.persistence.sql_tables import Run, SqlTables
 from adapters.persistence.store_config import StoreConfig
-from application.ports import Attendee, ScanEntry, TicketChange
-from application.scan_projection import (
+from application.door.ports import Attendee, ScanEntry, TicketChange
+from application.door.scan_projection import (
     ATTENDANCE_COLUMNS,
     JSON_COLUMNS,
     NAME,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from eventsourcing.persistence import IntegrityError
 
-from application.ports import AlertChannel, AlertNotice
+from application.alerts.ports import AlertChannel, AlertNotice
 from application.store import TicketStore
 from domain.alert import Alert, AlertKind, Severity
 from domain.shared import Cause

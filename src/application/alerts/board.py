@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from application.alerts.alerts import notice_of
+from application.alerts.ports import AlertListing, AlertNotice, AlertQuery
 from application.errors import ALERT_NOT_FOUND, INVALID_STATE
 from application.paging import check_limit, parse_cursor
-from application.ports import AlertListing, AlertNotice, AlertQuery
 from application.store import TicketStore, retry_on_conflict
 from domain.alert import Alert, AlertState
 from domain.shared import Cause

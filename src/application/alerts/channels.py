@@ -11,8 +11,10 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from application.alerts.alerts import notice_of
-from application.ports import AlertChannel, Clock, FollowerStore, Job
+from application.alerts.ports import AlertChannel
+from application.clock import Clock
 from application.store import TicketStore
+from application.worker.ports import FollowerStore, Job
 from domain.alert import Alert
 
 log = logging.getLogger(__name__)

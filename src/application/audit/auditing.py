@@ -24,10 +24,10 @@ from application.errors import (
     ApplicationError,
 )
 from application.paging import MAX_PAGE, check_limit, parse_cursor
-from application.ports import FollowerStore
 from application.store import TicketStore
-from application.tokens import TokenIssuer
+from application.tickets.tokens import TokenIssuer
 from application.worker.following import ReadModel
+from application.worker.ports import FollowerStore
 from domain.alert import Alert
 from domain.device import Device, DeviceRegistry, Pairing
 from domain.order import Order, OrderPaymentIntent

@@ -15,9 +15,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification
 
-from application.emailing import TicketEmails
-from application.ports import FollowerStore
-from application.tokens import TokenIssuer
+from application.emails.delivery import TicketEmails
+from application.tickets.tokens import TokenIssuer
+from application.worker.ports import FollowerStore
 from domain.alert import Alert, AlertKind
 from domain.order import Order, OrderStatus, RegistrationStatus
 from domain.payment import StripeDelivery

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from application.alerts.alerts import new_alert
-from application.ports import PaymentConfirmed, RefundReported
+from application.payments.ports import PaymentConfirmed, RefundReported
 from domain.alert import AlertKind, Severity
 from domain.payment import DeliveryOutcome
 from domain.shared import Cause

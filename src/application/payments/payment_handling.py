@@ -5,10 +5,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.alerts.alerts import new_alert
-from application.issuing import Coverage, TicketIssuing
 from application.payments.decision import Decision, alert_and_record
-from application.ports import PaymentConfirmed
+from application.payments.ports import PaymentConfirmed
 from application.store import TicketStore
+from application.tickets.issuing import Coverage, TicketIssuing
 from domain.alert import AlertKind
 from domain.order import (
     Order,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from application.payments.decision import Decision, alert_and_record
 from application.payments.payment_handling import order_by_ref
-from application.ports import RefundReported
+from application.payments.ports import RefundReported
 from application.store import TicketStore
 from domain.alert import AlertKind, Severity
 from domain.order import Order, OrderPaymentIntent, RefundEffect, RefundOfUnknownPayment

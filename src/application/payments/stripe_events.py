@@ -17,8 +17,8 @@ from application.alerts.alerts import Alerts, new_alert
 from application.errors import StoreUnavailable
 from application.payments.decision import Decision
 from application.payments.payment_handling import PaymentHandling
+from application.payments.ports import IgnoredNotice, PaymentConfirmed, RefundReported, StripeNotice
 from application.payments.refund_handling import RefundHandling
-from application.ports import IgnoredNotice, PaymentConfirmed, RefundReported, StripeNotice
 from application.store import TicketStore, retry_on_conflict
 from domain.alert import Alert, AlertKind, Severity
 from domain.payment import DeliveryOutcome, StripeDelivery

@@ -13,9 +13,9 @@ import structlog
 from eventsourcing.persistence import Notification
 
 from application.alerts.alerts import Alerts
-from application.ports import FollowerLocks, Wakeup
 from application.store import TicketStore, is_outage
 from application.worker.following import Follower, PageFollower
+from application.worker.ports import FollowerLocks, Wakeup
 from application.worker.stalls import STALL_AFTER_FAILURES, describe, stall_alert
 
 log = logging.getLogger(__name__)

@@ -10,27 +10,24 @@ from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ControllerRouterHandler, Middleware
 
 from entrypoints.bootstrap import Services
+from entrypoints.http.alerts import controller as alerts
+from entrypoints.http.audit import controller as audit
 from entrypoints.http.bodies import JsonBodies
-from entrypoints.http.controllers import (
-    admin,
-    alerts,
-    audit,
-    checkin,
-    devices,
-    health,
-    orders,
-    pages,
-    people,
-    periods,
-    tickets,
-    webhooks,
-)
 from entrypoints.http.cors import CorsMiddleware
 from entrypoints.http.deps import DEPENDENCIES
+from entrypoints.http.devices import controller as devices
+from entrypoints.http.door import attendance, pages
+from entrypoints.http.door import controller as door
+from entrypoints.http.health import controller as health
 from entrypoints.http.openapi import document, openapi_config
+from entrypoints.http.orders import controller as orders
+from entrypoints.http.payments import controller as payments
+from entrypoints.http.people import controller as people
+from entrypoints.http.periods import controller as periods
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_headers
 from entrypoints.http.request_context import RequestContextMiddleware
+from entrypoints.http.tickets import controller as tickets
 from entrypoints.worker_cli import BackgroundWorker
 
 MAX_BODY_BYTES = 256 * 1024
@@ -39,21 +36,22 @@ MAX_BODY_BYTES = 256 * 1024
 ROUTES: list[ControllerRouterHandler] = [
     health.HealthController,
     people.ProfileController,
-    admin.AdminController,
+    people.PeopleAdminController,
+    periods.PeriodAdminController,
     alerts.AlertController,
     periods.PeriodController,
     orders.OrderController,
-    webhooks.WebhookController,
+    payments.WebhookController,
     tickets.TicketController,
     tickets.TicketDownloadController,
     tickets.TicketPageController,
     tickets.TicketEmailController,
-    checkin.CheckInController,
-    admin.TicketAdminController,
-    checkin.JwksController,
+    door.CheckInController,
+    tickets.TicketAdminController,
+    door.JwksController,
     devices.AdminDeviceController,
     devices.PairingController,
-    admin.AttendanceController,
+    attendance.AttendanceController,
     pages.DoorPageController,
     pages.door_assets(),
     audit.AuditController,

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 
-from application.ports import IdentityVerifier, Principal, Unauthenticated
+from application.identity import IdentityVerifier, Principal, Unauthenticated
 from entrypoints.http.request_context import context_of
 
 

@@ -20,9 +20,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
 from litestar.params import SkipValidation
 
-from application.devices import DoorDevice
+from application.devices.pairing import DoorDevice
 from application.errors import FORBIDDEN, WRONG_PERIOD
-from application.ports import Principal, Unauthenticated
+from application.identity import Principal, Unauthenticated
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http.auth import bearer_token, device_credential, verified_already, verified_user

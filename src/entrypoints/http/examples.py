@@ -17,26 +17,30 @@ import msgspec
 from domain.order import OrderStatus, RegistrationStatus
 from domain.scan import ScanResult
 from domain.ticket import TicketStatus
-from entrypoints.http import schemas as s
+from entrypoints.http.door.schemas import ScanIn, ScannedTicketOut, ScanOut
+from entrypoints.http.orders.schemas import OrderIn, OrderOut, RegistrationIn, RegistrationOut, Role
+from entrypoints.http.people.schemas import PersonIn, ProfileIn, ProfileOut
+from entrypoints.http.periods.schemas import PeriodIn, PeriodOut, PeriodTrackOut, TrackIn
+from entrypoints.http.tickets.schemas import RevokeIn, RotateIn, TicketOut, TicketTrackOut
 
 _PERIOD_ID = UUID("5d0b7c1e-2f34-5b8e-9a10-3c4d5e6f7a8b")
 _PERSON_ID = UUID("8f14e45f-ceea-567a-a1a3-1c2b3d4e5f60")
 _ORDER_ID = UUID("0f8fad5b-d9cb-469f-a165-70867728950e")
 _TICKET_ID = UUID("7c9e6679-7425-50de-944b-e07fc1f90ae7")
 _TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzYWxzYW5vci10aWNrZXRzIn0.c2lnbmF0dXJl"  # noqa: S105 (an example, signed by no key)
-_SALSA = s.TicketTrackOut(code="salsa1", name="Salsa 1")
+_SALSA = TicketTrackOut(code="salsa1", name="Salsa 1")
 
 EXAMPLES: dict[type[msgspec.Struct], Any] = {
-    s.ProfileIn: s.ProfileIn(name="Åse Øvergård", email="ase@example.no", phone="+47 912 34 567"),
-    s.PersonIn: s.PersonIn(name="Ola Nordmann", email="ola@example.no"),
-    s.ProfileOut: s.ProfileOut(
+    ProfileIn: ProfileIn(name="Åse Øvergård", email="ase@example.no", phone="+47 912 34 567"),
+    PersonIn: PersonIn(name="Ola Nordmann", email="ola@example.no"),
+    ProfileOut: ProfileOut(
         person_id=_PERSON_ID,
         user_id="dancer-1",
         name="Åse Øvergård",
         email="ase@example.no",
         phone="+47 912 34 567",
     ),
-    s.PeriodIn: s.PeriodIn(
+    PeriodIn: PeriodIn(
         code="2026-fall",
         name="Fall 2026",
         start_date=date(2026, 9, 1),
@@ -44,9 +48,9 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
         timezone="Europe/Oslo",
         currency="NOK",
         location="Dansestudio, Oslo",
-        tracks=[s.TrackIn(code="salsa1", name="Salsa 1", price_cents=150000)],
+        tracks=[TrackIn(code="salsa1", name="Salsa 1", price_cents=150000)],
     ),
-    s.PeriodOut: s.PeriodOut(
+    PeriodOut: PeriodOut(
         period_id=_PERIOD_ID,
         code="2026-fall",
         name="Fall 2026",
@@ -55,13 +59,13 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
         timezone="Europe/Oslo",
         location="Dansestudio, Oslo",
         currency="NOK",
-        tracks=[s.PeriodTrackOut(code="salsa1", name="Salsa 1", price_cents=150000)],
+        tracks=[PeriodTrackOut(code="salsa1", name="Salsa 1", price_cents=150000)],
     ),
-    s.OrderIn: s.OrderIn(
+    OrderIn: OrderIn(
         period_code="2026-fall",
-        registrations=[s.RegistrationIn(track_code="salsa1", role=s.Role.LEADER)],
+        registrations=[RegistrationIn(track_code="salsa1", role=Role.LEADER)],
     ),
-    s.OrderOut: s.OrderOut(
+    OrderOut: OrderOut(
         order_id=_ORDER_ID,
         status=OrderStatus.PENDING,
         period_code="2026-fall",
@@ -70,17 +74,17 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
         currency="NOK",
         checkout_url="https://checkout.stripe.com/c/pay/cs_test_a1b2c3",
         registrations=[
-            s.RegistrationOut(
+            RegistrationOut(
                 registration_id=UUID("16fd2706-8baf-433b-82eb-8c7fada847da"),
                 person_id=_PERSON_ID,
                 track_code="salsa1",
-                role=s.Role.LEADER,
+                role=Role.LEADER,
                 price_cents=150000,
                 status=RegistrationStatus.PENDING,
             )
         ],
     ),
-    s.TicketOut: s.TicketOut(
+    TicketOut: TicketOut(
         ticket_id=_TICKET_ID,
         period_id=_PERIOD_ID,
         period_code="2026-fall",
@@ -98,10 +102,10 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
         view_url=f"https://tickets.salsanor.no/tickets/{_TICKET_ID}?key=Zm9vYmFy",
         pdf_url=f"https://tickets.salsanor.no/api/tickets/download/{_TICKET_ID}?key=Zm9vYmFy",
     ),
-    s.ScanIn: s.ScanIn(token=_TOKEN, device_id="front-door", scan_id="front-door:000001"),
-    s.ScanOut: s.ScanOut(
+    ScanIn: ScanIn(token=_TOKEN, device_id="front-door", scan_id="front-door:000001"),
+    ScanOut: ScanOut(
         result=ScanResult.OK,
-        ticket=s.ScannedTicketOut(
+        ticket=ScannedTicketOut(
             ticket_id=_TICKET_ID,
             person_name="Åse Øvergård",
             period_code="2026-fall",
@@ -109,6 +113,6 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
             checked_in_at=datetime(2026, 9, 1, 18, 2, 11, tzinfo=UTC),
         ),
     ),
-    s.RevokeIn: s.RevokeIn(reason="chargeback"),
-    s.RotateIn: s.RotateIn(reason="lost phone"),
+    RevokeIn: RevokeIn(reason="chargeback"),
+    RotateIn: RotateIn(reason="lost phone"),
 }

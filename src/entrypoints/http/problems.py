@@ -21,7 +21,7 @@ from application.errors import (
     StoreUnavailable,
     Unavailable,
 )
-from application.ports import Unauthenticated
+from application.identity import Unauthenticated
 from domain.device import InvalidDevice
 from domain.order import InvalidOrder
 from domain.period import InvalidPeriod, UnknownTrack

@@ -31,7 +31,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard, Message, Scope
 
 from adapters.rate_limiter import Decision, RateLimiter
-from application.ports import IdentityVerifier, Principal, Unauthenticated
+from application.identity import IdentityVerifier, Principal, Unauthenticated
 from entrypoints.http.auth import note_verified
 
 DECISION_KEY = "rate_limit_decision"  # in the connection's state: the guard's count

@@ -1,0 +1,1 @@
+"""Door devices: pairing, authenticating and revoking them."""

@@ -1,0 +1,1 @@
+"""The door: scans and manual check-ins, the scan index, attendance."""

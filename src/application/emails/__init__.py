@@ -1,0 +1,1 @@
+"""Ticket emails: what is sent, when, and the follower that sends it."""

@@ -1,0 +1,392 @@
+"""Ticket emails: queued from the log, sent through the Mailer, recorded on the ticket once."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.persistence import IntegrityError, Notification
+
+from application.alerts.alerts import Alerts, new_alert
+from application.clock import Clock
+from application.emails.ports import (
+    EmailContent,
+    EmailKind,
+    EmailMessage,
+    EmailMeter,
+    EmailReason,
+    Mailer,
+    PermanentEmailError,
+    TemporaryEmailError,
+)
+from application.errors import TICKET_NOT_FOUND
+from application.store import TicketStore, retry_on_conflict
+from application.tickets.ports import TicketDocument
+from application.worker.ports import FollowerStore, Job
+from domain.alert import AlertKind, Severity
+from domain.person import Person
+from domain.shared import SYSTEM, Cause
+from domain.ticket import NotEmailable, Ticket, TicketStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EmailPolicy:
+    """How hard the worker tries before it tells an admin (the email stays queued after)."""
+
+    max_attempts: int = 5
+    first_retry_seconds: float = 30.0
+    max_retry_seconds: float = 900.0
+    batch_size: int = 20
+
+    def retry_delay(self, failures: int) -> timedelta:
+        seconds = self.first_retry_seconds * 2 ** max(0, failures - 1)
+        return timedelta(seconds=min(self.max_retry_seconds, seconds))
+
+
+@dataclass(frozen=True)
+class EmailJob:
+    """One email to send: its idempotency key is (ticket, token version, reason).
+
+    A resend names the request (see EmailReason) and carries no token version: it goes out
+    with whatever token is current when it is sent. Queued as strings (``data``/``of``).
+    """
+
+    ticket_id: UUID
+    token_version: int | None
+    reason: EmailReason
+    request_id: str | None = None  # the request behind it, for the log; not part of the key
+
+    @property
+    def key(self) -> str:
+        return f"{self.ticket_id}:{self.token_version or 'current'}:{self.reason}"
+
+    def data(self) -> dict[str, str]:
+        data = {"ticket_id": str(self.ticket_id), "reason": str(self.reason)}
+        if self.token_version is not None:
+            data["token_version"] = str(self.token_version)
+        if self.request_id:
+            data["request_id"] = self.request_id
+        return data
+
+    @classmethod
+    def of(cls, data: dict[str, str]) -> EmailJob:
+        version = data.get("token_version")
+        return cls(
+            UUID(data["ticket_id"]),
+            int(version) if version else None,
+            EmailReason.parse(data["reason"]),
+            data.get("request_id"),
+        )
+
+    def log_context(self) -> dict[str, str]:
+        context = {"ticket_id": str(self.ticket_id)}
+        if self.request_id:
+            context["request_id"] = self.request_id
+        return context
+
+
+def jobs_for(event: Any) -> list[EmailJob]:
+    """The emails an event asks for: a new token (issued or rotated), or a resend request."""
+    request_id = getattr(getattr(event, "cause", None), "request_id", None)
+    if isinstance(event, Ticket.QrTokenIssued):
+        kind = EmailKind.ISSUED if event.version == 1 else EmailKind.ROTATED
+        return [EmailJob(event.originator_id, event.version, EmailReason(kind), request_id)]
+    if isinstance(event, Ticket.EmailResendRequested):
+        reason = EmailReason.resend(event.originator_version)
+        return [EmailJob(event.originator_id, None, reason, request_id)]
+    return []
+
+
+class TicketEmails:
+    """The follower that sends ticket emails: at least once, and once per key in practice.
+
+    Reading the log only queues jobs (with the position, in one transaction); jobs are sent
+    apart, so an outage delays emails without holding the log back, and a crash between
+    sending and recording can repeat one email at most.
+    """
+
+    name = "ticket-emails"
+    topics: tuple[str, ...] = (Ticket.QrTokenIssued.TOPIC, Ticket.EmailResendRequested.TOPIC)
+
+    def __init__(
+        self,
+        store: TicketStore,
+        follower_store: FollowerStore,
+        mailer: Mailer,
+        content: EmailContent,
+        documents: Callable[[Ticket, Person], TicketDocument],
+        alerts: Alerts,
+        clock: Clock,
+        policy: EmailPolicy | None = None,
+        meter: EmailMeter | None = None,
+    ) -> None:
+        self._store = store
+        self._follower_store = follower_store
+        self._mailer = mailer
+        self._content = content
+        self._documents = documents
+        self._alerts = alerts
+        self._clock = clock
+        self._policy = policy or EmailPolicy()
+        self._meter = meter or _Uncounted()
+
+    def position(self) -> int:
+        return self._follower_store.position(self.name)
+
+    def handle(self, notification: Notification, event: Any) -> None:
+        jobs = jobs_for(event)
+        self._follower_store.advance(
+            self.name, notification.id, [(job.key, job.data()) for job in jobs]
+        )
+        for job in jobs:
+            log.info(
+                "ticket email queued",
+                extra={
+                    "step": "queued",
+                    "ticket_id": str(job.ticket_id),
+                    "reason": str(job.reason),
+                },
+            )
+
+    def recover(self) -> None:
+        """Nothing to undo: a job interrupted mid-send is simply pending, and is sent again."""
+
+    def run_due(self, stopping: Callable[[], bool] = lambda: False) -> bool:
+        """Sends the due emails in order; the next ones' content is asked for ahead, so that
+        it renders (in other processes, where the content has them) while this one is sent.
+
+        The reads of the next few emails share one connection, and their jobs are finished
+        together (one statement) once sent and recorded.
+        """
+        due = self._follower_store.due(self.name, self._clock.now(), self._policy.batch_size)
+        upcoming, ahead = deque(due), deque[_Begun]()
+        finished: list[str] = []  # keys of the jobs handled, their done still to be written
+        try:
+            while upcoming or ahead:
+                if len(ahead) < RENDERED_AHEAD and upcoming:
+                    ahead.extend(self._begin_some(upcoming, 2 * RENDERED_AHEAD - len(ahead)))
+                if stopping():
+                    return False  # asked to stop: the one at hand is done, the rest wait
+                begun = ahead.popleft()
+                with self._about(begun.email):
+                    self._run_job(begun, finished)
+                if len(finished) >= FINISHED_TOGETHER:
+                    self._finish(finished)
+        finally:
+            self._finish(finished)
+        return len(due) == self._policy.batch_size
+
+    @contextmanager
+    def _about(self, email: EmailJob) -> Iterator[None]:
+        # The request that caused the email is on every line about it, long after that request;
+        # a step's reads and save share one pool checkout.
+        with (
+            structlog.contextvars.bound_contextvars(**email.log_context()),
+            self._store.one_connection(),
+        ):
+            yield
+
+    def _begin_some(self, upcoming: deque[Job], count: int) -> list[_Begun]:
+        """The next emails' reads, on one connection, and their content asked for."""
+        with self._store.one_connection():
+            return [self._begin(upcoming.popleft()) for _ in range(min(count, len(upcoming)))]
+
+    def _begin(self, job: Job) -> _Begun:
+        email = EmailJob.of(job.data)
+        with self._about(email):
+            try:
+                return _Begun(job, email, self._prepare(email))
+            except Exception as error:  # it is the send's failure: handled when its turn comes
+                return _Begun(job, email, error)
+
+    def _run_job(self, begun: _Begun, finished: list[str]) -> None:
+        job, email = begun.job, begun.email
+        try:
+            sent = self._send(begun)
+        except TemporaryEmailError as error:
+            self._meter.failed("provider_unavailable")
+            self._later(job, email, f"the email provider is unavailable: {error}")
+            return
+        except PermanentEmailError as error:
+            self._meter.failed("rejected")
+            self._alert(email, f"the email provider rejected it: {error}", Severity.CRITICAL)
+            finished.append(job.key)
+            return
+        except Exception as error:  # a bug or an outage of ours: keep it queued, keep going
+            self._meter.failed("error")
+            log.exception("ticket email failed", extra={"job": job.key})
+            self._later(job, email, f"it could not be prepared ({type(error).__name__})")
+            return
+        if sent is not None:
+            # Sent: a failure to record it now is the worker's to retry (the follower backs
+            # off); the job stays due, so one duplicate at most goes out once it recovers.
+            self._meter.sent(email.reason.kind.value)
+            self._record(sent)
+            log.info(
+                "ticket emailed",
+                extra={
+                    "step": "emailed",
+                    "ticket_id": str(email.ticket_id),
+                    "token_version": sent.token_version,
+                    "reason": str(email.reason),
+                    "message_id": sent.message_id,
+                },
+            )
+        finished.append(job.key)
+
+    def _send(self, begun: _Begun) -> _Sent | None:
+        """Sends the email unless it is not (or no longer) wanted."""
+        if isinstance(begun.prepared, Exception):
+            raise begun.prepared
+        if begun.prepared is None:
+            return None
+        ticket, version, message = begun.prepared
+        return _Sent(begun.email, ticket, version, self._mailer.send(message()))
+
+    def _prepare(self, email: EmailJob) -> tuple[Ticket, int, Callable[[], EmailMessage]] | None:
+        """The ticket as read, the email's token version and content (being rendered), unless
+        it is not wanted."""
+        ticket = self._store.find(Ticket, email.ticket_id)
+        if ticket is None or ticket.status is not TicketStatus.ACTIVE or ticket.token is None:
+            log.info("ticket email dropped: not active", extra={"ticket_id": str(email.ticket_id)})
+            return None
+        if email.token_version is not None and email.token_version < ticket.token.version:
+            return None  # superseded: the rotation's own email carries the new token
+        if ticket.was_emailed(str(email.reason), email.token_version):
+            return None  # sent and recorded before (a replayed event, a second worker)
+        person = self._store.find(Person, ticket.person_id)
+        if person is None or not person.email:
+            self._meter.failed("no_address")
+            self._alert(email, "the person has no email address", Severity.WARNING)
+            return None
+        document = self._documents(ticket, person)
+        return (
+            ticket,
+            document.token_version,
+            self._content.ticket_email_soon(document, person.email, email.reason),
+        )
+
+    def _finish(self, finished: list[str]) -> None:
+        """Finishes the jobs handled since the last time, in one statement. A crash before
+        that repeats none of their emails: each was recorded on its ticket once sent, and a
+        recorded email is not sent again (``was_emailed``)."""
+        if finished:
+            self._follower_store.done(self.name, *finished)
+            finished.clear()
+
+    def _record(self, sent: _Sent) -> None:
+        """On the ticket as read before sending (no read more); if it changed since, the
+        save conflicts and the email is recorded on a fresh read."""
+        try:
+            self._store.save(self._emailed(sent, sent.ticket))
+        except IntegrityError:
+            retry_on_conflict(
+                lambda: self._store.save(
+                    self._emailed(sent, self._store.get(Ticket, sent.email.ticket_id))
+                )
+            )
+
+    def _emailed(self, item: _Sent, ticket: Ticket) -> Ticket:
+        ticket.record_emailed(
+            token_version=item.token_version,
+            reason=str(item.email.reason),
+            message_id=item.message_id,
+            cause=Cause(actor=SYSTEM.actor, request_id=item.email.request_id),
+        )
+        return ticket
+
+    def _later(self, job: Job, email: EmailJob, why: str) -> None:
+        failures = job.attempts + 1
+        self._follower_store.retry_at(
+            self.name, job.key, self._clock.now() + self._policy.retry_delay(failures)
+        )
+        log.warning(
+            "ticket email not sent; will retry",
+            extra={
+                "ticket_id": str(email.ticket_id),
+                "reason": str(email.reason),
+                "failures": failures,
+            },
+        )
+        if failures >= self._policy.max_attempts:
+            self._alert(
+                email, f"{why}; {failures} attempts so far, still retrying", Severity.WARNING
+            )
+
+    def _alert(self, email: EmailJob, why: str, severity: Severity) -> None:
+        # Keyed by the email: however often it fails, admins hear of it once.
+        self._alerts.raise_now(
+            new_alert(
+                AlertKind.EMAIL_FAILED,
+                f"ticket {email.ticket_id}: the {email.reason} email was not sent: {why}",
+                subject=str(email.ticket_id),
+                key=f"email:{email.key}",
+                cause=SYSTEM,
+                severity=severity,
+            )
+        )
+
+
+# Emails whose content is asked for before their turn: enough to keep every render process busy.
+RENDERED_AHEAD = 4
+# Jobs finished in one statement: their emails are recorded already, one save each.
+FINISHED_TOGETHER = 8
+
+
+@dataclass(frozen=True)
+class _Begun:
+    """A due email, its content asked for: what to send, None (not wanted) or why it failed."""
+
+    job: Job
+    email: EmailJob
+    prepared: tuple[Ticket, int, Callable[[], EmailMessage]] | Exception | None
+
+
+@dataclass(frozen=True)
+class _Sent:
+    email: EmailJob
+    ticket: Ticket  # as read before sending
+    token_version: int
+    message_id: str
+
+
+class _Uncounted:
+    """No metrics (tests, tools): the emails are the same."""
+
+    def sent(self, kind: str) -> None:
+        pass
+
+    def failed(self, reason: str) -> None:
+        pass
+
+
+class EmailRequests:
+    """Asking for a ticket email again (the participant lost it)."""
+
+    def __init__(self, store: TicketStore) -> None:
+        self._store = store
+
+    def resend(self, ticket_id: UUID, *, user_id: str, is_admin: bool, cause: Cause) -> None:
+        """Records the request; the worker sends the email with the token current by then."""
+
+        def command() -> None:
+            ticket = self._store.find(Ticket, ticket_id)
+            mine = ticket is not None and ticket.person_id == Person.id_for_user(user_id)
+            if ticket is None or not (mine or is_admin):
+                raise TICKET_NOT_FOUND(f"no ticket {ticket_id}")
+            try:
+                ticket.request_email_resend(cause)
+            except NotEmailable:
+                raise TICKET_NOT_FOUND(f"ticket {ticket_id} is not active") from None
+            self._store.save(ticket)
+
+        retry_on_conflict(command)

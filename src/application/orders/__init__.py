@@ -1,0 +1,1 @@
+"""Orders: registrations placed for a period, and their Stripe checkout."""

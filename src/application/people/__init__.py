@@ -1,0 +1,1 @@
+"""Person profiles: a participant's own, and partners an admin adds."""

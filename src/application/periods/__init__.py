@@ -1,0 +1,1 @@
+"""Course periods: scheduling them and finding them by code."""

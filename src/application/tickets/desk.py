@@ -1,0 +1,156 @@
+"""Serving a ticket with its QR token, derived, never stored: to its person, an admin or a link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.alerts.alerts import Alerts, new_alert
+from application.errors import PROFILE_REQUIRED, TICKET_NOT_FOUND
+from application.periods.scheduling import Periods
+from application.store import TicketStore, retry_on_conflict
+from application.tickets.ports import TicketLinks
+from application.tickets.tokens import TokenIssuer
+from domain.alert import AlertKind, Severity
+from domain.period import Period
+from domain.person import Person
+from domain.shared import SYSTEM
+from domain.ticket import PendingTickets, Ticket, TicketStatus
+
+
+@dataclass(frozen=True)
+class ServedTicket:
+    """An active ticket as served: ``token`` is the current one and scans (its hash matches)."""
+
+    ticket: Ticket
+    period: Period
+    person: Person
+    token: str
+    view_url: str | None = None  # signed links, when the desk has TicketLinks
+    pdf_url: str | None = None
+
+    @property
+    def token_version(self) -> int:
+        assert self.ticket.token is not None  # served tickets always have one
+        return self.ticket.token.version
+
+
+class TicketDesk:
+    """Every route that shows a ticket (JSON, PDF, web view, email) serves it through here."""
+
+    def __init__(
+        self,
+        store: TicketStore,
+        periods: Periods,
+        tokens: TokenIssuer,
+        alerts: Alerts,
+        links: TicketLinks | None = None,
+    ) -> None:
+        self._store = store
+        self._periods = periods
+        self._tokens = tokens
+        self._alerts = alerts
+        self._links = links
+
+    def for_user(self, user_id: str, period_code: str) -> ServedTicket:
+        """The caller's ticket of a period."""
+        with self._store.one_connection():  # its reads: one pool checkout
+            return self._for_user(user_id, period_code)
+
+    def _for_user(self, user_id: str, period_code: str) -> ServedTicket:
+        period = self._periods.remembered_by_code(period_code)
+        person_id = Person.id_for_user(user_id)
+        ticket = self._store.find(Ticket, Ticket.id_for(period.id, person_id))
+        person = self._store.find(Person, person_id)
+        if ticket is None or ticket.status is not TicketStatus.ACTIVE or person is None:
+            pending = self._store.find(PendingTickets, PendingTickets.id_for(person_id))
+            if person is None and pending is not None and pending.waits_in(period.id):
+                raise PROFILE_REQUIRED(
+                    "your registration is paid: create your profile (PUT /api/me/profile) "
+                    "and your ticket is issued"
+                )
+            raise TICKET_NOT_FOUND(f"you have no ticket for {period.code}")
+        return self._serve(ticket, period, person)
+
+    def for_holder(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> ServedTicket:
+        """A ticket by id, for its person or an admin."""
+        with self._store.one_connection():
+            return self._served(self.holder_ticket(ticket_id, user_id=user_id, is_admin=is_admin))
+
+    def holder_ticket(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> Ticket:
+        """The active ticket, if the caller is its person or an admin.
+
+        Anyone else gets the same NotFound as for a ticket that does not exist: whether another
+        person's ticket exists is not theirs to learn.
+        """
+        person_id = Person.id_for_user(user_id)
+        return self._active(ticket_id, lambda ticket: is_admin or ticket.person_id == person_id)
+
+    def for_view_key(self, ticket_id: UUID, key: str) -> ServedTicket:
+        """A ticket for the holder of its signed link; a wrong or outdated key is NotFound."""
+        links = self._links
+        if links is None:
+            raise TICKET_NOT_FOUND("no such ticket")
+        with self._store.one_connection():
+            ticket = self._active(
+                ticket_id,
+                lambda t: t.token is not None and links.check_view_key(t.id, t.token.version, key),
+            )
+            return self._served(ticket)
+
+    def served(self, ticket: Ticket, person: Person) -> ServedTicket:
+        """An active ticket and its person as the caller has just read them (the worker)."""
+        return self._serve(ticket, self._periods.remembered(ticket.period_id), person)
+
+    def _served(self, ticket: Ticket) -> ServedTicket:
+        # The ticket as the caller's check read it: read again, it would cost a second replay.
+        return self.served(ticket, self._store.get(Person, ticket.person_id))
+
+    def _active(self, ticket_id: UUID, may_see: Callable[[Ticket], bool]) -> Ticket:
+        ticket = self._store.find(Ticket, ticket_id)
+        if ticket is None or ticket.status is not TicketStatus.ACTIVE or not may_see(ticket):
+            raise TICKET_NOT_FOUND("no such ticket")
+        return ticket
+
+    def _serve(self, ticket: Ticket, period: Period, person: Person) -> ServedTicket:
+        ticket, token = self._current_token(ticket, period)
+        assert ticket.token is not None
+        version = ticket.token.version
+        return ServedTicket(
+            ticket,
+            period,
+            person,
+            token,
+            view_url=self._links.view_url(ticket.id, version) if self._links else None,
+            pdf_url=self._links.pdf_url(ticket.id, version) if self._links else None,
+        )
+
+    def _current_token(self, ticket: Ticket, period: Period) -> tuple[Ticket, str]:
+        """The ticket as it is now (rotated, maybe) and its current token, which scans."""
+        token = self._tokens.current(ticket)
+        if token is not None:
+            return ticket, token
+        # The recorded hash no longer matches what we derive (the signing secret changed?):
+        # serving it would give a QR code that does not scan. Rotate, and tell an admin.
+        return retry_on_conflict(lambda: self._rotate_unverifiable(ticket.id, period))
+
+    def _rotate_unverifiable(self, ticket_id: UUID, period: Period) -> tuple[Ticket, str]:
+        ticket = self._store.get(Ticket, ticket_id)
+        token = self._tokens.current(ticket)
+        if token is not None:
+            return ticket, token  # another request rotated it meanwhile
+        self._tokens.issue(ticket, period, SYSTEM)
+        alert = new_alert(
+            AlertKind.TOKEN_MISMATCH,
+            f"ticket {ticket.id}: the recorded token hash does not match the derived token "
+            "(was the signing secret changed?); the token was rotated",
+            subject=str(ticket.id),
+            cause=SYSTEM,
+            severity=Severity.CRITICAL,
+        )
+        self._store.save(ticket, alert)
+        self._alerts.told([alert])
+        token = self._tokens.current(ticket)
+        assert token is not None
+        return ticket, token

@@ -1,0 +1,1 @@
+"""The admins' alert list over HTTP."""

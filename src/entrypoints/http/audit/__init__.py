@@ -1,0 +1,1 @@
+"""The event history over HTTP, for auditors."""

@@ -1,0 +1,1 @@
+"""Door devices over HTTP: pairing and managing them."""

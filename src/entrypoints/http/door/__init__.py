@@ -1,0 +1,1 @@
+"""The door over HTTP: scans, search, offline lists, attendance, the pages."""

@@ -1,0 +1,150 @@
+"""Bodies of the door routes: scans, search, offline lists, the JWKS, attendance."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from application.door.checkin import ScanAnswer, ScannedTicket
+from domain.scan import ScanResult
+from domain.ticket import TicketStatus
+from entrypoints.http import fields
+from entrypoints.http.schemas import (
+    Camel,
+    ClientId,
+    Out,
+)
+from entrypoints.http.tickets.schemas import TicketTrackOut, tracks_out
+
+# A scanner reads anything: whatever string the QR code held is answered `invalid`, not refused
+# (the app's body-size limit bounds it; CheckIns answers an overlong one without reading it).
+ScannedText = str
+
+
+class ScanIn(Camel):
+    token: ScannedText
+    device_id: ClientId | None = None
+    scan_id: ClientId | None = None
+
+    def __post_init__(self) -> None:
+        # The pattern's $ lets one trailing line feed through (Python's re): not in a log line.
+        fields.one_line("deviceId", self.device_id)
+        fields.one_line("scanId", self.scan_id)
+
+
+class ScannedTicketOut(Out, omit_defaults=True):
+    ticket_id: UUID
+    person_name: str
+    period_code: str
+    tracks: list[TicketTrackOut]
+    checked_in_at: datetime | None = None
+
+    @classmethod
+    def of(cls, seen: ScannedTicket) -> ScannedTicketOut:
+        return cls(
+            ticket_id=seen.ticket_id,
+            person_name=seen.person_name,
+            period_code=seen.period_code,
+            tracks=tracks_out(seen.tracks),
+            checked_in_at=seen.checked_in_at,
+        )
+
+
+class ScanOut(Out, omit_defaults=True):
+    result: ScanResult
+    ticket: ScannedTicketOut | None = None
+
+    @classmethod
+    def of(cls, answer: ScanAnswer) -> ScanOut:
+        seen = answer.ticket
+        if seen is None:
+            return cls(answer.result)
+        return cls(answer.result, ScannedTicketOut.of(seen))
+
+
+class ManualCheckInIn(Camel):
+    ticket_id: UUID
+    device_id: ClientId | None = None
+    scan_id: ClientId | None = None
+
+    def __post_init__(self) -> None:
+        fields.one_line("deviceId", self.device_id)
+        fields.one_line("scanId", self.scan_id)
+
+
+class CheckInSearchOut(Out):
+    """Active tickets of the period whose person's name matched, at most 20."""
+
+    items: list[ScannedTicketOut]
+
+
+class RevocationOut(Out):
+    ticket_id: UUID
+    status: TicketStatus
+    current_token_version: int
+    changed_at: datetime | None
+
+
+class RevocationsOut(Out):
+    """Tickets revoked or rotated since `since`; pass `nextSince` back for the next changes."""
+
+    items: list[RevocationOut]
+    next_since: str
+
+
+class RosterOut(Out):
+    """The period's tickets (revoked ones too): names at a door that may lose its network."""
+
+    items: list[ScannedTicketOut]
+
+
+class TodayCheckInOut(Out):
+    ticket_id: UUID
+    checked_in_at: datetime | None
+
+
+class TodayCheckInsOut(Out):
+    """A period's check-ins today (its timezone): the door's count and its offline list."""
+
+    period_code: str
+    date: date
+    count: int
+    items: list[TodayCheckInOut]
+
+
+class JwkOut(msgspec.Struct):
+    """An Ed25519 public key (RFC 8037) that signs QR tokens."""
+
+    kty: Literal["OKP"]
+    crv: Literal["Ed25519"]
+    x: str
+    kid: str
+    alg: Literal["EdDSA"]
+    use: Literal["sig"]
+
+
+class JwksOut(msgspec.Struct):
+    """The QR tokens' public keys (RFC 7517); empty when tokens are HS256."""
+
+    keys: list[JwkOut]
+
+
+class AttendeeOut(Out):
+    person_id: UUID
+    name: str
+    tracks: list[str]  # track codes
+    checked_in_at: datetime
+    device_id: str | None
+    manual: bool
+
+
+class AttendanceOut(Out):
+    """Who came to class on one day: totals per track, the persons in the order they came."""
+
+    date: date
+    total: int
+    by_track: dict[str, int]
+    persons: list[AttendeeOut]

@@ -1,0 +1,87 @@
+"""A period with its tracks and prices, for anyone."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from application.errors import (
+    FORBIDDEN,
+    PERIOD_EXISTS,
+    PERIOD_NOT_FOUND,
+)
+from application.periods.scheduling import Periods
+from domain.period import Track
+from entrypoints.http.deps import Admin, Caused
+from entrypoints.http.openapi import (
+    BEARER,
+    BODY_PROBLEMS,
+    INVALID_PERIOD,
+    STORE_PROBLEMS,
+    UNAUTHENTICATED,
+    UNKNOWN_TRACK,
+    problems,
+)
+from entrypoints.http.params import PeriodCodePath
+from entrypoints.http.periods.schemas import PeriodIn, PeriodOut
+
+
+class PeriodController(Controller):
+    path = "/api/periods"
+    tags = ["periods"]
+
+    @get(
+        "/{periodCode:str}",
+        sync_to_thread=True,
+        operation_id="getPeriod",
+        summary="A period with its tracks and prices",
+        responses=problems(PERIOD_NOT_FOUND, *STORE_PROBLEMS),
+    )
+    def get_period(
+        self, periods: NamedDependency[Periods], period_code: PeriodCodePath
+    ) -> PeriodOut:
+        return PeriodOut.of(periods.by_code(period_code))
+
+
+class PeriodAdminController(Controller):
+    path = "/api/admin"
+    tags = ["admin"]
+
+    @post(
+        "/periods",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        operation_id="createPeriod",
+        security=BEARER,
+        summary="Schedule a course period with its tracks and prices (admin)",
+        responses=problems(
+            UNAUTHENTICATED,
+            FORBIDDEN,
+            PERIOD_EXISTS,
+            INVALID_PERIOD,
+            UNKNOWN_TRACK,
+            *BODY_PROBLEMS,
+            *STORE_PROBLEMS,
+        ),
+    )
+    def schedule_period(
+        self,
+        periods: NamedDependency[Periods],
+        admin: Admin,
+        cause: Caused,
+        data: JSONBody[PeriodIn],
+    ) -> PeriodOut:
+        period = periods.schedule(
+            code=data.code,
+            name=data.name,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            timezone=data.timezone,
+            location=data.location,
+            currency=data.currency,
+            tracks=tuple(Track(t.code, t.name, t.price_cents) for t in data.tracks),
+            cause=cause,
+        )
+        return PeriodOut.of(period)
