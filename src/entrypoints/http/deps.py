@@ -9,7 +9,7 @@ registers every provider here once (``DEPENDENCIES``), a controller may override
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,9 +20,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
 from litestar.params import SkipValidation
 
-from application.devices.pairing import DoorDevice
+from application.devices.pairing import Devices, DoorDevice
 from application.errors import FORBIDDEN, WRONG_PERIOD
-from application.identity import Principal, Unauthenticated
+from application.identity import IdentityVerifier, Principal, Unauthenticated
 from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http.auth import bearer_token, device_credential, verified_already, verified_user
@@ -97,20 +97,21 @@ def provide_cause(request: Request[Any, Any, Any], user: User) -> Cause:
     return Cause(actor=user.user_id, reference=rid, request_id=rid)
 
 
-def provide_device(request: Request[Any, Any, Any], state: State) -> DoorDevice:
+def provide_device(request: Request[Any, Any, Any], devices: Port[Devices]) -> DoorDevice:
     credential = device_credential(request)
     if credential is None:
         raise Unauthenticated("an Authorization: Device <credential> header is required")
-    return services_of(state).devices.authenticate(credential)
+    return devices.authenticate(credential)
 
 
-def provide_door_caller(request: Request[Any, Any, Any], state: State) -> DoorCaller:
-    services = services_of(state)
+def provide_door_caller(
+    request: Request[Any, Any, Any], devices: Port[Devices], identity: Port[IdentityVerifier]
+) -> DoorCaller:
     credential = device_credential(request)
     if credential is not None:
-        device = services.devices.authenticate(credential)
+        device = devices.authenticate(credential)
         return DoorCaller(device.actor, device)
-    user = services.identity.verify(bearer_token(request))
+    user = identity.verify(bearer_token(request))
     if not user.roles & DOOR_ROLES:
         raise FORBIDDEN("the door needs the staff or admin role, or a paired device")
     return DoorCaller(user.user_id)
@@ -121,36 +122,22 @@ def provide_door_cause(request: Request[Any, Any, Any], door: Door) -> Cause:
     return Cause(actor=door.actor, reference=rid, request_id=rid)
 
 
-def _from_services(read: Callable[[Services], T]) -> Provide:
-    def provide(state: State) -> T:
-        return read(services_of(state))
+def _provided(name: str) -> Provide:
+    def provide(state: State) -> Any:
+        return getattr(services_of(state), name)
 
     return Provide(provide, sync_to_thread=False)
 
 
-# Each route takes the use case it calls, by name (``people: NamedDependency[People]``).
+# Everything ``Services`` holds, a route takes by its name there (``people:
+# NamedDependency[People]``): what it calls and nothing else, with no provider written per use
+# case. Its properties too (readiness, follower_health), read anew for each request.
 USE_CASES: dict[str, Provide] = {
-    "people": _from_services(lambda s: s.people),
-    "periods": _from_services(lambda s: s.periods),
-    "orders": _from_services(lambda s: s.orders),
-    "stripe_events": _from_services(lambda s: s.stripe_events),
-    "gateway": _from_services(lambda s: s.gateway),
-    "metrics": _from_services(lambda s: s.metrics),
-    "tickets": _from_services(lambda s: s.tickets),
-    "documents": _from_services(lambda s: s.documents),
-    "identity": _from_services(lambda s: s.identity),
-    "email_requests": _from_services(lambda s: s.email_requests),
-    "checkins": _from_services(lambda s: s.checkins),
-    "ticket_admin": _from_services(lambda s: s.ticket_admin),
-    "ticket_jwks": _from_services(lambda s: s.ticket_jwks),
-    "devices": _from_services(lambda s: s.devices),
-    "attendance": _from_services(lambda s: s.attendance),
-    "alert_board": _from_services(lambda s: s.alert_board),
-    "audit": _from_services(lambda s: s.audit),
-    "readiness": _from_services(lambda s: s.readiness),
-    "follower_health": _from_services(lambda s: s.follower_health),
-    "follower_lag": _from_services(lambda s: s.follower_lag),
-    "pages": _from_services(lambda s: s.pages),
+    name: _provided(name)
+    for name in (
+        *(field.name for field in dataclasses.fields(Services)),
+        *(name for name, value in vars(Services).items() if isinstance(value, property)),
+    )
 }
 
 

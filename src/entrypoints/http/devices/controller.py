@@ -6,7 +6,6 @@ import base64
 from typing import Any
 
 from litestar import Controller, Request, get, patch, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -22,7 +21,7 @@ from application.errors import (
     PERIOD_NOT_FOUND,
 )
 from domain.shared import Cause
-from entrypoints.http.deps import Admin, Caused, provide_device
+from entrypoints.http.deps import Admin, Caused, Port, provide_device
 from entrypoints.http.devices.schemas import (
     DeviceIn,
     DeviceListOut,
@@ -194,7 +193,7 @@ class PairingController(Controller):
         summary="The calling door device",
         responses=problems(UNAUTHENTICATED, *STORE_PROBLEMS),
     )
-    def me(self, request: Request[Any, Any, Any], state: State) -> DoorDeviceOut:
+    def me(self, request: Request[Any, Any, Any], devices: Port[Devices]) -> DoorDeviceOut:
         """The calling device (the door page checks its credential still works): 401 if revoked."""
-        device = provide_device(request, state)
+        device = provide_device(request, devices)
         return DoorDeviceOut(device.device_id, device.name, device.period_code)

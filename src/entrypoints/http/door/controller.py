@@ -11,17 +11,20 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
+from application.devices.pairing import Devices
 from application.door.checkin import CheckIns, ManualRequest, ScanRequest
 from application.errors import FORBIDDEN, SCAN_ID_REUSED, WRONG_PERIOD
+from application.identity import IdentityVerifier
+from application.store import TicketStore
 from domain.ticket import TicketStatus
 from entrypoints.http.deps import (
     DOOR_DEPENDENCIES,
     Caused,
     Door,
     Jwks,
+    Port,
     provide_door_caller,
     provide_door_cause,
-    services_of,
 )
 from entrypoints.http.door.schemas import (
     CheckInSearchOut,
@@ -70,6 +73,9 @@ class CheckInController(Controller):
     def scan(
         self,
         checkins: NamedDependency[CheckIns],
+        store: Port[TicketStore],
+        devices: Port[Devices],
+        identity: Port[IdentityVerifier],
         request: Request[Any, Any, Any],
         data: JSONBody[ScanIn],
     ) -> ScanOut:
@@ -80,8 +86,8 @@ class CheckInController(Controller):
         # The caller is resolved here, on the handler's thread, not as a dependency on a
         # thread of its own: the door's busiest route hops threads once, not twice; and the
         # device's read shares the scan's one pool checkout.
-        with services_of(request.app.state).store.one_connection():
-            door = provide_door_caller(request, request.app.state)
+        with store.one_connection():
+            door = provide_door_caller(request, devices, identity)
             cause = provide_door_cause(request, door)
             answer = checkins.scan(
                 ScanRequest(
