@@ -22,8 +22,7 @@ from entrypoints.worker_supervisor import LOCK_VARIABLE
 log = logging.getLogger("tickets")
 
 # The worker that `serve` starts: background work, which on a shared machine yields the cores
-# to the HTTP processes (payments on one connection took 5.4 ms beside an unniced worker that
-# was emailing their tickets, 4.7 ms beside this one; 3.1 ms with no worker).
+# to the HTTP processes (payments are answered faster beside it: bench/RESULTS.md).
 SERVE_NICENESS = 10
 
 

@@ -15,8 +15,8 @@ from eventsourcing.utils import get_topic, resolve_topic
 class MsgspecMapper(Mapper[UUID]):
     """Stores each event as the msgspec JSON of its dataclass, and decodes it into real types.
 
-    About 2.5x faster than the library's JSON transcoder, and dates, enums and nested values
-    come back as themselves, not as strings.
+    Faster than the library's JSON transcoder (bench/RESULTS.md), and dates, enums and nested
+    values come back as themselves, not as strings.
     """
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:

@@ -192,8 +192,8 @@ class DeadlinePool(psycopg_pool.ConnectionPool[Any]):
     def check_unless_fresh(self, connection: DeadlineConnection) -> None:
         """The checkout's check: one empty round trip, unless the connection answered within
         ``FRESH_SECONDS`` and is idle, and the database has not failed since (under load a
-        connection comes back within milliseconds: the check was a third of a read's round
-        trips)."""
+        connection comes back within milliseconds, and the check was one more round trip for
+        every read)."""
         if (
             not self.breaker.is_open
             and connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE

@@ -4,7 +4,7 @@ The library's recorder saves in a pipelined transaction: BEGIN, ``SET LOCAL lock
 ``LOCK TABLE ... IN EXCLUSIVE MODE``, NOTIFY, the INSERT, a sync to see a conflict, COMMIT. The
 lock makes commit order the order of the notification ids, so that a follower reading the log
 never passes a gap that fills in later. That is three round trips and six statements, and in
-a py-spy of first door scans the save was 29% of the HTTP processes' Python.
+profiles of first door scans the save was a large share of the HTTP processes' Python.
 
 Here the same statements run inside a database function, called in autocommit: the call is its
 own transaction, so the lock is taken before the ids are drawn and held until the commit, as

@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 # The eventsourcing PostgreSQL recorder NOTIFYs this channel (its events table's name) on insert.
 EVENTS_CHANNEL = "tickets_events"
-# A payment's inserts come within a millisecond or two of each other (10 ms made a fifth of a
-# paced payment's time to its email on disk).
+# A payment's inserts come within a millisecond or two of each other; a longer wait delays
+# every email by as much.
 BURST_SECONDS = 0.002
 
 

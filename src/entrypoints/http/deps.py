@@ -63,7 +63,7 @@ class DoorCaller:
 
 
 # A port's adapter, by name: not type-checked per request. Python 3.11's isinstance on a
-# runtime-checkable Protocol walks its members every time: a fifth of the PDF route's CPU.
+# runtime-checkable Protocol walks its members every time (a large share of a route's CPU).
 Port = NamedDependency[SkipValidation[T]]
 User = NamedDependency[Principal]
 Admin = NamedDependency[Principal]

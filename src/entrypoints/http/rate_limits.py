@@ -50,8 +50,8 @@ def rate_limited(route: str) -> Guard:
             # like the routes themselves.
             decision, principal = await to_thread.run_sync(_count, *count)
         else:
-            # Memory and a shared secret: microseconds, less than the hop to a thread (which
-            # was a sixth of the JSON ticket's and the PDF download's time on the server).
+            # Memory and a shared secret: microseconds, less than the hop to a thread (a
+            # visible share of the JSON ticket's and the PDF download's time in profiles).
             decision, principal = _count(*count)
         connection.state[DECISION_KEY] = decision  # for rate_limit_headers, on the way out
         if principal is not None:

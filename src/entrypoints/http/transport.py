@@ -1,14 +1,13 @@
 """How `tickets serve` speaks HTTP: uvicorn with httptools' parser on uvloop's event loop, and
 how long it waits for a request to arrive.
 
-Measured on this 2-core machine (`make bench`, the door figures), against uvicorn's
-pure-Python h11 on asyncio's loop: `/health` answered 2.2 times the requests per second and
-the door and ticket routes 1.1 to 1.6 times; granian measured about the same as this on the routes.
+Chosen by measurement (`make bench`, bench/RESULTS.md) against uvicorn's pure-Python h11 on
+asyncio's loop, which answered every route more slowly; granian measured about the same.
 
 uvloop also turns Nagle's algorithm off on every connection it accepts, including those of the
 listening socket that ``--workers N`` hands each HTTP process (``proto`` 0, where asyncio's own
 loop leaves it on). With Nagle on, a response's body, sent after its head, waited for the
-client's delayed ACK, 40 ms, on every request of a kept-alive connection after the first.
+client's delayed ACK on every request of a kept-alive connection after the first.
 
 uvicorn bounds only the idle time between two requests (``timeout_keep_alive``), and any byte
 received resets it: a client that sent its headers a byte at a time, or a Content-Length it
