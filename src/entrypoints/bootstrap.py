@@ -21,7 +21,7 @@ from adapters.persistence.device_activity import MemoryDeviceActivity, SqlDevice
 from adapters.persistence.eventstore import check_ready, open_store
 from adapters.persistence.follower_store import MemoryFollowerStore, SqlFollowerStore
 from adapters.persistence.pdf_cache import MemoryPdfCache, SqlPdfCache
-from adapters.persistence.scan_index import open_scan_index
+from adapters.persistence.scan_index_sql import open_scan_index
 from adapters.persistence.store_config import StoreConfig, sqlite_path
 from adapters.persistence.worker_coordination import (
     FileFollowerLocks,

@@ -15,7 +15,8 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import Notification
 
-from adapters.persistence.scan_index import MemoryScanIndex, SqlScanIndex
+from adapters.persistence.scan_index import MemoryScanIndex
+from adapters.persistence.scan_index_sql import SqlScanIndex
 from application.door.ports import Attendee, TicketChange
 from domain.period import Period
 from domain.person import Person
@@ -238,7 +239,7 @@ def test_a_page_bigger_than_one_batch_of_rows_makes_the_same_index(
     index: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The tables write a page's rows in batches: here a batch is full after every row.
-    monkeypatch.setattr("adapters.persistence.scan_index.WRITTEN_TOGETHER", 1)
+    monkeypatch.setattr("adapters.persistence.scan_index_sql.WRITTEN_TOGETHER", 1)
     ticket, followed = _checked_in_twice(index)
     in_memory = MemoryScanIndex()
     in_memory.handle_page(followed)

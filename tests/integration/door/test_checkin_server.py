@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.persistence.eventstore import open_store
-from adapters.persistence.scan_index import SqlScanIndex
+from adapters.persistence.scan_index_sql import SqlScanIndex
 from adapters.persistence.store_config import StoreConfig
 from domain.ticket import Ticket
 from tests.support.service import ADMIN, Api, ServerProcess, bearer, service_env

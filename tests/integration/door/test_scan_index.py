@@ -10,7 +10,8 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from adapters.persistence.scan_index import MemoryScanIndex, ScratchScanIndex, SqlScanIndex
+from adapters.persistence.scan_index import MemoryScanIndex
+from adapters.persistence.scan_index_sql import ScratchScanIndex, SqlScanIndex
 from application.door.checkin import ScanRequest
 from application.store import TicketStore
 from application.worker.following import ReadModel

@@ -16,7 +16,7 @@ from adapters.persistence.alert_list import SqlAlertList
 from adapters.persistence.eventstore import migrate
 from adapters.persistence.follower_store import SqlFollowerStore
 from adapters.persistence.migrations import MIGRATIONS, Migration, apply_migrations, schema_version
-from adapters.persistence.scan_index import SqlScanIndex
+from adapters.persistence.scan_index_sql import SqlScanIndex
 from adapters.persistence.store_config import StoreConfig, sqlite_path
 from application.store import TicketStore
 from tests.support.service import PG_ADMIN

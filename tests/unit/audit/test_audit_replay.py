@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import Notification, StoredEvent
 
-from application.audit import invariants
+from application.audit import rebuilt
 from application.audit.invariants import Invariant
 from application.audit.replay import ReplayReport
 from application.payments.ports import RefundReported
@@ -87,8 +87,8 @@ class History:
 def history(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[History]:
     if request.param == "spilled":
         # One aggregate in memory: every other is read back from the scratch database.
-        monkeypatch.setattr(invariants, "HOT_AGGREGATES", 1)
-        monkeypatch.setattr(invariants, "HOT_STRIPE_IDS", 1)
+        monkeypatch.setattr(rebuilt, "HOT_AGGREGATES", 1)
+        monkeypatch.setattr(rebuilt, "HOT_STRIPE_IDS", 1)
     wired = wire()
     services = wired.services
     period = schedule(wired)
