@@ -21,8 +21,8 @@ from adapters.clock import SystemClock
 from adapters.persistence.eventstore import open_store
 from adapters.qr_tokens import JwtTokenSigner
 from application.tickets.tokens import TokenIssuer
-from domain.order import Order, OrderPaymentIntent, RequestedRegistration
-from domain.payment import DeliveryOutcome, StripeDelivery
+from domain.order import Order, RequestedRegistration
+from domain.payment import DeliveryOutcome, OrderPaymentIntent, StripeDelivery
 from domain.period import Period
 from domain.person import Person
 from domain.shared import SYSTEM, Cause

@@ -45,8 +45,8 @@ from adapters.persistence.store_config import sqlite_path
 from adapters.qr_tokens import JwtTokenSigner
 from application.tickets.tokens import TokenIssuer
 from application.worker.following import PageFollower
-from domain.order import Order, OrderPaymentIntent, Registration, RequestedRegistration
-from domain.payment import DeliveryOutcome, StripeDelivery
+from domain.order import Order, Registration, RequestedRegistration
+from domain.payment import DeliveryOutcome, OrderPaymentIntent, StripeDelivery
 from domain.period import Period, PeriodCode, Track
 from domain.person import Person
 from domain.shared import SYSTEM, Cause

@@ -10,8 +10,9 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
+from domain.payment import PaymentReceipt, RefundEffect
 from domain.period import Period
-from domain.shared import Cause, DomainError, stable_id
+from domain.shared import Cause, DomainError
 
 ROLES = ("leader", "follower")
 
@@ -52,22 +53,6 @@ class OrderNotRefundable(DomainError):
 
 class RefundOfUnknownPayment(OrderNotRefundable):
     """Raised when a refund names no payment intent the order recorded, or another currency."""
-
-
-class PaymentReceipt(StrEnum):
-    """What a payment did to the order."""
-
-    PAID = "paid"  # the order's payment: the order is paid, its registrations active
-    EXTRA = "extra"  # money no registration stands for (the order was paid, refunded...)
-
-
-class RefundEffect(StrEnum):
-    """What a refund of one of the order's payments did to the order."""
-
-    REFUNDED = "refunded"  # nothing of what was paid is kept: the order is REFUNDED now
-    PARTIAL = "partial"  # less than the order's total is kept: a person decides
-    COVERED = "covered"  # what is kept still pays the order: extra money was given back
-    ALREADY_REFUNDED = "already_refunded"  # the order was refunded before
 
 
 @dataclass(frozen=True)
@@ -410,38 +395,3 @@ class Order(Aggregate):
     def persons(self) -> tuple[UUID, ...]:
         """The distinct persons of the order, in the order they were registered."""
         return tuple(dict.fromkeys(r.person_id for r in self.registrations))
-
-
-class OrderPaymentIntent(Aggregate):
-    """Index aggregate: finds the order a Stripe payment intent paid (refunds name only that)."""
-
-    TOPIC = "tickets:OrderPaymentIntent"
-
-    class Event(Aggregate.Event):
-        cause: Cause
-
-    class Created(Event, Aggregate.Created):
-        TOPIC = "tickets:OrderPaymentIntent.Created"
-
-    class Linked(Created):
-        TOPIC = "tickets:OrderPaymentIntent.Linked"
-        payment_intent_id: str
-        order_id: UUID
-
-    def __init__(self, cause: Cause, payment_intent_id: str, order_id: UUID) -> None:
-        self.payment_intent_id = payment_intent_id
-        self.order_id = order_id
-
-    @staticmethod
-    def id_for(payment_intent_id: str) -> UUID:
-        return stable_id("payment-intent", payment_intent_id)
-
-    @classmethod
-    def link(cls, payment_intent_id: str, order_id: UUID, cause: Cause) -> OrderPaymentIntent:
-        return cls._create(
-            cls.Linked,
-            id=cls.id_for(payment_intent_id),
-            cause=cause,
-            payment_intent_id=payment_intent_id,
-            order_id=order_id,
-        )

@@ -1,4 +1,6 @@
-"""The StripeDelivery aggregate: a Stripe event applied once, whatever the order's state says."""
+"""Payments as the domain records them: the StripeDelivery aggregate (a Stripe event applied
+once, whatever the order's state says), the OrderPaymentIntent index (which order a payment
+intent paid), and what a payment or a refund did to an order."""
 
 from __future__ import annotations
 
@@ -75,4 +77,55 @@ class StripeDelivery(Aggregate):
             event_type=event_type,
             order_id=order_id,
             outcome=outcome,
+        )
+
+
+class PaymentReceipt(StrEnum):
+    """What a payment did to the order."""
+
+    PAID = "paid"  # the order's payment: the order is paid, its registrations active
+    EXTRA = "extra"  # money no registration stands for (the order was paid, refunded...)
+
+
+class RefundEffect(StrEnum):
+    """What a refund of one of the order's payments did to the order."""
+
+    REFUNDED = "refunded"  # nothing of what was paid is kept: the order is REFUNDED now
+    PARTIAL = "partial"  # less than the order's total is kept: a person decides
+    COVERED = "covered"  # what is kept still pays the order: extra money was given back
+    ALREADY_REFUNDED = "already_refunded"  # the order was refunded before
+
+
+class OrderPaymentIntent(Aggregate):
+    """Index aggregate: finds the order a Stripe payment intent paid (refunds name only that)."""
+
+    TOPIC = "tickets:OrderPaymentIntent"
+
+    class Event(Aggregate.Event):
+        cause: Cause
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "tickets:OrderPaymentIntent.Created"
+
+    class Linked(Created):
+        TOPIC = "tickets:OrderPaymentIntent.Linked"
+        payment_intent_id: str
+        order_id: UUID
+
+    def __init__(self, cause: Cause, payment_intent_id: str, order_id: UUID) -> None:
+        self.payment_intent_id = payment_intent_id
+        self.order_id = order_id
+
+    @staticmethod
+    def id_for(payment_intent_id: str) -> UUID:
+        return stable_id("payment-intent", payment_intent_id)
+
+    @classmethod
+    def link(cls, payment_intent_id: str, order_id: UUID, cause: Cause) -> OrderPaymentIntent:
+        return cls._create(
+            cls.Linked,
+            id=cls.id_for(payment_intent_id),
+            cause=cause,
+            payment_intent_id=payment_intent_id,
+            order_id=order_id,
         )

@@ -30,8 +30,8 @@ from application.worker.following import ReadModel
 from application.worker.ports import FollowerStore
 from domain.alert import Alert
 from domain.device import Device, DeviceRegistry, Pairing
-from domain.order import Order, OrderPaymentIntent
-from domain.payment import StripeDelivery
+from domain.order import Order
+from domain.payment import OrderPaymentIntent, StripeDelivery
 from domain.period import Period, PeriodCode
 from domain.person import Person
 from domain.scan import Scan

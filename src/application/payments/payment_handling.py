@@ -10,14 +10,8 @@ from application.payments.ports import PaymentConfirmed
 from application.store import TicketStore
 from application.tickets.issuing import Coverage, TicketIssuing
 from domain.alert import AlertKind
-from domain.order import (
-    Order,
-    OrderPaymentIntent,
-    PaymentAlreadyRecorded,
-    PaymentMismatch,
-    PaymentReceipt,
-)
-from domain.payment import DeliveryOutcome
+from domain.order import Order, PaymentAlreadyRecorded, PaymentMismatch
+from domain.payment import DeliveryOutcome, OrderPaymentIntent, PaymentReceipt
 from domain.period import Period
 from domain.person import Person
 from domain.shared import Cause

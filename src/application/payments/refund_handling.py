@@ -12,8 +12,8 @@ from application.payments.payment_handling import order_by_ref
 from application.payments.ports import RefundReported
 from application.store import TicketStore
 from domain.alert import AlertKind, Severity
-from domain.order import Order, OrderPaymentIntent, RefundEffect, RefundOfUnknownPayment
-from domain.payment import DeliveryOutcome
+from domain.order import Order, RefundOfUnknownPayment
+from domain.payment import DeliveryOutcome, OrderPaymentIntent, RefundEffect
 from domain.shared import Cause
 from domain.ticket import Ticket
 

@@ -7,15 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from domain.order import (
-    Order,
-    OrderNotRefundable,
-    OrderPaymentIntent,
-    OrderStatus,
-    RefundEffect,
-    RequestedRegistration,
-)
+from domain.order import Order, OrderNotRefundable, OrderStatus, RequestedRegistration
 from domain.order import RegistrationStatus as Reg
+from domain.payment import OrderPaymentIntent, RefundEffect
 from domain.period import Period
 from domain.scan import Scan
 from domain.shared import Cause

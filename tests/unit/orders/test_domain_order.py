@@ -13,13 +13,12 @@ from domain.order import (
     OrderStatus,
     PaymentAlreadyRecorded,
     PaymentMismatch,
-    PaymentReceipt,
     RecordedPayment,
-    RefundEffect,
     RefundOfUnknownPayment,
     RegistrationStatus,
     RequestedRegistration,
 )
+from domain.payment import PaymentReceipt, RefundEffect
 from domain.period import Period, UnknownTrack
 from domain.shared import Cause
 from tests.support.fakes import period_fields

@@ -14,8 +14,8 @@ from application.payments.ports import IgnoredNotice, InvalidWebhook, RefundRepo
 from application.store import CONFLICT_RETRIES, retry_on_conflict
 from application.tickets.ports import TokenClaims
 from domain.alert import Alert, AlertKind, Severity
-from domain.order import Order, OrderPaymentIntent, OrderStatus, RegistrationStatus
-from domain.payment import DeliveryOutcome, StripeDelivery
+from domain.order import Order, OrderStatus, RegistrationStatus
+from domain.payment import DeliveryOutcome, OrderPaymentIntent, StripeDelivery
 from domain.period import Period
 from domain.person import Person
 from domain.shared import Cause

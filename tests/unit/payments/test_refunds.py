@@ -11,8 +11,8 @@ import pytest
 
 from application.payments.ports import PaymentConfirmed, RefundReported
 from domain.alert import Alert
-from domain.order import Order, OrderPaymentIntent, OrderStatus, RegistrationStatus
-from domain.payment import DeliveryOutcome, StripeDelivery
+from domain.order import Order, OrderStatus, RegistrationStatus
+from domain.payment import DeliveryOutcome, OrderPaymentIntent, StripeDelivery
 from domain.period import Period
 from domain.person import Person
 from domain.ticket import Ticket, TicketStatus
