@@ -1,4 +1,8 @@
-"""The Stripe adapter of the PaymentGateway port: Checkout Sessions out, signed webhooks in."""
+"""The Stripe adapter of the PaymentGateway port: Checkout Sessions out, signed webhooks in.
+
+One module: the port has two directions, and the reading of webhook objects (every field
+checked, never trusted blindly) is what the signature verification hands its events to.
+"""
 
 from __future__ import annotations
 

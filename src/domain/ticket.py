@@ -1,4 +1,8 @@
-"""The Ticket aggregate: one per person per period, covering that person's registrations."""
+"""The Ticket aggregate: one per person per period, covering that person's registrations.
+
+One module per aggregate (its events, value objects and errors beside it), with the
+PendingTickets index of tickets waiting for a profile: each event class is recorded forever.
+"""
 
 from __future__ import annotations
 

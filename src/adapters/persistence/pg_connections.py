@@ -14,6 +14,9 @@ store's pool, the scan index's pool, the followers' own connections) is made her
 
 Each of these failures raises ``StoreUnavailable``, which the eventsourcing library does not
 retry (it retries its own OperationalError ten times, which turned 5 s into 52 s).
+
+One module, because the deadlines only hold together: the pool, its checkout check and the
+connection wrapper that bounds each round trip share the state of the last failure.
 """
 
 from __future__ import annotations

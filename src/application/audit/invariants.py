@@ -1,4 +1,8 @@
-"""The rules the whole event log must satisfy, each named, checked while the log is replayed."""
+"""The rules the whole event log must satisfy, each named, checked while the log is replayed.
+
+One module: the rules are judged together, on one pass over the log, from the aggregates it
+rebuilds (application.audit.rebuilt keeps them within a memory bound).
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,9 @@ runs ahead of it: what it says against a token (an older version, revoked, check
 can only stay true. ``ok`` is decided on the ticket loaded from the event store and recorded
 with optimistic concurrency, so a just-revoked ticket cannot slip through, and of two racing
 scans of one token one checks in and the other, re-run, finds that check-in.
+
+One module: scans and manual check-ins are one decision (the same verdict, scan-id rule and
+period rule), and the door's lists (search, today, roster, revocations) read the same index.
 """
 
 from __future__ import annotations

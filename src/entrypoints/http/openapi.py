@@ -32,6 +32,9 @@ service answers as documented (schemathesis). So every route declares, in its de
   text); a JSON body's schema is its return annotation, a ``msgspec.Struct`` with a unique,
   meaningful class name (it names the type in every client).
 - **Examples**: request and main response bodies get one in ``entrypoints.http.examples``.
+
+One module: the HTTP-only problem catalogue, the security schemes and the document's
+post-processing are what each route's decorator names, read in one place.
 """
 
 from __future__ import annotations
