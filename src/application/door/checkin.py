@@ -57,8 +57,9 @@ class ScanAnswer:
 
 
 @dataclass(frozen=True)
-class ScanRequest:
-    token: str
+class DoorCall:
+    """Who checks a ticket in, from which device, with which scan id, within which period."""
+
     device_id: str | None
     scan_id: str | None  # the scanner's nonce: the same one again gets the first answer
     staff_user_id: str  # the caller: a user id, or ``device:<deviceId>``
@@ -66,14 +67,17 @@ class ScanRequest:
 
 
 @dataclass(frozen=True)
+class ScanRequest:
+    token: str
+    call: DoorCall
+
+
+@dataclass(frozen=True)
 class ManualRequest:
     """A check-in by ticket id, without a token: for a participant whose phone died."""
 
     ticket_id: UUID
-    device_id: str | None
-    scan_id: str | None
-    staff_user_id: str
-    period_code: str | None = None
+    call: DoorCall
 
 
 @dataclass(frozen=True)
@@ -158,9 +162,9 @@ class CheckIns:
             "step": "scan",
             "result": answer.result.value,
             "ticket_id": str(answer.ticket.ticket_id) if answer.ticket else None,
-            "device_id": request.device_id,
-            "scan_id": request.scan_id,
-            "staff_user_id": request.staff_user_id,
+            "device_id": request.call.device_id,
+            "scan_id": request.call.scan_id,
+            "staff_user_id": request.call.staff_user_id,
             "manual": isinstance(request, ManualRequest),
         }
         if answer.result in (ScanResult.OK, ScanResult.ALREADY_CHECKED_IN):
@@ -259,18 +263,18 @@ class CheckIns:
         ticket.check_in(
             at=now,
             local_date=today,
-            device_id=request.device_id,
-            staff_user_id=request.staff_user_id,
-            scan_id=request.scan_id,
+            device_id=request.call.device_id,
+            staff_user_id=request.call.staff_user_id,
+            scan_id=request.call.scan_id,
             cause=cause,
             manual=version is None,
         )
-        if request.scan_id is None:
+        if request.call.scan_id is None:
             self._store.save(ticket)
         else:
             record = Scan.answer(
-                caller=request.staff_user_id,
-                scan_id=request.scan_id,
+                caller=request.call.staff_user_id,
+                scan_id=request.call.scan_id,
                 ticket_id=ticket.id,
                 token_hash=digest,
                 result=ScanResult.OK.value,
@@ -282,9 +286,11 @@ class CheckIns:
 
     def _first_answer(self, request: ScanRequest | ManualRequest, digest: str) -> ScanAnswer | None:
         """The answer recorded for this caller's scan id, if a scan with it checked a ticket in."""
-        if request.scan_id is None:
+        if request.call.scan_id is None:
             return None
-        first = self._store.find(Scan, Scan.id_for(request.staff_user_id, request.scan_id))
+        first = self._store.find(
+            Scan, Scan.id_for(request.call.staff_user_id, request.call.scan_id)
+        )
         return self._repeated(first, digest) if first is not None else None
 
     def _unless_repeated(
@@ -337,7 +343,7 @@ def _seen(entry: ScanEntry) -> ScannedTicket:
 def _elsewhere(request: ScanRequest | ManualRequest, period_code: str) -> bool:
     """A ticket outside the period the caller is paired for (devices paired without one, staff
     and admins have none: every period is theirs)."""
-    return request.period_code is not None and period_code != request.period_code
+    return request.call.period_code is not None and period_code != request.call.period_code
 
 
 def _wrong_period(seen: ScannedTicket) -> ScanAnswer:

@@ -21,6 +21,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import SkipValidation
 
 from application.devices.pairing import Devices, DoorDevice
+from application.door.checkin import DoorCall
 from application.errors import FORBIDDEN, WRONG_PERIOD
 from application.identity import IdentityVerifier, Principal, Unauthenticated
 from domain.shared import Cause
@@ -41,9 +42,11 @@ class DoorCaller:
     actor: str  # the user id, or ``device:<deviceId>``
     device: DoorDevice | None = None
 
-    def device_id(self, given: str | None) -> str | None:
-        """A device's own id is what its scans record; staff may name theirs."""
-        return str(self.device.device_id) if self.device is not None else given
+    def call(self, device_id: str | None, scan_id: str | None) -> DoorCall:
+        """What a check-in records of its caller: a device's own id (whatever the body says;
+        staff may name theirs), the caller, and the period a device acts within."""
+        own = str(self.device.device_id) if self.device is not None else device_id
+        return DoorCall(own, scan_id, self.actor, self.own_period)
 
     @property
     def own_period(self) -> str | None:

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.persistence.scan_index import MemoryScanIndex
 from adapters.persistence.scan_index_sql import ScratchScanIndex, SqlScanIndex
-from application.door.checkin import ScanRequest
+from application.door.checkin import DoorCall, ScanRequest
 from application.store import TicketStore
 from application.worker.following import ReadModel
 from domain.scan import ScanResult
@@ -65,7 +65,7 @@ def sell(running: Running, user: str, *tracks: str) -> tuple[UUID, str]:
 
 
 def scan(running: Running, token: str) -> ScanResult:
-    request = ScanRequest(token, "door-a", None, "door-1")
+    request = ScanRequest(token, DoorCall("door-a", None, "door-1"))
     return running.services.checkins.scan(request, STAFF).result
 
 

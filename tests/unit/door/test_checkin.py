@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from application.door.checkin import CheckIns, ManualRequest, ScanAnswer, ScanRequest
+from application.door.checkin import CheckIns, DoorCall, ManualRequest, ScanAnswer, ScanRequest
 from application.door.ports import ScanEntry
 from application.errors import Conflict
 from application.tickets.admin import TicketAdmin
@@ -63,10 +63,7 @@ class Door:
 
     def scan(self, token: str | None = None, scan_id: str | None = None) -> ScanAnswer:
         request = ScanRequest(
-            token=self.token if token is None else token,
-            device_id="door-a",
-            scan_id=scan_id,
-            staff_user_id="door-1",
+            self.token if token is None else token, DoorCall("door-a", scan_id, "door-1")
         )
         return self.checkins.scan(request, STAFF)
 
@@ -224,7 +221,7 @@ def test_an_expired_token_says_whose_ticket_it_was(door: Door) -> None:
         door.wired.store, ExpiringSigner(claims), door.index, door.wired.clock, door.meter
     )
 
-    answer = checkins.scan(ScanRequest(door.token, None, None, "door-1"), STAFF)
+    answer = checkins.scan(ScanRequest(door.token, DoorCall(None, None, "door-1")), STAFF)
 
     assert answer.result is ScanResult.EXPIRED
     assert answer.ticket is not None and answer.ticket.ticket_id == door.ticket_id
@@ -423,7 +420,9 @@ def test_the_loser_of_a_race_runs_again_and_finds_the_winners_check_in(
             )
             monkeypatch.setattr(store, "save", save)
             assert (
-                rival.scan(ScanRequest(door.token, "door-b", None, "door-2"), STAFF).result
+                rival.scan(
+                    ScanRequest(door.token, DoorCall("door-b", None, "door-2")), STAFF
+                ).result
                 is ScanResult.OK
             )
             monkeypatch.setattr(store, "save", save_after_a_rival)
@@ -479,10 +478,7 @@ def test_the_event_store_decides_with_the_periods_timezone_when_the_index_is_emp
 
 def manual(door: Door, scan_id: str | None = None, ticket_id: UUID | None = None) -> ScanAnswer:
     request = ManualRequest(
-        ticket_id=door.ticket_id if ticket_id is None else ticket_id,
-        device_id="door-a",
-        scan_id=scan_id,
-        staff_user_id="door-1",
+        door.ticket_id if ticket_id is None else ticket_id, DoorCall("door-a", scan_id, "door-1")
     )
     return door.checkins.manual(request, STAFF)
 

@@ -90,13 +90,7 @@ class CheckInController(Controller):
             door = provide_door_caller(request, devices, identity)
             cause = provide_door_cause(request, door)
             answer = checkins.scan(
-                ScanRequest(
-                    token=data.token,
-                    device_id=door.device_id(data.device_id),
-                    scan_id=data.scan_id,
-                    staff_user_id=door.actor,
-                    period_code=door.own_period,
-                ),
+                ScanRequest(data.token, door.call(data.device_id, data.scan_id)),
                 cause,
             )
         return ScanOut.of(answer)
@@ -120,13 +114,7 @@ class CheckInController(Controller):
         """For a participant whose phone died (found by name): recorded as manual, the same
         result words as a scan; an unknown ticket answers invalid."""
         answer = checkins.manual(
-            ManualRequest(
-                ticket_id=data.ticket_id,
-                device_id=door.device_id(data.device_id),
-                scan_id=data.scan_id,
-                staff_user_id=door.actor,
-                period_code=door.own_period,
-            ),
+            ManualRequest(data.ticket_id, door.call(data.device_id, data.scan_id)),
             cause,
         )
         return ScanOut.of(answer)
