@@ -37,7 +37,7 @@ def document_of(served: ServedTicket) -> TicketDocument:
 
 class TicketDocuments:
     """Builds documents through the TicketDesk, so that every form serves a token that scans
-    (a hash mismatch rotates the token and raises an alert there, whichever form asked first).
+    (a hash mismatch is repaired there, by TokenRepair, whichever form asked first).
     """
 
     def __init__(
