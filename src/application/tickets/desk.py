@@ -59,7 +59,7 @@ class TicketDesk:
             return self._for_user(user_id, period_code)
 
     def _for_user(self, user_id: str, period_code: str) -> ServedTicket:
-        period = self._periods.remembered_by_code(period_code)
+        period = self._periods.by_code_cached(period_code)
         person_id = Person.id_for_user(user_id)
         ticket = self._store.find(Ticket, Ticket.id_for(period.id, person_id))
         person = self._store.find(Person, person_id)
@@ -101,7 +101,7 @@ class TicketDesk:
 
     def served(self, ticket: Ticket, person: Person) -> ServedTicket:
         """An active ticket and its person as the caller has just read them (the worker)."""
-        return self._serve(ticket, self._periods.remembered(ticket.period_id), person)
+        return self._serve(ticket, self._periods.cached(ticket.period_id), person)
 
     def _served(self, ticket: Ticket) -> ServedTicket:
         # The ticket as the caller's check read it: read again, it would cost a second replay.

@@ -45,7 +45,7 @@ class TokenRepair:
             severity=Severity.CRITICAL,
         )
         self._store.save(ticket, alert)
-        self._alerts.told([alert])
+        self._alerts.announce([alert])
         token = self._tokens.current(ticket)
         assert token is not None
         return ticket, token
