@@ -60,7 +60,7 @@ from application.tickets.admin import TicketAdmin
 from application.tickets.desk import TicketDesk
 from application.tickets.documents import TicketDocuments
 from application.tickets.issuing import TicketIssuing
-from application.tickets.ports import PdfCache, TicketDocument, TicketRenderer, TokenSigner
+from application.tickets.ports import PdfCache, TicketRenderer, TokenSigner
 from application.tickets.tokens import TokenIssuer
 from application.worker.following import Follower, ReadModel
 from application.worker.loop import Worker
@@ -178,9 +178,12 @@ def build(
         TicketLinksConfig(settings.http.public_base_url, settings.tokens.secret)
     )
     tickets = TicketDesk(store, periods, tokens, alerts, links)
-    documents = TicketDocuments(tickets, renderer or PdfTicketRenderer(settings.brand), pdf_cache)
+    # A test's renderer draws its emails' PDFs here; else render processes draw them.
+    render_apart = renderer is None
+    renderer = renderer or PdfTicketRenderer(settings.brand)
+    documents = TicketDocuments(tickets, renderer, pdf_cache)
     read_models: tuple[ReadModel, ...] = (scan_index, alert_list)
-    content = _email_content(settings, documents, render_apart=renderer is None)
+    content = _email_content(settings, renderer, render_apart=render_apart)
     # The worker's followers: the read models first, then those that send things.
     senders = _senders(
         settings,
@@ -235,28 +238,21 @@ def build(
 
 
 def _email_content(
-    settings: Settings, documents: TicketDocuments, *, render_apart: bool
+    settings: Settings, renderer: TicketRenderer, *, render_apart: bool
 ) -> JinjaEmailContent | PooledEmailContent:
     """Ticket emails rendered in processes of their own (EMAIL_RENDER_PROCESSES), unless none
-    are wanted or a test's renderer must draw them."""
+    are wanted or a test's renderer must draw them.
+
+    The content renders what the email follower gives it and calls nothing back: a PDF not
+    rendered before is drawn with the email by ``renderer`` (the downloads' own, or the same
+    one in each render process) and kept by the follower through the documents use case.
+    """
     config = EmailContentConfig(settings.brand, settings.email.reply_to)
-    here = JinjaEmailContent(config, documents.pdf)
+    here = JinjaEmailContent(config, renderer.render_pdf)
     processes = settings.email.render_processes
     if not render_apart or processes == 0:
         return here
-
-    def pdf_of(document: TicketDocument) -> bytes | None:
-        cached = documents.cached_pdf(document)
-        return cached.data if cached is not None else None
-
-    return PooledEmailContent(
-        config,
-        processes,
-        sender=settings.email.sender,
-        here=here,
-        pdf_of=pdf_of,
-        keep_pdf=documents.keep_pdf,
-    )
+    return PooledEmailContent(config, processes, sender=settings.email.sender, here=here)
 
 
 def build_mailer(email: EmailSettings) -> Mailer:
@@ -305,7 +301,7 @@ def _senders(
         follower_store,
         mailer,
         content,
-        documents.for_ticket,
+        documents,
         alerts,
         clock,
         policy,

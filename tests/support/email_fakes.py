@@ -10,10 +10,12 @@ from adapters.persistence.follower_store import MemoryFollowerStore
 from application.alerts.ports import AlertNotice
 from application.emails.delivery import EmailPolicy, TicketEmails
 from application.emails.ports import (
+    Attachment,
     EmailMessage,
     EmailReason,
     PermanentEmailError,
     TemporaryEmailError,
+    TicketEmail,
 )
 from application.orders.ordering import Wish
 from application.tickets.ports import TicketDocument
@@ -49,22 +51,33 @@ class FakeMailer:
         return [m.text.split("token=")[1].split()[0] for m in self.sent if m.to == to]
 
 
+@dataclass
 class FakeContent:
-    """EmailContent: a plain message that shows the token and the reason it was sent for."""
+    """EmailContent: a plain message that shows the token and the reason it was sent for, with
+    the PDF it is given attached, or one it renders (counted in ``rendered_pdfs``)."""
 
-    def ticket_email(self, document: TicketDocument, to: str, reason: EmailReason) -> EmailMessage:
-        return EmailMessage(
+    rendered_pdfs: list[TicketDocument] = field(default_factory=list)
+
+    def ticket_email(
+        self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None
+    ) -> TicketEmail:
+        if pdf is None:
+            self.rendered_pdfs.append(document)
+            pdf = b"%PDF-fake " + document.token.encode()
+        message = EmailMessage(
             to=to,
             subject=f"{reason}: {document.period_name}",
             text=f"token={document.token} version={document.token_version}",
             html=f"<p>{document.person_name}</p>",
+            attachments=(Attachment(f"ticket-{document.period_code}.pdf", pdf),),
         )
+        return TicketEmail(message, pdf)
 
     def ticket_email_soon(
-        self, document: TicketDocument, to: str, reason: EmailReason
-    ) -> Callable[[], EmailMessage]:
-        message = self.ticket_email(document, to, reason)
-        return lambda: message
+        self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None
+    ) -> Callable[[], TicketEmail]:
+        email = self.ticket_email(document, to, reason, pdf=pdf)
+        return lambda: email
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
         return EmailMessage(to=to, subject=alert.kind, text=alert.message, html="")
@@ -80,6 +93,7 @@ class Scenario:
     period: Period
     mailer: FakeMailer
     jobs: MemoryFollowerStore
+    content: FakeContent
     emails: TicketEmails
 
     @property
@@ -88,25 +102,6 @@ class Scenario:
 
     def ticket(self) -> Ticket:
         return self.wired.store.get(Ticket, self.ticket_id)
-
-    def documents(self, ticket: Ticket, person: Person) -> TicketDocument:
-        assert ticket.token is not None
-        token = self.wired.services.tickets.for_user(USER, self.period.code).token
-        return TicketDocument(
-            ticket_id=ticket.id,
-            token=token,
-            token_version=ticket.token.version,
-            person_name=person.name,
-            period_code=self.period.code,
-            period_name=self.period.name,
-            start_date=self.period.start_date,
-            end_date=self.period.end_date,
-            timezone=self.period.timezone,
-            location=self.period.location,
-            tracks=tuple(t.name for t in self.period.tracks),
-            view_url=f"https://tickets.example/tickets/{ticket.id}?key=k{ticket.token.version}",
-            pdf_url=f"https://tickets.example/api/tickets/download/{ticket.id}",
-        )
 
     def pay(self, user: str = USER, email: str = EMAIL) -> None:
         services = self.wired.services
@@ -146,15 +141,15 @@ def scenario(policy: EmailPolicy | None = None, mailer: FakeMailer | None = None
     period = schedule(wired)
     jobs = MemoryFollowerStore()
     mailer = mailer or FakeMailer()
-    made = Scenario(wired, period, mailer, jobs, None)  # type: ignore[arg-type]
-    made.emails = TicketEmails(
+    content = FakeContent()
+    emails = TicketEmails(
         wired.store,
         jobs,
         mailer,
-        FakeContent(),
-        made.documents,
+        content,
+        wired.services.documents,
         wired.services.alerts,
         wired.clock,
         policy or EmailPolicy(max_attempts=3, first_retry_seconds=10),
     )
-    return made
+    return Scenario(wired, period, mailer, jobs, content, emails)

@@ -13,7 +13,14 @@ from adapters.brand import Brand
 from adapters.qr_code import qr_png
 from adapters.ticket_text import long_date
 from application.alerts.ports import AlertNotice
-from application.emails.ports import Attachment, EmailKind, EmailMessage, EmailReason, InlineImage
+from application.emails.ports import (
+    Attachment,
+    EmailKind,
+    EmailMessage,
+    EmailReason,
+    InlineImage,
+    TicketEmail,
+)
 from application.tickets.ports import TicketDocument
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "email"
@@ -38,7 +45,9 @@ class JinjaEmailContent:
         self, config: EmailContentConfig, render_pdf: Callable[[TicketDocument], bytes]
     ) -> None:
         self._config = config
-        self._render_pdf = render_pdf  # a TicketRenderer's, through the documents use case
+        # A TicketRenderer's (the one the downloads' PDFs are rendered with): for a PDF not
+        # rendered before, which the caller then keeps.
+        self._render_pdf = render_pdf
         loader = jinja2.FileSystemLoader(TEMPLATES)
         self._html = jinja2.Environment(
             loader=loader,
@@ -57,9 +66,11 @@ class JinjaEmailContent:
         self._inliner = css_inline.CSSInliner(load_remote_stylesheets=False)
 
     def ticket_email(
-        self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None = None
-    ) -> EmailMessage:
+        self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None
+    ) -> TicketEmail:
         """``pdf``: the document's PDF when it was rendered already (else it is rendered)."""
+        if pdf is None:
+            pdf = self._render_pdf(document)
         kind = reason.kind
         qr_cid = f"qr-{document.ticket_id}-v{document.token_version}@tickets"
         brand = self._config.brand
@@ -73,26 +84,22 @@ class JinjaEmailContent:
             "qr_cid": qr_cid,
         }
         html = self._html.get_template("ticket.html.j2").render(values)
-        return EmailMessage(
+        message = EmailMessage(
             to=to,
             subject=SUBJECTS[kind].format(period=document.period_name),
             text=self._text.get_template("ticket.txt.j2").render(values),
             html=self._inliner.inline(html),
             inline_images=(InlineImage(qr_cid, qr_png(document.token)),),
-            attachments=(
-                Attachment(
-                    f"ticket-{document.period_code}.pdf",
-                    pdf if pdf is not None else self._render_pdf(document),
-                ),
-            ),
+            attachments=(Attachment(f"ticket-{document.period_code}.pdf", pdf),),
             reply_to=self._config.reply_to,
         )
+        return TicketEmail(message, pdf)
 
     def ticket_email_soon(
-        self, document: TicketDocument, to: str, reason: EmailReason
-    ) -> Callable[[], EmailMessage]:
-        message = self.ticket_email(document, to, reason)  # here and now: nowhere else to go
-        return lambda: message
+        self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None
+    ) -> Callable[[], TicketEmail]:
+        email = self.ticket_email(document, to, reason, pdf=pdf)  # here and now: nowhere else
+        return lambda: email
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
         school = self._config.brand.school_name

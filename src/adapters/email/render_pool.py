@@ -21,20 +21,18 @@ from adapters.email.mime import wire_form
 from adapters.parent_process import end_with, exit_now
 from adapters.pdf_ticket import PdfTicketRenderer
 from application.alerts.ports import AlertNotice
-from application.emails.ports import EmailMessage, EmailReason
+from application.emails.ports import EmailMessage, EmailReason, TicketEmail
 from application.tickets.ports import TicketDocument
 
 RENDER_NICENESS = 10
-PdfOf = Callable[[TicketDocument], bytes | None]  # a PDF rendered before, if any
-KeepPdf = Callable[[TicketDocument, bytes], object]  # keeps a PDF rendered for the document
 
 
 class PooledEmailContent:
     """EmailContent: ticket emails rendered by ``processes`` processes, alerts here.
 
-    The PDF of a ticket is rendered once: a PDF rendered before (a download, an earlier email)
-    is sent to the render process as it is, and a PDF rendered there is kept for every
-    download after, as the worker's own rendering would be.
+    A render process renders what it is sent and nothing more: the PDF it is given (rendered
+    before, for a download or an earlier email) is attached as it is; without one it renders
+    the PDF there too, and returns it with the email for the caller to keep.
     """
 
     def __init__(
@@ -44,38 +42,32 @@ class PooledEmailContent:
         *,
         sender: str,
         here: JinjaEmailContent,
-        pdf_of: PdfOf,
-        keep_pdf: KeepPdf,
     ) -> None:
         self._config = config
         self._sender = sender  # the mailer's: the email is made ready to send over there
         self._processes = processes
         self._here = here
-        self._pdf_of = pdf_of
-        self._keep_pdf = keep_pdf
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def ticket_email(self, document: TicketDocument, to: str, reason: EmailReason) -> EmailMessage:
-        return self.ticket_email_soon(document, to, reason)()
+    def ticket_email(
+        self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None
+    ) -> TicketEmail:
+        return self.ticket_email_soon(document, to, reason, pdf=pdf)()
 
     def ticket_email_soon(
-        self, document: TicketDocument, to: str, reason: EmailReason
-    ) -> Callable[[], EmailMessage]:
-        pdf = self._pdf_of(document)
+        self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None
+    ) -> Callable[[], TicketEmail]:
         future = self._submit(document, to, reason, pdf)
 
-        def message() -> EmailMessage:
+        def email() -> TicketEmail:
             try:
-                made = future.result()
+                return future.result()
             except BrokenProcessPool:
                 self._discard_pool()  # a render process died (killed, out of memory): anew
                 raise
-            if pdf is None:
-                self._keep_pdf(document, made.attachments[0].data)
-            return made
 
-        return message
+        return email
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
         return self._here.alert_email(alert, to)
@@ -85,7 +77,7 @@ class PooledEmailContent:
 
     def _submit(
         self, document: TicketDocument, to: str, reason: EmailReason, pdf: bytes | None
-    ) -> Future[EmailMessage]:
+    ) -> Future[TicketEmail]:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
@@ -128,8 +120,13 @@ def _start(config: EmailContentConfig, sender: str, worker: int) -> None:
 
 def _render(
     document: TicketDocument, to: str, reason: EmailReason, pdf: bytes | None
-) -> EmailMessage:
-    """The email, and its RFC 5322 bytes (a quarter of an email's work is writing them)."""
+) -> TicketEmail:
+    """The email, and its RFC 5322 bytes (a quarter of an email's work is writing them).
+
+    The PDF travels back once: the attachment and ``TicketEmail.pdf`` are the same bytes
+    object, which pickle writes once.
+    """
     assert _content is not None, "the pool's initializer prepares the content"
-    message = _content.ticket_email(document, to, reason, pdf=pdf)
-    return replace(message, wire=wire_form(message, _sender))
+    email = _content.ticket_email(document, to, reason, pdf=pdf)
+    message = email.message
+    return replace(email, message=replace(message, wire=wire_form(message, _sender)))

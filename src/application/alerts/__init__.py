@@ -1,1 +1,1 @@
-"""Admin alerts: raised with what caused them, listed and acknowledged, told to their channels."""
+"""Admin alerts: raised with what caused them, listed and acknowledged, sent to their channels."""

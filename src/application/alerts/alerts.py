@@ -1,4 +1,4 @@
-"""Admin alerts: recorded as events with the state that caused them, then told to a channel."""
+"""Admin alerts: recorded as events with the state that caused them, then announced at once."""
 
 from __future__ import annotations
 
@@ -43,15 +43,15 @@ def notice_of(alert: Alert) -> AlertNotice:
 
 
 class Alerts:
-    def __init__(self, store: TicketStore, told: AlertChannel) -> None:
+    def __init__(self, store: TicketStore, at_once: AlertChannel) -> None:
         self._store = store
-        self._told = told  # at once, in the process that raised them (the log); the worker
+        self._at_once = at_once  # in the process that raised them (the log); the worker
         # delivers to the other channels (AlertChannels)
 
-    def told(self, alerts: Sequence[Alert]) -> None:
-        """Tells the channel about alerts that were just saved."""
+    def announce(self, alerts: Sequence[Alert]) -> None:
+        """Delivers alerts just saved to this process's channel (the log) at once."""
         for alert in alerts:
-            self._told.deliver(notice_of(alert))
+            self._at_once.deliver(notice_of(alert))
 
     def raise_now(self, alert: Alert) -> None:
         """Saves an alert on its own (a failure's alert, where nothing else could be saved)."""
@@ -59,7 +59,7 @@ class Alerts:
             self._store.save(alert)
         except IntegrityError:
             return  # the same keyed alert was raised before: once is enough
-        self.told([alert])
+        self.announce([alert])
 
     def newest_first(self, limit: int = 500) -> list[AlertNotice]:
         """Raised alerts read from the log itself (tests, diagnostics); admins page the list."""

@@ -19,15 +19,16 @@ from application.clock import Clock
 from application.emails.ports import (
     EmailContent,
     EmailKind,
-    EmailMessage,
     EmailMeter,
     EmailReason,
     Mailer,
     PermanentEmailError,
     TemporaryEmailError,
+    TicketEmail,
 )
 from application.errors import TICKET_NOT_FOUND
 from application.store import TicketStore, retry_on_conflict
+from application.tickets.documents import TicketDocuments
 from application.tickets.ports import TicketDocument
 from application.worker.ports import FollowerStore, Job
 from domain.alert import AlertKind, Severity
@@ -112,6 +113,10 @@ class TicketEmails:
     Reading the log only queues jobs (with the position, in one transaction); jobs are sent
     apart, so an outage delays emails without holding the log back, and a crash between
     sending and recording can repeat one email at most.
+
+    The attached PDF is the download's: the documents use case gives it when it was rendered
+    before; else the content renders it with the email (in a render process, where there are
+    some) and this keeps it through the documents use case before the email goes out.
     """
 
     name = "ticket-emails"
@@ -123,7 +128,7 @@ class TicketEmails:
         follower_store: FollowerStore,
         mailer: Mailer,
         content: EmailContent,
-        documents: Callable[[Ticket, Person], TicketDocument],
+        documents: TicketDocuments,
         alerts: Alerts,
         clock: Clock,
         policy: EmailPolicy | None = None,
@@ -168,17 +173,17 @@ class TicketEmails:
         together (one statement) once sent and recorded.
         """
         due = self._follower_store.due(self.name, self._clock.now(), self._policy.batch_size)
-        upcoming, ahead = deque(due), deque[_Begun]()
+        upcoming, ahead = deque(due), deque[_DueEmail]()
         finished: list[str] = []  # keys of the jobs handled, their done still to be written
         try:
             while upcoming or ahead:
                 if len(ahead) < RENDERED_AHEAD and upcoming:
-                    ahead.extend(self._begin_some(upcoming, 2 * RENDERED_AHEAD - len(ahead)))
+                    ahead.extend(self._prepare_some(upcoming, 2 * RENDERED_AHEAD - len(ahead)))
                 if stopping():
                     return False  # asked to stop: the one at hand is done, the rest wait
-                begun = ahead.popleft()
-                with self._about(begun.email):
-                    self._run_job(begun, finished)
+                due_email = ahead.popleft()
+                with self._about(due_email.email):
+                    self._run_job(due_email, finished)
                 if len(finished) >= FINISHED_TOGETHER:
                     self._finish(finished)
         finally:
@@ -195,23 +200,23 @@ class TicketEmails:
         ):
             yield
 
-    def _begin_some(self, upcoming: deque[Job], count: int) -> list[_Begun]:
+    def _prepare_some(self, upcoming: deque[Job], count: int) -> list[_DueEmail]:
         """The next emails' reads, on one connection, and their content asked for."""
         with self._store.one_connection():
-            return [self._begin(upcoming.popleft()) for _ in range(min(count, len(upcoming)))]
+            return [self._prepare_job(upcoming.popleft()) for _ in range(min(count, len(upcoming)))]
 
-    def _begin(self, job: Job) -> _Begun:
+    def _prepare_job(self, job: Job) -> _DueEmail:
         email = EmailJob.of(job.data)
         with self._about(email):
             try:
-                return _Begun(job, email, self._prepare(email))
+                return _DueEmail(job, email, self._prepare(email))
             except Exception as error:  # it is the send's failure: handled when its turn comes
-                return _Begun(job, email, error)
+                return _DueEmail(job, email, error)
 
-    def _run_job(self, begun: _Begun, finished: list[str]) -> None:
-        job, email = begun.job, begun.email
+    def _run_job(self, due_email: _DueEmail, finished: list[str]) -> None:
+        job, email = due_email.job, due_email.email
         try:
-            sent = self._send(begun)
+            sent = self._send(due_email)
         except TemporaryEmailError as error:
             self._meter.failed("provider_unavailable")
             self._later(job, email, f"the email provider is unavailable: {error}")
@@ -243,18 +248,24 @@ class TicketEmails:
             )
         finished.append(job.key)
 
-    def _send(self, begun: _Begun) -> _Sent | None:
-        """Sends the email unless it is not (or no longer) wanted."""
-        if isinstance(begun.prepared, Exception):
-            raise begun.prepared
-        if begun.prepared is None:
+    def _send(self, due_email: _DueEmail) -> _Sent | None:
+        """Sends the email unless it is not (or no longer) wanted; a PDF rendered with it is
+        kept first, so that the downloads serve the bytes that were emailed."""
+        prepared = due_email.prepared
+        if isinstance(prepared, Exception):
+            raise prepared
+        if prepared is None:
             return None
-        ticket, version, message = begun.prepared
-        return _Sent(begun.email, ticket, version, self._mailer.send(message()))
+        rendered = prepared.rendered()
+        if not prepared.pdf_given:
+            self._documents.keep_pdf(prepared.document, rendered.pdf)
+        message_id = self._mailer.send(rendered.message)
+        return _Sent(due_email.email, prepared.ticket, prepared.document.token_version, message_id)
 
-    def _prepare(self, email: EmailJob) -> tuple[Ticket, int, Callable[[], EmailMessage]] | None:
-        """The ticket as read, the email's token version and content (being rendered), unless
-        it is not wanted."""
+    def _prepare(self, email: EmailJob) -> _Prepared | None:
+        """The ticket as read, its document and the email (being rendered), unless it is not
+        wanted. The PDF goes to the content when it was rendered before; else it is rendered
+        with the email, off this process where there are render processes."""
         ticket = self._store.find(Ticket, email.ticket_id)
         if ticket is None or ticket.status is not TicketStatus.ACTIVE or ticket.token is None:
             log.info("ticket email dropped: not active", extra={"ticket_id": str(email.ticket_id)})
@@ -268,12 +279,11 @@ class TicketEmails:
             self._meter.failed("no_address")
             self._alert(email, "the person has no email address", Severity.WARNING)
             return None
-        document = self._documents(ticket, person)
-        return (
-            ticket,
-            document.token_version,
-            self._content.ticket_email_soon(document, person.email, email.reason),
-        )
+        document = self._documents.for_ticket(ticket, person)
+        cached = self._documents.cached_pdf(document)
+        pdf = cached.data if cached is not None else None
+        rendered = self._content.ticket_email_soon(document, person.email, email.reason, pdf=pdf)
+        return _Prepared(ticket, document, rendered, pdf_given=pdf is not None)
 
     def _finish(self, finished: list[str]) -> None:
         """Finishes the jobs handled since the last time, in one statement. A crash before
@@ -343,12 +353,22 @@ FINISHED_TOGETHER = 8
 
 
 @dataclass(frozen=True)
-class _Begun:
+class _Prepared:
+    """An email that is wanted: the ticket as read, its document, the email being rendered."""
+
+    ticket: Ticket
+    document: TicketDocument
+    rendered: Callable[[], TicketEmail]  # waits for it
+    pdf_given: bool  # the PDF was rendered before; else it comes with the email, to be kept
+
+
+@dataclass(frozen=True)
+class _DueEmail:
     """A due email, its content asked for: what to send, None (not wanted) or why it failed."""
 
     job: Job
     email: EmailJob
-    prepared: tuple[Ticket, int, Callable[[], EmailMessage]] | Exception | None
+    prepared: _Prepared | Exception | None
 
 
 @dataclass(frozen=True)

@@ -97,16 +97,32 @@ class EmailReason:
         return f"{self.kind.value}-{self.request_version}"
 
 
-class EmailContent(Protocol):
-    """Writes the emails: templates, the inline QR code, the attached PDF."""
+@dataclass(frozen=True)
+class TicketEmail:
+    """A ticket email as rendered, and the ticket's PDF it attaches: the PDF it was given, or
+    one rendered with it, which the caller keeps for the downloads (the same bytes)."""
 
-    def ticket_email(self, document: TicketDocument, to: str, reason: EmailReason) -> EmailMessage:
+    message: EmailMessage
+    pdf: bytes
+
+
+class EmailContent(Protocol):
+    """Writes the emails: templates, the inline QR code, the attached PDF.
+
+    It renders what it is given and asks nothing back: ``pdf`` is the document's PDF when the
+    caller has it (rendered before, for a download or an earlier email); without it the PDF
+    is rendered with the email, where the email is rendered.
+    """
+
+    def ticket_email(
+        self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None
+    ) -> TicketEmail:
         """The ticket email for ``document`` (its current token), saying why it is sent."""
         ...
 
     def ticket_email_soon(
-        self, document: TicketDocument, to: str, reason: EmailReason
-    ) -> Callable[[], EmailMessage]:
+        self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None
+    ) -> Callable[[], TicketEmail]:
         """The same email, rendered meanwhile where it can be (other processes): calling the
         result waits for it. The worker asks for the next emails while it sends this one."""
         ...

@@ -25,7 +25,10 @@ class Step:
 
 
 @dataclass
-class Decision:
+class PaymentDecision:
+    """What handling one payment or refund notice decided: its outcome, the aggregates it
+    changed (saved whole, with the notice's record) and the log lines once they are saved."""
+
     outcome: DeliveryOutcome
     order_id: UUID | None = None
     changed: list[Aggregate] = field(default_factory=list)
@@ -46,9 +49,9 @@ def alert_and_record(
     subject: str | None,
     severity: Severity = Severity.CRITICAL,
     changed: Sequence[Aggregate] = (),
-) -> Decision:
+) -> PaymentDecision:
     """An outcome someone must look at: its alert is saved with the event's record."""
     alert = new_alert(
         kind, message, subject=subject, key=notice.event_id, cause=cause, severity=severity
     )
-    return Decision(outcome, order_id, [*changed, alert])
+    return PaymentDecision(outcome, order_id, [*changed, alert])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.alerts.alerts import new_alert
-from application.payments.decision import Decision, alert_and_record
+from application.payments.decision import PaymentDecision, alert_and_record
 from application.payments.ports import PaymentConfirmed
 from application.store import TicketStore
 from application.tickets.issuing import Coverage, TicketIssuing
@@ -25,7 +25,7 @@ class PaymentHandling:
         self._store = store
         self._issuing = issuing
 
-    def decide(self, notice: PaymentConfirmed, cause: Cause) -> Decision:
+    def decide(self, notice: PaymentConfirmed, cause: Cause) -> PaymentDecision:
         order = order_by_ref(self._store, notice.order_ref)
         if order is None:
             return alert_and_record(
@@ -46,7 +46,7 @@ class PaymentHandling:
                 cause=cause,
             )
         except PaymentAlreadyRecorded:
-            decision = Decision(DeliveryOutcome.ALREADY_PAID, order.id)
+            decision = PaymentDecision(DeliveryOutcome.ALREADY_PAID, order.id)
             decision.step("duplicate", reason="payment recorded already")
             return decision
         except PaymentMismatch as mismatch:
@@ -63,10 +63,10 @@ class PaymentHandling:
             return self._extra_payment(notice, order, cause)
         return self._fulfil(notice, order, cause)
 
-    def _fulfil(self, notice: PaymentConfirmed, order: Order, cause: Cause) -> Decision:
+    def _fulfil(self, notice: PaymentConfirmed, order: Order, cause: Cause) -> PaymentDecision:
         """The order was just paid: each person's ticket is issued or extended (or deferred)."""
         period = self._store.get(Period, order.period_id)
-        decision = Decision(
+        decision = PaymentDecision(
             DeliveryOutcome.FULFILLED, order.id, [order, *self._link(notice, order, cause)]
         )
         decision.step("order paid", amount_cents=notice.amount_cents)
@@ -96,7 +96,9 @@ class PaymentHandling:
             decision.step(f"ticket {covered.coverage.value}", ticket_id=str(covered.ticket.id))
         return decision
 
-    def _extra_payment(self, notice: PaymentConfirmed, order: Order, cause: Cause) -> Decision:
+    def _extra_payment(
+        self, notice: PaymentConfirmed, order: Order, cause: Cause
+    ) -> PaymentDecision:
         """Money no registration stands for: recorded on the order, and an admin refunds it."""
         decision = alert_and_record(
             notice,

@@ -7,7 +7,7 @@ the refund of a payment the order never recorded, changes no registration and al
 
 from __future__ import annotations
 
-from application.payments.decision import Decision, alert_and_record
+from application.payments.decision import PaymentDecision, alert_and_record
 from application.payments.payment_handling import order_by_ref
 from application.payments.ports import RefundReported
 from application.store import TicketStore
@@ -26,7 +26,7 @@ class RefundHandling:
     def __init__(self, store: TicketStore) -> None:
         self._store = store
 
-    def decide(self, notice: RefundReported, cause: Cause) -> Decision:
+    def decide(self, notice: RefundReported, cause: Cause) -> PaymentDecision:
         order = self._find_order(notice)
         if order is None:
             return self._unknown_payment(notice, None, cause)
@@ -60,17 +60,17 @@ class RefundHandling:
                 changed=[order],
             )
         if effect is RefundEffect.ALREADY_REFUNDED:
-            decision = Decision(DeliveryOutcome.ALREADY_REFUNDED, order.id, [order])
+            decision = PaymentDecision(DeliveryOutcome.ALREADY_REFUNDED, order.id, [order])
             decision.step("duplicate", reason="order is refunded already")
             return decision
         # What is kept still pays the order: extra money (a duplicate payment) was given back.
-        decision = Decision(DeliveryOutcome.EXTRA_PAYMENT_REFUNDED, order.id, [order])
+        decision = PaymentDecision(DeliveryOutcome.EXTRA_PAYMENT_REFUNDED, order.id, [order])
         decision.step("extra payment refunded", kept_cents=order.kept_cents())
         return decision
 
     def _unknown_payment(
         self, notice: RefundReported, order: Order | None, cause: Cause
-    ) -> Decision:
+    ) -> PaymentDecision:
         """A refund of money the service never recorded: nothing to take back, a person looks."""
         which = "no known order" if order is None else f"order {order.id}, which never recorded it"
         return alert_and_record(
@@ -85,10 +85,10 @@ class RefundHandling:
             subject=str(order.id) if order else notice.payment_intent_id or notice.order_ref,
         )
 
-    def _refund_fully(self, notice: RefundReported, order: Order, cause: Cause) -> Decision:
+    def _refund_fully(self, notice: RefundReported, order: Order, cause: Cause) -> PaymentDecision:
         """The order was just recorded REFUNDED: its registrations and tickets follow."""
         cancelled = order.cancel_registrations(reason="refunded", cause=cause)
-        decision = Decision(DeliveryOutcome.REFUNDED, order.id, [order])
+        decision = PaymentDecision(DeliveryOutcome.REFUNDED, order.id, [order])
         decision.step("order refunded", amount_refunded_cents=notice.amount_refunded_cents)
         decision.step("registrations cancelled", count=len(cancelled))
         for person_id in order.persons():

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from application.alerts.alerts import Alerts, new_alert
 from application.errors import StoreUnavailable
-from application.payments.decision import Decision
+from application.payments.decision import PaymentDecision
 from application.payments.payment_handling import PaymentHandling
 from application.payments.ports import IgnoredNotice, PaymentConfirmed, RefundReported, StripeNotice
 from application.payments.refund_handling import RefundHandling
@@ -74,17 +74,19 @@ class StripeEvents:
             log_step(process, step.name, notice.event_id, order_id=decision.order_id, **step.fields)
         outcome = decision.outcome.value
         log_step(process, "recorded", notice.event_id, order_id=decision.order_id, outcome=outcome)
-        self._alerts.told([a for a in decision.changed if isinstance(a, Alert)])
+        self._alerts.announce([a for a in decision.changed if isinstance(a, Alert)])
         return decision.outcome
 
-    def _apply(self, notice: PaymentConfirmed | RefundReported, cause: Cause) -> Decision | None:
+    def _apply(
+        self, notice: PaymentConfirmed | RefundReported, cause: Cause
+    ) -> PaymentDecision | None:
         """Loads, decides, and saves the event's record with what it changed; None if on record."""
         with self._store.one_connection():
             return self._decide_and_save(notice, cause)
 
     def _decide_and_save(
         self, notice: PaymentConfirmed | RefundReported, cause: Cause
-    ) -> Decision | None:
+    ) -> PaymentDecision | None:
         if self._store.find(StripeDelivery, StripeDelivery.id_for(notice.event_id)) is not None:
             return None
         if isinstance(notice, PaymentConfirmed):

@@ -16,8 +16,8 @@ from domain.shared import Cause
 K = TypeVar("K")
 V = TypeVar("V")
 
-# Periods kept in memory, as many as a school could run; past it the memory starts again.
-REMEMBERED = 4096
+# Periods cached in memory, as many as a school could run; past it the cache starts again.
+CACHED_PERIODS = 4096
 
 
 class Periods:
@@ -63,31 +63,31 @@ class Periods:
         period_id = self._ids.get(code)
         if period_id is None:
             index = self._store.find(PeriodCode, PeriodCode.id_for(code))
-            period_id = self._remember(self._ids, code, index.period_id) if index else None
+            period_id = self._cache(self._ids, code, index.period_id) if index else None
         period = self._store.find(Period, period_id) if period_id else None
         if period is None:
             raise PERIOD_NOT_FOUND(f"no period with code {code!r}")
-        return self._remember(self._periods, period.id, period)
+        return self._cache(self._periods, period.id, period)
 
-    def remembered(self, period_id: UUID) -> Period:
+    def cached(self, period_id: UUID) -> Period:
         """A period that a recorded ticket names, from memory after its first read.
 
         For the routes that read the ticket too: they still fail fast when the store is away.
         """
         period = self._periods.get(period_id)
         if period is None:
-            period = self._remember(self._periods, period_id, self._store.get(Period, period_id))
+            period = self._cache(self._periods, period_id, self._store.get(Period, period_id))
         return period
 
-    def remembered_by_code(self, code: str) -> Period:
-        """``by_code`` from memory once the period was read (see ``remembered``)."""
+    def by_code_cached(self, code: str) -> Period:
+        """``by_code`` from memory once the period was read (see ``cached``)."""
         period_id = self._ids.get(code)
         period = self._periods.get(period_id) if period_id else None
         return period if period is not None else self.by_code(code)
 
     @staticmethod
-    def _remember(memory: dict[K, V], key: K, value: V) -> V:
-        if len(memory) >= REMEMBERED:
+    def _cache(memory: dict[K, V], key: K, value: V) -> V:
+        if len(memory) >= CACHED_PERIODS:
             memory.clear()
         memory[key] = value
         return value

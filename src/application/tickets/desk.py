@@ -6,16 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.alerts.alerts import Alerts, new_alert
+from application.alerts.alerts import Alerts
 from application.errors import PROFILE_REQUIRED, TICKET_NOT_FOUND
 from application.periods.scheduling import Periods
-from application.store import TicketStore, retry_on_conflict
+from application.store import TicketStore
 from application.tickets.ports import TicketLinks
+from application.tickets.token_repair import TokenRepair
 from application.tickets.tokens import TokenIssuer
-from domain.alert import AlertKind, Severity
 from domain.period import Period
 from domain.person import Person
-from domain.shared import SYSTEM
 from domain.ticket import PendingTickets, Ticket, TicketStatus
 
 
@@ -50,8 +49,9 @@ class TicketDesk:
         self._store = store
         self._periods = periods
         self._tokens = tokens
-        self._alerts = alerts
         self._links = links
+        # A token that no longer scans is repaired before it is served (a write in a read).
+        self._token_repair = TokenRepair(store, tokens, alerts)
 
     def for_user(self, user_id: str, period_code: str) -> ServedTicket:
         """The caller's ticket of a period."""
@@ -59,7 +59,7 @@ class TicketDesk:
             return self._for_user(user_id, period_code)
 
     def _for_user(self, user_id: str, period_code: str) -> ServedTicket:
-        period = self._periods.remembered_by_code(period_code)
+        period = self._periods.by_code_cached(period_code)
         person_id = Person.id_for_user(user_id)
         ticket = self._store.find(Ticket, Ticket.id_for(period.id, person_id))
         person = self._store.find(Person, person_id)
@@ -101,7 +101,7 @@ class TicketDesk:
 
     def served(self, ticket: Ticket, person: Person) -> ServedTicket:
         """An active ticket and its person as the caller has just read them (the worker)."""
-        return self._serve(ticket, self._periods.remembered(ticket.period_id), person)
+        return self._serve(ticket, self._periods.cached(ticket.period_id), person)
 
     def _served(self, ticket: Ticket) -> ServedTicket:
         # The ticket as the caller's check read it: read again, it would cost a second replay.
@@ -127,30 +127,9 @@ class TicketDesk:
         )
 
     def _current_token(self, ticket: Ticket, period: Period) -> tuple[Ticket, str]:
-        """The ticket as it is now (rotated, maybe) and its current token, which scans."""
+        """The ticket as it is now (its token repaired, maybe) and its current token, which
+        scans."""
         token = self._tokens.current(ticket)
         if token is not None:
             return ticket, token
-        # The recorded hash no longer matches what we derive (the signing secret changed?):
-        # serving it would give a QR code that does not scan. Rotate, and tell an admin.
-        return retry_on_conflict(lambda: self._rotate_unverifiable(ticket.id, period))
-
-    def _rotate_unverifiable(self, ticket_id: UUID, period: Period) -> tuple[Ticket, str]:
-        ticket = self._store.get(Ticket, ticket_id)
-        token = self._tokens.current(ticket)
-        if token is not None:
-            return ticket, token  # another request rotated it meanwhile
-        self._tokens.issue(ticket, period, SYSTEM)
-        alert = new_alert(
-            AlertKind.TOKEN_MISMATCH,
-            f"ticket {ticket.id}: the recorded token hash does not match the derived token "
-            "(was the signing secret changed?); the token was rotated",
-            subject=str(ticket.id),
-            cause=SYSTEM,
-            severity=Severity.CRITICAL,
-        )
-        self._store.save(ticket, alert)
-        self._alerts.told([alert])
-        token = self._tokens.current(ticket)
-        assert token is not None
-        return ticket, token
+        return self._token_repair.repair(ticket.id, period)

@@ -37,7 +37,7 @@ def document_of(served: ServedTicket) -> TicketDocument:
 
 class TicketDocuments:
     """Builds documents through the TicketDesk, so that every form serves a token that scans
-    (a hash mismatch rotates the token and raises an alert there, whichever form asked first).
+    (a hash mismatch is repaired there, by TokenRepair, whichever form asked first).
     """
 
     def __init__(
@@ -65,9 +65,6 @@ class TicketDocuments:
         """The holder of the signed link; a wrong or outdated key: NotFound ``ticket_not_found``."""
         return document_of(self._desk.for_view_key(ticket_id, key))
 
-    def pdf(self, document: TicketDocument) -> bytes:
-        return self.rendered_pdf(document).data
-
     def rendered_pdf(self, document: TicketDocument) -> RenderedPdf:
         """The PDF from the cache, rendered and kept on a miss: the same bytes for the email and
         every download while nothing it shows changes (a new token version, a renamed person or
@@ -86,16 +83,16 @@ class TicketDocuments:
                 self._recent.move_to_end(key)
                 return RenderedPdf(pdf, key)
         pdf = self._cache.get(key)
-        return self._remember(key, pdf) if pdf is not None else None
+        return self._keep_here(key, pdf) if pdf is not None else None
 
     def keep_pdf(self, document: TicketDocument, pdf: bytes) -> RenderedPdf:
-        """Keeps a PDF rendered of the document (here, or by a render process) for every
-        download and email after."""
+        """Keeps a PDF rendered of the document (here, or with its email by the email content)
+        for every download and email after."""
         key = pdf_key(document, self._renderer.style)
         self._cache.put(document.ticket_id, key, pdf)
-        return self._remember(key, pdf)
+        return self._keep_here(key, pdf)
 
-    def _remember(self, key: str, pdf: bytes) -> RenderedPdf:
+    def _keep_here(self, key: str, pdf: bytes) -> RenderedPdf:
         with self._lock:
             self._recent[key] = pdf
             if len(self._recent) > self._kept:

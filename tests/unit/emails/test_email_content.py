@@ -66,7 +66,7 @@ def content() -> JinjaEmailContent:
 
 
 def test_the_ticket_email_shows_the_ticket_escaped_in_html_and_plain_in_text() -> None:
-    message = content().ticket_email(document(), "tom@example.no", ISSUED)
+    message = content().ticket_email(document(), "tom@example.no", ISSUED, pdf=None).message
 
     assert message.subject == "Your ticket for Fall 2026"
     assert message.reply_to == "kurs@salsanor.no"
@@ -82,7 +82,7 @@ def test_the_ticket_email_shows_the_ticket_escaped_in_html_and_plain_in_text() -
 def test_the_inline_qr_is_referenced_by_cid_and_scans_to_the_token_and_the_pdf_is_attached() -> (
     None
 ):
-    message = content().ticket_email(document(), "tom@example.no", ISSUED)
+    message = content().ticket_email(document(), "tom@example.no", ISSUED, pdf=None).message
 
     [image] = message.inline_images
     assert f'src="cid:{image.content_id}"' in message.html
@@ -93,6 +93,21 @@ def test_the_inline_qr_is_referenced_by_cid_and_scans_to_the_token_and_the_pdf_i
     assert pdf.data.endswith(TOKEN.encode())
 
 
+def test_a_pdf_rendered_before_is_attached_as_it_is_and_one_rendered_here_comes_back() -> None:
+    def render_pdf(_: TicketDocument) -> bytes:
+        raise AssertionError("a PDF was given: nothing to render")
+
+    config = EmailContentConfig(Brand(school_name="SalsaNor Oslo"), reply_to=None)
+    given = JinjaEmailContent(config, render_pdf).ticket_email(
+        document(), "tom@example.no", ISSUED, pdf=b"%PDF-kept"
+    )
+    rendered = content().ticket_email(document(), "tom@example.no", ISSUED, pdf=None)
+
+    assert [a.data for a in given.message.attachments] == [b"%PDF-kept"] == [given.pdf]
+    assert [a.data for a in rendered.message.attachments] == [rendered.pdf]
+    assert rendered.pdf == b"%PDF-1.4 " + TOKEN.encode()
+
+
 @pytest.mark.parametrize(
     ("reason", "subject", "says"),
     [
@@ -101,13 +116,17 @@ def test_the_inline_qr_is_referenced_by_cid_and_scans_to_the_token_and_the_pdf_i
     ],
 )
 def test_rotations_and_resends_say_why(reason: str, subject: str, says: str) -> None:
-    message = content().ticket_email(document(), "tom@example.no", EmailReason.parse(reason))
+    message = (
+        content()
+        .ticket_email(document(), "tom@example.no", EmailReason.parse(reason), pdf=None)
+        .message
+    )
     assert message.subject == subject
     assert says in message.text and says in message.html
 
 
 def test_the_mime_tree_is_what_mail_clients_expect() -> None:
-    message = content().ticket_email(document(), "Åse <ase@example.no>", ISSUED)
+    message = content().ticket_email(document(), "Åse <ase@example.no>", ISSUED, pdf=None).message
     raw = message_bytes(mime_message(message, "SalsaNor <tickets@salsanor.no>"))
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
 
@@ -142,7 +161,7 @@ def test_the_file_mailer_writes_one_complete_eml_per_email(tmp_path: Path) -> No
 
 def test_an_email_made_ahead_for_the_sender_is_sent_as_it_was_made(tmp_path: Path) -> None:
     sender = "SalsaNor <tickets@salsanor.no>"
-    message = content().ticket_email(document(), "ase@example.no", ISSUED)
+    message = content().ticket_email(document(), "ase@example.no", ISSUED, pdf=None).message
     wire = wire_form(message, sender)
     parsed = email.message_from_bytes(wire.data, policy=email.policy.default)
     assert parsed["Message-ID"].strip("<>") == wire.message_id

@@ -27,6 +27,53 @@ def test_an_issued_ticket_is_emailed_once_with_its_current_token_and_recorded() 
     assert s.ticket().emails == (SentEmail(token_version=1, reason="issued", message_id="msg-1"),)
 
 
+def test_a_pdf_not_rendered_before_comes_with_the_email_and_is_kept_for_the_downloads() -> None:
+    s = scenario()
+    s.pay()
+
+    s.follow()
+
+    documents = s.wired.services.documents
+    document = documents.for_holder(s.ticket_id, user_id=USER, is_admin=False)
+    assert s.content.rendered_pdfs == [document]  # drawn once, with the email
+    [attachment] = s.mailer.sent[0].attachments
+    kept = documents.cached_pdf(document)
+    assert kept is not None and kept.data == attachment.data  # the download's bytes
+
+
+def test_a_pdf_rendered_before_is_given_to_the_content_and_attached_as_it_is() -> None:
+    s = scenario()
+    s.pay()
+    documents = s.wired.services.documents
+    document = documents.for_holder(s.ticket_id, user_id=USER, is_admin=False)
+    documents.keep_pdf(document, b"%PDF-downloaded first")  # a download got there first
+
+    s.follow()
+
+    assert s.content.rendered_pdfs == []
+    assert [a.data for a in s.mailer.sent[0].attachments] == [b"%PDF-downloaded first"]
+
+
+def test_an_email_whose_pdf_cannot_be_kept_waits_so_the_download_serves_what_was_emailed() -> None:
+    s = scenario()
+    s.pay()
+    cache = s.wired.services.pdf_cache
+    put = cache.put
+
+    def cache_away(*_: object) -> None:
+        raise OSError("the database went away")
+
+    cache.put = cache_away  # type: ignore[method-assign]
+    s.follow()
+    assert s.mailer.sent == []  # kept before it goes out, or not sent
+    assert s.jobs.pending_count("ticket-emails") == 1
+
+    cache.put = put  # type: ignore[method-assign]
+    s.wired.clock.advance(seconds=10)
+    s.follow()
+    assert len(s.mailer.sent) == 1
+
+
 def test_a_replayed_log_sends_nothing_again() -> None:
     s = scenario()
     s.pay()

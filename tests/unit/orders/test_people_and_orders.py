@@ -68,7 +68,7 @@ def test_an_unknown_period_code_is_not_found(world: Wired) -> None:
     assert missing.value.code == "period_not_found"
 
 
-def test_a_period_read_once_is_remembered_without_the_store(
+def test_a_period_read_once_is_cached_without_the_store(
     world: Wired, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     periods = world.services.periods
@@ -79,15 +79,15 @@ def test_a_period_read_once_is_remembered_without_the_store(
 
     monkeypatch.setattr(world.store, "find", store_away)
     monkeypatch.setattr(world.store, "get", store_away)
-    assert periods.remembered(period.id).code == "2026-fall"
-    assert periods.remembered_by_code("2026-fall").id == period.id
+    assert periods.cached(period.id).code == "2026-fall"
+    assert periods.by_code_cached("2026-fall").id == period.id
     with pytest.raises(AssertionError):
         periods.by_code("2026-fall")  # by_code always asks the store
 
 
 def test_a_code_looked_up_before_it_was_scheduled_is_found_once_it_is(world: Wired) -> None:
     with pytest.raises(NotFound):
-        world.services.periods.by_code("2027-spring")  # a miss is not remembered
+        world.services.periods.by_code("2027-spring")  # a miss is not cached
 
     schedule(world, code="2027-spring", name="Spring 2027")
 

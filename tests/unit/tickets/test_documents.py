@@ -185,7 +185,7 @@ def test_a_rotation_kills_the_old_link_and_the_new_one_works(scenario: Scenario)
 def test_the_pdf_is_rendered_from_the_document(scenario: Scenario) -> None:
     document = holders(scenario.documents, scenario.ticket_id)
 
-    assert scenario.documents.pdf(document) == b"%PDF-fake " + document.token.encode()
+    assert scenario.documents.rendered_pdf(document).data == b"%PDF-fake " + document.token.encode()
     assert scenario.renderer.rendered == [document]
 
 

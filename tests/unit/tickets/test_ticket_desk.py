@@ -13,6 +13,8 @@ import pytest
 from adapters.qr_tokens import JwtTokenSigner, QrTokenConfig
 from application.errors import NotFound
 from application.tickets.ports import ExpiredToken, InvalidToken, TokenClaims, TokenSigner
+from application.tickets.token_repair import TokenRepair
+from application.tickets.tokens import TokenIssuer
 from domain.alert import Alert, AlertKind, Severity
 from domain.person import Person
 from domain.shared import Cause
@@ -96,6 +98,23 @@ def test_a_token_that_no_longer_matches_its_hash_is_rotated_and_alerted(world: W
         str(ticket.id),
     )
     assert world.store.get(Alert, notice.alert_id).kind is AlertKind.TOKEN_MISMATCH
+
+
+def test_token_repair_leaves_a_token_that_scans_as_it_is(world: Wired) -> None:
+    # Another request repaired it between this read's check and its repair: nothing to do.
+    ticket = stored_ticket(world)
+    period = world.services.periods.by_code("2026-fall")
+    tokens = TokenIssuer(world.signer, world.clock)
+    recorded = world.notification_count()
+
+    repaired, token = TokenRepair(world.store, tokens, world.services.alerts).repair(
+        ticket.id, period
+    )
+
+    assert token == world.services.tickets.for_user("ase", "2026-fall").token
+    assert repaired.token == ticket.token
+    assert world.notification_count() == recorded
+    assert world.sink.notices == []
 
 
 def test_a_rotated_token_is_served_again_without_another_rotation(world: Wired) -> None:

@@ -364,7 +364,7 @@ def test_a_follower_failing_on_one_event_raises_one_stall_alert_and_keeps_retryi
     assert alert.severity is Severity.CRITICAL
     assert "notification 1" in alert.message
     assert "RuntimeError: the follower's store is down" in alert.message
-    assert alerts_told(alerts) == ["follower_stalled"]
+    assert alerts_announced(alerts) == ["follower_stalled"]
 
     fail_times(w, clock, 20)  # still tried (with backoff), never alerted twice
     assert stuck.failures == 1000 - 25
@@ -416,8 +416,8 @@ class RecordingSink:
         self.notices.append(notice)
 
 
-def alerts_told(alerts: Alerts) -> list[str]:
-    sink = alerts._told  # the test's own sink
+def alerts_announced(alerts: Alerts) -> list[str]:
+    sink = alerts._at_once  # the test's own sink
     assert isinstance(sink, RecordingSink)
     return [notice.kind for notice in sink.notices]
 
