@@ -45,8 +45,10 @@ from application.devices.pairing import Devices
 from application.devices.ports import DeviceActivity
 from application.door.attendance import Attendance
 from application.door.checkin import CheckIns
-from application.emails.delivery import EmailPolicy, EmailRequests, TicketEmails
+from application.emails.delivery import TicketEmails
+from application.emails.jobs import EmailPolicy
 from application.emails.ports import EmailContent, Mailer
+from application.emails.requests import EmailRequests
 from application.identity import IdentityVerifier
 from application.orders.ordering import CheckoutUrls, Orders
 from application.payments.payment_handling import PaymentHandling

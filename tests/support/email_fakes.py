@@ -8,7 +8,8 @@ from uuid import UUID
 
 from adapters.persistence.follower_store import MemoryFollowerStore
 from application.alerts.ports import AlertNotice
-from application.emails.delivery import EmailPolicy, TicketEmails
+from application.emails.delivery import TicketEmails
+from application.emails.jobs import EmailPolicy
 from application.emails.ports import (
     Attachment,
     EmailMessage,

@@ -1,4 +1,8 @@
-"""Ticket emails: queued from the log, sent through the Mailer, recorded on the ticket once."""
+"""Ticket emails: queued from the log, sent through the Mailer, recorded on the ticket once.
+
+One module: the follower's steps (queue, prepare ahead, send, record, retry or alert) share
+the job's state and the guarantees of one email per ticket and reason.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,22 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import IntegrityError, Notification
 
 from application.alerts.alerts import Alerts, new_alert
 from application.clock import Clock
+from application.emails.jobs import EmailJob, EmailPolicy, jobs_for
 from application.emails.ports import (
     EmailContent,
-    EmailKind,
     EmailMeter,
-    EmailReason,
     Mailer,
     PermanentEmailError,
     TemporaryEmailError,
     TicketEmail,
 )
-from application.errors import TICKET_NOT_FOUND
 from application.store import TicketStore, retry_on_conflict
 from application.tickets.documents import TicketDocuments
 from application.tickets.ports import TicketDocument
@@ -34,77 +34,9 @@ from application.worker.ports import FollowerStore, Job
 from domain.alert import AlertKind, Severity
 from domain.person import Person
 from domain.shared import SYSTEM, Cause
-from domain.ticket import NotEmailable, Ticket, TicketStatus
+from domain.ticket import Ticket, TicketStatus
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EmailPolicy:
-    """How hard the worker tries before it tells an admin (the email stays queued after)."""
-
-    max_attempts: int = 5
-    first_retry_seconds: float = 30.0
-    max_retry_seconds: float = 900.0
-    batch_size: int = 20
-
-    def retry_delay(self, failures: int) -> timedelta:
-        seconds = self.first_retry_seconds * 2 ** max(0, failures - 1)
-        return timedelta(seconds=min(self.max_retry_seconds, seconds))
-
-
-@dataclass(frozen=True)
-class EmailJob:
-    """One email to send: its idempotency key is (ticket, token version, reason).
-
-    A resend names the request (see EmailReason) and carries no token version: it goes out
-    with whatever token is current when it is sent. Queued as strings (``data``/``of``).
-    """
-
-    ticket_id: UUID
-    token_version: int | None
-    reason: EmailReason
-    request_id: str | None = None  # the request behind it, for the log; not part of the key
-
-    @property
-    def key(self) -> str:
-        return f"{self.ticket_id}:{self.token_version or 'current'}:{self.reason}"
-
-    def data(self) -> dict[str, str]:
-        data = {"ticket_id": str(self.ticket_id), "reason": str(self.reason)}
-        if self.token_version is not None:
-            data["token_version"] = str(self.token_version)
-        if self.request_id:
-            data["request_id"] = self.request_id
-        return data
-
-    @classmethod
-    def of(cls, data: dict[str, str]) -> EmailJob:
-        version = data.get("token_version")
-        return cls(
-            UUID(data["ticket_id"]),
-            int(version) if version else None,
-            EmailReason.parse(data["reason"]),
-            data.get("request_id"),
-        )
-
-    def log_context(self) -> dict[str, str]:
-        context = {"ticket_id": str(self.ticket_id)}
-        if self.request_id:
-            context["request_id"] = self.request_id
-        return context
-
-
-def jobs_for(event: Any) -> list[EmailJob]:
-    """The emails an event asks for: a new token (issued or rotated), or a resend request."""
-    request_id = getattr(getattr(event, "cause", None), "request_id", None)
-    if isinstance(event, Ticket.QrTokenIssued):
-        kind = EmailKind.ISSUED if event.version == 1 else EmailKind.ROTATED
-        return [EmailJob(event.originator_id, event.version, EmailReason(kind), request_id)]
-    if isinstance(event, Ticket.EmailResendRequested):
-        reason = EmailReason.resend(event.originator_version)
-        return [EmailJob(event.originator_id, None, reason, request_id)]
-    return []
 
 
 class TicketEmails:
@@ -387,26 +319,3 @@ class _Uncounted:
 
     def failed(self, reason: str) -> None:
         pass
-
-
-class EmailRequests:
-    """Asking for a ticket email again (the participant lost it)."""
-
-    def __init__(self, store: TicketStore) -> None:
-        self._store = store
-
-    def resend(self, ticket_id: UUID, *, user_id: str, is_admin: bool, cause: Cause) -> None:
-        """Records the request; the worker sends the email with the token current by then."""
-
-        def command() -> None:
-            ticket = self._store.find(Ticket, ticket_id)
-            mine = ticket is not None and ticket.person_id == Person.id_for_user(user_id)
-            if ticket is None or not (mine or is_admin):
-                raise TICKET_NOT_FOUND(f"no ticket {ticket_id}")
-            try:
-                ticket.request_email_resend(cause)
-            except NotEmailable:
-                raise TICKET_NOT_FOUND(f"ticket {ticket_id} is not active") from None
-            self._store.save(ticket)
-
-        retry_on_conflict(command)

@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from application.emails.delivery import EmailJob, jobs_for
+from application.emails.jobs import EmailJob, jobs_for
 from application.emails.ports import EmailKind, EmailReason
 
 pytestmark = pytest.mark.unit

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from application.emails.delivery import EmailPolicy, EmailRequests
+from application.emails.jobs import EmailPolicy
+from application.emails.requests import EmailRequests
 from application.errors import NotFound
 from domain.person import Person
 from domain.shared import Cause

@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from adapters.pages import JinjaPages
-from application.emails.delivery import EmailRequests
+from application.emails.requests import EmailRequests
 from application.errors import (
     FORBIDDEN,
     PERIOD_NOT_FOUND,
