@@ -16,12 +16,9 @@ from adapters.identity import JwtIdentityVerifier
 from adapters.metrics import FollowerLag, ServiceMetrics
 from adapters.pages import JinjaPages, PagesConfig
 from adapters.pdf_ticket import PdfTicketRenderer
-from adapters.persistence.alert_list import open_alert_list
-from adapters.persistence.device_activity import MemoryDeviceActivity, SqlDeviceActivity
+from adapters.persistence.beside_events import open_beside_events
 from adapters.persistence.eventstore import check_ready, open_store
-from adapters.persistence.follower_store import MemoryFollowerStore, SqlFollowerStore
-from adapters.persistence.pdf_cache import MemoryPdfCache, SqlPdfCache
-from adapters.persistence.scan_index_sql import open_scan_index
+from adapters.persistence.pdf_cache import SqlPdfCache
 from adapters.persistence.store_config import StoreConfig, sqlite_path
 from adapters.persistence.worker_coordination import (
     FileFollowerLocks,
@@ -169,11 +166,10 @@ def build(
     # The clock also decides expiry at the door: a test's clock moves both.
     signer = signer or JwtTokenSigner(settings.tokens, clock)
     tokens = TokenIssuer(signer, clock)
-    scan_index = open_scan_index(settings.database)
-    alert_list = open_alert_list(settings.database)
-    device_activity = _device_activity(settings)
-    pdf_cache = _pdf_cache(settings)
-    follower_store = _follower_store(settings)
+    beside = open_beside_events(settings.database)
+    scan_index, alert_list = beside.scan_index, beside.alert_list
+    device_activity, pdf_cache = beside.device_activity, beside.pdf_cache
+    follower_store = beside.follower_store
     issuing = TicketIssuing(store, tokens)
     periods = Periods(store)
     links = SignedTicketLinks(
@@ -264,24 +260,6 @@ def build_mailer(email: EmailSettings) -> Mailer:
     if email.smtp is not None:  # the smtp backend
         return SmtpMailer(email.smtp)
     return FileMailer(FileMailerConfig(email.outbox_dir, email.sender))
-
-
-def _device_activity(settings: Settings) -> SqlDeviceActivity | MemoryDeviceActivity:
-    if settings.database.url.startswith("memory:"):
-        return MemoryDeviceActivity()
-    return SqlDeviceActivity(settings.database)
-
-
-def _pdf_cache(settings: Settings) -> SqlPdfCache | MemoryPdfCache:
-    if settings.database.url.startswith("memory:"):
-        return MemoryPdfCache()
-    return SqlPdfCache(settings.database)
-
-
-def _follower_store(settings: Settings) -> FollowerStore:
-    if settings.database.url.startswith("memory:"):
-        return MemoryFollowerStore()
-    return SqlFollowerStore(settings.database)
 
 
 def _senders(

@@ -290,10 +290,3 @@ class SqlAlertList(_AlertList):
 
     def _transaction_run(self, *, write: bool = False) -> Any:
         return self._tables.transaction(write=write)
-
-
-def open_alert_list(config: StoreConfig) -> SqlAlertList | MemoryAlertList:
-    """The list beside the event store; in memory for the in-memory store."""
-    if config.is_postgres or config.url.startswith("sqlite"):
-        return SqlAlertList(config)
-    return MemoryAlertList()

@@ -1,5 +1,5 @@
 """The scan index in SQLite or PostgreSQL tables beside the events (adapters.persistence.
-scan_index holds what it shares with the in-memory one), and the choice of the two for a store.
+scan_index holds what it shares with the in-memory one; beside_events chooses between them).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.persistence import read_models
 from adapters.persistence.migrations import apply_migrations
-from adapters.persistence.scan_index import MemoryScanIndex, Rows, ScanIndexModel
+from adapters.persistence.scan_index import Rows, ScanIndexModel
 from adapters.persistence.sql_tables import Run, SqlTables
 from adapters.persistence.store_config import StoreConfig
 from application.door.scan_projection import (
@@ -188,13 +188,6 @@ class ScratchScanIndex(SqlScanIndex):
     def close(self) -> None:
         super().close()
         self._folder.cleanup()
-
-
-def open_scan_index(config: StoreConfig) -> SqlScanIndex | MemoryScanIndex:
-    """The index beside the event store (its tables are made by the migrations)."""
-    if config.is_postgres or config.url.startswith("sqlite"):
-        return SqlScanIndex(config)
-    return MemoryScanIndex()
 
 
 def _encoded(columns: Sequence[str], row: Row) -> tuple[Any, ...]:
