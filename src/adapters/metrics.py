@@ -121,7 +121,13 @@ class ServiceMetrics:
     def webhook(self, event_type: str, outcome: str) -> None:
         self._counters.webhooks.labels(type=webhook_type(event_type), outcome=outcome).inc()
 
-    def webhook_applied(self, notice: StripeNotice, outcome: DeliveryOutcome | None) -> None:
+    def refused(self) -> None:
+        self.webhook("unknown", "invalid_signature")
+
+    def handling_failed(self, event_type: str) -> None:
+        self.webhook(event_type, "failed")
+
+    def applied(self, notice: StripeNotice, outcome: DeliveryOutcome | None) -> None:
         """Counts a verified webhook by what fulfilment did with it (None: nothing new)."""
         if outcome is not None:
             word = WEBHOOK_OUTCOME.get(outcome, outcome.value)

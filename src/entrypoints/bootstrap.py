@@ -212,7 +212,7 @@ def build(
             CheckoutUrls(settings.http.checkout_success_url, settings.http.checkout_cancel_url),
         ),
         stripe_events=StripeEvents(
-            store, alerts, PaymentHandling(store, issuing), RefundHandling(store)
+            store, alerts, PaymentHandling(store, issuing), RefundHandling(store), gateway, metrics
         ),
         tickets=tickets,
         documents=documents,

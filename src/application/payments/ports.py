@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
+from domain.payment import DeliveryOutcome
+
 
 @dataclass(frozen=True)
 class CheckoutLine:
@@ -81,4 +83,20 @@ class PaymentGateway(Protocol):
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> StripeNotice:
         """The verified notice in a webhook's raw body; raises InvalidWebhook."""
+        ...
+
+
+class WebhookMeter(Protocol):
+    """Counts each Stripe delivery by what became of it (the webhook's one use case reports)."""
+
+    def refused(self) -> None:
+        """A delivery whose signature or body did not verify."""
+        ...
+
+    def handling_failed(self, event_type: str) -> None:
+        """A verified event whose handling failed (Stripe retries it)."""
+        ...
+
+    def applied(self, notice: StripeNotice, outcome: DeliveryOutcome | None) -> None:
+        """A verified event and what it did (None: nothing new, or a type not handled)."""
         ...

@@ -17,7 +17,15 @@ from application.alerts.alerts import Alerts, new_alert
 from application.errors import StoreUnavailable
 from application.payments.decision import PaymentDecision
 from application.payments.payment_handling import PaymentHandling
-from application.payments.ports import IgnoredNotice, PaymentConfirmed, RefundReported, StripeNotice
+from application.payments.ports import (
+    IgnoredNotice,
+    InvalidWebhook,
+    PaymentConfirmed,
+    PaymentGateway,
+    RefundReported,
+    StripeNotice,
+    WebhookMeter,
+)
 from application.payments.refund_handling import RefundHandling
 from application.store import TicketStore, retry_on_conflict
 from domain.alert import Alert, AlertKind, Severity
@@ -34,17 +42,38 @@ class StripeEvents:
         alerts: Alerts,
         payments: PaymentHandling,
         refunds: RefundHandling,
+        gateway: PaymentGateway,
+        meter: WebhookMeter,
     ) -> None:
         self._store = store
         self._alerts = alerts
         self._payments = payments
         self._refunds = refunds
+        self._gateway = gateway
+        self._meter = meter
+
+    def verify(self, payload: bytes, signature: str | None) -> StripeNotice:
+        """The event Stripe signed in this raw body; InvalidWebhook (counted) if it is not one."""
+        try:
+            return self._gateway.parse_webhook(payload, signature)
+        except InvalidWebhook:
+            self._meter.refused()
+            raise
 
     def handle(self, notice: StripeNotice, request_id: str | None = None) -> DeliveryOutcome | None:
         """Applies a verified Stripe event; None when there was nothing (more) to do.
 
         ``request_id`` is the webhook request's: recorded in the causes of what it changes.
         """
+        try:
+            outcome = self._handle(notice, request_id)
+        except Exception:
+            self._meter.handling_failed(notice.event_type)
+            raise
+        self._meter.applied(notice, outcome)
+        return outcome
+
+    def _handle(self, notice: StripeNotice, request_id: str | None) -> DeliveryOutcome | None:
         if isinstance(notice, IgnoredNotice):
             # Recorded nowhere, so Stripe's copy is the only one. Logged so that it is not silent.
             log_step("fulfilment", "ignored", notice.event_id, event_type=notice.event_type)

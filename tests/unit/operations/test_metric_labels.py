@@ -37,9 +37,9 @@ def test_invented_event_types_count_as_other_and_the_exposition_still_encodes() 
     registry = CollectorRegistry()
     metrics = ServiceMetrics(registry)
 
-    metrics.webhook_applied(IgnoredNotice("evt_1", "x\ud800"), None)  # a lone surrogate
+    metrics.applied(IgnoredNotice("evt_1", "x\ud800"), None)  # a lone surrogate
     for n in range(300):
-        metrics.webhook_applied(IgnoredNotice(f"evt_{n}", f"invented.{n}"), None)
+        metrics.applied(IgnoredNotice(f"evt_{n}", f"invented.{n}"), None)
     metrics.webhook("y\udfff", "failed")
     metrics.webhook("unknown", "invalid_signature")
 

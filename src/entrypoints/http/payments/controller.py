@@ -11,11 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, RawBody
 from litestar.status_codes import HTTP_200_OK
 
-from adapters.metrics import ServiceMetrics
 from application.errors import BUSY, STORE_UNAVAILABLE
-from application.payments.ports import InvalidWebhook, PaymentGateway, StripeNotice
+from application.payments.ports import InvalidWebhook, StripeNotice
 from application.payments.stripe_events import StripeEvents
-from entrypoints.http.deps import Port
 from entrypoints.http.openapi import (
     FULFILMENT_FAILED,
     INVALID_WEBHOOK,
@@ -59,8 +57,6 @@ class WebhookController(Controller):
     def stripe(
         self,
         request: Request[Any, Any, Any],
-        gateway: Port[PaymentGateway],
-        metrics: NamedDependency[ServiceMetrics],
         stripe_events: NamedDependency[StripeEvents],
         body: RawBody,
         signature: Annotated[
@@ -76,23 +72,20 @@ class WebhookController(Controller):
         context = context_of(request)
         log.info("fulfilment received", extra={"step": "received", "bytes": len(body)})
         try:
-            notice = gateway.parse_webhook(bytes(body), signature)
+            notice = stripe_events.verify(bytes(body), signature)
         except InvalidWebhook as invalid:
             log.warning("fulfilment rejected", extra={"step": "rejected", "reason": str(invalid)})
-            metrics.webhook("unknown", "invalid_signature")
             raise HttpProblem(400, "invalid_webhook", str(invalid)) from None
         # On every later line of this request, and on an error sent to Sentry.
         context.note(stripe_event_id=notice.event_id, order_id=_order_ref(notice))
         log.info("fulfilment verified", extra={"step": "verified", "event_type": notice.event_type})
         try:
-            outcome = stripe_events.handle(notice, context.request_id)
+            stripe_events.handle(notice, context.request_id)
         except Exception:
-            metrics.webhook(notice.event_type, "failed")
             # An ERROR line (and so a Sentry event), with the ids bound above, whatever the
             # status it is answered with (500, or 503 while the store is away).
             log.error("fulfilment failed", exc_info=True, extra={"step": "failed"})
             raise
-        metrics.webhook_applied(notice, outcome)
         return WebhookOut(received=True)
 
 
