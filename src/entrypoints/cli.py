@@ -21,7 +21,14 @@ from adapters.identity import mint_dev_token
 from adapters.persistence.eventstore import migrate, migrate_if_behind
 from application.errors import StoreUnavailable
 from entrypoints import audit_cli, logs, monitoring, run_dir, worker_cli, worker_supervisor
-from entrypoints.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, dev_secrets
+from entrypoints.settings import (
+    ServeOptions,
+    Settings,
+    SettingsError,
+    database_url,
+    dev_token_secret,
+    log_level,
+)
 from entrypoints.version import package_version
 
 if TYPE_CHECKING:
@@ -47,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--dev", action="store_true", help="development mode: secrets made and kept under ./var"
     )
-    serve.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    serve.add_argument("--log-level", default=log_level(os.environ))
     serve.add_argument(
         "--no-worker",
         action="store_true",
@@ -63,14 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--header-timeout",
         type=_seconds,
-        default=os.environ.get("HTTP_HEADER_TIMEOUT_SECONDS", "10"),
+        default=None,  # the settings' (entrypoints.http.settings)
         help="seconds a request's line and headers may take to arrive; then 408 and the "
         "connection is closed (default: HTTP_HEADER_TIMEOUT_SECONDS, else 10)",
     )
     serve.add_argument(
         "--body-timeout",
         type=_seconds,
-        default=os.environ.get("HTTP_BODY_TIMEOUT_SECONDS", "30"),
+        default=None,
         help="seconds a request's body may take to arrive after its headers; then 408 and "
         "the connection is closed (default: HTTP_BODY_TIMEOUT_SECONDS, else 30)",
     )
@@ -116,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except StoreUnavailable as error:
         # At start-up (the migrate step): one line an operator can act on, not a traceback.
-        where = redacted_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        where = redacted_url(database_url(os.environ))
         print(f"tickets: the database does not answer at {where}: {error.detail}", file=sys.stderr)
         return 2
 
@@ -138,6 +145,13 @@ def _serve(args: argparse.Namespace) -> int:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
     migrate_if_behind(settings.database)
     workers = max(1, args.workers)
+    # Given on the command line, else HTTP_HEADER_TIMEOUT_SECONDS / HTTP_BODY_TIMEOUT_SECONDS.
+    header_timeout: float = (
+        settings.http.header_timeout_seconds if args.header_timeout is None else args.header_timeout
+    )
+    body_timeout: float = (
+        settings.http.body_timeout_seconds if args.body_timeout is None else args.body_timeout
+    )
     log.info(
         "serving",
         extra={
@@ -148,19 +162,12 @@ def _serve(args: argparse.Namespace) -> int:
             "http_processes": workers,
         },
     )
-    options = {
-        "dev": args.dev,
-        "log_level": args.log_level,
-        "run_worker": not args.no_worker,
-        "body_timeout": args.body_timeout,
-    }
     worker = None
     worker_lock = None
     if workers > 1:
         # N HTTP processes made by uvicorn from the factory below, and the worker once, in a
         # process of its own: its PDF rendering never shares a GIL with requests. Each ends
         # with this process, however it ends (adapters.parent_process).
-        options["run_worker"] = False
         run_dir.prepare(os.environ)  # what they count, they count together (entrypoints.run_dir)
         os.environ[parent_process.PARENT_VARIABLE] = str(os.getpid())
         if not args.no_worker:
@@ -169,7 +176,11 @@ def _serve(args: argparse.Namespace) -> int:
                 lambda: _start_worker_process(args), _alert_raiser(settings)
             )
             worker.start()
-    os.environ[_SERVE_OPTIONS] = json.dumps(options)
+    # With more than one HTTP process, the worker is not in any of them.
+    run_worker = workers == 1 and not args.no_worker
+    ServeOptions(
+        dev=args.dev, log_level=args.log_level, run_worker=run_worker, body_timeout=body_timeout
+    ).hand_over(os.environ)
     stopped_by = _note_stop_signals()
     try:
         uvicorn.run(
@@ -180,7 +191,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             log_config=None,
             access_log=False,
-            http=transport.protocol(args.header_timeout, args.body_timeout),
+            http=transport.protocol(header_timeout, body_timeout),
             loop=transport.LOOP,
             # X-Forwarded-For only from TRUSTED_PROXIES; uvicorn would believe localhost's.
             proxy_headers=bool(settings.http.trusted_proxies),
@@ -200,9 +211,6 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-_SERVE_OPTIONS = "TICKETS_SERVE_OPTIONS"  # from `serve` to the HTTP processes it starts
-
-
 def app_from_environment() -> Any:
     """One HTTP process's app, built from the environment `serve` left for it: the settings'
     variables and ``TICKETS_SERVE_OPTIONS`` (dev mode, log level, whether to run the worker)."""
@@ -212,26 +220,24 @@ def app_from_environment() -> Any:
     from entrypoints.http.problems import reported
     from entrypoints.http.transport import BodyDeadline
 
-    options = json.loads(os.environ[_SERVE_OPTIONS])
-    logs.configure(options["log_level"], json=not options["dev"])
+    options = ServeOptions.from_env(os.environ)
+    logs.configure(options.log_level, json=not options.dev)
     parent_process.end_with_the_parent_named()
-    settings = Settings.from_env(os.environ, dev=options["dev"])
+    settings = Settings.from_env(os.environ, dev=options.dev)
     # Before the app is made: Sentry's Litestar integration hooks into its construction.
     monitoring.start(settings.monitoring, "api", reported)
     services = build(settings)
     app = create_app(services)
     app.on_startup.insert(0, _request_threads)
-    if options["run_worker"]:
+    if options.run_worker:
         # In a thread of this process, started again if it fails; /health/ready asks it.
         worker = worker_cli.BackgroundWorker(services)
         app.on_startup.append(worker.start)
         app.on_shutdown.insert(0, worker.stop)  # first: it may be mid-job on the store
         app.state[worker_supervisor.STATE_KEY] = worker
-    elif worker_supervisor.LOCK_VARIABLE in os.environ:  # serve's worker runs apart
-        app.state[worker_supervisor.STATE_KEY] = WorkerLockFile(
-            os.environ[worker_supervisor.LOCK_VARIABLE]
-        )
-    app.asgi_handler = BodyDeadline(app.asgi_handler, options["body_timeout"])
+    elif settings.worker.lock_file is not None:  # serve's worker runs apart
+        app.state[worker_supervisor.STATE_KEY] = WorkerLockFile(settings.worker.lock_file)
+    app.asgi_handler = BodyDeadline(app.asgi_handler, options.body_timeout)
     return app
 
 
@@ -317,7 +323,7 @@ def _openapi(output: str | None) -> int:
 
 
 def _dev_token(args: argparse.Namespace) -> int:
-    secret = os.environ.get("AUTH_JWT_SECRET") or dev_secrets()["AUTH_JWT_SECRET"]
+    secret = dev_token_secret(os.environ)
     print(
         mint_dev_token(secret, args.sub, roles=tuple(args.role), email=args.email, name=args.name)
     )

@@ -16,8 +16,7 @@ from adapters.persistence.eventstore import migrate_if_behind
 from adapters.worker_liveness import WorkerLockFile
 from application.worker.restarts import Restarts
 from entrypoints import monitoring
-from entrypoints.settings import Settings
-from entrypoints.worker_supervisor import LOCK_VARIABLE
+from entrypoints.settings import Settings, log_level
 
 log = logging.getLogger("tickets")
 
@@ -31,11 +30,11 @@ def add_commands(commands: Any) -> None:
         "worker", help="follow the event log: send ticket emails and alerts, update read models"
     )
     worker.add_argument("--dev", action="store_true", help="development secrets from ./var")
-    worker.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    worker.add_argument("--log-level", default=log_level(os.environ))
     worker.add_argument(
         "--metrics-port",
         type=int,
-        default=os.environ.get("WORKER_METRICS_PORT") or None,
+        default=None,  # the settings' (entrypoints.settings.processes)
         help="serve this worker's Prometheus metrics on this port (default: WORKER_METRICS_PORT)",
     )
     worker.add_argument(
@@ -59,8 +58,9 @@ def run(args: argparse.Namespace) -> int:
     migrate_if_behind(settings.database)
     services = build(settings)
     worker = build_worker(services)
-    if args.metrics_port:
-        _serve_metrics(services, args.metrics_port)
+    metrics_port = settings.worker.metrics_port if args.metrics_port is None else args.metrics_port
+    if metrics_port:
+        _serve_metrics(services, metrics_port)
     stop = threading.Event()
 
     def request_stop(signum: int, _: Any) -> None:
@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     parent_process.end_with_the_parent_named()  # the worker `serve` started
     # serve's HTTP processes are ready only while this process holds it (worker_supervisor).
-    alive = WorkerLockFile(os.environ[LOCK_VARIABLE]) if LOCK_VARIABLE in os.environ else None
+    lock_file = settings.worker.lock_file
+    alive = WorkerLockFile(lock_file) if lock_file is not None else None
     if alive is not None:
         alive.hold()
     log.info(

@@ -31,6 +31,31 @@ def variables_read() -> set[str]:
     return names
 
 
+# os.environ.get(...), os.environ[...] but not os.environ[...] = ..., ... in os.environ, getenv
+ENVIRON_READ = re.compile(
+    r"os\.environ(?:\.get\(|\[[^\]]+\](?!\s*=[^=]))|\bin\s+os\.environ\b|\bgetenv\("
+)
+
+
+def test_the_commands_read_the_environment_only_through_the_settings() -> None:
+    """The settings read every variable (one place to find them, check them and list them
+    here): the commands pass the environment to them and only write to it, for the
+    processes they start."""
+    for command in ("cli.py", "worker_cli.py", "audit_cli.py"):
+        text = (ROOT / "src" / "entrypoints" / command).read_text()
+        assert ENVIRON_READ.findall(text) == [], command
+        assert "os.environ" in text  # what the pattern looks for is there to be found
+
+
+def test_the_pattern_finds_reads_and_not_writes() -> None:
+    reads = 'os.environ.get("A"); os.environ[B]; "C" in os.environ; os.environ[D] == "x"'
+    reads += '; os.getenv("F")'
+    writes = 'os.environ[E] = "e"; Settings.from_env(os.environ); run_dir.prepare(os.environ)'
+
+    assert len(ENVIRON_READ.findall(reads)) == 5
+    assert ENVIRON_READ.findall(writes) == []
+
+
 def example() -> str:
     return (ROOT / ".env.example").read_text()
 
@@ -42,6 +67,9 @@ def test_every_variable_the_service_reads_is_in_env_example() -> None:
         "EMAIL_MAX_ATTEMPTS",
         "LOG_LEVEL",
         "PROMETHEUS_MULTIPROC_DIR",
+        "HTTP_HEADER_TIMEOUT_SECONDS",
+        "CORS_ALLOW_ORIGINS",
+        "WORKER_METRICS_PORT",
     } <= read
 
     listed = set(LISTED.findall(example()))
