@@ -1,4 +1,8 @@
-"""The composition root: the one place where adapters are chosen and built."""
+"""The composition root: the one place where adapters are chosen and built.
+
+One module: every adapter is built once here and handed to the use cases that need it, so
+the whole wiring reads top to bottom in one place (cosmicpython's bootstrap).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""The ``tickets`` command: serve, migrate, dev-token, openapi, audit."""
+"""The ``tickets`` command: serve, migrate, dev-token, openapi, audit.
+
+One module for the command's parser and ``serve``, whose processes (the HTTP processes, the
+supervised worker) are started and stopped together; the audit's and the worker's own
+commands live in audit_cli.py and worker_cli.py.
+"""
 
 from __future__ import annotations
 
