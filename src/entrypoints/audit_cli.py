@@ -96,7 +96,7 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = Console(soft_wrap=False)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
     try:
         with _services(args) as services:
             audit = services.audit
