@@ -257,11 +257,6 @@ class Order(Aggregate):
             self.CheckoutStarted, session_id=session_id, checkout_url=checkout_url, cause=cause
         )
 
-    @property
-    def was_paid(self) -> bool:
-        """A payment was recorded, whether or not it was refunded since."""
-        return self.status is not OrderStatus.PENDING
-
     def check_payment(self, amount_cents: int, currency: str) -> None:
         if amount_cents != self.total_cents or currency.upper() != self.currency:
             raise PaymentMismatch(

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from application.alerts.alerts import notice_of
 from application.alerts.ports import AlertNotice
 from application.identity import Principal, Unauthenticated
 from application.orders.ordering import Wish
@@ -27,6 +28,7 @@ from application.payments.ports import (
 )
 from application.store import TicketStore
 from application.tickets.ports import ExpiredToken, InvalidToken, TokenClaims
+from domain.alert import Alert
 from domain.order import Order
 from domain.period import Period, Track
 from domain.person import Person
@@ -335,3 +337,10 @@ def paid(
         amount_cents=order.total_cents if amount_cents is None else amount_cents,
         currency=(currency or order.currency).lower(),
     )
+
+
+def raised_alerts(store: TicketStore) -> list[AlertNotice]:
+    """Every alert raised, newest first, read from the log itself (admins page the list)."""
+    raised = store.notifications(topics=(Alert.Raised.TOPIC,))
+    ids = [store.decode(n).originator_id for n in raised]
+    return [notice_of(store.get(Alert, alert_id)) for alert_id in reversed(ids)]

@@ -11,8 +11,6 @@ from application.store import TicketStore
 from domain.alert import Alert, AlertKind, Severity
 from domain.shared import Cause
 
-RAISED_TOPIC = Alert.Raised.TOPIC
-
 
 def new_alert(
     kind: AlertKind,
@@ -60,10 +58,3 @@ class Alerts:
         except IntegrityError:
             return  # the same keyed alert was raised before: once is enough
         self.announce([alert])
-
-    def newest_first(self, limit: int = 500) -> list[AlertNotice]:
-        """Raised alerts read from the log itself (tests, diagnostics); admins page the list."""
-        raised = self._store.notifications(topics=(RAISED_TOPIC,))
-        ids = [self._store.decode(n).originator_id for n in raised]
-        ids.reverse()
-        return [notice_of(self._store.get(Alert, alert_id)) for alert_id in ids[:limit]]

@@ -11,6 +11,7 @@ from domain.person import Person
 from domain.shared import Cause
 from domain.ticket import SentEmail, Ticket
 from tests.support.email_fakes import EMAIL, USER, FakeMailer, scenario
+from tests.support.fakes import raised_alerts
 
 pytestmark = pytest.mark.unit
 
@@ -187,7 +188,7 @@ def test_after_max_attempts_one_alert_is_raised_and_the_email_stays_queued() -> 
     s.follow()  # the provider is back
     assert len(s.mailer.sent) == 1
     assert s.jobs.pending_count("ticket-emails") == 0
-    alerts = s.wired.services.alerts.newest_first()
+    alerts = raised_alerts(s.wired.store)
     assert [a.kind for a in alerts].count("email_failed") == 1
     assert str(s.ticket_id) == alerts[0].subject
 

@@ -146,7 +146,6 @@ def test_a_full_payment_marks_the_order_paid_and_activates_its_registrations(
     assert isinstance(activated, Order.RegistrationsActivated)
     assert activated.registration_ids == tuple(r.registration_id for r in order.registrations)
     assert order.status is OrderStatus.PAID
-    assert order.was_paid
     assert order.payment_intent_id == "pi_1"
     assert set(order.registration_status.values()) == {RegistrationStatus.ACTIVE}
 
