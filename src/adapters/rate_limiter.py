@@ -171,7 +171,7 @@ class SqliteCounters:
     fails, this process's memory.
 
     One UPSERT ... RETURNING per hit (WAL, no fsync: the counts are worth nothing after the
-    server stops). It blocks: a hit takes 15-50 us alone but waits while another process writes
+    server stops). It blocks: a hit is quick alone but waits while another process writes
     (up to FILE_BUSY_SECONDS) or the log is checkpointed (ms), so it runs off the event loop.
     Ended windows are deleted once a window, or sooner when many keys came in.
     """

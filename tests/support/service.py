@@ -20,6 +20,7 @@ from litestar.testing import TestClient
 
 from adapters.identity import mint_dev_token
 from adapters.persistence.eventstore import migrate
+from application.worker.loop import Worker
 from entrypoints.bootstrap import Services, build
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
@@ -252,3 +253,10 @@ def server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
     process = ServerProcess(service_env(database_url), tmp_path)
     yield process
     process.stop()
+
+
+def drain(worker: Worker, timeout: float = 30.0) -> None:
+    """Runs the worker until it has nothing left to do (what its loop does, at once)."""
+    deadline = time.monotonic() + timeout
+    while worker.run_once():
+        assert time.monotonic() < deadline, "the worker did not catch up"

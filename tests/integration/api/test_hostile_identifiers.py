@@ -16,8 +16,8 @@ import pytest
 
 from application.worker.stalls import FollowerHealth
 from entrypoints.bootstrap import build_worker
-from tests.integration.api.test_hostile_input import _drain, assert_problem, log_length
-from tests.support.service import AUTH_SECRET, Running, bearer
+from tests.integration.api.test_hostile_input import assert_problem, log_length
+from tests.support.service import AUTH_SECRET, Running, bearer, drain
 from tests.support.stripe_events import (
     charge_refunded,
     checkout_completed,
@@ -127,7 +127,7 @@ def test_after_poisoned_webhooks_alerts_still_reach_the_list_and_nothing_stalls(
     assert api.webhook(checkout_completed(order["orderId"], 1)).status_code == 200
     worker = build_worker(services)
 
-    _drain(worker)
+    drain(worker)
     worker.close()
 
     assert FollowerHealth(services.store, services.followers).stalled() == []

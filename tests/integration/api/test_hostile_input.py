@@ -26,7 +26,6 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from adapters.persistence.eventstore import migrate
-from application.worker.loop import Worker
 from application.worker.stalls import FollowerHealth
 from domain.person import Person
 from domain.shared import Cause
@@ -42,6 +41,7 @@ from tests.support.service import (
     Running,
     ServerProcess,
     bearer,
+    drain,
     period_body,
     service_env,
 )
@@ -422,12 +422,6 @@ def test_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
 # --- Defect 4: no follower stops for good on one event -------------------------------------------
 
 
-def _drain(worker: Worker, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while worker.run_once():
-        assert time.monotonic() < deadline, "the worker did not catch up"
-
-
 def test_a_nul_already_in_the_log_does_not_stall_the_scan_index(
     running: Running, database_url: str
 ) -> None:
@@ -449,7 +443,7 @@ def test_a_nul_already_in_the_log_does_not_stall_the_scan_index(
     assert api.pay(api.order("dancer-1", "salsa1")).status_code == 200
     worker = build_worker(services)
 
-    _drain(worker)
+    drain(worker)
 
     assert FollowerHealth(services.store, services.followers).stalled() == []
     index = services.read_models[0]
@@ -650,7 +644,7 @@ def test_markup_in_names_is_escaped_in_the_pdf_the_web_page_and_the_email(
         base = settings.http.public_base_url
         page = client.get(ticket["viewUrl"].removeprefix(base)).text
         pdf = client.get(ticket["pdfUrl"].removeprefix(base)).content
-        _drain(worker)
+        drain(worker)
     worker.close()
 
     for raw in (INJECTED_NAME, INJECTED_PERIOD, INJECTED_TRACK):

@@ -24,14 +24,18 @@ PERIOD_ROUTES = [
 ]
 
 
-def paired_for(api: DoorApi, period: str | None) -> dict[str, str]:
+def paired(api: DoorApi, period: str | None) -> tuple[dict[str, str], str]:
+    """A device paired for ``period``: its Authorization header, and the actor it records."""
     added = api.add_device(f"door of {period}", period=period)
     response = api.pair(added["pairingCode"])
     assert response.status_code == 200, response.text
     return {
-        "Authorization": f"Device {response.json()['credential']}",
-        "X-Actor": f"device:{added['deviceId']}",  # for the test's look-ups; ignored by the API
-    }
+        "Authorization": f"Device {response.json()['credential']}"
+    }, f"device:{added['deviceId']}"
+
+
+def paired_for(api: DoorApi, period: str | None) -> dict[str, str]:
+    return paired(api, period)[0]
 
 
 def sell_in(api: DoorApi, user: str, name: str, period: str) -> tuple[str, str]:
@@ -81,7 +85,7 @@ def test_staff_and_devices_without_a_period_act_on_every_period(
 def test_another_periods_ticket_answers_wrong_period_and_records_nothing(
     spring: DoorApi,
 ) -> None:
-    device = paired_for(spring, "2026-fall")
+    device, actor = paired(spring, "2026-fall")
     ticket_id, token = sell_in(spring, "dancer-2", "Ola Nordmann", "2027-spring")
 
     scanned = spring.scan(token, device, scanId="s-1")
@@ -98,7 +102,7 @@ def test_another_periods_ticket_answers_wrong_period_and_records_nothing(
         assert body["ticket"]["periodCode"] == "2027-spring"  # whose it is: sent to its door
     assert spring.events(ticket_id, Ticket.CheckedIn) == []
     for scan_id in ("s-1", "s-2", "s-3"):
-        assert spring.services.store.find(Scan, Scan.id_for(device["X-Actor"], scan_id)) is None
+        assert spring.services.store.find(Scan, Scan.id_for(actor, scan_id)) is None
 
     # The same ticket at a door of its own period checks in.
     own_door = spring.scan(token, paired_for(spring, "2027-spring"), scanId="s-4")
