@@ -47,7 +47,7 @@ from application.tickets.tokens import TokenIssuer
 from application.worker.following import PageFollower
 from domain.order import Order, Registration, RequestedRegistration
 from domain.payment import DeliveryOutcome, OrderPaymentIntent, StripeDelivery
-from domain.period import Period, PeriodCode, Track
+from domain.period import Period, PeriodCode, PeriodPlan, Track
 from domain.person import Person
 from domain.shared import SYSTEM, Cause
 from domain.ticket import CoveredRegistration, Ticket
@@ -72,15 +72,17 @@ def _periods(rng: random.Random) -> list[Period]:
         start = date(2026, 1 + 3 * n, 1)
         periods.append(
             Period.schedule(
-                code=f"bench-{n}",
-                name=f"Bench period {n}",
-                start_date=start,
-                end_date=start + timedelta(days=80),
-                timezone="Europe/Oslo",
-                location="Oslo",
-                currency="NOK",
-                tracks=tracks,
-                cause=Cause("admin-1", "req-bench"),
+                PeriodPlan(
+                    code=f"bench-{n}",
+                    name=f"Bench period {n}",
+                    start_date=start,
+                    end_date=start + timedelta(days=80),
+                    timezone="Europe/Oslo",
+                    location="Oslo",
+                    currency="NOK",
+                    tracks=tracks,
+                ),
+                Cause("admin-1", "req-bench"),
             )
         )
     return periods

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, available_timezones
@@ -50,6 +50,27 @@ def local_date(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
+@dataclass(frozen=True)
+class PeriodPlan:
+    """What an admin decides when scheduling a period, checked before it is recorded."""
+
+    code: str
+    name: str
+    currency: str
+    tracks: tuple[Track, ...]
+    start_date: date
+    end_date: date
+    timezone: str
+    location: str | None
+
+    def checked(self) -> PeriodPlan:
+        """This plan, trimmed and with its currency in capitals, or InvalidPeriod."""
+        _check_period(self)
+        return replace(
+            self, code=self.code.strip(), name=self.name.strip(), currency=self.currency.upper()
+        )
+
+
 class Period(Aggregate):
     TOPIC = "tickets:Period"
 
@@ -63,12 +84,12 @@ class Period(Aggregate):
         TOPIC = "tickets:Period.Scheduled"
         code: str
         name: str
+        currency: str
+        tracks: tuple[Track, ...]
         start_date: date
         end_date: date
         timezone: str
         location: str | None
-        currency: str
-        tracks: tuple[Track, ...]
 
     def __init__(
         self,
@@ -92,33 +113,9 @@ class Period(Aggregate):
         self.tracks = tracks
 
     @classmethod
-    def schedule(
-        cls,
-        *,
-        code: str,
-        name: str,
-        start_date: date,
-        end_date: date,
-        timezone: str,
-        location: str | None,
-        currency: str,
-        tracks: tuple[Track, ...],
-        cause: Cause,
-    ) -> Period:
-        _check_period(code, name, location, start_date, end_date, timezone, currency, tracks)
-        return cls._create(
-            cls.Scheduled,
-            id=uuid4(),
-            cause=cause,
-            code=code,
-            name=name,
-            start_date=start_date,
-            end_date=end_date,
-            timezone=timezone,
-            location=location,
-            currency=currency.upper(),
-            tracks=tracks,
-        )
+    def schedule(cls, plan: PeriodPlan, cause: Cause) -> Period:
+        plan = plan.checked()
+        return cls._create(cls.Scheduled, id=uuid4(), cause=cause, **vars(plan))
 
     def track(self, code: str) -> Track:
         for track in self.tracks:
@@ -147,16 +144,14 @@ def _iana_timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def _check_period(
-    code: str,
-    name: str,
-    location: str | None,
-    start_date: date,
-    end_date: date,
-    timezone: str,
-    currency: str,
-    tracks: tuple[Track, ...],
-) -> None:
+def _check_period(plan: PeriodPlan) -> None:
+    code, name, location, tracks = plan.code, plan.name, plan.location, plan.tracks
+    start_date, end_date, timezone, currency = (
+        plan.start_date,
+        plan.end_date,
+        plan.timezone,
+        plan.currency,
+    )
     if not code.strip():
         raise InvalidPeriod("code must not be empty")
     if not name.strip():

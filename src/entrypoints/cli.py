@@ -232,16 +232,18 @@ def app_from_environment() -> Any:
     # Before the app is made: Sentry's Litestar integration hooks into its construction.
     monitoring.start(settings.monitoring, "api", reported)
     services = build(settings)
-    app = create_app(services)
+    # /health/ready asks whether the worker is up: one in a thread of this process, started
+    # again if it fails, or serve's worker process apart (its lock file tells).
+    worker: worker_supervisor.WorkerLiveness | None = None
+    if options.run_worker:
+        worker = background = worker_cli.BackgroundWorker(services)
+    elif settings.worker.lock_file is not None:
+        worker = WorkerLockFile(settings.worker.lock_file)
+    app = create_app(services, worker=worker)
     app.on_startup.insert(0, _request_threads)
     if options.run_worker:
-        # In a thread of this process, started again if it fails; /health/ready asks it.
-        worker = worker_cli.BackgroundWorker(services)
-        app.on_startup.append(worker.start)
-        app.on_shutdown.insert(0, worker.stop)  # first: it may be mid-job on the store
-        app.state[worker_supervisor.STATE_KEY] = worker
-    elif settings.worker.lock_file is not None:  # serve's worker runs apart
-        app.state[worker_supervisor.STATE_KEY] = WorkerLockFile(settings.worker.lock_file)
+        app.on_startup.append(background.start)
+        app.on_shutdown.insert(0, background.stop)  # first: it may be mid-job on the store
     app.asgi_handler = BodyDeadline(app.asgi_handler, options.body_timeout)
     return app
 

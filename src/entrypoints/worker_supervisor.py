@@ -26,8 +26,6 @@ log = logging.getLogger("tickets")
 
 # From `serve` to its worker (which locks the file) and its HTTP processes (which try it).
 LOCK_VARIABLE = "TICKETS_WORKER_LOCK"
-# The app state's entry that /health/ready asks, when this server runs a worker.
-STATE_KEY = "worker_liveness"
 
 
 class WorkerLiveness(Protocol):

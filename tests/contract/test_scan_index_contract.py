@@ -23,7 +23,7 @@ from domain.person import Person
 from domain.shared import Cause
 from domain.ticket import CoveredRegistration, QrToken, Ticket
 from tests.support.databases import STORES, migrated
-from tests.support.fakes import period_fields
+from tests.support.fakes import new_period
 
 CAUSE = Cause(actor="door-1", reference="req-1")
 AT = datetime(2026, 9, 8, 18, 5, tzinfo=UTC)
@@ -70,7 +70,7 @@ def token(version: int) -> QrToken:
 
 
 def a_sold_ticket(log: Log) -> tuple[Period, Ticket]:
-    period = Period.schedule(**period_fields())
+    period = new_period()
     person = Person.register(
         user_id=f"u-{uuid4()}", name="Åse Øvergård", email="a@example.no", phone=None, cause=CAUSE
     )

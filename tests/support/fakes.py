@@ -9,7 +9,7 @@ import hmac
 import json
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
@@ -30,7 +30,7 @@ from application.store import TicketStore
 from application.tickets.ports import ExpiredToken, InvalidToken, TokenClaims
 from domain.alert import Alert
 from domain.order import Order
-from domain.period import Period, Track
+from domain.period import Period, PeriodPlan, Track
 from domain.person import Person
 from domain.shared import Cause
 
@@ -270,24 +270,28 @@ def wire(
 TRACKS = (Track("salsa1", "Salsa 1", 150_000), Track("bachata1", "Bachata 1", 120_000))
 
 
-def period_fields(**changes: Any) -> dict[str, Any]:
-    """Keyword arguments of Period.schedule / Periods.schedule for a valid period."""
-    fields: dict[str, Any] = {
-        "code": "2026-fall",
-        "name": "Fall 2026",
-        "start_date": date(2026, 9, 1),
-        "end_date": date(2026, 12, 15),
-        "timezone": "Europe/Oslo",
-        "location": "Dansestudio, Oslo",
-        "currency": "NOK",
-        "tracks": TRACKS,
-        "cause": ADMIN_CAUSE,
-    }
-    return fields | changes
+def period_plan(**changes: Any) -> PeriodPlan:
+    """A valid period's plan, with these fields changed."""
+    plan = PeriodPlan(
+        code="2026-fall",
+        name="Fall 2026",
+        start_date=date(2026, 9, 1),
+        end_date=date(2026, 12, 15),
+        timezone="Europe/Oslo",
+        location="Dansestudio, Oslo",
+        currency="NOK",
+        tracks=TRACKS,
+    )
+    return replace(plan, **changes)
+
+
+def new_period(**changes: Any) -> Period:
+    """A period scheduled by an admin, not yet saved."""
+    return Period.schedule(period_plan(**changes), ADMIN_CAUSE)
 
 
 def schedule(wired: Wired, **changes: Any) -> Period:
-    return wired.services.periods.schedule(**period_fields(**changes))
+    return wired.services.periods.schedule(period_plan(**changes), ADMIN_CAUSE)
 
 
 def put_profile(wired: Wired, user_id: str, name: str = "Åse Øvergård") -> Person:

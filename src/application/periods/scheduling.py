@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TypeVar
 from uuid import UUID
 
@@ -10,7 +9,7 @@ from eventsourcing.persistence import IntegrityError
 
 from application.errors import PERIOD_EXISTS, PERIOD_NOT_FOUND
 from application.store import TicketStore
-from domain.period import Period, PeriodCode, Track
+from domain.period import Period, PeriodCode, PeriodPlan
 from domain.shared import Cause
 
 K = TypeVar("K")
@@ -28,30 +27,8 @@ class Periods:
         self._ids: dict[str, UUID] = {}
         self._periods: dict[UUID, Period] = {}
 
-    def schedule(
-        self,
-        *,
-        code: str,
-        name: str,
-        start_date: date,
-        end_date: date,
-        timezone: str,
-        location: str | None,
-        currency: str,
-        tracks: tuple[Track, ...],
-        cause: Cause,
-    ) -> Period:
-        period = Period.schedule(
-            code=code.strip(),
-            name=name.strip(),
-            start_date=start_date,
-            end_date=end_date,
-            timezone=timezone,
-            location=location,
-            currency=currency,
-            tracks=tracks,
-            cause=cause,
-        )
+    def schedule(self, plan: PeriodPlan, cause: Cause) -> Period:
+        period = Period.schedule(plan, cause)
         try:
             self._store.save(period, PeriodCode.claim(period.code, period.id, cause))
         except IntegrityError:

@@ -14,7 +14,7 @@ from entrypoints.http.alerts import controller as alerts
 from entrypoints.http.audit import controller as audit
 from entrypoints.http.bodies import JsonBodies
 from entrypoints.http.cors import CorsMiddleware
-from entrypoints.http.deps import DEPENDENCIES
+from entrypoints.http.deps import DEPENDENCIES, worker_dependency
 from entrypoints.http.devices import controller as devices
 from entrypoints.http.door import attendance, pages
 from entrypoints.http.door import controller as door
@@ -25,10 +25,11 @@ from entrypoints.http.payments import controller as payments
 from entrypoints.http.people import controller as people
 from entrypoints.http.periods import controller as periods
 from entrypoints.http.problems import EXCEPTION_HANDLERS
-from entrypoints.http.rate_limits import rate_limit_headers
+from entrypoints.http.rate_limits import rate_limit_guard, rate_limit_headers
 from entrypoints.http.request_context import RequestContextMiddleware
 from entrypoints.http.tickets import controller as tickets
 from entrypoints.worker_cli import BackgroundWorker
+from entrypoints.worker_supervisor import WorkerLiveness
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -64,22 +65,26 @@ def create_app(
     *,
     owns_services: bool = True,
     run_worker: bool = False,
+    worker: WorkerLiveness | None = None,
     **litestar_options: Any,
 ) -> Litestar:
     """The app. Its lifespan starts the background worker (``run_worker``) and, at shutdown,
-    stops it (it finishes the job at hand) before closing the services it owns.
+    stops it (it finishes the job at hand) before closing the services it owns. ``worker``
+    tells whether a worker this server runs apart is up (``/health/ready`` asks it).
 
     The lifespan runs however the server stops (SIGTERM as well as SIGINT): uvicorn re-raises
     SIGTERM after its own shutdown, so clean-up around ``uvicorn.run`` would never run.
     """
     origins = services.settings.http.cors_allow_origins
-    worker = BackgroundWorker(services) if run_worker else None
+    background = BackgroundWorker(services) if run_worker else None
     app = _litestar(
         State({"services": services}),
         cors=[CorsMiddleware(frozenset(origins))] if origins else [],
-        on_startup=[worker.start] if worker else [],
+        guards=[rate_limit_guard(services.rate_limits, services.identity)],
+        worker=background or worker,
+        on_startup=[background.start] if background else [],
         on_shutdown=[
-            *([worker.stop] if worker else []),  # first: it may be mid-job on the store
+            *([background.stop] if background else []),  # first: it may be mid-job on the store
             *([services.close] if owns_services else []),
         ],
         **litestar_options,
@@ -95,11 +100,17 @@ def openapi_document() -> dict[str, Any]:
     return document(_litestar(State(), cors=[]))
 
 
-def _litestar(state: State, *, cors: list[Middleware], **litestar_options: Any) -> Litestar:
+def _litestar(
+    state: State,
+    *,
+    cors: list[Middleware],
+    worker: WorkerLiveness | None = None,
+    **litestar_options: Any,
+) -> Litestar:
     return Litestar(
         route_handlers=ROUTES,
         state=state,
-        dependencies=DEPENDENCIES,
+        dependencies={**DEPENDENCIES, "worker": worker_dependency(worker)},
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[rate_limit_headers],  # on every response of a limited route
         # Paths grouped by route template: ids in raw paths would make a label per ticket.

@@ -28,6 +28,7 @@ from domain.shared import Cause
 from entrypoints.bootstrap import Services
 from entrypoints.http.auth import bearer_token, device_credential, verified_already, verified_user
 from entrypoints.http.request_context import request_id
+from entrypoints.worker_supervisor import WorkerLiveness
 
 DOOR_ROLES = frozenset({"staff", "admin"})
 T = TypeVar("T")
@@ -142,6 +143,15 @@ USE_CASES: dict[str, Provide] = {
         *(name for name, value in vars(Services).items() if isinstance(value, property)),
     )
 }
+
+
+def worker_dependency(worker: WorkerLiveness | None) -> Provide:
+    """The ``worker`` a route may ask: whether this server's worker is up (None: it runs none)."""
+
+    def provide() -> WorkerLiveness | None:
+        return worker
+
+    return Provide(provide, sync_to_thread=False)
 
 
 DEPENDENCIES = {

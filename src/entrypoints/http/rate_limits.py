@@ -1,4 +1,4 @@
-"""Rate limits of the ticket routes, as Litestar guards: ``guards=[rate_limited("route-name")]``.
+"""Rate limits of the ticket routes: a route marked ``opt=rate_limited("route-name")``.
 
 Each route name has its own counter: ``RATE_LIMIT_PER_MINUTE`` (default 60) requests per caller
 and fixed minute window. The caller is the user of a valid bearer token, else the client address
@@ -14,9 +14,11 @@ hook, so error responses get them too). Over the limit: 429 problem details (cod
 
 Apply it to a new route (e.g. resend) by naming the route::
 
-    @post("/{ticket_id:uuid}/resend", guards=[rate_limited("ticket-resend")])
+    @post("/{ticket_id:uuid}/resend", opt=rate_limited("ticket-resend"))
 
-Guards run before dependencies, so an over-limit caller costs no authentication nor store read.
+The app's guard (``rate_limit_guard``, given the limiter and the identity verifier when the app
+is made) counts the marked routes. Guards run before dependencies, so an over-limit caller
+costs no authentication nor store read.
 """
 
 from __future__ import annotations
@@ -37,15 +39,28 @@ from entrypoints.http.auth import note_verified
 DECISION_KEY = "rate_limit_decision"  # in the connection's state: the guard's count
 
 
-def rate_limited(route: str) -> Guard:
-    """A guard counting each request to ``route`` against its caller's limit."""
+ROUTE_OPT = "rate_limit"  # a route handler's opt: the name of the counter it counts against
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        services = connection.app.state.services
+
+def rate_limited(route: str) -> dict[str, Any]:
+    """The route handler ``opt`` that puts the route under its own rate limit."""
+    return {ROUTE_OPT: route}
+
+
+def rate_limit_guard(limiter: RateLimiter, identity: IdentityVerifier) -> Guard:
+    """The app's guard: counts each request to a route marked ``rate_limited`` against its
+    caller's limit; other routes pass untouched."""
+
+    async def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
+        route = handler.opt.get(ROUTE_OPT)
+        if route is None:
+            return
         authorization = connection.headers.get("authorization")
         address = connection.client.host if connection.client else "unknown"
-        count = (services.rate_limits, services.identity, route, authorization, address)
-        if services.rate_limits.blocks or services.identity.blocks:
+        count = (limiter, identity, route, authorization, address)
+        if limiter.blocks or identity.blocks:
             # Redis calls, the shared file's writes and key fetches block: off the event loop,
             # like the routes themselves.
             decision, principal = await to_thread.run_sync(_count, *count)

@@ -24,11 +24,11 @@ from adapters.persistence.store_config import StoreConfig
 from domain.alert import Alert, AlertKind, Severity
 from domain.order import Order, RequestedRegistration
 from domain.payment import DeliveryOutcome, StripeDelivery
-from domain.period import Period, PeriodCode
+from domain.period import PeriodCode
 from domain.person import Person
 from domain.shared import Cause
 from domain.ticket import CoveredRegistration, PendingTickets, QrToken, Ticket
-from tests.support.fakes import period_fields
+from tests.support.fakes import new_period
 
 pytestmark = pytest.mark.unit
 
@@ -62,7 +62,7 @@ def event_classes() -> list[type[Aggregate.Event]]:
 
 def recorded_events() -> list[Any]:
     """Events as the domain's own commands record them, None values and real timestamps too."""
-    period = Period.schedule(**period_fields())
+    period = new_period()
     person = Person.register(
         user_id="user-1", name="Åse", email="ase@example.no", phone=None, cause=CAUSE
     )

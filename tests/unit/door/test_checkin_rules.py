@@ -10,7 +10,6 @@ import pytest
 from domain.order import Order, OrderNotRefundable, OrderStatus, RequestedRegistration
 from domain.order import RegistrationStatus as Reg
 from domain.payment import OrderPaymentIntent, RefundEffect
-from domain.period import Period
 from domain.scan import Scan
 from domain.shared import Cause
 from domain.ticket import (
@@ -22,7 +21,7 @@ from domain.ticket import (
     TicketStatus,
     TokenVersionConflict,
 )
-from tests.support.fakes import period_fields
+from tests.support.fakes import new_period
 
 pytestmark = pytest.mark.unit
 
@@ -143,7 +142,7 @@ def test_removing_registrations_keeps_the_others_and_ignores_unknown_ones() -> N
 
 
 def paid_order() -> Order:
-    period = Period.schedule(**period_fields())
+    period = new_period()
     person = uuid4()
     order = Order.place(
         period=period,
@@ -199,7 +198,7 @@ def test_a_full_refund_marks_the_order_refunded_and_cancels_its_registrations() 
 
 def test_a_pending_order_has_no_payment_to_refund() -> None:
     order = Order.place(
-        period=Period.schedule(**period_fields()),
+        period=new_period(),
         purchaser_person_id=uuid4(),
         requested=(RequestedRegistration(uuid4(), "salsa1", None),),
         cause=STRIPE,

@@ -6,11 +6,9 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from litestar import Litestar, get
-from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.testing import TestClient
 
@@ -23,7 +21,12 @@ from adapters.rate_limiter import (
 )
 from application.identity import Principal
 from entrypoints.http.problems import EXCEPTION_HANDLERS
-from entrypoints.http.rate_limits import caller, rate_limit_headers, rate_limited
+from entrypoints.http.rate_limits import (
+    caller,
+    rate_limit_guard,
+    rate_limit_headers,
+    rate_limited,
+)
 from entrypoints.settings import Settings, SettingsError
 from tests.support.fakes import SETTINGS_ENV, FakeIdentity
 
@@ -144,27 +147,20 @@ def test_anything_else_counts_against_the_address(authorization: str | None) -> 
 # --- The guard, in an app -------------------------------------------------------------------
 
 
-@get("/a", guards=[rate_limited("a")], sync_to_thread=False)
+@get("/a", opt=rate_limited("a"), sync_to_thread=False)
 def route_a() -> str:
     return "a"
 
 
-@get("/b", guards=[rate_limited("b")], sync_to_thread=False)
+@get("/b", opt=rate_limited("b"), sync_to_thread=False)
 def route_b() -> str:
     return "b"
 
 
-@dataclass
-class FakeServices:
-    rate_limits: RateLimiter
-    identity: Any
-
-
 def client(per_minute: int) -> TestClient[Litestar]:
-    services = FakeServices(limiter(per_minute), identity())
     app = Litestar(
-        route_handlers=[route_a, route_b],
-        state=State({"services": services}),
+        route_handlers=[route_a, route_b, free_route],
+        guards=[rate_limit_guard(limiter(per_minute), identity())],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[rate_limit_headers],
     )
@@ -185,6 +181,12 @@ def test_over_the_limit_a_429_problem_with_retry_after() -> None:
     assert 1 <= int(refused.headers["ratelimit-reset"]) <= 60
     assert refused.json()["code"] == "rate_limited"
     assert refused.json()["status"] == 429
+
+
+def test_a_route_not_marked_is_not_counted() -> None:
+    with client(1) as http:
+        assert [http.get("/free").status_code for _ in range(3)] == [200, 200, 200]
+        assert "ratelimit-limit" not in http.get("/free").headers
 
 
 def test_routes_count_separately_and_users_apart_from_their_address() -> None:
@@ -208,7 +210,7 @@ class WhereVerified(FakeIdentity):
         return super().verify(bearer_token)
 
 
-@get("/where", guards=[rate_limited("where")], sync_to_thread=False)
+@get("/where", opt=rate_limited("where"), sync_to_thread=False)
 def loop_thread() -> str:
     return threading.current_thread().name  # a sync route run on the event loop's thread
 
@@ -226,10 +228,9 @@ def test_the_guard_counts_off_the_event_loop_whenever_that_can_wait(
 ) -> None:
     verifier = WhereVerified(blocks=identity_blocks)
     verifier.grant("good-token", Principal(user_id="dancer-1"))
-    services = FakeServices(RateLimiter(counters, 10), verifier)
     app = Litestar(
         route_handlers=[loop_thread],
-        state=State({"services": services}),
+        guards=[rate_limit_guard(RateLimiter(counters, 10), verifier)],
         before_send=[rate_limit_headers],
     )
     with TestClient(app) as http:
@@ -278,7 +279,7 @@ def test_every_response_of_a_limited_route_says_what_is_left() -> None:
     assert ["retry-after" in a.headers for a in answers] == [False, False, False, True]
 
 
-@get("/broken", guards=[rate_limited("broken")], sync_to_thread=False)
+@get("/broken", opt=rate_limited("broken"), sync_to_thread=False)
 def broken_route() -> str:
     raise NotFoundException("nothing here")
 
@@ -289,10 +290,9 @@ def free_route() -> str:
 
 
 def test_error_answers_carry_the_headers_and_unlimited_routes_none() -> None:
-    services = FakeServices(limiter(5), identity())
     app = Litestar(
         route_handlers=[broken_route, free_route],
-        state=State({"services": services}),
+        guards=[rate_limit_guard(limiter(5), identity())],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[rate_limit_headers],
     )

@@ -21,7 +21,7 @@ from domain.order import (
 from domain.payment import PaymentReceipt, RefundEffect
 from domain.period import Period, UnknownTrack
 from domain.shared import Cause
-from tests.support.fakes import period_fields
+from tests.support.fakes import new_period
 
 pytestmark = pytest.mark.unit
 
@@ -33,7 +33,7 @@ STRIPE = Cause(actor="stripe", reference="evt_1")
 
 @pytest.fixture
 def period() -> Period:
-    return Period.schedule(**period_fields())
+    return new_period()
 
 
 def wish(track: str, person: UUID = BUYER, role: str | None = None) -> RequestedRegistration:

@@ -9,13 +9,13 @@ import pytest
 
 from domain.period import InvalidPeriod, Period, PeriodCode, Track, UnknownTrack
 from domain.person import Person
-from tests.support.fakes import ADMIN_CAUSE, TRACKS, period_fields
+from tests.support.fakes import ADMIN_CAUSE, TRACKS, new_period
 
 pytestmark = pytest.mark.unit
 
 
 def test_scheduling_records_one_scheduled_event_with_the_period() -> None:
-    period = Period.schedule(**period_fields(currency="nok"))
+    period = new_period(currency="nok")
 
     [event] = period.collect_events()
     assert isinstance(event, Period.Scheduled)
@@ -29,7 +29,7 @@ def test_scheduling_records_one_scheduled_event_with_the_period() -> None:
 
 def test_two_periods_of_one_code_are_two_aggregates() -> None:
     """Uniqueness of the code is PeriodCode's job, not the period's id."""
-    assert Period.schedule(**period_fields()).id != Period.schedule(**period_fields()).id
+    assert new_period().id != new_period().id
 
 
 @pytest.mark.parametrize(
@@ -58,33 +58,29 @@ def test_two_periods_of_one_code_are_two_aggregates() -> None:
 )
 def test_an_unacceptable_period_is_refused(changes: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidPeriod, match=message):
-        Period.schedule(**period_fields(**changes))
+        new_period(**changes)
 
 
 def test_the_last_acceptable_day_still_has_an_expiry() -> None:
-    period = Period.schedule(
-        **period_fields(
-            start_date=date(2100, 12, 1), end_date=date(2100, 12, 31), timezone="Etc/GMT+12"
-        )
+    period = new_period(
+        start_date=date(2100, 12, 1), end_date=date(2100, 12, 31), timezone="Etc/GMT+12"
     )
     assert period.ends_at() == datetime(2101, 1, 1, 12, tzinfo=UTC)
 
 
 def test_a_one_day_period_and_a_free_track_are_acceptable() -> None:
-    period = Period.schedule(
-        **period_fields(end_date=date(2026, 9, 1), tracks=(Track("open", "Open floor", 0),))
-    )
+    period = new_period(end_date=date(2026, 9, 1), tracks=(Track("open", "Open floor", 0),))
 
     assert period.track("open").price_cents == 0
 
 
 def test_a_currency_of_non_ascii_letters_is_refused() -> None:
     with pytest.raises(InvalidPeriod, match="three-letter"):
-        Period.schedule(**period_fields(currency="ÆØÅ"))
+        new_period(currency="ÆØÅ")
 
 
 def test_a_track_is_found_by_its_code_and_an_unknown_one_is_refused() -> None:
-    period = Period.schedule(**period_fields())
+    period = new_period()
 
     assert period.track("bachata1") == TRACKS[1]
     with pytest.raises(UnknownTrack, match="salsa9"):
@@ -92,7 +88,7 @@ def test_a_track_is_found_by_its_code_and_an_unknown_one_is_refused() -> None:
 
 
 def test_tickets_expire_at_the_end_of_the_last_local_day_in_utc() -> None:
-    period = Period.schedule(**period_fields(end_date=date(2026, 12, 15)))
+    period = new_period(end_date=date(2026, 12, 15))
 
     # Midnight after 15 December in Oslo (CET, UTC+1).
     assert period.ends_at() == datetime(2026, 12, 15, 23, 0, tzinfo=UTC)
@@ -109,19 +105,19 @@ def test_tickets_expire_at_the_end_of_the_last_local_day_in_utc() -> None:
     ],
 )
 def test_the_end_follows_daylight_saving_time(end_date: date, ends_at: datetime) -> None:
-    period = Period.schedule(**period_fields(end_date=end_date))
+    period = new_period(end_date=end_date)
 
     assert period.ends_at() == ends_at
 
 
 def test_the_end_is_in_the_periods_own_timezone() -> None:
-    period = Period.schedule(**period_fields(timezone="America/New_York"))
+    period = new_period(timezone="America/New_York")
 
     assert period.ends_at() == datetime(2026, 12, 16, 5, 0, tzinfo=UTC)
 
 
 def test_the_local_date_of_a_moment_is_the_periods_calendar_day() -> None:
-    period = Period.schedule(**period_fields())
+    period = new_period()
 
     assert period.local_date(datetime(2026, 9, 1, 22, 30, tzinfo=UTC)) == date(2026, 9, 2)
 

@@ -165,7 +165,7 @@ class PairingController(Controller):
         status_code=HTTP_200_OK,
         operation_id="pairDevice",
         summary="Trade a pairing code for the device's credential (once)",
-        guards=[rate_limited("device-pair")],
+        opt=rate_limited("device-pair"),
         responses=problems(PAIRING_NOT_FOUND, RATE_LIMITED, *BODY_PROBLEMS, *STORE_PROBLEMS),
     )
     def pair(

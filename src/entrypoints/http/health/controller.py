@@ -6,7 +6,6 @@ import logging
 import os
 
 from litestar import Controller, Response, get
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -15,11 +14,12 @@ from adapters.metrics import FollowerLag, FollowerStalls, counted
 from application.errors import STORE_UNAVAILABLE, StoreUnavailable
 from application.worker.stalls import FollowerHealth
 from entrypoints.bootstrap import Readiness
+from entrypoints.http.deps import Port
 from entrypoints.http.health.schemas import HealthOut, ReadyOut, StalledFollowerOut
 from entrypoints.http.health.worker_readiness import WORKER_DOWN, worker_down
 from entrypoints.http.openapi import problems
 from entrypoints.http.problems import RETRY_AFTER_SECONDS, HttpProblem
-from entrypoints.worker_supervisor import STATE_KEY
+from entrypoints.worker_supervisor import WorkerLiveness
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class HealthController(Controller):
     def ready(
         self,
         readiness: NamedDependency[Readiness],
-        state: State,
+        worker: Port[WorkerLiveness | None],
     ) -> ReadyOut:
         try:
             readiness.check_store()
@@ -56,7 +56,7 @@ class HealthController(Controller):
                 "the event store does not answer",
                 retry_after=int(RETRY_AFTER_SECONDS[StoreUnavailable.code]),
             ) from None
-        worker_down(state.get(STATE_KEY))
+        worker_down(worker)
         return ReadyOut("ready", [StalledFollowerOut.of(f) for f in stalled])
 
 

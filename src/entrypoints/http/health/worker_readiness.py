@@ -2,7 +2,7 @@
 
 An API answering ready while its worker is dead takes payments whose tickets are never
 emailed. Only a server that runs a worker asks (``tickets serve`` without ``--no-worker``): it
-puts what tells it in the app state (entrypoints.worker_supervisor.STATE_KEY).
+hands what tells it to the app (``create_app(worker=...)``), which routes get as ``worker``.
 """
 
 from __future__ import annotations

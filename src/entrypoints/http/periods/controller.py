@@ -13,7 +13,6 @@ from application.errors import (
     PERIOD_NOT_FOUND,
 )
 from application.periods.scheduling import Periods
-from domain.period import Track
 from entrypoints.http.deps import Admin, Caused
 from entrypoints.http.openapi import (
     BEARER,
@@ -73,15 +72,5 @@ class PeriodAdminController(Controller):
         cause: Caused,
         data: JSONBody[PeriodIn],
     ) -> PeriodOut:
-        period = periods.schedule(
-            code=data.code,
-            name=data.name,
-            start_date=data.start_date,
-            end_date=data.end_date,
-            timezone=data.timezone,
-            location=data.location,
-            currency=data.currency,
-            tracks=tuple(Track(t.code, t.name, t.price_cents) for t in data.tracks),
-            cause=cause,
-        )
+        period = periods.schedule(data.plan(), cause)
         return PeriodOut.of(period)

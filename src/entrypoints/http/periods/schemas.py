@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from domain.period import InvalidPeriod, Period
+from domain.period import InvalidPeriod, Period, PeriodPlan, Track
 from entrypoints.http import fields
 from entrypoints.http.schemas import (
     Camel,
@@ -52,6 +52,19 @@ class PeriodIn(Camel):
             fields.period_date("startDate", self.start_date)
             fields.period_date("endDate", self.end_date)
             self.currency = fields.currency_code("currency", self.currency)
+
+    def plan(self) -> PeriodPlan:
+        tracks = tuple(Track(t.code, t.name, t.price_cents) for t in self.tracks)
+        return PeriodPlan(
+            code=self.code,
+            name=self.name,
+            currency=self.currency,
+            tracks=tracks,
+            start_date=self.start_date,
+            end_date=self.end_date,
+            timezone=self.timezone,
+            location=self.location,
+        )
 
 
 class PeriodTrackOut(Out):

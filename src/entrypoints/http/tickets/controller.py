@@ -57,7 +57,7 @@ class TicketController(Controller):
     @get(
         "/{periodCode:str}",
         sync_to_thread=True,
-        guards=[rate_limited("ticket")],
+        opt=rate_limited("ticket"),
         operation_id="getMyTicket",
         security=BEARER,
         summary="The caller's ticket for a period, with its QR token",
@@ -86,7 +86,7 @@ class TicketDownloadController(Controller):
     @get(
         "/{ticketId:uuid}",
         sync_to_thread=True,
-        guards=[rate_limited("ticket-pdf")],
+        opt=rate_limited("ticket-pdf"),
         media_type="application/pdf",
         operation_id="downloadTicketPdf",
         security=BEARER_OR_SIGNED_LINK,
@@ -141,7 +141,7 @@ class TicketPageController(Controller):
     @get(
         "/{ticketId:uuid}",
         sync_to_thread=True,
-        guards=[rate_limited("ticket-page")],
+        opt=rate_limited("ticket-page"),
         media_type="text/html",
         operation_id="viewTicketPage",
         security=SIGNED_LINK,
@@ -173,7 +173,7 @@ class TicketEmailController(Controller):
         "/{ticketId:uuid}/resend",
         sync_to_thread=True,
         status_code=HTTP_202_ACCEPTED,
-        guards=[rate_limited("ticket-resend")],
+        opt=rate_limited("ticket-resend"),
         operation_id="resendTicketEmail",
         security=BEARER,
         responses=problems(
