@@ -11,6 +11,10 @@ class ApplicationError(Exception):
 
     code = "application_error"
 
+    def __init_subclass__(cls, code: str = "", **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = code or cls.code
+
     def __init__(self, detail: str, code: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -18,46 +22,32 @@ class ApplicationError(Exception):
             self.code = code
 
 
-class NotFound(ApplicationError):
+class NotFound(ApplicationError, code="not_found"):
     """Raised when something asked for does not exist, or is not the caller's to see."""
 
-    code = "not_found"
 
-
-class Conflict(ApplicationError):
+class Conflict(ApplicationError, code="conflict"):
     """Raised when the request clashes with what is already recorded."""
 
-    code = "conflict"
 
-
-class Forbidden(ApplicationError):
+class Forbidden(ApplicationError, code="forbidden"):
     """Raised when the caller is known but not allowed to do this."""
 
-    code = "forbidden"
 
-
-class Unavailable(ApplicationError):
+class Unavailable(ApplicationError, code="unavailable"):
     """Raised when a provider we depend on cannot serve the request now."""
 
-    code = "unavailable"
 
-
-class Busy(ApplicationError):
+class Busy(ApplicationError, code="busy"):
     """Raised when concurrent writers kept winning: the caller should try again."""
 
-    code = "busy"
 
-
-class StoreUnavailable(ApplicationError):
+class StoreUnavailable(ApplicationError, code="store_unavailable"):
     """Raised when the event store's database does not answer in time: try again later."""
 
-    code = "store_unavailable"
 
-
-class InvalidQuery(ApplicationError):
+class InvalidQuery(ApplicationError, code="invalid_query"):
     """Raised when a list's query parameters (limit, cursor, filters) cannot be used."""
-
-    code = "invalid_query"
 
 
 Kind = TypeVar("Kind", bound=ApplicationError)

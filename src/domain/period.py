@@ -56,12 +56,12 @@ class PeriodPlan:
 
     code: str
     name: str
-    currency: str
     tracks: tuple[Track, ...]
+    currency: str
+    location: str | None
+    timezone: str
     start_date: date
     end_date: date
-    timezone: str
-    location: str | None
 
     def checked(self) -> PeriodPlan:
         """This plan, trimmed and with its currency in capitals, or InvalidPeriod."""

@@ -186,19 +186,21 @@ def build(
     documents = TicketDocuments(tickets, renderer, pdf_cache)
     read_models: tuple[ReadModel, ...] = (scan_index, alert_list)
     content = _email_content(settings, renderer, render_apart=render_apart)
-    # The worker's followers: the read models first, then those that send things.
-    senders = _senders(
-        settings,
+    mailer = mailer or build_mailer(settings.email)
+    ticket_emails = TicketEmails(
         store,
         follower_store,
-        mailer or build_mailer(settings.email),
+        mailer,
         content,
         documents,
         alerts,
         clock,
-        metrics,
+        EmailPolicy(settings.email.max_attempts, settings.email.retry_seconds),
+        meter=metrics,
     )
-    followers = (*read_models, *senders)
+    alert_delivery = _alert_delivery(settings.email, store, follower_store, mailer, content, clock)
+    # The worker's followers: the read models first, then those that send things.
+    followers: tuple[Follower, ...] = (*read_models, ticket_emails, *alert_delivery)
     return Services(
         settings=settings,
         store=store,
@@ -266,38 +268,22 @@ def build_mailer(email: EmailSettings) -> Mailer:
     return FileMailer(FileMailerConfig(email.outbox_dir, email.sender))
 
 
-def _senders(
-    settings: Settings,
+def _alert_delivery(
+    email: EmailSettings,
     store: TicketStore,
     follower_store: FollowerStore,
     mailer: Mailer,
     content: EmailContent,
-    documents: TicketDocuments,
-    alerts: Alerts,
     clock: Clock,
-    metrics: ServiceMetrics,
 ) -> tuple[Follower, ...]:
-    """The followers that send things: the ticket emails, and the alerts when a channel is set."""
-    email = settings.email
-    policy = EmailPolicy(max_attempts=email.max_attempts, first_retry_seconds=email.retry_seconds)
-    ticket_emails = TicketEmails(
-        store,
-        follower_store,
-        mailer,
-        content,
-        documents,
-        alerts,
-        clock,
-        policy,
-        meter=metrics,
-    )
+    """The follower that sends alerts to the admins, when a channel is set."""
     channels: list[AlertChannel] = []
     if email.admin_alert_email:
         channels.append(EmailAlertChannel(email.admin_alert_email, mailer, content))
     if email.alert_webhook is not None:
         channels.append(WebhookAlertChannel(email.alert_webhook))
     if not channels:
-        return (ticket_emails,)
+        return ()
     delivery = AlertChannels(
         store,
         follower_store,
@@ -306,7 +292,7 @@ def _senders(
         max_attempts=email.max_attempts,
         first_retry_seconds=email.retry_seconds,
     )
-    return (ticket_emails, delivery)
+    return (delivery,)
 
 
 def build_worker(services: Services) -> Worker:

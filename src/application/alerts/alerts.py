@@ -28,7 +28,6 @@ def new_alert(
 
 
 def notice_of(alert: Alert) -> AlertNotice:
-    """The alert as its channels and the admins' list show it."""
     return AlertNotice(
         alert_id=alert.id,
         kind=alert.kind.value,

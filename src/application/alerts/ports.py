@@ -10,12 +10,14 @@ from uuid import UUID
 
 @dataclass(frozen=True)
 class AlertNotice:
+    """An alert as its channels and the admins' list show it."""
+
     alert_id: UUID
-    kind: str
-    severity: str
-    message: str
-    subject: str | None
     created_at: datetime
+    severity: str
+    kind: str
+    subject: str | None
+    message: str
     state: str = "open"  # or "acknowledged"
 
 

@@ -8,7 +8,7 @@ service answers as documented (schemathesis). So every route declares, in its de
         "/{ticketId:uuid}/revoke",                # path parameters camelCase, as in API.md
         operation_id="revokeTicket",              # camelCase verb + noun, unique
         security=BEARER,                          # omit for public routes
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, TICKET_NOT_FOUND, *BODY_PROBLEMS),
+        responses=problems(*ROLE_PROBLEMS, TICKET_NOT_FOUND, *BODY_PROBLEMS),
         summary="Revoke a ticket",                # one line; `description` for the rest
     )
     def revoke(self, ticket_id: TicketIdPath, data: JSONBody[RevokeIn]) -> AdminTicketOut:
@@ -57,7 +57,7 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 
-from application.errors import BUSY, STORE_UNAVAILABLE, ErrorCode
+from application.errors import BUSY, FORBIDDEN, INVALID_CURSOR, STORE_UNAVAILABLE, ErrorCode
 from entrypoints.http.problems import PROBLEM_JSON, TITLE_OF, status_of
 from entrypoints.http.schemas import Camel
 from entrypoints.version import package_version
@@ -158,6 +158,11 @@ BODY_PROBLEMS = (
     VALIDATION_FAILED,
 )
 STORE_PROBLEMS = (BUSY, STORE_UNAVAILABLE)
+WRITE_PROBLEMS = (*BODY_PROBLEMS, *STORE_PROBLEMS)  # a route that takes a body and records it
+ROLE_PROBLEMS = (UNAUTHENTICATED, FORBIDDEN)  # a route that needs a role: admin, staff, a device
+
+# An admin's paged list: a bad cursor or query parameter.
+ADMIN_LIST_PROBLEMS = (*ROLE_PROBLEMS, INVALID_CURSOR, VALIDATION_FAILED, *STORE_PROBLEMS)
 
 # Headers that come with some problem statuses (documented on those responses).
 _PROBLEM_HEADERS: dict[int, dict[str, dict[str, Any]]] = {

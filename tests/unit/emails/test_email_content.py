@@ -240,7 +240,12 @@ def test_ses_errors_map_to_temporary_or_permanent(
 
 def test_the_alert_email_and_webhook_refuse_bad_configuration() -> None:
     alert = AlertNotice(
-        TICKET, "email_failed", "critical", "it <failed>", "x", datetime(2026, 9, 1, tzinfo=UTC)
+        alert_id=TICKET,
+        kind="email_failed",
+        severity="critical",
+        message="it <failed>",
+        subject="x",
+        created_at=datetime(2026, 9, 1, tzinfo=UTC),
     )
     message = content().alert_email(alert, "admin@salsanor.no")
     assert message.subject == "[SalsaNor Oslo tickets] critical: email_failed"

@@ -7,15 +7,15 @@ from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from application.alerts.board import DEFAULT_PAGE, AlertBoard
-from application.errors import ALERT_NOT_FOUND, FORBIDDEN, INVALID_CURSOR
+from application.errors import ALERT_NOT_FOUND
 from entrypoints.http.alerts.schemas import AlertOut, AlertPageOut
 from entrypoints.http.deps import Admin, Caused
 from entrypoints.http.openapi import (
+    ADMIN_LIST_PROBLEMS,
     BEARER,
     NOT_FOUND,
+    ROLE_PROBLEMS,
     STORE_PROBLEMS,
-    UNAUTHENTICATED,
-    VALIDATION_FAILED,
     problems,
 )
 from entrypoints.http.params import (
@@ -31,14 +31,12 @@ from entrypoints.http.params import (
 class AlertController(Controller):
     path = "/api/admin/alerts"
     tags = ["admin"]
+    security = BEARER
 
     @get(
         sync_to_thread=True,
         operation_id="listAlerts",
-        security=BEARER,
-        responses=problems(
-            INVALID_CURSOR, UNAUTHENTICATED, FORBIDDEN, VALIDATION_FAILED, *STORE_PROBLEMS
-        ),
+        responses=problems(*ADMIN_LIST_PROBLEMS),
         summary="What needs an admin's attention, newest first, a page at a time (admin)",
         description="Read from the alert list the worker keeps: an alert raised a moment ago, "
         "or an acknowledgement, may take a moment to appear.",
@@ -63,8 +61,7 @@ class AlertController(Controller):
         sync_to_thread=True,
         status_code=HTTP_200_OK,
         operation_id="acknowledgeAlert",
-        security=BEARER,
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, ALERT_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS),
+        responses=problems(*ROLE_PROBLEMS, ALERT_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS),
         summary="Mark an alert as taken care of (admin); again: no change",
     )
     def acknowledge(

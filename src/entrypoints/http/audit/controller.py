@@ -15,16 +15,14 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 
 from application.audit.auditing import Audit
-from application.errors import AGGREGATE_NOT_FOUND, FORBIDDEN, INVALID_CURSOR
+from application.errors import AGGREGATE_NOT_FOUND
 from application.paging import MAX_PAGE
 from entrypoints.http.audit.schemas import AuditEventOut
 from entrypoints.http.deps import Admin
 from entrypoints.http.openapi import (
+    ADMIN_LIST_PROBLEMS,
     BEARER,
     NOT_FOUND,
-    STORE_PROBLEMS,
-    UNAUTHENTICATED,
-    VALIDATION_FAILED,
     problems,
 )
 from entrypoints.http.params import AggregateIdPath, EventsCursor, EventsLimit
@@ -33,22 +31,14 @@ from entrypoints.http.params import AggregateIdPath, EventsCursor, EventsLimit
 class AuditController(Controller):
     path = "/api/admin/audit"
     tags = ["audit"]
+    security = BEARER
 
     @get(
         "/{aggregateId:uuid}/events",
         sync_to_thread=True,
         operation_id="listAuditEvents",
-        security=BEARER,
         summary="An aggregate's recorded events, in order, a page at a time (admin)",
-        responses=problems(
-            INVALID_CURSOR,
-            UNAUTHENTICATED,
-            FORBIDDEN,
-            AGGREGATE_NOT_FOUND,
-            NOT_FOUND,
-            VALIDATION_FAILED,
-            *STORE_PROBLEMS,
-        ),
+        responses=problems(*ADMIN_LIST_PROBLEMS, AGGREGATE_NOT_FOUND, NOT_FOUND),
         response_headers=[
             ResponseHeader(
                 name="Link",

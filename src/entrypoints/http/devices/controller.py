@@ -16,7 +16,6 @@ from application.devices.pairing import Devices
 from application.errors import (
     DEVICE_NOT_FOUND,
     DEVICE_REVOKED,
-    FORBIDDEN,
     PAIRING_NOT_FOUND,
     PERIOD_NOT_FOUND,
 )
@@ -34,13 +33,14 @@ from entrypoints.http.devices.schemas import (
 )
 from entrypoints.http.openapi import (
     BEARER,
-    BODY_PROBLEMS,
     DEVICE,
     INVALID_DEVICE,
     NOT_FOUND,
     RATE_LIMITED,
+    ROLE_PROBLEMS,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
+    WRITE_PROBLEMS,
     problems,
 )
 from entrypoints.http.params import DeviceIdPath
@@ -63,14 +63,7 @@ class AdminDeviceController(Controller):
         operation_id="createDevice",
         security=BEARER,
         summary="Add a door device and get its pairing link (admin)",
-        responses=problems(
-            UNAUTHENTICATED,
-            FORBIDDEN,
-            PERIOD_NOT_FOUND,
-            INVALID_DEVICE,
-            *BODY_PROBLEMS,
-            *STORE_PROBLEMS,
-        ),
+        responses=problems(*ROLE_PROBLEMS, PERIOD_NOT_FOUND, INVALID_DEVICE, *WRITE_PROBLEMS),
     )
     def add(
         self,
@@ -99,7 +92,7 @@ class AdminDeviceController(Controller):
         operation_id="listDevices",
         security=BEARER,
         summary="The door devices, with status and last seen (admin)",
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, *STORE_PROBLEMS),
+        responses=problems(*ROLE_PROBLEMS, *STORE_PROBLEMS),
     )
     def list_devices(self, devices: NamedDependency[Devices], admin: Admin) -> DeviceListOut:
         """Every device with its status and when it was last seen."""
@@ -112,14 +105,12 @@ class AdminDeviceController(Controller):
         security=BEARER,
         summary="Rename a door device (admin)",
         responses=problems(
-            UNAUTHENTICATED,
-            FORBIDDEN,
+            *ROLE_PROBLEMS,
             DEVICE_NOT_FOUND,
             NOT_FOUND,
             DEVICE_REVOKED,
             INVALID_DEVICE,
-            *BODY_PROBLEMS,
-            *STORE_PROBLEMS,
+            *WRITE_PROBLEMS,
         ),
     )
     def rename(
@@ -140,9 +131,7 @@ class AdminDeviceController(Controller):
         operation_id="revokeDevice",
         security=BEARER,
         summary="Revoke a door device: its credential answers 401 (admin)",
-        responses=problems(
-            UNAUTHENTICATED, FORBIDDEN, DEVICE_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS
-        ),
+        responses=problems(*ROLE_PROBLEMS, DEVICE_NOT_FOUND, NOT_FOUND, *STORE_PROBLEMS),
     )
     def revoke(
         self,
@@ -166,7 +155,7 @@ class PairingController(Controller):
         operation_id="pairDevice",
         summary="Trade a pairing code for the device's credential (once)",
         opt=rate_limited("device-pair"),
-        responses=problems(PAIRING_NOT_FOUND, RATE_LIMITED, *BODY_PROBLEMS, *STORE_PROBLEMS),
+        responses=problems(PAIRING_NOT_FOUND, RATE_LIMITED, *WRITE_PROBLEMS),
     )
     def pair(
         self,

@@ -9,15 +9,14 @@ from litestar.di import NamedDependency
 
 from application.door.attendance import Attendance
 from application.errors import (
-    FORBIDDEN,
     PERIOD_NOT_FOUND,
 )
 from entrypoints.http.deps import Admin
 from entrypoints.http.door.schemas import AttendanceOut, AttendeeOut
 from entrypoints.http.openapi import (
     BEARER,
+    ROLE_PROBLEMS,
     STORE_PROBLEMS,
-    UNAUTHENTICATED,
     VALIDATION_FAILED,
     problems,
 )
@@ -34,9 +33,7 @@ class AttendanceController(Controller):
         operation_id="getAttendance",
         security=BEARER,
         summary="Who checked in on a class day (admin)",
-        responses=problems(
-            UNAUTHENTICATED, FORBIDDEN, PERIOD_NOT_FOUND, VALIDATION_FAILED, *STORE_PROBLEMS
-        ),
+        responses=problems(*ROLE_PROBLEMS, PERIOD_NOT_FOUND, VALIDATION_FAILED, *STORE_PROBLEMS),
     )
     def day(
         self,
@@ -71,7 +68,7 @@ class AttendanceController(Controller):
         security=BEARER,
         media_type="text/csv",
         summary="The whole period's attendance as CSV (admin)",
-        responses=problems(UNAUTHENTICATED, FORBIDDEN, PERIOD_NOT_FOUND, *STORE_PROBLEMS),
+        responses=problems(*ROLE_PROBLEMS, PERIOD_NOT_FOUND, *STORE_PROBLEMS),
     )
     def csv(
         self, attendance: NamedDependency[Attendance], admin: Admin, period_code: PeriodCodePath

@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from application.devices.pairing import Devices
 from application.door.checkin import CheckIns, ManualRequest, ScanRequest
-from application.errors import FORBIDDEN, SCAN_ID_REUSED, WRONG_PERIOD
+from application.errors import SCAN_ID_REUSED, WRONG_PERIOD
 from application.identity import IdentityVerifier
 from application.store import TicketStore
 from domain.ticket import TicketStatus
@@ -43,8 +43,8 @@ from entrypoints.http.openapi import (
     BAD_REQUEST,
     BEARER_OR_DEVICE,
     BODY_PROBLEMS,
+    ROLE_PROBLEMS,
     STORE_PROBLEMS,
-    UNAUTHENTICATED,
     VALIDATION_FAILED,
     problems,
 )
@@ -53,7 +53,7 @@ from entrypoints.http.params import PeriodCodeQuery, SearchText, SinceQuery
 JWKS_CACHE_SECONDS = 300  # door devices refresh their copy; a new key is published ahead of use
 REVOCATIONS_PAGE = 1000
 
-DOOR_PROBLEMS = (UNAUTHENTICATED, FORBIDDEN, WRONG_PERIOD, *STORE_PROBLEMS)
+DOOR_PROBLEMS = (*ROLE_PROBLEMS, WRONG_PERIOD, *STORE_PROBLEMS)
 
 
 class CheckInController(Controller):

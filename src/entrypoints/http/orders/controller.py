@@ -17,12 +17,12 @@ from application.orders.ordering import Orders, Wish
 from entrypoints.http.deps import Caused, User
 from entrypoints.http.openapi import (
     BEARER,
-    BODY_PROBLEMS,
     INVALID_ORDER,
     NOT_FOUND,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
     UNKNOWN_TRACK,
+    WRITE_PROBLEMS,
     problems,
 )
 from entrypoints.http.orders.schemas import OrderIn, OrderOut
@@ -46,8 +46,7 @@ class OrderController(Controller):
             INVALID_ORDER,
             UNKNOWN_TRACK,
             CHECKOUT_UNAVAILABLE,
-            *BODY_PROBLEMS,
-            *STORE_PROBLEMS,
+            *WRITE_PROBLEMS,
         ),
     )
     def place_order(

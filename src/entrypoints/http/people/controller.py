@@ -8,7 +8,6 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from application.errors import (
-    FORBIDDEN,
     PERSON_EXISTS,
     PROFILE_NOT_FOUND,
 )
@@ -16,10 +15,11 @@ from application.people.profiles import People
 from entrypoints.http.deps import Admin, Caused, User
 from entrypoints.http.openapi import (
     BEARER,
-    BODY_PROBLEMS,
     INVALID_PROFILE,
+    ROLE_PROBLEMS,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
+    WRITE_PROBLEMS,
     problems,
 )
 from entrypoints.http.people.schemas import PersonIn, ProfileIn, ProfileOut
@@ -45,7 +45,7 @@ class ProfileController(Controller):
         operation_id="putMyProfile",
         security=BEARER,
         summary="Create or update the caller's person profile",
-        responses=problems(UNAUTHENTICATED, INVALID_PROFILE, *BODY_PROBLEMS, *STORE_PROBLEMS),
+        responses=problems(UNAUTHENTICATED, INVALID_PROFILE, *WRITE_PROBLEMS),
     )
     def put_profile(
         self, people: NamedDependency[People], user: User, cause: Caused, data: JSONBody[ProfileIn]
@@ -67,14 +67,7 @@ class PeopleAdminController(Controller):
         operation_id="createPerson",
         security=BEARER,
         summary="Add a person without an account, e.g. a partner (admin)",
-        responses=problems(
-            UNAUTHENTICATED,
-            FORBIDDEN,
-            PERSON_EXISTS,
-            INVALID_PROFILE,
-            *BODY_PROBLEMS,
-            *STORE_PROBLEMS,
-        ),
+        responses=problems(*ROLE_PROBLEMS, PERSON_EXISTS, INVALID_PROFILE, *WRITE_PROBLEMS),
     )
     def add_person(
         self, people: NamedDependency[People], admin: Admin, cause: Caused, data: JSONBody[PersonIn]

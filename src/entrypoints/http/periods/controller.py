@@ -8,7 +8,6 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from application.errors import (
-    FORBIDDEN,
     PERIOD_EXISTS,
     PERIOD_NOT_FOUND,
 )
@@ -16,11 +15,11 @@ from application.periods.scheduling import Periods
 from entrypoints.http.deps import Admin, Caused
 from entrypoints.http.openapi import (
     BEARER,
-    BODY_PROBLEMS,
     INVALID_PERIOD,
+    ROLE_PROBLEMS,
     STORE_PROBLEMS,
-    UNAUTHENTICATED,
     UNKNOWN_TRACK,
+    WRITE_PROBLEMS,
     problems,
 )
 from entrypoints.http.params import PeriodCodePath
@@ -56,13 +55,7 @@ class PeriodAdminController(Controller):
         security=BEARER,
         summary="Schedule a course period with its tracks and prices (admin)",
         responses=problems(
-            UNAUTHENTICATED,
-            FORBIDDEN,
-            PERIOD_EXISTS,
-            INVALID_PERIOD,
-            UNKNOWN_TRACK,
-            *BODY_PROBLEMS,
-            *STORE_PROBLEMS,
+            *ROLE_PROBLEMS, PERIOD_EXISTS, INVALID_PERIOD, UNKNOWN_TRACK, *WRITE_PROBLEMS
         ),
     )
     def schedule_period(

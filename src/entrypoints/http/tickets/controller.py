@@ -14,7 +14,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from adapters.pages import JinjaPages
 from application.emails.requests import EmailRequests
 from application.errors import (
-    FORBIDDEN,
     PERIOD_NOT_FOUND,
     PROFILE_REQUIRED,
     TICKET_NOT_FOUND,
@@ -31,12 +30,13 @@ from entrypoints.http.deps import Admin, Caused, Port, User
 from entrypoints.http.openapi import (
     BEARER,
     BEARER_OR_SIGNED_LINK,
-    BODY_PROBLEMS,
     NOT_FOUND,
     RATE_LIMITED,
+    ROLE_PROBLEMS,
     SIGNED_LINK,
     STORE_PROBLEMS,
     UNAUTHENTICATED,
+    WRITE_PROBLEMS,
     problems,
 )
 from entrypoints.http.params import PeriodCodePath, TicketIdPath, ViewKey
@@ -208,14 +208,12 @@ class TicketAdminController(Controller):
         security=BEARER,
         summary="Issue a new QR token version (admin)",
         responses=problems(
-            UNAUTHENTICATED,
-            FORBIDDEN,
+            *ROLE_PROBLEMS,
             TICKET_NOT_FOUND,
             NOT_FOUND,
             TICKET_REVOKED,
             TICKET_WITHOUT_TOKEN,
-            *BODY_PROBLEMS,
-            *STORE_PROBLEMS,
+            *WRITE_PROBLEMS,
         ),
     )
     def rotate(
@@ -237,14 +235,7 @@ class TicketAdminController(Controller):
         operation_id="revokeTicket",
         security=BEARER,
         summary="Revoke a ticket (admin)",
-        responses=problems(
-            UNAUTHENTICATED,
-            FORBIDDEN,
-            TICKET_NOT_FOUND,
-            NOT_FOUND,
-            *BODY_PROBLEMS,
-            *STORE_PROBLEMS,
-        ),
+        responses=problems(*ROLE_PROBLEMS, TICKET_NOT_FOUND, NOT_FOUND, *WRITE_PROBLEMS),
     )
     def revoke(
         self,
