@@ -57,6 +57,7 @@ ROUTES: list[ControllerRouterHandler] = [
     audit.AuditController,
     health.MetricsController,
 ]
+METRICS = health.MetricsController
 
 
 def create_app(
@@ -64,6 +65,7 @@ def create_app(
     *,
     owns_services: bool = True,
     run_worker: bool = False,
+    public_metrics: bool = True,
     **litestar_options: Any,
 ) -> Litestar:
     """The app. Its lifespan starts the background worker (``run_worker``) and, at shutdown,
@@ -71,11 +73,14 @@ def create_app(
 
     The lifespan runs however the server stops (SIGTERM as well as SIGINT): uvicorn re-raises
     SIGTERM after its own shutdown, so clean-up around ``uvicorn.run`` would never run.
+
+    ``public_metrics=False``: no /metrics here, `serve` answers it on ``METRICS_PORT``.
     """
     origins = services.settings.http.cors_allow_origins
     worker = BackgroundWorker(services) if run_worker else None
     app = _litestar(
         State({"services": services}),
+        routes=ROUTES if public_metrics else [r for r in ROUTES if r is not METRICS],
         cors=[CorsMiddleware(frozenset(origins))] if origins else [],
         on_startup=[worker.start] if worker else [],
         on_shutdown=[
@@ -92,12 +97,18 @@ def create_app(
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document, exactly as the service serves it, without services or a server."""
-    return document(_litestar(State(), cors=[]))
+    return document(_litestar(State(), routes=ROUTES, cors=[]))
 
 
-def _litestar(state: State, *, cors: list[Middleware], **litestar_options: Any) -> Litestar:
+def _litestar(
+    state: State,
+    *,
+    routes: list[ControllerRouterHandler],
+    cors: list[Middleware],
+    **litestar_options: Any,
+) -> Litestar:
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=routes,
         state=state,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
