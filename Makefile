@@ -44,6 +44,9 @@ deploy-lint: install  ## hadolint on the Dockerfile, compose.yaml against the Co
 	$(UV) run --frozen hadolint Dockerfile
 	$(UV) run --frozen check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
+docs: install  ## this documentation site into site/, every link checked (mkdocs --strict)
+	NO_MKDOCS_2_WARNING=1 $(UV) run --frozen mkdocs build --strict --quiet
+
 contract: install  ## contract/: the OpenAPI document and its TypeScript types, from this source
 	$(UV) run --frozen tickets openapi --output contract/openapi.json
 	@[ -x contract/node_modules/.bin/openapi-typescript ] \

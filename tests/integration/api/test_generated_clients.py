@@ -1,5 +1,6 @@
 """Clients generated from the exported document: Python without a warning, TypeScript without an
-error, and the README's walk-through driven through the generated Python client."""
+error, and the walk-through of docs/getting-started.md driven through the generated Python
+client."""
 
 from __future__ import annotations
 
