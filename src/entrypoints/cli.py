@@ -36,6 +36,7 @@ from entrypoints import (
 )
 from entrypoints.settings import (
     DEFAULT_LOG_LEVEL,
+    HIGHEST_PORT,
     ServeOptions,
     Settings,
     SettingsError,
@@ -115,7 +116,7 @@ def command_line() -> argparse.ArgumentParser:
 
     serve.add_argument(
         "--metrics-port",
-        type=int,
+        type=port_number,
         default=None,  # the settings' (entrypoints.settings.metrics)
         help="answer /metrics on this port of its own (on --host), and no longer on --port "
         "(default: METRICS_PORT, else /metrics on --port)",
@@ -201,6 +202,13 @@ def _level_from_env() -> str:
         return log_level(os.environ)
     except SettingsError:
         return DEFAULT_LOG_LEVEL
+
+
+def port_number(text: str) -> int:
+    """A TCP port to listen on, 1 to 65535 (of ``--metrics-port``)."""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= HIGHEST_PORT:
+        raise argparse.ArgumentTypeError(f"not a port number from 1 to {HIGHEST_PORT}: {text}")
+    return int(text)
 
 
 def _seconds(text: str) -> float:

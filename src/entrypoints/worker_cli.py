@@ -33,12 +33,13 @@ def add_commands(commands: Any) -> None:
     worker.add_argument(
         "--dev", action="store_true", help="development secrets from ./var (default: off)"
     )
-    from entrypoints.cli import add_log_level  # the parser's module, which imports this one
+    # The parser's module, which imports this one.
+    from entrypoints.cli import add_log_level, port_number
 
     add_log_level(worker)
     worker.add_argument(
         "--metrics-port",
-        type=int,
+        type=port_number,
         default=None,  # the settings' (entrypoints.settings.processes)
         help="serve this worker's Prometheus metrics on this port, all addresses "
         "(default: WORKER_METRICS_PORT, else none)",

@@ -24,6 +24,7 @@ from entrypoints.settings.model import Settings
 from entrypoints.settings.monitoring import MonitoringSettings
 from entrypoints.settings.processes import (
     DEFAULT_LOG_LEVEL,
+    HIGHEST_PORT,
     ServeOptions,
     WorkerSettings,
     level_name,
@@ -34,6 +35,7 @@ from entrypoints.settings.store import DEFAULT_DATABASE_URL, database_url
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_LOG_LEVEL",
+    "HIGHEST_PORT",
     "EmailSettings",
     "HttpSettings",
     "MetricsSettings",
