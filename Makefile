@@ -3,7 +3,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: install run test unit integration check lint types layers deploy-lint bench reliability clean
+.PHONY: install run test unit integration check lint types layers deploy-lint bench reliability clean contract docs
 
 install:  ## Python, the locked dependencies and the project, in .venv, compiled to bytecode
 # Compiled here: where PYTHONDONTWRITEBYTECODE is set (CI, containers) every process would
@@ -43,6 +43,15 @@ layers: install
 deploy-lint: install  ## hadolint on the Dockerfile, compose.yaml against the Compose schema (no Docker needed)
 	$(UV) run --frozen hadolint Dockerfile
 	$(UV) run --frozen check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+
+docs: install  ## this documentation site into site/, every link checked (mkdocs --strict)
+	NO_MKDOCS_2_WARNING=1 $(UV) run --frozen mkdocs build --strict --quiet
+
+contract: install  ## contract/: the OpenAPI document and its TypeScript types, from this source
+	$(UV) run --frozen tickets openapi --output contract/openapi.json
+	@[ -x contract/node_modules/.bin/openapi-typescript ] \
+		|| (cd contract && npm ci --no-audit --no-fund --loglevel=error)
+	cd contract && node_modules/.bin/openapi-typescript openapi.json -o api.d.ts
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache var

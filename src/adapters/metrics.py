@@ -15,8 +15,11 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import platform
 import re
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -290,3 +293,62 @@ def _exposition(collector: Collector) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
     return generate_latest(registry)
+
+
+class BuildInfo(Collector):
+    """``tickets_build_info{version, python}``, always 1: which release answers this target
+    (``count by (version) (tickets_build_info)`` shows a rolling upgrade's progress)."""
+
+    def __init__(self, version: str) -> None:
+        self._version = version
+
+    def collect(self) -> Iterator[Metric]:
+        info = GaugeMetricFamily(
+            "tickets_build_info",
+            "Always 1; its labels say which release and Python answer this scrape",
+            labels=["version", "python"],
+        )
+        info.add_metric([self._version, platform.python_version()], 1)
+        yield info
+
+
+class Scrape:
+    """What a scrape of /metrics answers: the counters, the build's info, and the gauges read
+    from the database (the followers' stalls and lag).
+
+    Those are read at most once per ``cache_seconds`` (and by one scrape at a time): every
+    scraper, however many and however often, costs the database a few queries per interval.
+    """
+
+    def __init__(
+        self,
+        health: FollowerHealth,
+        lag: FollowerLag | None,
+        *,
+        version: str,
+        multiprocess_dir: str | None,
+        cache_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._health = health
+        self._lag = lag
+        self._build = _exposition(BuildInfo(version))  # the same for the process' life
+        self._multiprocess_dir = multiprocess_dir
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._read_at: float | None = None
+        self._from_database = b""
+
+    def __call__(self) -> bytes:
+        return counted(self._multiprocess_dir) + self._build + self.from_database()
+
+    def from_database(self) -> bytes:
+        with self._lock:  # concurrent scrapes wait for the one read, then share it
+            now = self._clock()
+            if self._read_at is None or now - self._read_at >= self._cache_seconds:
+                exposition = FollowerStalls(self._health).exposition()
+                if self._lag is not None:
+                    exposition += self._lag.exposition()
+                self._from_database, self._read_at = exposition, now
+            return self._from_database

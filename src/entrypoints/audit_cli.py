@@ -27,6 +27,7 @@ from entrypoints.audit_output import (
     export,
     print_json,
     print_report,
+    report_record,
     shown_time,
     state_record,
     with_progress,
@@ -45,53 +46,90 @@ def add_commands(commands: Any) -> None:
     """Adds ``audit`` and its subcommands to the ``tickets`` parser's subcommands."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--dev", action="store_true", help="development mode: secrets from ./var, like serve"
+        "--dev",
+        action="store_true",
+        help="development mode: secrets from ./var, like serve (default: off)",
+    )
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument(
+        "--json", action="store_true", help="one JSON document instead of text (default: text)"
     )
     audit = commands.add_parser("audit", help="for auditors: history, replay, export, digests")
     verbs = audit.add_subparsers(dest="audit_command", required=True)
 
     history = verbs.add_parser(
-        "history", parents=[common], help="an aggregate's events, or its state at a moment"
+        "history",
+        parents=[common, as_json],
+        help="an aggregate's events, or its state at a moment",
     )
     history.add_argument("aggregate_id", type=_uuid, metavar="ID", help="an aggregate id")
-    history.add_argument("--json", action="store_true", help="JSON instead of a table")
     when = history.add_mutually_exclusive_group()
-    when.add_argument("--at", type=_timestamp, metavar="TS", help="its state at this moment")
-    when.add_argument("--version", type=_positive, metavar="N", help="its state at version N")
+    when.add_argument(
+        "--at", type=_timestamp, metavar="TS", help="its state at this moment (default: events)"
+    )
+    when.add_argument(
+        "--version", type=_positive, metavar="N", help="its state at version N (default: events)"
+    )
 
     replay = verbs.add_parser(
         "replay",
-        parents=[common],
+        parents=[common, as_json],
         help="read the whole log: check the invariants, rebuild and compare the read models",
     )
     replay.add_argument(
-        "--rebuild", action="store_true", help="replace the live read models with the rebuilt"
+        "--rebuild",
+        action="store_true",
+        help="replace the live read models with the rebuilt (default: compare only)",
     )
 
     export = verbs.add_parser("export", parents=[common], help="stream events as JSONL or CSV")
-    export.add_argument("--since", type=_timestamp, metavar="TS", help="from this moment on")
-    export.add_argument("--until", type=_timestamp, metavar="TS", help="before this moment")
+    export.add_argument(
+        "--since", type=_timestamp, metavar="TS", help="from this moment on (default: the start)"
+    )
+    export.add_argument(
+        "--until", type=_timestamp, metavar="TS", help="before this moment (default: now)"
+    )
     export.add_argument(
         "--type",
         action="append",
         default=[],
         dest="types",
         metavar="TYPE",
-        help="only this event type (Order.PaymentReceived); may be repeated",
+        help="only this event type (Order.PaymentReceived); may be repeated (default: all)",
     )
-    export.add_argument("--format", required=True, choices=("jsonl", "csv"))
-    export.add_argument("--output", type=Path, metavar="FILE", help="a file instead of stdout")
+    export.add_argument(
+        "--format", required=True, choices=("jsonl", "csv"), help="JSON lines or CSV (required)"
+    )
+    export.add_argument(
+        "--output", type=Path, metavar="FILE", help="a file (default: standard output)"
+    )
 
     digest = verbs.add_parser(
-        "digest", parents=[common], help="the SHA-256 chain's head over the log, to record"
+        "digest", parents=[common, as_json], help="the SHA-256 chain's head over the log, to record"
     )
-    digest.add_argument("--upto", type=_positive, metavar="N", help="only up to notification N")
+    digest.add_argument(
+        "--upto", type=_positive, metavar="N", help="only up to notification N (default: all)"
+    )
 
     verify = verbs.add_parser(
-        "verify", parents=[common], help="check that the log still gives a recorded digest"
+        "verify",
+        parents=[common, as_json],
+        help="check that the log still gives a recorded digest (exit 1 when it does not)",
     )
-    verify.add_argument("--digest", required=True, type=_hex_digest, metavar="HEX")
-    verify.add_argument("--upto", required=True, type=_positive, metavar="N")
+    verify.add_argument(
+        "--digest",
+        required=True,
+        type=_hex_digest,
+        metavar="HEX",
+        help="the digest `audit digest` printed (required)",
+    )
+    verify.add_argument(
+        "--upto",
+        required=True,
+        type=_positive,
+        metavar="N",
+        help="the notification it was taken up to (required)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,7 +152,10 @@ def run(args: argparse.Namespace) -> int:
                         progress=progress,
                     ),
                 )
-                print_report(report, out)
+                if args.json:
+                    print_json(out, report_record(report))
+                else:
+                    print_report(report, out)
                 return 0 if report.ok else FOUND
             if command == "export":
                 events = audit.export(since=args.since, until=args.until, types=args.types)
@@ -124,6 +165,10 @@ def run(args: argparse.Namespace) -> int:
                 digest = with_progress(
                     err, "hashing", lambda progress: audit.digest(upto=args.upto, progress=progress)
                 )
+                if args.json:
+                    record = {"digest": digest.head, "upto": digest.upto, "events": digest.events}
+                    print_json(out, record)
+                    return 0
                 out.print(f"digest  {digest.head}")
                 out.print(f"upto    {digest.upto}")
                 out.print(f"events  {digest.events}")
@@ -138,6 +183,19 @@ def run(args: argparse.Namespace) -> int:
                 "verifying",
                 lambda progress: audit.verify(args.digest, args.upto, progress=progress),
             )
+            if args.json:
+                print_json(
+                    out,
+                    {
+                        "ok": verdict.ok,
+                        "detail": verdict.detail,
+                        "computed": {
+                            "digest": verdict.computed.head,
+                            "upto": verdict.computed.upto,
+                        },
+                    },
+                )
+                return 0 if verdict.ok else FOUND
             out.print(("OK: " if verdict.ok else "TAMPERED: ") + verdict.detail)
             if not verdict.ok:
                 out.print(f"computed digest {verdict.computed.head} up to {verdict.computed.upto}")

@@ -78,6 +78,27 @@ def state_record(past: PastState) -> dict[str, Any]:
     }
 
 
+def report_record(report: ReplayReport) -> dict[str, Any]:
+    """The replay's report as ``--json`` prints it: every violation, none cut short."""
+    return {
+        "ok": report.ok,
+        "events": report.events,
+        "upto": report.upto,
+        "seconds": round(report.seconds, 3),
+        "invariants": {
+            invariant.value: sum(1 for v in report.violations if v.invariant is invariant)
+            for invariant in Invariant
+        },
+        "violations": [
+            {"invariant": v.invariant.value, "detail": v.detail} for v in report.violations
+        ],
+        "read_models": [
+            {"name": m.name, "equal": m.equal, "rebuilt": m.rebuilt, "detail": m.detail}
+            for m in report.read_models
+        ],
+    }
+
+
 def print_report(report: ReplayReport, out: Console) -> None:
     out.print(
         f"Replayed {report.events:,} events (notifications up to {report.upto:,}) in "

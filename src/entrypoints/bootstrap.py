@@ -17,7 +17,7 @@ from adapters.email.render_pool import PooledEmailContent
 from adapters.email.ses import SesConfig, SesMailer
 from adapters.email.smtp import SmtpMailer
 from adapters.identity import JwtIdentityVerifier
-from adapters.metrics import FollowerLag, ServiceMetrics
+from adapters.metrics import FollowerLag, Scrape, ServiceMetrics
 from adapters.pages import JinjaPages, PagesConfig
 from adapters.pdf_ticket import PdfTicketRenderer
 from adapters.persistence.beside_events import open_beside_events
@@ -70,6 +70,7 @@ from application.worker.loop import Worker
 from application.worker.ports import FollowerLocks, FollowerStore, Wakeup
 from application.worker.stalls import FollowerHealth
 from entrypoints.settings import EmailSettings, Settings
+from entrypoints.version import package_version
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class Services:
     read_models: tuple[ReadModel, ...]
     followers: tuple[Follower, ...]
     follower_lag: FollowerLag | None  # the followers' lag, read when /metrics is scraped
+    scrape: Scrape  # what /metrics answers, on the public port or METRICS_PORT
     render_pool: PooledEmailContent | None = None  # ticket emails' render processes, if any
 
     @property
@@ -201,6 +203,7 @@ def build(
     alert_delivery = _alert_delivery(settings.email, store, follower_store, mailer, content, clock)
     # The worker's followers: the read models first, then those that send things.
     followers: tuple[Follower, ...] = (*read_models, ticket_emails, *alert_delivery)
+    follower_lag = FollowerLag(store, followers, follower_store)
     return Services(
         settings=settings,
         store=store,
@@ -232,7 +235,14 @@ def build(
         ticket_jwks=signer.public_jwks(),
         read_models=read_models,
         followers=followers,
-        follower_lag=FollowerLag(store, followers, follower_store),
+        follower_lag=follower_lag,
+        scrape=Scrape(
+            FollowerHealth(store, followers),
+            follower_lag,
+            version=package_version(),
+            multiprocess_dir=settings.metrics.multiprocess_dir,
+            cache_seconds=settings.metrics.cache_seconds,
+        ),
         email_requests=EmailRequests(store),
         follower_store=follower_store,
         pages=JinjaPages(PagesConfig(settings.brand, settings.http.public_base_url)),

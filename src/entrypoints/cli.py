@@ -23,15 +23,26 @@ from typing import TYPE_CHECKING, Any
 from adapters import parent_process
 from adapters.credentials import redacted_url
 from adapters.identity import mint_dev_token
-from adapters.persistence.eventstore import migrate, migrate_if_behind
+from adapters.persistence.eventstore import migrate_if_behind
 from application.errors import StoreUnavailable
-from entrypoints import audit_cli, logs, monitoring, run_dir, worker_cli, worker_supervisor
+from entrypoints import (
+    audit_cli,
+    logs,
+    migrate_cli,
+    monitoring,
+    run_dir,
+    worker_cli,
+    worker_supervisor,
+)
 from entrypoints.settings import (
+    DEFAULT_LOG_LEVEL,
+    HIGHEST_PORT,
     ServeOptions,
     Settings,
     SettingsError,
     database_url,
     dev_token_secret,
+    level_name,
     log_level,
 )
 from entrypoints.version import package_version
@@ -49,21 +60,37 @@ SETTINGS_HINT = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = command_line().parse_args(argv)
+    return _run(args)
+
+
+def command_line() -> argparse.ArgumentParser:
+    """The parser of every command; each option's help names its default."""
     parser = argparse.ArgumentParser(prog="tickets", description=__doc__)
     parser.add_argument("--version", action="version", version=f"tickets {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP service")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
-        "--dev", action="store_true", help="development mode: secrets made and kept under ./var"
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on; 0.0.0.0 for all (default: %(default)s)",
     )
-    serve.add_argument("--log-level", default=log_level(os.environ))
+    serve.add_argument(
+        "--port", type=int, default=8000, help="the public port (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="development mode: secrets made and kept under ./var, SQLite there, emails as "
+        "files (default: off; never in production)",
+    )
+    add_log_level(serve)
     serve.add_argument(
         "--no-worker",
         action="store_true",
-        help="do not run the worker (emails, read models) here: `tickets worker` runs it",
+        help="do not run the worker (emails, read models) here: `tickets worker` runs it "
+        "(default: serve runs it)",
     )
     serve.add_argument(
         "--workers",
@@ -87,14 +114,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         "the connection is closed (default: HTTP_BODY_TIMEOUT_SECONDS, else 30)",
     )
 
-    migrate_cmd = commands.add_parser("migrate", help="create the event store's schema")
-    migrate_cmd.add_argument("--dev", action="store_true")
+    serve.add_argument(
+        "--metrics-port",
+        type=port_number,
+        default=None,  # the settings' (entrypoints.settings.metrics)
+        help="answer /metrics on this port of its own (on --host), and no longer on --port "
+        "(default: METRICS_PORT, else /metrics on --port)",
+    )
+
+    migrate_cli.add_commands(commands)
 
     token = commands.add_parser("dev-token", help="print a bearer token signed with the dev secret")
-    token.add_argument("--sub", required=True, help="the user id")
-    token.add_argument("--role", action="append", choices=["admin", "staff"], default=[])
-    token.add_argument("--email")
-    token.add_argument("--name")
+    token.add_argument("--sub", required=True, help="the user id (required)")
+    token.add_argument(
+        "--role",
+        action="append",
+        choices=["admin", "staff"],
+        default=[],
+        help="a role of the user; may be repeated (default: none, a dancer)",
+    )
+    token.add_argument("--email", help="the email claim (default: none)")
+    token.add_argument("--name", help="the name claim (default: none)")
 
     openapi = commands.add_parser(
         "openapi", help="write the OpenAPI document (JSON) without a server or configuration"
@@ -103,18 +143,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     audit_cli.add_commands(commands)
     worker_cli.add_commands(commands)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def _run(args: argparse.Namespace) -> int:
+    if hasattr(args, "log_level"):
+        args.log_level = args.log_level or _level_from_env()
     # JSON lines for log collectors; readable console lines for a developer (--dev).
-    logs.configure(getattr(args, "log_level", "INFO"), json=not getattr(args, "dev", False))
+    logs.configure(
+        getattr(args, "log_level", None) or DEFAULT_LOG_LEVEL, json=not getattr(args, "dev", False)
+    )
     try:
         if args.command == "serve":
             return _serve(args)
         if args.command == "migrate":
-            settings = Settings.from_env(os.environ, dev=args.dev)
-            migrate(settings.database)
-            log.info("schema ready", extra={"database": settings.database.redacted_url})
-            return 0
+            return migrate_cli.run(args)
         if args.command == "openapi":
             return _openapi(args.output)
         if args.command == "audit":
@@ -131,6 +174,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = redacted_url(database_url(os.environ))
         print(f"tickets: the database does not answer at {where}: {error.detail}", file=sys.stderr)
         return 2
+
+
+def add_log_level(command: argparse.ArgumentParser) -> None:
+    """``--log-level``, of the commands that run for long (serve, worker)."""
+    command.add_argument(
+        "--log-level",
+        type=_log_level,
+        default=None,  # LOG_LEVEL, read after the arguments (see _level_from_env)
+        metavar="LEVEL",
+        help="debug, info, warning, error or critical, in any case "
+        f"(default: LOG_LEVEL, else {DEFAULT_LOG_LEVEL.lower()})",
+    )
+
+
+def _log_level(text: str) -> str:
+    try:
+        return level_name(text)
+    except SettingsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _level_from_env() -> str:
+    """LOG_LEVEL, or the default while it is unusable: the settings then report it, with any
+    other problem, before anything starts (exit 2)."""
+    try:
+        return log_level(os.environ)
+    except SettingsError:
+        return DEFAULT_LOG_LEVEL
+
+
+def port_number(text: str) -> int:
+    """A TCP port to listen on, 1 to 65535 (of ``--metrics-port``)."""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= HIGHEST_PORT:
+        raise argparse.ArgumentTypeError(f"not a port number from 1 to {HIGHEST_PORT}: {text}")
+    return int(text)
 
 
 def _seconds(text: str) -> float:
@@ -183,13 +261,20 @@ def _serve(args: argparse.Namespace) -> int:
             worker.start()
     # With more than one HTTP process, the worker is not in any of them.
     run_worker = workers == 1 and not args.no_worker
+    metrics_port = settings.metrics.port if args.metrics_port is None else args.metrics_port
     ServeOptions(
-        dev=args.dev, log_level=args.log_level, run_worker=run_worker, body_timeout=body_timeout
+        dev=args.dev,
+        log_level=args.log_level,
+        run_worker=run_worker,
+        body_timeout=body_timeout,
+        metrics_port=metrics_port,
     ).hand_over(os.environ)
     stopped_by = _note_stop_signals()
+    app = app_from_environment() if workers == 1 else None
+    metrics = _metrics_apart(args, metrics_port, app)
     try:
         uvicorn.run(
-            "entrypoints.cli:app_from_environment" if workers > 1 else app_from_environment(),
+            "entrypoints.cli:app_from_environment" if app is None else app,
             factory=workers > 1,
             workers=workers if workers > 1 else None,
             host=args.host,
@@ -208,12 +293,44 @@ def _serve(args: argparse.Namespace) -> int:
             timeout_worker_healthcheck=60,
         )
     finally:
+        if metrics is not None:
+            metrics.close()
         if worker is not None:
             worker.stop(GRACEFUL_SHUTDOWN_SECONDS)
         if worker_lock is not None:
             os.unlink(worker_lock)
     log.info("stopped", extra={"signal": stopped_by[0] if stopped_by else None})
     return 0
+
+
+class _MetricsApart:
+    """/metrics on METRICS_PORT, answered by serve's own process for all of its processes."""
+
+    def __init__(self, server: Any, services: Any | None) -> None:
+        self._server, self._services = server, services
+
+    def close(self) -> None:
+        self._server.shutdown()
+        if self._services is not None:  # built for this alone
+            self._services.close()
+
+
+def _metrics_apart(args: argparse.Namespace, port: int | None, app: Any) -> _MetricsApart | None:
+    """With one process, its app's scrape; with several, services of serve's own, which read
+    the counters all of them write to the shared directory (entrypoints.run_dir)."""
+    if port is None:
+        return None
+    from adapters.metrics_server import serve_metrics
+    from entrypoints.bootstrap import build
+
+    own = None
+    if app is None:
+        # Read again: run_dir.prepare has named the shared directory since.
+        own = build(Settings.from_env(os.environ, dev=args.dev))
+    services = own if own is not None else app.state["services"]
+    server = serve_metrics(args.host, port, services.scrape)
+    log.info("metrics served", extra={"host": args.host, "port": port})
+    return _MetricsApart(server, own)
 
 
 def app_from_environment() -> Any:
@@ -239,7 +356,7 @@ def app_from_environment() -> Any:
         worker = background = worker_cli.BackgroundWorker(services)
     elif settings.worker.lock_file is not None:
         worker = WorkerLockFile(settings.worker.lock_file)
-    app = create_app(services, worker=worker)
+    app = create_app(services, worker=worker, public_metrics=options.metrics_port is None)
     app.on_startup.insert(0, _request_threads)
     if options.run_worker:
         app.on_startup.append(background.start)

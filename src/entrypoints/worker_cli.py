@@ -16,33 +16,40 @@ from adapters.persistence.eventstore import migrate_if_behind
 from adapters.worker_liveness import WorkerLockFile
 from application.worker.restarts import Restarts
 from entrypoints import monitoring
-from entrypoints.settings import Settings, log_level
+from entrypoints.settings import Settings
 
 log = logging.getLogger("tickets")
 
 # The worker that `serve` starts: background work, which on a shared machine yields the cores
 # to the HTTP processes (payments are answered faster beside it: bench/RESULTS.md).
 SERVE_NICENESS = 10
+ALL_ADDRESSES = "0.0.0.0"  # noqa: S104 (the worker's metrics, for a scraper on another host)
 
 
 def add_commands(commands: Any) -> None:
     worker = commands.add_parser(
         "worker", help="follow the event log: send ticket emails and alerts, update read models"
     )
-    worker.add_argument("--dev", action="store_true", help="development secrets from ./var")
-    worker.add_argument("--log-level", default=log_level(os.environ))
+    worker.add_argument(
+        "--dev", action="store_true", help="development secrets from ./var (default: off)"
+    )
+    # The parser's module, which imports this one.
+    from entrypoints.cli import add_log_level, port_number
+
+    add_log_level(worker)
     worker.add_argument(
         "--metrics-port",
-        type=int,
+        type=port_number,
         default=None,  # the settings' (entrypoints.settings.processes)
-        help="serve this worker's Prometheus metrics on this port (default: WORKER_METRICS_PORT)",
+        help="serve this worker's Prometheus metrics on this port, all addresses "
+        "(default: WORKER_METRICS_PORT, else none)",
     )
     worker.add_argument(
         "--nice",
         type=int,
         default=0,
         help="lower this process's CPU priority by this much (`serve` starts its worker with "
-        f"{SERVE_NICENESS}: on a busy machine requests go first)",
+        f"{SERVE_NICENESS}: on a busy machine requests go first) (default: %(default)s)",
     )
 
 
@@ -94,13 +101,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve_metrics(services: Any, port: int) -> None:
-    """This process' counters (emails sent and failed, alerts...) and the followers' lag, on
-    ``http://<host>:<port>/metrics``, as the API serves them on its own /metrics."""
-    from prometheus_client import REGISTRY, start_http_server
+    """This process' counters (emails sent and failed, alerts...), the build's info and the
+    followers' lag, on ``http://<host>:<port>/metrics``, as the API serves them."""
+    from adapters.metrics_server import serve_metrics
 
-    if services.follower_lag is not None:
-        REGISTRY.register(services.follower_lag)
-    start_http_server(port)  # a daemon thread; all addresses, like the API: firewall it
+    serve_metrics(ALL_ADDRESSES, port, services.scrape)  # firewall it
     log.info("worker metrics served", extra={"port": port})
 
 

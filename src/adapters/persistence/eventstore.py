@@ -79,8 +79,8 @@ def migrate_if_behind(config: StoreConfig) -> bool:
     """``migrate``, unless the database is at this release's schema already (or newer).
 
     What ``tickets serve`` and ``tickets worker`` run at start: after ``tickets migrate`` they
-    issue no DDL, so they can run as a role that may not create or alter anything (README,
-    "Running in production"). Returns whether it migrated.
+    issue no DDL, so they can run as a role that may not create or alter anything
+    (docs/operations.md, "Upgrades and migrations"). Returns whether it migrated.
     """
     if not schema_is_behind(config):
         return False

@@ -58,6 +58,7 @@ ROUTES: list[ControllerRouterHandler] = [
     audit.AuditController,
     health.MetricsController,
 ]
+METRICS = health.MetricsController
 
 
 def create_app(
@@ -66,6 +67,7 @@ def create_app(
     owns_services: bool = True,
     run_worker: bool = False,
     worker: WorkerLiveness | None = None,
+    public_metrics: bool = True,
     **litestar_options: Any,
 ) -> Litestar:
     """The app. Its lifespan starts the background worker (``run_worker``) and, at shutdown,
@@ -74,11 +76,14 @@ def create_app(
 
     The lifespan runs however the server stops (SIGTERM as well as SIGINT): uvicorn re-raises
     SIGTERM after its own shutdown, so clean-up around ``uvicorn.run`` would never run.
+
+    ``public_metrics=False``: no /metrics here, `serve` answers it on ``METRICS_PORT``.
     """
     origins = services.settings.http.cors_allow_origins
     background = BackgroundWorker(services) if run_worker else None
     app = _litestar(
         State({"services": services}),
+        routes=ROUTES if public_metrics else [r for r in ROUTES if r is not METRICS],
         cors=[CorsMiddleware(frozenset(origins))] if origins else [],
         guards=[rate_limit_guard(services.rate_limits, services.identity)],
         worker=background or worker,
@@ -97,18 +102,19 @@ def create_app(
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document, exactly as the service serves it, without services or a server."""
-    return document(_litestar(State(), cors=[]))
+    return document(_litestar(State(), routes=ROUTES, cors=[]))
 
 
 def _litestar(
     state: State,
     *,
+    routes: list[ControllerRouterHandler],
     cors: list[Middleware],
     worker: WorkerLiveness | None = None,
     **litestar_options: Any,
 ) -> Litestar:
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=routes,
         state=state,
         dependencies={**DEPENDENCIES, "worker": worker_dependency(worker)},
         exception_handlers=EXCEPTION_HANDLERS,

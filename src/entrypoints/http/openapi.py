@@ -57,8 +57,9 @@ from litestar.openapi.spec import (
     SecurityScheme,
 )
 
+from application import errors
 from application.errors import BUSY, FORBIDDEN, INVALID_CURSOR, STORE_UNAVAILABLE, ErrorCode
-from entrypoints.http.problems import PROBLEM_JSON, TITLE_OF, status_of
+from entrypoints.http.problems import PROBLEM_JSON, TITLE_OF, generic_codes, status_of
 from entrypoints.http.schemas import Camel
 from entrypoints.version import package_version
 
@@ -368,7 +369,25 @@ def finish(raw: dict[str, Any]) -> dict[str, Any]:
                     media["schema"] = {"type": "string", "format": "binary"}  # a PDF: bytes
         for parameter in operation.get("parameters", []):
             _drop_example_ids(parameter)
+    if "ProblemDetails" in schemas:
+        # A closed list, so that a client's type of `code` is a union of literals, not string.
+        code = schemas["ProblemDetails"]["properties"]["code"]
+        code["enum"] = sorted(_every_code(doc))
     return doc
+
+
+def _every_code(doc: Mapping[str, Any]) -> set[str]:
+    """Every problem code the service answers: those the routes document, the catalogue of the
+    use cases, and those any route may answer (by status, the fallbacks)."""
+    documented = {
+        code
+        for operation in _operations(doc)
+        for status in operation.get("responses", {})
+        if status.isdigit()
+        for code in documented_codes(operation, int(status))
+    }
+    catalogue = {entry.code for entry in vars(errors).values() if isinstance(entry, ErrorCode)}
+    return documented | catalogue | generic_codes()
 
 
 def _litestar_default_error(response: Mapping[str, Any]) -> bool:

@@ -73,6 +73,10 @@ TITLE_OF = {
     502: "Bad gateway",
     503: "Service unavailable",
 }
+# What an unlisted domain error and an unlisted HTTP status answer with.
+INVALID_CODE = "invalid"
+ERROR_CODE = "error"
+TIMEOUT_CODE = "request_timeout"  # a request's head or body too slow (entrypoints.http.transport)
 CODE_OF_STATUS = {
     400: "bad_request",
     401: "unauthenticated",
@@ -128,7 +132,9 @@ def status_of(kind: type[Exception]) -> int:
 def application_error(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     status = status_of(type(error))
     code = (
-        error.code if isinstance(error, ApplicationError) else CODE_OF.get(type(error), "invalid")
+        error.code
+        if isinstance(error, ApplicationError)
+        else CODE_OF.get(type(error), INVALID_CODE)
     )
     detail = error.detail if isinstance(error, ApplicationError) else str(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -191,8 +197,23 @@ def http_error(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict
     if status == 400 and "malformed" in str(error.detail).lower():
         return problem(400, "malformed_body", "the request body is not valid JSON")
     return problem(
-        status, CODE_OF_STATUS.get(status, "error"), str(error.detail), headers=error.headers
+        status, CODE_OF_STATUS.get(status, ERROR_CODE), str(error.detail), headers=error.headers
     )
+
+
+def generic_codes() -> set[str]:
+    """The codes any route may answer beyond those it documents: by status, and fallbacks."""
+    kinds = [ApplicationError]  # raised without a catalogue entry, a kind answers its own code
+    for kind in kinds:
+        kinds.extend(kind.__subclasses__())
+    return {
+        *CODE_OF_STATUS.values(),
+        *CODE_OF.values(),
+        *(kind.code for kind in kinds),
+        INVALID_CODE,
+        ERROR_CODE,
+        TIMEOUT_CODE,
+    }
 
 
 def reported(error: BaseException) -> bool:

@@ -31,13 +31,12 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from entrypoints.http.problems import PROBLEM_JSON, TITLE_OF, HttpProblem
+from entrypoints.http.problems import PROBLEM_JSON, TIMEOUT_CODE, TITLE_OF, HttpProblem
 
 log = logging.getLogger(__name__)
 
 LOOP: Final = "uvloop"
 BODY_GRACE_SECONDS = 1.0  # the app answers 408 first; the connection goes after it
-TIMEOUT_CODE = "request_timeout"
 
 
 def protocol(header_timeout: float, body_timeout: float) -> Any:

@@ -19,15 +19,26 @@ from entrypoints.http.settings import (
 from entrypoints.settings.auth import dev_token_secret
 from entrypoints.settings.dev import dev_secrets
 from entrypoints.settings.email import EmailSettings
+from entrypoints.settings.metrics import MetricsSettings
 from entrypoints.settings.model import Settings
 from entrypoints.settings.monitoring import MonitoringSettings
-from entrypoints.settings.processes import ServeOptions, WorkerSettings, log_level
+from entrypoints.settings.processes import (
+    DEFAULT_LOG_LEVEL,
+    HIGHEST_PORT,
+    ServeOptions,
+    WorkerSettings,
+    level_name,
+    log_level,
+)
 from entrypoints.settings.store import DEFAULT_DATABASE_URL, database_url
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "DEFAULT_LOG_LEVEL",
+    "HIGHEST_PORT",
     "EmailSettings",
     "HttpSettings",
+    "MetricsSettings",
     "MonitoringSettings",
     "ServeOptions",
     "Settings",
@@ -38,6 +49,7 @@ __all__ = [
     "database_url",
     "dev_secrets",
     "dev_token_secret",
+    "level_name",
     "log_level",
     "trusted_proxies_from_env",
 ]

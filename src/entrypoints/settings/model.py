@@ -18,8 +18,9 @@ from entrypoints.settings.auth import identity_config
 from entrypoints.settings.brand import brand_from_env
 from entrypoints.settings.dev import dev_secrets, refuse_placeholders
 from entrypoints.settings.email import EmailSettings
+from entrypoints.settings.metrics import MetricsSettings
 from entrypoints.settings.monitoring import MonitoringSettings
-from entrypoints.settings.processes import WorkerSettings
+from entrypoints.settings.processes import WorkerSettings, log_level
 from entrypoints.settings.rate_limits import rate_limit_config
 from entrypoints.settings.store import store_config
 from entrypoints.settings.stripe import stripe_config
@@ -43,6 +44,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limits: RateLimitConfig = msgspec.field(default_factory=RateLimitConfig)
     monitoring: MonitoringSettings = msgspec.field(default_factory=MonitoringSettings)
     worker: WorkerSettings = msgspec.field(default_factory=WorkerSettings)
+    metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, dev: bool = False) -> Settings:
@@ -64,6 +66,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             http = problems.read(lambda: HttpSettings.from_env(env))
             monitoring = problems.read(lambda: MonitoringSettings.from_env(env))
             worker = problems.read(lambda: WorkerSettings.from_env(env))
+            metrics = problems.read(lambda: MetricsSettings.from_env(env))
+            # The log was set up before (at INFO if LOG_LEVEL is unusable): said here with
+            # every other problem, so one failed start names them all.
+            problems.read(lambda: log_level(env))
         return cls(
             database=database,
             tokens=tokens,
@@ -76,4 +82,5 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             rate_limits=rate_limits,
             monitoring=monitoring,
             worker=worker,
+            metrics=metrics,
         )

@@ -11,18 +11,30 @@ from entrypoints.environment import SettingsError, collect
 from entrypoints.worker_supervisor import LOCK_VARIABLE
 
 DEFAULT_LOG_LEVEL = "INFO"
+# Python's level names: LOG_LEVEL and --log-level take them in any case (`info` too).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # From `serve` to the HTTP processes it starts (entrypoints.cli.app_from_environment).
 SERVE_OPTIONS_VARIABLE = "TICKETS_SERVE_OPTIONS"
 HIGHEST_PORT = 65535
 
 
 def log_level(env: Mapping[str, str]) -> str:
-    """LOG_LEVEL, the default of the commands' ``--log-level``.
+    """LOG_LEVEL, the default of the commands' ``--log-level``, as a level name logging takes.
 
     Read on its own, before the arguments: the log is configured before the other settings
-    are read, and ``--help`` needs none of them.
+    are read, and ``--help`` needs none of them. Raises SettingsError for an unknown level;
+    ``Settings.from_env`` reads it again so that it is reported with the other problems.
     """
-    return env.get("LOG_LEVEL") or DEFAULT_LOG_LEVEL
+    return level_name(env.get("LOG_LEVEL", "").strip() or DEFAULT_LOG_LEVEL, "LOG_LEVEL")
+
+
+def level_name(text: str, named: str = "--log-level") -> str:
+    """A log level in any case (``info``, ``Warning``) as logging names it (``INFO``)."""
+    name = text.strip().upper()
+    if name not in LOG_LEVELS:
+        choices = ", ".join(level.lower() for level in LOG_LEVELS)
+        raise SettingsError(f"{named} must be one of {choices} (any case), not {text!r}")
+    return name
 
 
 class WorkerSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,11 +47,11 @@ class WorkerSettings(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WorkerSettings:
         with collect() as problems:
-            metrics_port = problems.read(lambda: _port(env, "WORKER_METRICS_PORT"))
+            metrics_port = problems.read(lambda: port_number(env, "WORKER_METRICS_PORT"))
         return cls(metrics_port=metrics_port, lock_file=env.get(LOCK_VARIABLE) or None)
 
 
-def _port(env: Mapping[str, str], name: str) -> int | None:
+def port_number(env: Mapping[str, str], name: str) -> int | None:
     raw = env.get(name, "").strip()
     if not raw:
         return None
@@ -56,6 +68,7 @@ class ServeOptions(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str
     run_worker: bool  # in a thread of this process (serve with one process)
     body_timeout: float
+    metrics_port: int | None = None  # set: /metrics there (served by `serve`), not on the API
 
     def hand_over(self, environ: MutableMapping[str, str]) -> None:
         """Names them in ``environ``, which the processes started afterwards inherit."""

@@ -1,11 +1,11 @@
 """Clients generated from the exported document: Python without a warning, TypeScript without an
-error, and the README's walk-through driven through the generated Python client."""
+error, and the walk-through of docs/getting-started.md driven through the generated Python
+client."""
 
 from __future__ import annotations
 
 import importlib
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,12 +18,12 @@ import httpx
 import pytest
 
 from adapters.identity import mint_dev_token
-from tests.support.service import AUTH_SECRET, ROOT, WEBHOOK_SECRET, ServerProcess
+from tests.support.node import CONTRACT, node_tool
+from tests.support.service import AUTH_SECRET, WEBHOOK_SECRET, ServerProcess
 from tests.support.stripe_events import checkout_completed, signature_header
 
 pytestmark = pytest.mark.integration
 
-TOOLS = ROOT / "tools" / "openapi"
 BIN = Path(sys.executable).parent
 CLIENT_PACKAGE = "tickets_client"
 
@@ -62,7 +62,7 @@ def python_client(exported: Path) -> Iterator[ModuleType]:
             "--meta",
             "none",
             "--config",
-            str(TOOLS / "python-client.yaml"),
+            str(CONTRACT / "python-client.yaml"),
         ],
         exported.parent,
     )
@@ -89,20 +89,9 @@ def test_the_python_client_generates_without_a_warning(python_client: ModuleType
     assert "PeriodOut" in str(get_period.sync.__annotations__["return"])
 
 
-def node_tool(name: str) -> Path:
-    """A pinned npm tool of tools/openapi (`npm ci` there installs them; .ci/run does)."""
-    tool = TOOLS / "node_modules" / ".bin" / name
-    if not tool.exists() or shutil.which("node") is None:
-        message = f"{tool} is missing: run `npm ci` in {TOOLS}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return tool
-
-
 def test_typescript_types_generate_without_an_error_and_compile(exported: Path) -> None:
     types = exported.parent / "api.d.ts"
-    result = run([str(node_tool("openapi-typescript")), str(exported), "-o", str(types)], TOOLS)
+    result = run([str(node_tool("openapi-typescript")), str(exported), "-o", str(types)], CONTRACT)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "error" not in output.lower() and "warn" not in output.lower(), output
@@ -120,7 +109,7 @@ def test_typescript_types_generate_without_an_error_and_compile(exported: Path) 
     )
     compiled = run(
         [str(node_tool("tsc")), "--noEmit", "--strict", "--skipLibCheck", str(types), str(usage)],
-        TOOLS,
+        CONTRACT,
     )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
 

@@ -161,7 +161,8 @@ def test_a_bearer_token_with_a_poisoned_subject_is_401_and_records_nothing(
 
 def test_an_order_for_someone_elses_account_looks_like_one_for_nobody(running: Running) -> None:
     """Any user could order for any person id, and 201 against person_not_found told whether
-    a person existed. A user registers partners without an account only (README, "Orders")."""
+    a person existed. A user registers partners without an account only (the walk-through of
+    docs/getting-started.md)."""
     api = running.api
     api.schedule()
     api.profile("dancer-1")

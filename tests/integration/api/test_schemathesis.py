@@ -54,7 +54,7 @@ MAX_EXAMPLES = 12  # per operation in the fuzzing phase: the module stays within
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server on PostgreSQL (the store that refuses more text than SQLite does), with the
-    README's story in it, so that the document's examples reach real data."""
+    the getting-started story in it, so that the document's examples reach real data."""
     postgres_or_skip()
     cwd = tmp_path_factory.mktemp("schemathesis")
     schema = f"t_{uuid.uuid4().hex[:12]}"

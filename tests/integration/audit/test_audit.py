@@ -645,3 +645,23 @@ def test_a_digest_that_is_not_one_is_refused(audited: Audited) -> None:
 
     assert result.returncode == 2
     assert "64 hexadecimal characters" in result.stderr
+
+
+def test_replay_digest_and_verify_print_one_json_document_with_json(audited: Audited) -> None:
+    replay = audited.audit("replay", "--json")
+    assert replay.returncode == 0, replay.stderr
+    report = json.loads(replay.stdout)
+    assert report["ok"] is True and report["violations"] == []
+    assert report["invariants"]["paid_orders_active"] == 0 and report["read_models"]
+
+    digest = audited.audit("digest", "--json")
+    assert digest.returncode == 0, digest.stderr
+    head = json.loads(digest.stdout)
+    assert len(head["digest"]) == 64 and head["upto"] >= head["events"] > 0
+
+    args = ("verify", "--json", "--digest", head["digest"], "--upto", str(head["upto"]))
+    verified = audited.audit(*args)
+    assert verified.returncode == 0, verified.stderr
+    assert json.loads(verified.stdout)["ok"] is True
+    forged = audited.audit("verify", "--json", "--digest", "0" * 64, "--upto", str(head["upto"]))
+    assert forged.returncode == 1 and json.loads(forged.stdout)["ok"] is False

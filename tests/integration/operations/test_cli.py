@@ -12,28 +12,10 @@ import httpx
 import jwt
 import pytest
 
-from tests.support.service import ROOT, ServerProcess, service_env
+from tests.support.cli import tickets
+from tests.support.service import ServerProcess, service_env
 
 pytestmark = pytest.mark.integration
-
-
-def tickets(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TICKET_", "AUTH_", "STRIPE_", "DATABASE_"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", *args],
-        cwd=cwd,
-        env={**clean, "PYTHONPATH": str(ROOT / "src"), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_serve_refuses_to_start_without_its_secrets(tmp_path: Path) -> None:

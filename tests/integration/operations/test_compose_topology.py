@@ -6,8 +6,8 @@ service's `environment`), on PostgreSQL and Redis of this machine. Only what a c
 network changes is translated, in one table (``Machine``): host names, published ports, the
 names of the database and roles (fresh ones per run), the mounted folder.
 
-Then README's walk-through across both API instances, the service role's limits, and the
-backup and restore of README's "Running in production".
+Then the getting-started walk-through across both API instances, the service role's limits, and the
+backup and restore of docs/operations.md.
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     redis_or_skip().close()
     workdir = tmp_path_factory.mktemp("compose")  # the shared `var` volume is ./var here
     machine = Machine(workdir)
-    # README: `cp .env.example .env`, then set every change-me.
+    # The deployment: `cp .env.example .env`, then set every change-me.
     dotenv = {
         name: secrets.token_hex(32) if "change-me" in value else value
         for name, value in env_file(ROOT / ".env.example").items()
@@ -338,7 +338,7 @@ class Walk:
 
 @pytest.fixture(scope="module")
 def walk(deployment: Deployment) -> Walk:
-    """README's flow, each step on the other API instance than the one before."""
+    """The getting-started flow, each step on the other API instance than the one before."""
     env = deployment.env
     one, two = (httpx.Client(base_url=url, timeout=15) for url in deployment.apis.values())
 
@@ -410,16 +410,17 @@ def test_the_readme_flow_works_across_both_api_instances_and_the_worker_emails(
         assert "worker running" not in logs  # --no-worker: only the worker process sends
 
 
-def test_each_instance_counts_its_requests_under_the_metric_names_readme_gives(
+def test_each_instance_counts_its_requests_under_the_metric_names_the_docs_give(
     deployment: Deployment, walk: Walk
 ) -> None:
-    readme = (ROOT / "README.md").read_text()
+    # The names an operator reads in docs/operations.md.
+    operations = (ROOT / "docs" / "operations.md").read_text()
     for url in deployment.apis.values():
         scraped = httpx.get(f"{url}/metrics", timeout=10)
         assert scraped.status_code == 200
         families = {f.name: f for f in text_string_to_metric_families(scraped.text)}
         for name in ("tickets_requests", "tickets_request_duration_seconds"):
-            assert name in families and name in readme, name
+            assert name in families and name in operations, name
         webhooks = [
             sample
             for sample in families["tickets_requests"].samples
@@ -427,7 +428,7 @@ def test_each_instance_counts_its_requests_under_the_metric_names_readme_gives(
         ]
         assert webhooks and all(s.labels["status_code"] == "200" for s in webhooks)
 
-    # The worker's own port: the ticket email it sent, under the name README gives.
+    # The worker's own port: the ticket email it sent, under the name the operations page gives.
     scraped = httpx.get(deployment.worker_metrics, timeout=10)
     sent = [
         sample.value
@@ -435,7 +436,7 @@ def test_each_instance_counts_its_requests_under_the_metric_names_readme_gives(
         for sample in family.samples
         if sample.name == "tickets_emails_sent_total" and sample.labels.get("kind") == "issued"
     ]
-    assert sent == [1.0] and "tickets_emails_sent_total" in readme
+    assert sent == [1.0] and "tickets_emails_sent_total" in operations
 
 
 def test_the_service_role_appends_events_but_cannot_change_or_delete_them(
@@ -485,7 +486,7 @@ def test_a_backup_restored_into_a_fresh_database_replays_and_verifies_its_digest
     upto = re.search(r"upto\s+(\d+)", digest)
     assert head and upto, digest
 
-    # README, "Backups": the commands as given there.
+    # docs/operations.md, "Backups and restore": the commands as given there.
     dump = tmp_path / "tickets.dump"
     plain_owner_url = owner_url.split("?")[0]
     done = subprocess.run(

@@ -77,7 +77,10 @@ class Shop:
 @pytest.fixture
 def shop(database_url: str, tmp_path: Path) -> Iterator[Shop]:
     settings = Settings.from_env(
-        service_env(database_url, EMAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
+        # The lag is read before and after the worker ran, within the scrape cache's interval.
+        service_env(
+            database_url, EMAIL_OUTBOX_DIR=str(tmp_path / "outbox"), METRICS_CACHE_SECONDS="0.001"
+        )
     )
     migrate(settings.database)
     signer = FlakySigner(settings.tokens)

@@ -67,8 +67,8 @@ def test_two_http_processes_and_one_worker_process_serve_the_readme_flow(
     assert children(server.process.pid) == []
 
 
-# README: killed outright, serve's processes are all gone within a second (idle: measured
-# 0.15-0.64 s; 0.9-1.1 s when they polled for their parent every second).
+# docs/configuration.md (tickets serve): killed outright, serve's processes are all gone within a
+# second (idle: measured 0.15-0.64 s; 0.9-1.1 s when they polled for their parent every second).
 ORPHANS_END_SECONDS = 1.0
 
 

@@ -9,26 +9,12 @@ from pathlib import Path
 import pytest
 
 from entrypoints.settings import Settings, SettingsError
+from tests.support.environment import variables_read
 
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[3]
-# env.get("NAME"...), env["NAME"], os.environ.get("NAME"...), helpers called (env, "NAME"...)
-# and "NAME" in os.environ
-READ = re.compile(
-    r'(?:\benv|\benviron)(?:\.get\(|\[)\s*"([A-Z][A-Z0-9_]+)"'
-    r'|\(\s*env\s*,\s*"([A-Z][A-Z0-9_]+)"'
-    r'|"([A-Z][A-Z0-9_]+)"\s+in\s+(?:os\.)?environ\b'
-)
 LISTED = re.compile(r"^#?\s*([A-Z][A-Z0-9_]+)=", re.MULTILINE)
-
-
-def variables_read() -> set[str]:
-    names: set[str] = set()
-    for module in (ROOT / "src" / "entrypoints").rglob("*.py"):
-        for match in READ.finditer(module.read_text()):
-            names.add(next(group for group in match.groups() if group))
-    return names
 
 
 # os.environ.get(...), os.environ[...] but not os.environ[...] = ..., ... in os.environ, getenv
@@ -41,7 +27,7 @@ def test_the_commands_read_the_environment_only_through_the_settings() -> None:
     """The settings read every variable (one place to find them, check them and list them
     here): the commands pass the environment to them and only write to it, for the
     processes they start."""
-    for command in ("cli.py", "worker_cli.py", "audit_cli.py"):
+    for command in ("cli.py", "worker_cli.py", "audit_cli.py", "migrate_cli.py"):
         text = (ROOT / "src" / "entrypoints" / command).read_text()
         assert ENVIRON_READ.findall(text) == [], command
         assert "os.environ" in text  # what the pattern looks for is there to be found

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from adapters.metrics import FollowerLag, FollowerStalls, counted
+from adapters.metrics import Scrape
 from application.errors import STORE_UNAVAILABLE, StoreUnavailable
-from application.worker.stalls import FollowerHealth
 from entrypoints.bootstrap import Readiness
 from entrypoints.http.deps import Port
 from entrypoints.http.health.schemas import HealthOut, ReadyOut, StalledFollowerOut
@@ -69,18 +67,12 @@ class MetricsController(Controller):
         media_type=MediaType.TEXT,
         operation_id="getMetrics",
         summary="Prometheus metrics (text exposition format)",
+        description="On the public port unless `METRICS_PORT` is set: then on that port "
+        "only, and this path answers 404 here.",
         response_description="Counters, histograms and gauges: requests by route template, "
-        "webhooks, tickets, emails, alerts, scans, the followers' lag",
+        "webhooks, tickets, emails, alerts, scans, the followers' lag, the build's info",
     )
-    def metrics(
-        self,
-        follower_health: NamedDependency[FollowerHealth],
-        follower_lag: NamedDependency[FollowerLag | None],
-    ) -> Response[bytes]:
-        # Set by `tickets serve` for its processes (entrypoints.run_dir): the whole server's.
-        exposition = counted(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
-        exposition += FollowerStalls(follower_health).exposition()
-        if follower_lag is not None:
-            exposition += follower_lag.exposition()
+    def metrics(self, scrape: NamedDependency[Scrape]) -> Response[bytes]:
+        exposition = scrape()  # the database's part cached for METRICS_CACHE_SECONDS
         # As a header: given as the media type, Litestar would add a second `charset=utf-8`.
         return Response(exposition, headers={"Content-Type": CONTENT_TYPE_LATEST})
