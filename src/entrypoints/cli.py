@@ -32,7 +32,9 @@ from entrypoints.settings import (
     SettingsError,
     database_url,
     dev_token_secret,
+    http_processes,
     log_level,
+    with_secret_files,
 )
 from entrypoints.version import package_version
 
@@ -68,9 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="HTTP processes (default: the number of cores); with more than one, the worker "
-        "runs in a process of its own",
+        default=None,  # the settings' (entrypoints.settings.processes.http_processes)
+        help="HTTP processes (default: WEB_CONCURRENCY, else one per CPU this process may use: "
+        "a container's CPU quota, not the host's cores); with more than one, the worker runs "
+        "in a process of its own",
     )
     serve.add_argument(
         "--header-timeout",
@@ -128,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except StoreUnavailable as error:
         # At start-up (the migrate step): one line an operator can act on, not a traceback.
-        where = redacted_url(database_url(os.environ))
+        where = redacted_url(database_url(with_secret_files(os.environ)))
         print(f"tickets: the database does not answer at {where}: {error.detail}", file=sys.stderr)
         return 2
 
@@ -149,7 +152,7 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.dev:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
     migrate_if_behind(settings.database)
-    workers = max(1, args.workers)
+    workers = max(1, http_processes(os.environ) if args.workers is None else args.workers)
     # Given on the command line, else HTTP_HEADER_TIMEOUT_SECONDS / HTTP_BODY_TIMEOUT_SECONDS.
     header_timeout: float = (
         settings.http.header_timeout_seconds if args.header_timeout is None else args.header_timeout

@@ -21,7 +21,13 @@ from entrypoints.settings.dev import dev_secrets
 from entrypoints.settings.email import EmailSettings
 from entrypoints.settings.model import Settings
 from entrypoints.settings.monitoring import MonitoringSettings
-from entrypoints.settings.processes import ServeOptions, WorkerSettings, log_level
+from entrypoints.settings.processes import (
+    ServeOptions,
+    WorkerSettings,
+    http_processes,
+    log_level,
+)
+from entrypoints.settings.secret_files import with_secret_files
 from entrypoints.settings.store import DEFAULT_DATABASE_URL, database_url
 
 __all__ = [
@@ -38,6 +44,8 @@ __all__ = [
     "database_url",
     "dev_secrets",
     "dev_token_secret",
+    "http_processes",
     "log_level",
     "trusted_proxies_from_env",
+    "with_secret_files",
 ]

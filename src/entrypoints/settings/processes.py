@@ -7,7 +7,8 @@ from collections.abc import Mapping, MutableMapping
 
 import msgspec
 
-from entrypoints.environment import SettingsError, collect
+from entrypoints.environment import SettingsError, collect, number
+from entrypoints.settings.cpus import usable_cpus
 from entrypoints.worker_supervisor import LOCK_VARIABLE
 
 DEFAULT_LOG_LEVEL = "INFO"
@@ -23,6 +24,12 @@ def log_level(env: Mapping[str, str]) -> str:
     are read, and ``--help`` needs none of them.
     """
     return env.get("LOG_LEVEL") or DEFAULT_LOG_LEVEL
+
+
+def http_processes(env: Mapping[str, str]) -> int:
+    """The default of `serve --workers`: WEB_CONCURRENCY (the name gunicorn and uvicorn read,
+    and platforms set), else one per CPU the process may use (settings.cpus)."""
+    return number(env, "WEB_CONCURRENCY", 0) or usable_cpus()
 
 
 class WorkerSettings(msgspec.Struct, frozen=True, kw_only=True):
