@@ -1,8 +1,8 @@
-"""The ``tickets`` command: serve, migrate, dev-token, openapi, audit.
+"""The ``tickets`` command: serve, migrate, dev-token, openapi, audit, worker, demo.
 
 One module for the command's parser and ``serve``, whose processes (the HTTP processes, the
 supervised worker) are started and stopped together; the audit's and the worker's own
-commands live in audit_cli.py and worker_cli.py.
+commands live in audit_cli.py, worker_cli.py and demo_cli.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ from adapters.credentials import redacted_url
 from adapters.identity import mint_dev_token
 from adapters.persistence.eventstore import migrate, migrate_if_behind
 from application.errors import StoreUnavailable
-from entrypoints import audit_cli, logs, monitoring, run_dir, worker_cli, worker_supervisor
+from entrypoints import (
+    audit_cli,
+    demo_cli,
+    logs,
+    monitoring,
+    run_dir,
+    worker_cli,
+    worker_supervisor,
+)
 from entrypoints.settings import (
     ServeOptions,
     Settings,
@@ -106,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     audit_cli.add_commands(commands)
     worker_cli.add_commands(commands)
+    demo_cli.add_commands(commands)
 
     args = parser.parse_args(argv)
     # JSON lines for log collectors; readable console lines for a developer (--dev).
@@ -124,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return audit_cli.run(args)
         if args.command == "worker":
             return worker_cli.run(args)
+        if args.command == "demo":
+            return demo_cli.run(args)
         return _dev_token(args)
     except SettingsError as error:
         # One message naming every variable at fault, so one edit of the environment fixes all.

@@ -17,6 +17,7 @@ from entrypoints.http.settings import (
     trusted_proxies_from_env,
 )
 from entrypoints.settings.auth import dev_token_secret
+from entrypoints.settings.demo import demo_secrets
 from entrypoints.settings.dev import dev_secrets
 from entrypoints.settings.email import EmailSettings
 from entrypoints.settings.model import Settings
@@ -42,6 +43,7 @@ __all__ = [
     "collect",
     "cors_origins_from_env",
     "database_url",
+    "demo_secrets",
     "dev_secrets",
     "dev_token_secret",
     "http_processes",
