@@ -1,18 +1,20 @@
 # Every task of the project, run the same way on a laptop and in CI.
 UV_VERSION := 0.13.9
-UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+# uv from PATH, else this pinned one in a venv of its own (.tools): Debian's and Ubuntu's
+# Python refuse `pip install` into themselves (PEP 668), and often have no pip at all.
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST := $(UV) run --frozen pytest
 
-.PHONY: install run test unit integration check lint types layers deploy-lint bench reliability clean contract docs
+.PHONY: install run test unit integration check lint types layers deploy-lint bench reliability \
+	clean contract docs fresh-machine-test image-test door-assets
 
 install:  ## Python, the locked dependencies and the project, in .venv, compiled to bytecode
 # Compiled here: where PYTHONDONTWRITEBYTECODE is set (CI, containers) every process would
 # compile each module it imports again (importing the CLI: 2.15 s, 0.8-1.0 s compiled).
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
-		|| python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	@command -v uv >/dev/null 2>&1 || [ -x .tools/bin/uv ] || { python3 -m venv .tools \
+		&& .tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; }
 	$(UV) sync --frozen --compile-bytecode
 	@$(UV) run --frozen python -m compileall -q src
-	@scripts/build-door-assets
 
 run: install  ## start the service on the embedded defaults (SQLite, dev secrets)
 	$(UV) run --frozen tickets serve --dev
@@ -54,7 +56,16 @@ contract: install  ## contract/: the OpenAPI document and its TypeScript types, 
 	cd contract && node_modules/.bin/openapi-typescript openapi.json -o api.d.ts
 
 clean:
-	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache var
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache var
+
+door-assets:  ## refresh the committed door QR decoder (jsQR) from web/package-lock.json; needs npm
+	scripts/build-door-assets
+
+fresh-machine-test:  ## minutes, root, not in CI: the two commands in a clean Debian 12 (mmdebstrap)
+	scripts/fresh-machine-test
+
+image-test: install  ## minutes, root, not in CI: build the image (buildah) and run compose's topology (podman)
+	scripts/image-test
 
 bench: install  ## the benchmark suite (<= 15 min): bench/RESULTS.md; ANCHOR=pretix measures pretix too
 	@scripts/ensure-services

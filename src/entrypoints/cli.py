@@ -1,8 +1,8 @@
-"""The ``tickets`` command: serve, migrate, dev-token, openapi, audit.
+"""The ``tickets`` command: serve, migrate, dev-token, openapi, audit, worker, demo.
 
 One module for the command's parser and ``serve``, whose processes (the HTTP processes, the
 supervised worker) are started and stopped together; the audit's and the worker's own
-commands live in audit_cli.py and worker_cli.py.
+commands live in audit_cli.py, worker_cli.py and demo_cli.py.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from adapters.persistence.eventstore import migrate_if_behind
 from application.errors import StoreUnavailable
 from entrypoints import (
     audit_cli,
+    demo_cli,
     logs,
     migrate_cli,
     monitoring,
@@ -42,8 +43,10 @@ from entrypoints.settings import (
     SettingsError,
     database_url,
     dev_token_secret,
+    http_processes,
     level_name,
     log_level,
+    with_secret_files,
 )
 from entrypoints.version import package_version
 
@@ -95,9 +98,10 @@ def command_line() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="HTTP processes (default: the number of cores); with more than one, the worker "
-        "runs in a process of its own",
+        default=None,  # the settings' (entrypoints.settings.processes.http_processes)
+        help="HTTP processes (default: WEB_CONCURRENCY, else one per CPU this process may use: "
+        "a container's CPU quota, not the host's cores); with more than one, the worker runs "
+        "in a process of its own",
     )
     serve.add_argument(
         "--header-timeout",
@@ -143,6 +147,7 @@ def command_line() -> argparse.ArgumentParser:
 
     audit_cli.add_commands(commands)
     worker_cli.add_commands(commands)
+    demo_cli.add_commands(commands)
     return parser
 
 
@@ -164,6 +169,8 @@ def _run(args: argparse.Namespace) -> int:
             return audit_cli.run(args)
         if args.command == "worker":
             return worker_cli.run(args)
+        if args.command == "demo":
+            return demo_cli.run(args)
         return _dev_token(args)
     except SettingsError as error:
         # One message naming every variable at fault, so one edit of the environment fixes all.
@@ -171,7 +178,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     except StoreUnavailable as error:
         # At start-up (the migrate step): one line an operator can act on, not a traceback.
-        where = redacted_url(database_url(os.environ))
+        where = redacted_url(database_url(with_secret_files(os.environ)))
         print(f"tickets: the database does not answer at {where}: {error.detail}", file=sys.stderr)
         return 2
 
@@ -227,7 +234,7 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.dev:
         log.warning("DEV MODE: development secrets from ./var are in use; not for production")
     migrate_if_behind(settings.database)
-    workers = max(1, args.workers)
+    workers = max(1, http_processes(os.environ) if args.workers is None else args.workers)
     # Given on the command line, else HTTP_HEADER_TIMEOUT_SECONDS / HTTP_BODY_TIMEOUT_SECONDS.
     header_timeout: float = (
         settings.http.header_timeout_seconds if args.header_timeout is None else args.header_timeout

@@ -17,6 +17,7 @@ from entrypoints.http.settings import (
     trusted_proxies_from_env,
 )
 from entrypoints.settings.auth import dev_token_secret
+from entrypoints.settings.demo import demo_secrets
 from entrypoints.settings.dev import dev_secrets
 from entrypoints.settings.email import EmailSettings
 from entrypoints.settings.metrics import MetricsSettings
@@ -27,9 +28,11 @@ from entrypoints.settings.processes import (
     HIGHEST_PORT,
     ServeOptions,
     WorkerSettings,
+    http_processes,
     level_name,
     log_level,
 )
+from entrypoints.settings.secret_files import with_secret_files
 from entrypoints.settings.store import DEFAULT_DATABASE_URL, database_url
 
 __all__ = [
@@ -47,9 +50,12 @@ __all__ = [
     "collect",
     "cors_origins_from_env",
     "database_url",
+    "demo_secrets",
     "dev_secrets",
     "dev_token_secret",
+    "http_processes",
     "level_name",
     "log_level",
     "trusted_proxies_from_env",
+    "with_secret_files",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from adapters.identity import IdentityConfig
 from entrypoints.environment import SettingsError
 from entrypoints.settings.dev import dev_secrets
+from entrypoints.settings.secret_files import with_secret_files
 
 
 def identity_config(env: Mapping[str, str]) -> IdentityConfig:
@@ -24,5 +25,6 @@ def identity_config(env: Mapping[str, str]) -> IdentityConfig:
 
 
 def dev_token_secret(env: Mapping[str, str]) -> str:
-    """What ``tickets dev-token`` signs with: AUTH_JWT_SECRET, else the development secret."""
-    return env.get("AUTH_JWT_SECRET") or dev_secrets()["AUTH_JWT_SECRET"]
+    """What ``tickets dev-token`` signs with: AUTH_JWT_SECRET (or its file), else the
+    development secret."""
+    return with_secret_files(env).get("AUTH_JWT_SECRET") or dev_secrets()["AUTH_JWT_SECRET"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import msgspec
 from adapters.alert_channels import WebhookConfig
 from adapters.email.smtp import SmtpConfig
 from entrypoints.environment import SettingsError, collect, number
+from entrypoints.settings.cpus import usable_cpus
 
 EMAIL_BACKENDS = ("file", "ses", "smtp")
 MAX_RENDER_PROCESSES = 16
@@ -84,8 +84,9 @@ class EmailSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _default_render_processes() -> int:
-    """One per core, up to 4; none on one core, where another process would only take turns."""
-    cores = os.cpu_count() or 1
+    """One per CPU this process may use (a container's quota, not the host's cores), up to 4;
+    none on one, where another process would only take turns."""
+    cores = usable_cpus()
     return min(cores, 4) if cores > 1 else 0
 
 

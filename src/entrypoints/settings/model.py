@@ -22,6 +22,7 @@ from entrypoints.settings.metrics import MetricsSettings
 from entrypoints.settings.monitoring import MonitoringSettings
 from entrypoints.settings.processes import WorkerSettings, log_level
 from entrypoints.settings.rate_limits import rate_limit_config
+from entrypoints.settings.secret_files import read_secret_files
 from entrypoints.settings.store import store_config
 from entrypoints.settings.stripe import stripe_config
 from entrypoints.settings.tokens import token_config
@@ -51,10 +52,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Settings from ``env``; in dev mode, missing secrets come from ./var, made once.
 
         Every variable is read even after a bad one, so that one failed start names them all.
+        A secret may come from a file instead (``NAME_FILE``: settings.secret_files).
         """
-        if dev:
-            env = {**dev_secrets(), **{k: v for k, v in env.items() if v}}
         with collect() as problems:
+            env = read_secret_files(env, problems)
+            if dev:
+                env = {**dev_secrets(), **{k: v for k, v in env.items() if v}}
             refuse_placeholders(env, problems)
             database = problems.read(lambda: store_config(env))
             tokens = problems.read(lambda: token_config(env))

@@ -7,7 +7,8 @@ from collections.abc import Mapping, MutableMapping
 
 import msgspec
 
-from entrypoints.environment import SettingsError, collect
+from entrypoints.environment import SettingsError, collect, number
+from entrypoints.settings.cpus import usable_cpus
 from entrypoints.worker_supervisor import LOCK_VARIABLE
 
 DEFAULT_LOG_LEVEL = "INFO"
@@ -35,6 +36,12 @@ def level_name(text: str, named: str = "--log-level") -> str:
         choices = ", ".join(level.lower() for level in LOG_LEVELS)
         raise SettingsError(f"{named} must be one of {choices} (any case), not {text!r}")
     return name
+
+
+def http_processes(env: Mapping[str, str]) -> int:
+    """The default of `serve --workers`: WEB_CONCURRENCY (the name gunicorn and uvicorn read,
+    and platforms set), else one per CPU the process may use (settings.cpus)."""
+    return number(env, "WEB_CONCURRENCY", 0) or usable_cpus()
 
 
 class WorkerSettings(msgspec.Struct, frozen=True, kw_only=True):

@@ -74,7 +74,7 @@ def _qr_image(text: str, width: int, height: int) -> tuple[Image.Image, tuple[in
 @pytest.fixture
 def door_server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
     if not VENDORED.exists():
-        pytest.fail(f"{VENDORED} is missing: run scripts/build-door-assets (make install does)")
+        pytest.fail(f"{VENDORED} is missing: it is committed; scripts/build-door-assets makes it")
     key = ed25519_pem(Ed25519PrivateKey.generate())
     process = ServerProcess(service_env(database_url, TICKET_JWT_PRIVATE_KEY=key), tmp_path)
     process.start()

@@ -44,6 +44,10 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text()
 DEPLOY_SQL = ROOT / "deploy" / "postgres"
 # Provided by this machine (scripts/ensure-services), not started by the test.
 MACHINE_SERVICES = {"postgres", "redis"}
+# The TLS proxy needs its image (make image-test runs the rest in containers); its address is
+# checked against the APIs' TRUSTED_PROXIES below.
+NOT_RUN_HERE = {"caddy"}
+SECRETS_MOUNT = "/run/secrets/"
 
 
 # --- reading the Dockerfile, the env file and compose.yaml as Docker would ----------------
@@ -124,6 +128,11 @@ class Machine:
     app: str = field(default_factory=lambda: f"app_{uuid.uuid4().hex[:10]}")
     ports: dict[str, tuple[str, int]] = field(default_factory=dict)  # container's, this one
 
+    @property
+    def secrets(self) -> Path:
+        """compose's secret files, as scripts/make-secrets makes them, translated."""
+        return self.workdir / "secrets"
+
     def translate(self, value: str, service: str) -> str:
         replacements = [
             (r"@postgres:5432/tickets\?", f"@127.0.0.1:5432/{self.database}?"),
@@ -174,8 +183,8 @@ def run_command(service: str, definition: dict[str, Any], machine: Machine) -> l
         entrypoint = json.loads(dockerfile_instruction("ENTRYPOINT"))
         assert entrypoint == ["tickets"]
         head = [str(Path(sys.executable).parent / "tickets")]
-    else:
-        head = []
+    else:  # compose's "$$" is a "$" for the container
+        head = [part.replace("$$", "$") for part in definition.get("entrypoint", [])]
     return [machine.translate(str(part), service) for part in head + definition["command"]]
 
 
@@ -191,6 +200,11 @@ def service_env(
         env["PATH"] = os.environ["PATH"]
     for name, value in definition.get("environment", {}).items():
         env[name] = machine.translate(interpolate(str(value), dotenv), service)
+        if env[name].startswith(SECRETS_MOUNT):
+            secret = env[name].removeprefix(SECRETS_MOUNT)
+            # compose mounts only the secrets a service lists.
+            assert secret in definition.get("secrets", []), f"{service} lacks {secret}"
+            env[name] = str(machine.secrets / secret)
     return env
 
 
@@ -201,7 +215,7 @@ def health_command(service: str, definition: dict[str, Any], machine: Machine) -
         assert kind == "CMD"
     else:
         healthcheck = json.loads(dockerfile_instruction("HEALTHCHECK").split(" CMD ", 1)[1])
-    command = [sys.executable if healthcheck[0] == "python" else healthcheck[0]]
+    command = [sys.executable if healthcheck[0] in ("python", "python3") else healthcheck[0]]
     return command + [machine.translate(part, service) for part in healthcheck[1:]]
 
 
@@ -233,7 +247,32 @@ def psql(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def create_roles(machine: Machine, dotenv: dict[str, str]) -> None:
+def make_secrets(machine: Machine) -> dict[str, str]:
+    """scripts/make-secrets, the Stripe secret written in as the operator would, the files
+    translated to this machine; the service's secrets by their variables' names."""
+    made = machine.workdir / "secrets-made"
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "make-secrets"), str(made)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "stripe_webhook_secret" in done.stdout  # it says to write it
+    machine.secrets.mkdir()
+    for path in made.iterdir():
+        value = path.read_text().strip()
+        if path.name == "stripe_webhook_secret":
+            assert "change-me" in value  # refused until the operator writes Stripe's in
+            value = f"whsec_{secrets.token_hex(24)}"
+        (machine.secrets / path.name).write_text(machine.translate(value, "") + "\n")
+    return {
+        name: (machine.secrets / name.lower()).read_text().strip()
+        for name in ("TICKET_JWT_SECRET", "AUTH_JWT_SECRET", "STRIPE_WEBHOOK_SECRET")
+    }
+
+
+def create_roles(machine: Machine) -> None:
     """What compose's postgres service does on its first start (deploy/postgres/init.sh)."""
     done = psql(
         PG_ADMIN,
@@ -244,11 +283,11 @@ def create_roles(machine: Machine, dotenv: dict[str, str]) -> None:
         "-v",
         f"owner_role={machine.owner}",
         "-v",
-        f"owner_password={dotenv['TICKETS_OWNER_PASSWORD']}",
+        f"owner_password={(machine.secrets / 'tickets_owner_password').read_text().strip()}",
         "-v",
         f"app_role={machine.app}",
         "-v",
-        f"app_password={dotenv['TICKETS_APP_PASSWORD']}",
+        f"app_password={(machine.secrets / 'tickets_app_password').read_text().strip()}",
         "-f",
         str(DEPLOY_SQL / "roles.sql"),
     )
@@ -271,18 +310,16 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     redis_or_skip().close()
     workdir = tmp_path_factory.mktemp("compose")  # the shared `var` volume is ./var here
     machine = Machine(workdir)
-    # The deployment: `cp .env.example .env`, then set every change-me.
-    dotenv = {
-        name: secrets.token_hex(32) if "change-me" in value else value
-        for name, value in env_file(ROOT / ".env.example").items()
-    }
+    # docs/deployment.md: scripts/make-secrets, `cp .env.example .env`.
+    dotenv = env_file(ROOT / ".env.example")
+    service_secrets = make_secrets(machine)
     services: dict[str, Any] = COMPOSE["services"]
     processes: dict[str, Process] = {}
-    deployment = Deployment(machine, dotenv, processes, {}, {})
+    deployment = Deployment(machine, dotenv | service_secrets, processes, {}, {})
     try:
-        create_roles(machine, dotenv)
+        create_roles(machine)
         for name in start_order():
-            if name in MACHINE_SERVICES:
+            if name in MACHINE_SERVICES | NOT_RUN_HERE:
                 continue
             definition = services[name]
             if "serve" in definition.get("command", []):
@@ -291,8 +328,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             if metrics_port:
                 machine.ports[name] = (metrics_port, free_port())
             env = service_env(name, definition, dotenv, machine)
-            if "DATABASE_URL" in env:
-                deployment.database_url[name] = env["DATABASE_URL"]
+            if "DATABASE_URL_FILE" in env:
+                url = Path(env["DATABASE_URL_FILE"]).read_text().strip()
+                deployment.database_url[name] = url
             log = workdir / f"{name}.log"
             popen = subprocess.Popen(
                 run_command(name, definition, machine),

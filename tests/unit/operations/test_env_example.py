@@ -70,21 +70,37 @@ def example_values() -> dict[str, str]:
     )
 
 
+SECRETS = ("TICKET_JWT_SECRET", "STRIPE_WEBHOOK_SECRET", "AUTH_JWT_SECRET")
+
+
+def shown_secrets() -> dict[str, str]:
+    """The secrets .env.example shows, commented out: compose hands them over as files."""
+    return dict(
+        line.removeprefix("# ").split("=", 1)
+        for line in example().splitlines()
+        if line.removeprefix("# ").split("=", 1)[0] in SECRETS
+    )
+
+
+def test_env_example_sets_no_secret_compose_would_hand_every_container() -> None:
+    """compose.yaml reads .env as every tickets container's env_file: a secret set there
+    would reach them all (and, beside compose's NAME_FILE, be refused)."""
+    assert set(SECRETS) & set(example_values()) == set()
+    assert not any("PASSWORD" in name for name in example_values())
+    assert set(shown_secrets()) == set(SECRETS)
+
+
 def test_the_placeholder_secrets_of_env_example_stop_the_start() -> None:
     with pytest.raises(SettingsError) as raised:
-        Settings.from_env(example_values())
+        Settings.from_env(example_values() | shown_secrets())
 
     assert raised.value.problems == tuple(
-        f"{name} still holds .env.example's placeholder: set a secret"
-        for name in ("TICKET_JWT_SECRET", "STRIPE_WEBHOOK_SECRET", "AUTH_JWT_SECRET")
+        f"{name} still holds .env.example's placeholder: set a secret" for name in SECRETS
     )
 
 
 def test_env_example_with_its_secrets_set_gives_valid_settings() -> None:
-    values = {
-        name: f"whsec_{secrets.token_hex(32)}" if "change-me" in value else value
-        for name, value in example_values().items()
-    }
+    values = example_values() | {name: f"whsec_{secrets.token_hex(32)}" for name in SECRETS}
 
     settings = Settings.from_env(values)
 

@@ -8,6 +8,7 @@ import pytest
 
 from entrypoints import cli
 from entrypoints.settings import Settings, SettingsError, collect
+from entrypoints.settings import email as email_settings
 
 pytestmark = pytest.mark.unit
 
@@ -189,5 +190,5 @@ def test_render_processes_default_to_one_per_core_and_none_on_one_core(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for cores, processes in ((1, 0), (2, 2), (8, 4)):
-        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        monkeypatch.setattr(email_settings, "usable_cpus", lambda cores=cores: cores)
         assert Settings.from_env(VALID).email.render_processes == processes

@@ -54,7 +54,8 @@ class DoorPageController(Controller):
 
 
 def door_assets() -> Router:
-    """The pages' scripts and styles, and the vendored QR decoder (scripts/build-door-assets)."""
+    """The pages' scripts and styles, and the QR decoder committed under static/vendor/
+    (scripts/build-door-assets refreshes it from web/package-lock.json)."""
     return create_static_files_router(
         path=ASSETS_PATH,
         directories=[STATIC],
