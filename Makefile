@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST := $(UV) run --frozen pytest
 
 .PHONY: install run test unit integration check lint types layers deploy-lint bench reliability \
-	clean contract docs fresh-machine-test image-test door-assets
+	clean contract docs fresh-machine-test image-test door-assets translations
 
 install:  ## Python, the locked dependencies and the project, in .venv, compiled to bytecode
 # Compiled here: where PYTHONDONTWRITEBYTECODE is set (CI, containers) every process would
@@ -54,6 +54,12 @@ contract: install  ## contract/: the OpenAPI document and its TypeScript types, 
 	@[ -x contract/node_modules/.bin/openapi-typescript ] \
 		|| (cd contract && npm ci --no-audit --no-fund --loglevel=error)
 	cd contract && node_modules/.bin/openapi-typescript openapi.json -o api.d.ts
+
+translations: install  ## extract every string people see and update the catalogues (src/adapters/locales)
+	$(UV) run --frozen pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k t:1 \
+		--no-location --sort-output --project salsanor-tickets -o src/adapters/locales/messages.pot .
+	$(UV) run --frozen pybabel update -i src/adapters/locales/messages.pot -d src/adapters/locales \
+		--ignore-obsolete
 
 clean:
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache var
