@@ -18,6 +18,7 @@ from entrypoints.settings.auth import identity_config
 from entrypoints.settings.brand import brand_from_env
 from entrypoints.settings.dev import dev_secrets, refuse_placeholders
 from entrypoints.settings.email import EmailSettings
+from entrypoints.settings.languages import LanguageSettings
 from entrypoints.settings.metrics import MetricsSettings
 from entrypoints.settings.monitoring import MonitoringSettings
 from entrypoints.settings.processes import WorkerSettings, log_level
@@ -46,6 +47,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     monitoring: MonitoringSettings = msgspec.field(default_factory=MonitoringSettings)
     worker: WorkerSettings = msgspec.field(default_factory=WorkerSettings)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
+    languages: LanguageSettings = msgspec.field(default_factory=LanguageSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, dev: bool = False) -> Settings:
@@ -70,6 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             monitoring = problems.read(lambda: MonitoringSettings.from_env(env))
             worker = problems.read(lambda: WorkerSettings.from_env(env))
             metrics = problems.read(lambda: MetricsSettings.from_env(env))
+            languages = problems.read(lambda: LanguageSettings.from_env(env))
             # The log was set up before (at INFO if LOG_LEVEL is unusable): said here with
             # every other problem, so one failed start names them all.
             problems.read(lambda: log_level(env))
@@ -86,4 +89,5 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             monitoring=monitoring,
             worker=worker,
             metrics=metrics,
+            languages=languages,
         )

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from adapters.languages import Language, available_locales, jinja_environments, translations
+from entrypoints.settings import Settings, SettingsError
+from tests.support.fakes import SETTINGS_ENV
 
 pytestmark = pytest.mark.unit
 
@@ -64,3 +66,12 @@ def test_a_template_renders_in_each_language(tmp_path: Path) -> None:
 
     assert nb == '<p lang="nb">1. september 2026 <b>&lt;Å&gt;</p>'
     assert en == '<p lang="en">September 1, 2026 <b>&lt;Å&gt;</p>'
+
+
+def test_default_locale_is_norwegian_and_an_unsupported_one_a_configuration_problem() -> None:
+    assert Settings.from_env(SETTINGS_ENV).languages.default_locale == "nb"
+    assert (
+        Settings.from_env(SETTINGS_ENV | {"DEFAULT_LOCALE": "en"}).languages.default_locale == "en"
+    )
+    with pytest.raises(SettingsError, match="DEFAULT_LOCALE must be one of en, nb, not 'de'"):
+        Settings.from_env(SETTINGS_ENV | {"DEFAULT_LOCALE": "de"})
