@@ -8,7 +8,6 @@ import msgspec
 
 from adapters.languages import available_locales
 
-
 # A profile created without a locale, the door and admin pages without Accept-Language, the
 # admins' alert emails: Norwegian, the school's own language.
 DEFAULT_LOCALE = "nb"
