@@ -73,6 +73,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/periods/{periodCode}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace the weekly classes of a period's tracks and its skipped dates (admin)
+         * @description A track not listed has no classes afterwards. Recorded as an event: the audit history shows who changed a class time and when; calendars follow (SEQUENCE).
+         */
+        put: operations["putPeriodSchedule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/periods": {
         parameters: {
             query?: never;
@@ -247,6 +267,46 @@ export interface paths {
          * @description Needs the `key` of the ticket's `viewUrl`; a wrong or outdated key: 404.
          */
         get: operations["viewTicketPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticketId}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ticket's classes as a calendar file (the ticket's person or an admin)
+         * @description One weekly event a class slot of the ticket's tracks (RRULE until the period's last day, EXDATE for skipped dates, the period's TZID and VTIMEZONE). 404 `schedule_not_found` when the period has no weekly classes.
+         */
+        get: operations["getTicketCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/{ticketId}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ticket's classes as a calendar file, by the ticket's signed link
+         * @description One weekly event a class slot of the ticket's tracks (RRULE until the period's last day, EXDATE for skipped dates, the period's TZID and VTIMEZONE). 404 `schedule_not_found` when the period has no weekly classes. A phone may subscribe to this address.
+         */
+        get: operations["getTicketCalendarByLink"];
         put?: never;
         post?: never;
         delete?: never;
@@ -712,6 +772,20 @@ export interface components {
         CheckInSearchOut: {
             items: components["schemas"]["ScannedTicketOut"][];
         };
+        /** ClassSlotIn */
+        ClassSlotIn: {
+            weekday: components["schemas"]["Weekday"];
+            startTime: string;
+            endTime: string;
+            room?: string | null;
+        };
+        /** ClassSlotOut */
+        ClassSlotOut: {
+            weekday: components["schemas"]["Weekday"];
+            startTime: string;
+            endTime: string;
+            room: string | null;
+        };
         /** DeviceIn */
         DeviceIn: {
             name: string;
@@ -784,6 +858,14 @@ export interface components {
             /** Format: date-time */
             pairingExpiresAt: string;
             pairingQr: string;
+        };
+        /** NextClassOut */
+        NextClassOut: {
+            trackCode: string;
+            /** Format: date-time */
+            startsAt: string;
+            /** Format: date-time */
+            endsAt: string;
         };
         /**
          * OrderIn
@@ -866,10 +948,21 @@ export interface components {
          *         {
          *           "code": "salsa1",
          *           "name": "Salsa 1",
-         *           "priceCents": 150000
+         *           "priceCents": 150000,
+         *           "schedule": [
+         *             {
+         *               "weekday": "tuesday",
+         *               "startTime": "19:00",
+         *               "endTime": "20:30",
+         *               "room": "Sal A"
+         *             }
+         *           ]
          *         }
          *       ],
-         *       "location": "Dansestudio, Oslo"
+         *       "location": "Dansestudio, Oslo",
+         *       "skipDates": [
+         *         "2026-10-06"
+         *       ]
          *     }
          */
         PeriodIn: {
@@ -884,6 +977,7 @@ export interface components {
             currency: string;
             tracks: components["schemas"]["TrackIn"][];
             location?: string | null;
+            skipDates?: string[];
         };
         /**
          * PeriodOut
@@ -900,8 +994,19 @@ export interface components {
          *         {
          *           "code": "salsa1",
          *           "name": "Salsa 1",
-         *           "priceCents": 150000
+         *           "priceCents": 150000,
+         *           "schedule": [
+         *             {
+         *               "weekday": "tuesday",
+         *               "startTime": "19:00",
+         *               "endTime": "20:30",
+         *               "room": "Sal A"
+         *             }
+         *           ]
          *         }
+         *       ],
+         *       "skipDates": [
+         *         "2026-10-06"
          *       ]
          *     }
          */
@@ -918,12 +1023,14 @@ export interface components {
             location: string | null;
             currency: string;
             tracks: components["schemas"]["PeriodTrackOut"][];
+            skipDates: string[];
         };
         /** PeriodTrackOut */
         PeriodTrackOut: {
             code: string;
             name: string;
             priceCents: number;
+            schedule: components["schemas"]["ClassSlotOut"][];
         };
         /**
          * PersonIn
@@ -946,7 +1053,7 @@ export interface components {
             title: string;
             detail: string;
             /** @enum {string} */
-            code: "aggregate_not_found" | "alert_not_found" | "application_error" | "bad_request" | "busy" | "checkout_unavailable" | "conflict" | "device_not_found" | "device_revoked" | "error" | "forbidden" | "internal_error" | "invalid" | "invalid_cursor" | "invalid_device" | "invalid_limit" | "invalid_order" | "invalid_period" | "invalid_profile" | "invalid_query" | "invalid_state" | "invalid_webhook" | "malformed_body" | "method_not_allowed" | "not_found" | "not_yet_recorded" | "order_not_found" | "pairing_not_found" | "payload_too_large" | "period_exists" | "period_not_found" | "person_exists" | "person_not_found" | "profile_not_found" | "profile_required" | "rate_limited" | "request_timeout" | "scan_id_reused" | "store_unavailable" | "ticket_not_found" | "ticket_revoked" | "ticket_without_token" | "unauthenticated" | "unavailable" | "unknown_event_type" | "unknown_track" | "unsupported_media_type" | "validation_failed" | "version_not_found" | "worker_down" | "wrong_period";
+            code: "aggregate_not_found" | "alert_not_found" | "application_error" | "bad_request" | "busy" | "checkout_unavailable" | "conflict" | "device_not_found" | "device_revoked" | "error" | "forbidden" | "internal_error" | "invalid" | "invalid_cursor" | "invalid_device" | "invalid_limit" | "invalid_order" | "invalid_period" | "invalid_profile" | "invalid_query" | "invalid_schedule" | "invalid_state" | "invalid_webhook" | "malformed_body" | "method_not_allowed" | "not_found" | "not_yet_recorded" | "order_not_found" | "pairing_not_found" | "payload_too_large" | "period_exists" | "period_not_found" | "person_exists" | "person_not_found" | "profile_not_found" | "profile_required" | "rate_limited" | "request_timeout" | "scan_id_reused" | "schedule_not_found" | "store_unavailable" | "ticket_not_found" | "ticket_revoked" | "ticket_without_token" | "unauthenticated" | "unavailable" | "unknown_event_type" | "unknown_track" | "unsupported_media_type" | "validation_failed" | "version_not_found" | "worker_down" | "wrong_period";
             errors?: components["schemas"]["FieldError"][] | null;
         };
         /**
@@ -1110,6 +1217,17 @@ export interface components {
             tracks: components["schemas"]["TicketTrackOut"][];
             checkedInAt?: string | null;
         };
+        /** ScheduleIn */
+        ScheduleIn: {
+            tracks: components["schemas"]["TrackScheduleIn"][];
+            skipDates?: string[];
+        };
+        /** ScheduledTrackOut */
+        ScheduledTrackOut: {
+            code: string;
+            name: string;
+            schedule: components["schemas"]["ClassSlotOut"][];
+        };
         /** StalledFollowerOut */
         StalledFollowerOut: {
             follower: string;
@@ -1131,9 +1249,22 @@ export interface components {
          *       "tracks": [
          *         {
          *           "code": "salsa1",
-         *           "name": "Salsa 1"
+         *           "name": "Salsa 1",
+         *           "schedule": [
+         *             {
+         *               "weekday": "tuesday",
+         *               "startTime": "19:00",
+         *               "endTime": "20:30",
+         *               "room": "Sal A"
+         *             }
+         *           ]
          *         }
          *       ],
+         *       "nextClass": {
+         *         "trackCode": "salsa1",
+         *         "startsAt": "2026-09-08T17:00:00Z",
+         *         "endsAt": "2026-09-08T18:30:00Z"
+         *       },
          *       "status": "ACTIVE",
          *       "qrToken": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzYWxzYW5vci10aWNrZXRzIn0.c2lnbmF0dXJl",
          *       "qrTokenVersion": 1,
@@ -1157,7 +1288,8 @@ export interface components {
             /** Format: uuid */
             personId: string;
             personName: string;
-            tracks: components["schemas"]["TicketTrackOut"][];
+            tracks: components["schemas"]["ScheduledTrackOut"][];
+            nextClass: components["schemas"]["NextClassOut"] | null;
             status: components["schemas"]["TicketStatus"];
             qrToken: string;
             qrTokenVersion: number;
@@ -1195,11 +1327,22 @@ export interface components {
             code: string;
             name: string;
             priceCents: number;
+            schedule?: components["schemas"]["ClassSlotIn"][];
+        };
+        /** TrackScheduleIn */
+        TrackScheduleIn: {
+            code: string;
+            schedule: components["schemas"]["ClassSlotIn"][];
         };
         /** WebhookOut */
         WebhookOut: {
             received: boolean;
         };
+        /**
+         * Weekday
+         * @enum {string}
+         */
+        Weekday: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
         /**
          * StripeEvent
          * @description A Stripe event (snapshot payload), exactly as Stripe sent it.
@@ -1554,6 +1697,127 @@ export interface operations {
             };
         };
     };
+    putPeriodSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The period's code, as scheduled by an admin. */
+                periodCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodOut"];
+                };
+            };
+            /** @description Problem codes: `malformed_body`: the body is not valid UTF-8 JSON, or too deep; `bad_request`: the request cannot be read as it is, e.g. a missing parameter */
+            400: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `unauthenticated`: no bearer token, or one that does not verify */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the authentication scheme to use */
+                    "WWW-Authenticate"?: string;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `forbidden`: the caller's roles do not allow this */
+            403: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `period_not_found`: no period with this code */
+            404: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `payload_too_large`: the body is over the size limit */
+            413: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `unsupported_media_type`: the body is not JSON */
+            415: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `invalid_schedule`: a class ends before it starts, overlaps another, or a date is off; `unknown_track`: the period has no track with this code; `validation_failed`: the body breaks the schema; `errors` names the fields */
+            422: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `busy`: concurrent updates kept conflicting; retry after `Retry-After` s; `store_unavailable`: the event store does not answer; retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     createPeriod: {
         parameters: {
             query?: never;
@@ -1646,7 +1910,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Problem codes: `invalid_period`: the period's fields do not make a period; `unknown_track`: the period has no track with this code; `validation_failed`: the body breaks the schema; `errors` names the fields */
+            /** @description Problem codes: `invalid_period`: the period's fields do not make a period; `invalid_schedule`: a class ends before it starts, overlaps another, or a date is off; `unknown_track`: the period has no track with this code; `validation_failed`: the body breaks the schema; `errors` names the fields */
             422: {
                 headers: {
                     /** @description the request's id: the caller's when it sent a sane one, else a new one */
@@ -2382,6 +2646,170 @@ export interface operations {
                 };
             };
             /** @description Problem codes: `ticket_not_found`: no such active ticket, or not the caller's; `not_found`: the path names nothing here, e.g. an id that is no UUID */
+            404: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `rate_limited`: too many requests; retry after `Retry-After` s */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests allowed in the current window */
+                    "RateLimit-Limit": number;
+                    /** @description requests left in the current window */
+                    "RateLimit-Remaining": number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset": number;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `busy`: concurrent updates kept conflicting; retry after `Retry-After` s; `store_unavailable`: the event store does not answer; retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getTicketCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket's id. */
+                ticketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description requests allowed in the current window */
+                    "RateLimit-Limit": number;
+                    /** @description requests left in the current window */
+                    "RateLimit-Remaining": number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset": number;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar; charset=utf-8": string;
+                };
+            };
+            /** @description Problem codes: `unauthenticated`: no bearer token, or one that does not verify */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the authentication scheme to use */
+                    "WWW-Authenticate"?: string;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `ticket_not_found`: no such active ticket, or not the caller's; `schedule_not_found`: the ticket's period has no weekly classes (no calendar); `not_found`: the path names nothing here, e.g. an id that is no UUID */
+            404: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `rate_limited`: too many requests; retry after `Retry-After` s */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description requests allowed in the current window */
+                    "RateLimit-Limit": number;
+                    /** @description requests left in the current window */
+                    "RateLimit-Remaining": number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset": number;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `busy`: concurrent updates kept conflicting; retry after `Retry-After` s; `store_unavailable`: the event store does not answer; retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getTicketCalendarByLink: {
+        parameters: {
+            query?: {
+                /** @description The signed key of the ticket's emailed link (`viewUrl`, `pdfUrl`). */
+                key?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The ticket's id. */
+                ticketId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description requests allowed in the current window */
+                    "RateLimit-Limit": number;
+                    /** @description requests left in the current window */
+                    "RateLimit-Remaining": number;
+                    /** @description seconds until the window resets */
+                    "RateLimit-Reset": number;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar; charset=utf-8": string;
+                };
+            };
+            /** @description Problem codes: `ticket_not_found`: no such active ticket, or not the caller's; `schedule_not_found`: the ticket's period has no weekly classes (no calendar); `not_found`: the path names nothing here, e.g. an id that is no UUID */
             404: {
                 headers: {
                     /** @description the request's id: the caller's when it sent a sane one, else a new one */

@@ -92,6 +92,9 @@ VERSION_NOT_FOUND = ErrorCode(
 NOT_YET_RECORDED = ErrorCode(
     "not_yet_recorded", NotFound, "the aggregate was recorded only after this moment"
 )
+SCHEDULE_NOT_FOUND = ErrorCode(
+    "schedule_not_found", NotFound, "the ticket's period has no weekly classes (no calendar)"
+)
 ALERT_NOT_FOUND = ErrorCode("alert_not_found", NotFound, "no alert with this id")
 DEVICE_REVOKED = ErrorCode("device_revoked", Conflict, "the device is revoked")
 PERIOD_EXISTS = ErrorCode("period_exists", Conflict, "the period code is taken")

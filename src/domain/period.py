@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, available_timezones
 
 from eventsourcing.domain import Aggregate
 
+from domain.schedule import ClassSlot, ClassTime, checked_skip_dates, checked_slots, class_times
 from domain.shared import Cause, DomainError, stable_id, unprintable
 
 # Every date of a period lies here: its tickets' expiry (the day after its end, in its
@@ -32,6 +34,8 @@ class Track:
     code: str
     name: str
     price_cents: int
+    # Its weekly classes; none in periods scheduled before there were schedules.
+    schedule: tuple[ClassSlot, ...] = ()
 
 
 # A ticket's tracks as shown at the door, on its page and to admins: (code, name) pairs.
@@ -62,12 +66,20 @@ class PeriodPlan:
     timezone: str
     start_date: date
     end_date: date
+    skip_dates: tuple[date, ...] = ()  # no classes on these days (a holiday, a break)
 
     def checked(self) -> PeriodPlan:
         """This plan, trimmed and with its currency in capitals, or InvalidPeriod."""
         _check_period(self)
         return replace(
-            self, code=self.code.strip(), name=self.name.strip(), currency=self.currency.upper()
+            self,
+            code=self.code.strip(),
+            name=self.name.strip(),
+            currency=self.currency.upper(),
+            tracks=tuple(
+                replace(t, schedule=checked_slots(t.code, t.schedule)) for t in self.tracks
+            ),
+            skip_dates=checked_skip_dates(self.skip_dates, self.start_date, self.end_date),
         )
 
 
@@ -90,6 +102,23 @@ class Period(Aggregate):
         end_date: date
         timezone: str
         location: str | None
+        skip_dates: tuple[date, ...] = ()
+
+    class ScheduleChanged(Event):
+        """An admin replaced the weekly classes of the period's tracks and its skipped dates."""
+
+        TOPIC = "tickets:Period.ScheduleChanged"
+        schedules: tuple[tuple[str, tuple[ClassSlot, ...]], ...]  # (track code, its classes)
+        skip_dates: tuple[date, ...]
+
+        def apply(self, aggregate: Any) -> None:
+            period: Period = aggregate
+            by_code = dict(self.schedules)
+            period.tracks = tuple(
+                replace(t, schedule=by_code.get(t.code, ())) for t in period.tracks
+            )
+            period.skip_dates = self.skip_dates
+            period.schedule_sequence += 1
 
     def __init__(
         self,
@@ -102,6 +131,7 @@ class Period(Aggregate):
         location: str | None,
         currency: str,
         tracks: tuple[Track, ...],
+        skip_dates: tuple[date, ...] = (),
     ) -> None:
         self.code = code
         self.name = name
@@ -111,11 +141,55 @@ class Period(Aggregate):
         self.location = location
         self.currency = currency
         self.tracks = tracks
+        self.skip_dates = skip_dates
+        self.schedule_sequence = 0  # how often the classes changed: the calendar's SEQUENCE
 
     @classmethod
     def schedule(cls, plan: PeriodPlan, cause: Cause) -> Period:
         plan = plan.checked()
         return cls._create(cls.Scheduled, id=uuid4(), cause=cause, **vars(plan))
+
+    def change_schedule(
+        self,
+        schedules: Mapping[str, Iterable[ClassSlot]],
+        skip_dates: Iterable[date],
+        cause: Cause,
+    ) -> None:
+        """Replaces every track's classes (a track not named has none) and the skipped dates."""
+        for code in schedules:
+            self.track(code)  # UnknownTrack
+        checked = tuple(
+            (t.code, checked_slots(t.code, schedules.get(t.code, ()))) for t in self.tracks
+        )
+        skip = checked_skip_dates(skip_dates, self.start_date, self.end_date)
+        self.trigger_event(self.ScheduleChanged, schedules=checked, skip_dates=skip, cause=cause)
+
+    @property
+    def has_schedule(self) -> bool:
+        return any(track.schedule for track in self.tracks)
+
+    def classes(self, track: Track) -> list[ClassTime]:
+        """The track's classes from the period's first day to its last, in order."""
+        return list(
+            class_times(
+                track.schedule, self.start_date, self.end_date, self.skip_dates, self.timezone
+            )
+        )
+
+    def next_class(
+        self, track_codes: Iterable[str], now: datetime
+    ) -> tuple[Track, ClassTime] | None:
+        """The first class of these tracks that has not ended at ``now``."""
+        upcoming = [
+            (held.starts_at, track.code, track, held)
+            for track in (self.track(code) for code in track_codes)
+            for held in self.classes(track)
+            if held.ends_at > now
+        ]
+        if not upcoming:
+            return None
+        _, _, track, held = min(upcoming, key=lambda item: (item[0], item[1]))
+        return track, held
 
     def track(self, code: str) -> Track:
         for track in self.tracks:

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from adapters.alert_channels import EmailAlertChannel, LogAlertChannel, WebhookAlertChannel
+from adapters.calendar_file import IcalendarWriter
 from adapters.clock import SystemClock
 from adapters.email.content import EmailContentConfig, JinjaEmailContent
 from adapters.email.outbox import FileMailer, FileMailerConfig
@@ -60,6 +61,7 @@ from application.people.profiles import People
 from application.periods.scheduling import Periods
 from application.store import TicketStore
 from application.tickets.admin import TicketAdmin
+from application.tickets.calendars import TicketCalendars
 from application.tickets.desk import TicketDesk
 from application.tickets.documents import TicketDocuments
 from application.tickets.issuing import TicketIssuing
@@ -93,6 +95,7 @@ class Services:
     stripe_events: StripeEvents
     tickets: TicketDesk
     documents: TicketDocuments
+    calendars: TicketCalendars  # a ticket's classes as an iCalendar file
     rate_limits: RateLimiter  # of the ticket routes (entrypoints.http.rate_limits)
     checkins: CheckIns
     ticket_admin: TicketAdmin
@@ -181,7 +184,7 @@ def build(
     links = SignedTicketLinks(
         TicketLinksConfig(settings.http.public_base_url, settings.tokens.secret)
     )
-    tickets = TicketDesk(store, periods, tokens, alerts, links)
+    tickets = TicketDesk(store, periods, tokens, alerts, clock, links)
     # A test's renderer draws its emails' PDFs here; else render processes draw them.
     render_apart = renderer is None
     renderer = renderer or PdfTicketRenderer(settings.brand)
@@ -225,6 +228,7 @@ def build(
         ),
         tickets=tickets,
         documents=documents,
+        calendars=TicketCalendars(tickets, IcalendarWriter(settings.brand.school_name)),
         pdf_cache=pdf_cache,
         rate_limits=open_rate_limiter(settings.rate_limits),
         checkins=CheckIns(store, signer, scan_index, clock, PrometheusScanMeter()),

@@ -7,15 +7,25 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.alerts.alerts import Alerts
+from application.clock import Clock
 from application.errors import PROFILE_REQUIRED, TICKET_NOT_FOUND
 from application.periods.scheduling import Periods
 from application.store import TicketStore
 from application.tickets.ports import TicketLinks
 from application.tickets.token_repair import TokenRepair
 from application.tickets.tokens import TokenIssuer
-from domain.period import Period
+from domain.period import Period, Track
 from domain.person import Person
+from domain.schedule import ClassTime
 from domain.ticket import PendingTickets, Ticket, TicketStatus
+
+
+@dataclass(frozen=True)
+class NextClass:
+    """The first class of a ticket's tracks that is not over yet."""
+
+    track: Track
+    held: ClassTime
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,7 @@ class ServedTicket:
     token: str
     view_url: str | None = None  # signed links, when the desk has TicketLinks
     pdf_url: str | None = None
+    next_class: NextClass | None = None  # the first class of its tracks not yet over
 
     @property
     def token_version(self) -> int:
@@ -44,9 +55,11 @@ class TicketDesk:
         periods: Periods,
         tokens: TokenIssuer,
         alerts: Alerts,
+        clock: Clock,
         links: TicketLinks | None = None,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._periods = periods
         self._tokens = tokens
         self._links = links
@@ -117,6 +130,7 @@ class TicketDesk:
         ticket, token = self._current_token(ticket, period)
         assert ticket.token is not None
         version = ticket.token.version
+        upcoming = period.next_class(ticket.track_codes(), self._clock.now())
         return ServedTicket(
             ticket,
             period,
@@ -124,6 +138,7 @@ class TicketDesk:
             token,
             view_url=self._links.view_url(ticket.id, version) if self._links else None,
             pdf_url=self._links.pdf_url(ticket.id, version) if self._links else None,
+            next_class=NextClass(*upcoming) if upcoming else None,
         )
 
     def _current_token(self, ticket: Ticket, period: Period) -> tuple[Ticket, str]:

@@ -27,6 +27,7 @@ from entrypoints.http.periods import controller as periods
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.rate_limits import rate_limit_guard, rate_limit_headers
 from entrypoints.http.request_context import RequestContextMiddleware
+from entrypoints.http.tickets import calendar
 from entrypoints.http.tickets import controller as tickets
 from entrypoints.worker_cli import BackgroundWorker
 from entrypoints.worker_supervisor import WorkerLiveness
@@ -46,6 +47,7 @@ ROUTES: list[ControllerRouterHandler] = [
     tickets.TicketController,
     tickets.TicketDownloadController,
     tickets.TicketPageController,
+    calendar.TicketCalendarController,
     tickets.TicketEmailController,
     door.CheckInController,
     tickets.TicketAdminController,

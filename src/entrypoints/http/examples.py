@@ -16,12 +16,27 @@ import msgspec
 
 from domain.order import OrderStatus, RegistrationStatus
 from domain.scan import ScanResult
+from domain.schedule import Weekday
 from domain.ticket import TicketStatus
 from entrypoints.http.door.schemas import ScanIn, ScannedTicketOut, ScanOut
 from entrypoints.http.orders.schemas import OrderIn, OrderOut, RegistrationIn, RegistrationOut, Role
 from entrypoints.http.people.schemas import PersonIn, ProfileIn, ProfileOut
-from entrypoints.http.periods.schemas import PeriodIn, PeriodOut, PeriodTrackOut, TrackIn
-from entrypoints.http.tickets.schemas import RevokeIn, RotateIn, TicketOut, TicketTrackOut
+from entrypoints.http.periods.schemas import (
+    ClassSlotIn,
+    ClassSlotOut,
+    PeriodIn,
+    PeriodOut,
+    PeriodTrackOut,
+    TrackIn,
+)
+from entrypoints.http.tickets.schemas import (
+    NextClassOut,
+    RevokeIn,
+    RotateIn,
+    ScheduledTrackOut,
+    TicketOut,
+    TicketTrackOut,
+)
 
 _PERIOD_ID = UUID("5d0b7c1e-2f34-5b8e-9a10-3c4d5e6f7a8b")
 _PERSON_ID = UUID("8f14e45f-ceea-567a-a1a3-1c2b3d4e5f60")
@@ -29,6 +44,9 @@ _ORDER_ID = UUID("0f8fad5b-d9cb-469f-a165-70867728950e")
 _TICKET_ID = UUID("7c9e6679-7425-50de-944b-e07fc1f90ae7")
 _TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzYWxzYW5vci10aWNrZXRzIn0.c2lnbmF0dXJl"  # noqa: S105 (an example, signed by no key)
 _SALSA = TicketTrackOut(code="salsa1", name="Salsa 1")
+_TUESDAYS = ClassSlotOut(
+    weekday=Weekday.TUESDAY, start_time="19:00", end_time="20:30", room="Sal A"
+)
 
 EXAMPLES: dict[type[msgspec.Struct], Any] = {
     ProfileIn: ProfileIn(name="Åse Øvergård", email="ase@example.no", phone="+47 912 34 567"),
@@ -48,7 +66,19 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
         timezone="Europe/Oslo",
         currency="NOK",
         location="Dansestudio, Oslo",
-        tracks=[TrackIn(code="salsa1", name="Salsa 1", price_cents=150000)],
+        tracks=[
+            TrackIn(
+                code="salsa1",
+                name="Salsa 1",
+                price_cents=150000,
+                schedule=[
+                    ClassSlotIn(
+                        weekday=Weekday.TUESDAY, start_time="19:00", end_time="20:30", room="Sal A"
+                    )
+                ],
+            )
+        ],
+        skip_dates=[date(2026, 10, 6)],
     ),
     PeriodOut: PeriodOut(
         period_id=_PERIOD_ID,
@@ -59,7 +89,15 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
         timezone="Europe/Oslo",
         location="Dansestudio, Oslo",
         currency="NOK",
-        tracks=[PeriodTrackOut(code="salsa1", name="Salsa 1", price_cents=150000)],
+        tracks=[
+            PeriodTrackOut(
+                code="salsa1",
+                name="Salsa 1",
+                price_cents=150000,
+                schedule=[_TUESDAYS],
+            )
+        ],
+        skip_dates=[date(2026, 10, 6)],
     ),
     OrderIn: OrderIn(
         period_code="2026-fall",
@@ -94,7 +132,12 @@ EXAMPLES: dict[type[msgspec.Struct], Any] = {
         location="Dansestudio, Oslo",
         person_id=_PERSON_ID,
         person_name="Åse Øvergård",
-        tracks=[_SALSA],
+        tracks=[ScheduledTrackOut(code="salsa1", name="Salsa 1", schedule=[_TUESDAYS])],
+        next_class=NextClassOut(
+            track_code="salsa1",
+            starts_at=datetime(2026, 9, 8, 17, tzinfo=UTC),
+            ends_at=datetime(2026, 9, 8, 18, 30, tzinfo=UTC),
+        ),
         status=TicketStatus.ACTIVE,
         qr_token=_TOKEN,
         qr_token_version=1,

@@ -145,6 +145,9 @@ VALIDATION_FAILED = Problem(
 INVALID_PERIOD = Problem(422, "invalid_period", "the period's fields do not make a period")
 INVALID_ORDER = Problem(422, "invalid_order", "the registrations do not make an order")
 INVALID_PROFILE = Problem(422, "invalid_profile", "the profile's fields are not usable")
+INVALID_SCHEDULE = Problem(
+    422, "invalid_schedule", "a class ends before it starts, overlaps another, or a date is off"
+)
 UNKNOWN_TRACK = Problem(422, "unknown_track", "the period has no track with this code")
 RATE_LIMITED = Problem(429, "rate_limited", "too many requests; retry after `Retry-After` s")
 FULFILMENT_FAILED = Problem(

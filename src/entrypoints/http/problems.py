@@ -26,6 +26,7 @@ from domain.device import InvalidDevice
 from domain.order import InvalidOrder
 from domain.period import InvalidPeriod, UnknownTrack
 from domain.person import InvalidProfile
+from domain.schedule import InvalidSchedule
 from domain.shared import DomainError
 from entrypoints.http.bodies import MalformedBody
 
@@ -48,6 +49,7 @@ STATUS_OF: dict[type[Exception], int] = {
     InvalidProfile: 422,
     InvalidDevice: 422,
     UnknownTrack: 422,
+    InvalidSchedule: 422,
 }
 CODE_OF: dict[type[Exception], str] = {
     Unauthenticated: "unauthenticated",
@@ -56,6 +58,7 @@ CODE_OF: dict[type[Exception], str] = {
     InvalidProfile: "invalid_profile",
     InvalidDevice: "invalid_device",
     UnknownTrack: "unknown_track",
+    InvalidSchedule: "invalid_schedule",
 }
 TITLE_OF = {
     400: "Bad request",

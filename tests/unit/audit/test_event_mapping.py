@@ -6,7 +6,7 @@ import dataclasses
 import importlib
 import pkgutil
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from enum import Enum
 from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
@@ -194,6 +194,7 @@ def value_of(hint: Any, name: str) -> Any:
         # A moment with microseconds in a zone that is not UTC: both must survive.
         datetime: datetime(2026, 10, 24, 21, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Oslo")),
         date: date(2026, 2, 28),
+        time: time(19, 30),  # a class's local start or end
     }
     if hint in simple:
         return simple[hint]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
 from domain.period import InvalidPeriod, Period, PeriodPlan, Track
+from domain.schedule import ClassSlot, InvalidSchedule, Weekday
 from entrypoints.http import fields
 from entrypoints.http.schemas import (
     Camel,
@@ -19,11 +20,49 @@ from entrypoints.http.schemas import (
     Text,
 )
 
+# "19:00": a local time in the period's timezone, to the minute.
+LocalTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+Room = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class ClassSlotIn(Camel):
+    """A weekly class: its weekday, its local start and end times, and its room."""
+
+    weekday: Weekday
+    start_time: LocalTime
+    end_time: LocalTime
+    room: Room | None = None
+
+    def __post_init__(self) -> None:
+        with fields.refused_as(InvalidSchedule):
+            fields.one_line("room", self.room)
+
+    def slot(self) -> ClassSlot:
+        start, end = time.fromisoformat(self.start_time), time.fromisoformat(self.end_time)
+        return ClassSlot(self.weekday, start, end, self.room)
+
+
+class ClassSlotOut(Out):
+    weekday: Weekday
+    start_time: str
+    end_time: str
+    room: str | None
+
+    @classmethod
+    def of(cls, slot: ClassSlot) -> ClassSlotOut:
+        start, end = slot.start_time.strftime("%H:%M"), slot.end_time.strftime("%H:%M")
+        return cls(slot.weekday, start, end, slot.room)
+
+
+Schedule = Annotated[list[ClassSlotIn], msgspec.Meta(max_length=14)]
+SkipDates = Annotated[list[date], msgspec.Meta(max_length=366)]
+
 
 class TrackIn(Camel):
     code: Code
     name: Text
     price_cents: Cents
+    schedule: Schedule = []
 
     def __post_init__(self) -> None:
         with fields.refused_as(InvalidPeriod):
@@ -40,6 +79,7 @@ class PeriodIn(Camel):
     currency: Currency
     tracks: Annotated[list[TrackIn], msgspec.Meta(max_length=100)]
     location: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    skip_dates: SkipDates = []
 
     def __post_init__(self) -> None:
         # Everything accepted here must be payable, issuable, printable and emailable: a
@@ -54,7 +94,10 @@ class PeriodIn(Camel):
             self.currency = fields.currency_code("currency", self.currency)
 
     def plan(self) -> PeriodPlan:
-        tracks = tuple(Track(t.code, t.name, t.price_cents) for t in self.tracks)
+        tracks = tuple(
+            Track(t.code, t.name, t.price_cents, tuple(c.slot() for c in t.schedule))
+            for t in self.tracks
+        )
         return PeriodPlan(
             code=self.code,
             name=self.name,
@@ -64,6 +107,7 @@ class PeriodIn(Camel):
             end_date=self.end_date,
             timezone=self.timezone,
             location=self.location,
+            skip_dates=tuple(self.skip_dates),
         )
 
 
@@ -73,6 +117,12 @@ class PeriodTrackOut(Out):
     code: str
     name: str
     price_cents: int
+    schedule: list[ClassSlotOut]
+
+    @classmethod
+    def of(cls, track: Track) -> PeriodTrackOut:
+        slots = [ClassSlotOut.of(slot) for slot in track.schedule]
+        return cls(track.code, track.name, track.price_cents, slots)
 
 
 class PeriodOut(Out):
@@ -85,6 +135,7 @@ class PeriodOut(Out):
     location: str | None
     currency: str
     tracks: list[PeriodTrackOut]
+    skip_dates: list[date]
 
     @classmethod
     def of(cls, period: Period) -> PeriodOut:
@@ -97,5 +148,26 @@ class PeriodOut(Out):
             timezone=period.timezone,
             location=period.location,
             currency=period.currency,
-            tracks=[PeriodTrackOut(t.code, t.name, t.price_cents) for t in period.tracks],
+            tracks=[
+                PeriodTrackOut(
+                    t.code, t.name, t.price_cents, [ClassSlotOut.of(c) for c in t.schedule]
+                )
+                for t in period.tracks
+            ],
+            skip_dates=list(period.skip_dates),
         )
+
+
+class TrackScheduleIn(Camel):
+    code: Code
+    schedule: Schedule
+
+
+class ScheduleIn(Camel):
+    """Every track's weekly classes (a track not listed has none) and the days without any."""
+
+    tracks: Annotated[list[TrackScheduleIn], msgspec.Meta(max_length=100)]
+    skip_dates: SkipDates = []
+
+    def schedules(self) -> dict[str, tuple[ClassSlot, ...]]:
+        return {t.code: tuple(c.slot() for c in t.schedule) for t in self.tracks}

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from application.tickets.admin import ManagedTicket
 from application.tickets.desk import ServedTicket
-from domain.period import TrackNames
+from domain.period import Period, TrackNames
 from domain.ticket import TicketStatus
 from entrypoints.http import fields
+from entrypoints.http.periods.schemas import ClassSlotOut
 from entrypoints.http.schemas import (
     Camel,
     Out,
@@ -29,6 +31,26 @@ def tracks_out(tracks: TrackNames) -> list[TicketTrackOut]:
     return [TicketTrackOut(code, name) for code, name in tracks]
 
 
+class ScheduledTrackOut(TicketTrackOut):
+    """A track of the holder's ticket, with its weekly classes (none without a schedule)."""
+
+    schedule: list[ClassSlotOut]
+
+
+def scheduled_tracks(period: Period, codes: Iterable[str]) -> list[ScheduledTrackOut]:
+    classes = {t.code: [ClassSlotOut.of(slot) for slot in t.schedule] for t in period.tracks}
+    named = period.track_names(codes)
+    return [ScheduledTrackOut(code, name, classes.get(code, [])) for code, name in named]
+
+
+class NextClassOut(Out):
+    """The first class of the ticket's tracks that is not over yet."""
+
+    track_code: str
+    starts_at: datetime
+    ends_at: datetime
+
+
 class TicketOut(Out):
     ticket_id: UUID
     period_id: UUID
@@ -39,7 +61,8 @@ class TicketOut(Out):
     location: str | None
     person_id: UUID
     person_name: str
-    tracks: list[TicketTrackOut]
+    tracks: list[ScheduledTrackOut]
+    next_class: NextClassOut | None
     status: TicketStatus
     qr_token: str
     qr_token_version: int
@@ -61,7 +84,8 @@ class TicketOut(Out):
             location=period.location,
             person_id=served.person.id,
             person_name=served.person.name,
-            tracks=tracks_out(period.track_names(ticket.track_codes())),
+            tracks=scheduled_tracks(period, ticket.track_codes()),
+            next_class=_next_class(served),
             status=ticket.status,
             qr_token=served.token,
             qr_token_version=ticket.token.version,
@@ -69,6 +93,13 @@ class TicketOut(Out):
             view_url=served.view_url,
             pdf_url=served.pdf_url,
         )
+
+
+def _next_class(served: ServedTicket) -> NextClassOut | None:
+    upcoming = served.next_class
+    if upcoming is None:
+        return None
+    return NextClassOut(upcoming.track.code, upcoming.held.starts_at, upcoming.held.ends_at)
 
 
 class RotateIn(Camel):
