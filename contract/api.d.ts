@@ -598,7 +598,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who checked in on a class day (admin) */
+        /** Who checked in on a class day, and with a schedule who was absent (admin) */
         get: operations["getAttendance"];
         put?: never;
         post?: never;
@@ -700,6 +700,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AbsenteeOut */
+        AbsenteeOut: {
+            /** Format: uuid */
+            personId: string;
+            name: string;
+            tracks: string[];
+        };
         /** AdminTicketOut */
         AdminTicketOut: {
             /** Format: uuid */
@@ -743,6 +750,8 @@ export interface components {
                 [key: string]: number;
             };
             persons: components["schemas"]["AttendeeOut"][];
+            classes: components["schemas"]["HeldClassOut"][];
+            absent: components["schemas"]["AbsenteeOut"][];
         };
         /** AttendeeOut */
         AttendeeOut: {
@@ -823,6 +832,14 @@ export interface components {
             /** @enum {string} */
             status: "ok" | "ready";
         };
+        /** HeldClassOut */
+        HeldClassOut: {
+            trackCode: string;
+            startTime: string;
+            endTime: string;
+            expected: number;
+            present: number;
+        };
         /** JwkOut */
         JwkOut: {
             /** @constant */
@@ -846,6 +863,7 @@ export interface components {
             ticketId: string;
             deviceId?: string | null;
             scanId?: string | null;
+            trackCode?: string | null;
         };
         /** NewDeviceOut */
         NewDeviceOut: {
@@ -1173,13 +1191,15 @@ export interface components {
          * @example {
          *       "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzYWxzYW5vci10aWNrZXRzIn0.c2lnbmF0dXJl",
          *       "deviceId": "front-door",
-         *       "scanId": "front-door:000001"
+         *       "scanId": "front-door:000001",
+         *       "trackCode": null
          *     }
          */
         ScanIn: {
             token: string;
             deviceId?: string | null;
             scanId?: string | null;
+            trackCode?: string | null;
         };
         /**
          * ScanOut
@@ -1207,7 +1227,7 @@ export interface components {
          * ScanResult
          * @enum {string}
          */
-        ScanResult: "ok" | "already_checked_in" | "invalid" | "expired" | "revoked" | "superseded" | "wrong_period";
+        ScanResult: "ok" | "already_checked_in" | "invalid" | "expired" | "revoked" | "superseded" | "wrong_period" | "wrong_class";
         /** ScannedTicketOut */
         ScannedTicketOut: {
             /** Format: uuid */

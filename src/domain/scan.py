@@ -21,6 +21,7 @@ class ScanResult(StrEnum):
     REVOKED = "revoked"
     SUPERSEDED = "superseded"
     WRONG_PERIOD = "wrong_period"  # a device paired for another period
+    WRONG_CLASS = "wrong_class"  # the ticket does not cover the class being checked in
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ class DoorCall:
     scan_id: str | None  # the scanner's nonce: the same one again gets the first answer
     staff_user_id: str  # the caller: a user id, or ``device:<deviceId>``
     period_code: str | None = None  # a device paired for a period acts only within it
+    track_code: str | None = None  # the class the door is checking in, when it picked one
 
 
 @dataclass(frozen=True)
@@ -192,8 +193,9 @@ class CheckIns:
             return self._unless_repeated(answer, request, digest)
 
         entry = self._index.lookup(claims.ticket_id)
-        if entry is not None and _elsewhere(request, entry.period_code):
-            return self._unless_repeated(_wrong_period(_seen(entry)), request, digest)
+        refused = _refused_here(request, _seen(entry)) if entry is not None else None
+        if refused is not None:
+            return self._unless_repeated(refused, request, digest)
         # The index's answer is final unless it is ``ok`` or the token is newer than it knows.
         if entry is not None and claims.version <= entry.token_version:
             recorded = _recorded_in_index(entry, local_date(self._clock.now(), entry.timezone))
@@ -247,8 +249,9 @@ class CheckIns:
         else:
             period = self._store.get(Period, ticket.period_id)
             seen, timezone = self._describe_ticket(ticket, period), period.timezone
-        if _elsewhere(request, seen.period_code):
-            return self._unless_repeated(_wrong_period(seen), request, digest)
+        refused = _refused_here(request, seen)
+        if refused is not None:
+            return self._unless_repeated(refused, request, digest)
         now = self._clock.now().replace(microsecond=0)
         today = local_date(now, timezone)
         recorded = RecordedTicket(
@@ -346,9 +349,15 @@ def _elsewhere(request: ScanRequest | ManualRequest, period_code: str) -> bool:
     return request.call.period_code is not None and period_code != request.call.period_code
 
 
-def _wrong_period(seen: ScannedTicket) -> ScanAnswer:
-    """Whose ticket it is, so the volunteer can send them to their own period's door."""
-    return ScanAnswer(ScanResult.WRONG_PERIOD, seen, "a ticket of another period")
+def _refused_here(request: ScanRequest | ManualRequest, seen: ScannedTicket) -> ScanAnswer | None:
+    """A ticket of another period than the device's, or not covering the class the door picked:
+    refused with whose it is and what it covers, so the volunteer can send them on."""
+    if _elsewhere(request, seen.period_code):
+        return ScanAnswer(ScanResult.WRONG_PERIOD, seen, "a ticket of another period")
+    track = request.call.track_code
+    if track is not None and track not in {code for code, _ in seen.tracks}:
+        return ScanAnswer(ScanResult.WRONG_CLASS, seen, "a ticket for other classes")
+    return None
 
 
 def _recorded_in_index(entry: ScanEntry, today: date) -> RecordedTicket:

@@ -18,6 +18,7 @@ class ScanEntry:
     """
 
     ticket_id: UUID
+    person_id: UUID
     active: bool
     token_version: int
     token_hash: str

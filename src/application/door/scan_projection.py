@@ -219,6 +219,7 @@ def scan_entry(ticket: Row, period: Row, person_name: str | None) -> ScanEntry:
     codes = dict.fromkeys(code for _, code in ticket["registrations"])
     return ScanEntry(
         ticket_id=UUID(ticket["ticket_id"]),
+        person_id=UUID(ticket["person_id"]),
         active=bool(ticket["active"]),
         token_version=ticket["token_version"],
         token_hash=ticket["token_hash"],

@@ -43,11 +43,14 @@ class DoorCaller:
     actor: str  # the user id, or ``device:<deviceId>``
     device: DoorDevice | None = None
 
-    def call(self, device_id: str | None, scan_id: str | None) -> DoorCall:
+    def call(
+        self, device_id: str | None, scan_id: str | None, track_code: str | None = None
+    ) -> DoorCall:
         """What a check-in records of its caller: a device's own id (whatever the body says;
-        staff may name theirs), the caller, and the period a device acts within."""
+        staff may name theirs), the caller, the period a device acts within, and the class the
+        door picked."""
         own = str(self.device.device_id) if self.device is not None else device_id
-        return DoorCall(own, scan_id, self.actor, self.own_period)
+        return DoorCall(own, scan_id, self.actor, self.own_period, track_code)
 
     @property
     def own_period(self) -> str | None:

@@ -237,6 +237,7 @@ def test_fields_carry_the_constraints_the_service_enforces(doc: dict[str, Any]) 
         "revoked",
         "superseded",
         "wrong_period",
+        "wrong_class",
     }
     assert schemas["TicketOut"]["properties"]["ticketId"]["format"] == "uuid"
     assert schemas["TicketOut"]["properties"]["qrTokenExpiresAt"]["format"] == "date-time"

@@ -80,6 +80,7 @@ class Door:
         assert ticket.token is not None
         entry = ScanEntry(
             ticket_id=ticket.id,
+            person_id=ticket.person_id,
             active=True,
             token_version=ticket.token.version,
             token_hash=ticket.token.token_hash,

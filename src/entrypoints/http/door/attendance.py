@@ -12,7 +12,7 @@ from application.errors import (
     PERIOD_NOT_FOUND,
 )
 from entrypoints.http.deps import Admin
-from entrypoints.http.door.schemas import AttendanceOut, AttendeeOut
+from entrypoints.http.door.schemas import AttendanceOut
 from entrypoints.http.openapi import (
     BEARER,
     ROLE_PROBLEMS,
@@ -32,7 +32,7 @@ class AttendanceController(Controller):
         sync_to_thread=True,
         operation_id="getAttendance",
         security=BEARER,
-        summary="Who checked in on a class day (admin)",
+        summary="Who checked in on a class day, and with a schedule who was absent (admin)",
         responses=problems(*ROLE_PROBLEMS, PERIOD_NOT_FOUND, VALIDATION_FAILED, *STORE_PROBLEMS),
     )
     def day(
@@ -43,23 +43,7 @@ class AttendanceController(Controller):
         day: DateQuery = None,
     ) -> AttendanceOut:
         """Kept by the worker from the check-ins: it may lag a scan by a moment."""
-        found = attendance.day(period_code, day)
-        return AttendanceOut(
-            date=found.date,
-            total=found.total,
-            by_track=found.by_track,
-            persons=[
-                AttendeeOut(
-                    person_id=a.person_id,
-                    name=a.name,
-                    tracks=[code for code, _ in a.tracks],
-                    checked_in_at=a.checked_in_at,
-                    device_id=a.device_id,
-                    manual=a.manual,
-                )
-                for a in found.persons
-            ],
-        )
+        return AttendanceOut.of(attendance.day(period_code, day))
 
     @get(
         "/{periodCode:str}/attendance.csv",

@@ -90,7 +90,7 @@ class CheckInController(Controller):
             door = provide_door_caller(request, devices, identity)
             cause = provide_door_cause(request, door)
             answer = checkins.scan(
-                ScanRequest(data.token, door.call(data.device_id, data.scan_id)),
+                ScanRequest(data.token, door.call(data.device_id, data.scan_id, data.track_code)),
                 cause,
             )
         return ScanOut.of(answer)
@@ -114,7 +114,7 @@ class CheckInController(Controller):
         """For a participant whose phone died (found by name): recorded as manual, the same
         result words as a scan; an unknown ticket answers invalid."""
         answer = checkins.manual(
-            ManualRequest(data.ticket_id, door.call(data.device_id, data.scan_id)),
+            ManualRequest(data.ticket_id, door.call(data.device_id, data.scan_id, data.track_code)),
             cause,
         )
         return ScanOut.of(answer)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from application.door.attendance import AttendanceDay
 from application.door.checkin import ScanAnswer, ScannedTicket
 from domain.scan import ScanResult
 from domain.ticket import TicketStatus
@@ -15,6 +16,7 @@ from entrypoints.http import fields
 from entrypoints.http.schemas import (
     Camel,
     ClientId,
+    Code,
     Out,
 )
 from entrypoints.http.tickets.schemas import TicketTrackOut, tracks_out
@@ -28,6 +30,7 @@ class ScanIn(Camel):
     token: ScannedText
     device_id: ClientId | None = None
     scan_id: ClientId | None = None
+    track_code: Code | None = None  # the class being checked in: another one's ticket is refused
 
     def __post_init__(self) -> None:
         # The pattern's $ lets one trailing line feed through (Python's re): not in a log line.
@@ -69,6 +72,7 @@ class ManualCheckInIn(Camel):
     ticket_id: UUID
     device_id: ClientId | None = None
     scan_id: ClientId | None = None
+    track_code: Code | None = None
 
     def __post_init__(self) -> None:
         fields.one_line("deviceId", self.device_id)
@@ -141,10 +145,62 @@ class AttendeeOut(Out):
     manual: bool
 
 
+class HeldClassOut(Out):
+    """A class held on the day: how many are registered for its track, and how many came."""
+
+    track_code: str
+    start_time: str  # "19:00", local
+    end_time: str
+    expected: int
+    present: int
+
+
+class AbsenteeOut(Out):
+    person_id: UUID
+    name: str
+    tracks: list[str]  # their track codes with a class that day
+
+
 class AttendanceOut(Out):
-    """Who came to class on one day: totals per track, the persons in the order they came."""
+    """Who came to class on one day: totals per track, the persons in the order they came;
+    with a schedule, the day's classes and who was absent from them."""
 
     date: date
     total: int
     by_track: dict[str, int]
     persons: list[AttendeeOut]
+    classes: list[HeldClassOut]
+    absent: list[AbsenteeOut]
+
+    @classmethod
+    def of(cls, found: AttendanceDay) -> AttendanceOut:
+        return cls(
+            date=found.date,
+            total=found.total,
+            by_track=found.by_track,
+            persons=[
+                AttendeeOut(
+                    person_id=a.person_id,
+                    name=a.name,
+                    tracks=[code for code, _ in a.tracks],
+                    checked_in_at=a.checked_in_at,
+                    device_id=a.device_id,
+                    manual=a.manual,
+                )
+                for a in found.persons
+            ],
+            classes=[
+                HeldClassOut(
+                    c.track_code,
+                    c.start_time.strftime("%H:%M"),
+                    c.end_time.strftime("%H:%M"),
+                    c.expected,
+                    c.present,
+                )
+                for c in found.classes
+            ],
+            absent=[
+                AbsenteeOut(a.person_id, a.name, [code for code, _ in a.tracks])
+                for a in found.absent
+            ],
+        )
