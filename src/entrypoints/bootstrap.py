@@ -6,6 +6,7 @@ the whole wiring reads top to bottom in one place (cosmicpython's bootstrap).
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -112,8 +113,20 @@ class Services:
     read_models: tuple[ReadModel, ...]
     followers: tuple[Follower, ...]
     follower_lag: FollowerLag | None  # the followers' lag, read when /metrics is scraped
-    scrape: Scrape  # what /metrics answers, on the public port or METRICS_PORT
     render_pool: PooledEmailContent | None = None  # ticket emails' render processes, if any
+
+    @functools.cached_property
+    def scrape(self) -> Scrape:
+        """What /metrics answers, on the public port or METRICS_PORT: made once for these
+        services (it keeps the database's gauges for METRICS_CACHE_SECONDS), over their own
+        followers."""
+        return Scrape(
+            self.follower_health,
+            self.follower_lag,
+            version=package_version(),
+            multiprocess_dir=self.settings.metrics.multiprocess_dir,
+            cache_seconds=self.settings.metrics.cache_seconds,
+        )
 
     @property
     def follower_health(self) -> FollowerHealth:
@@ -236,13 +249,6 @@ def build(
         read_models=read_models,
         followers=followers,
         follower_lag=follower_lag,
-        scrape=Scrape(
-            FollowerHealth(store, followers),
-            follower_lag,
-            version=package_version(),
-            multiprocess_dir=settings.metrics.multiprocess_dir,
-            cache_seconds=settings.metrics.cache_seconds,
-        ),
         email_requests=EmailRequests(store),
         follower_store=follower_store,
         pages=JinjaPages(PagesConfig(settings.brand, settings.http.public_base_url)),
