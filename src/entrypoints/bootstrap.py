@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
 
 from adapters.alert_channels import EmailAlertChannel, LogAlertChannel, WebhookAlertChannel
 from adapters.clock import SystemClock
@@ -73,6 +75,9 @@ from entrypoints.settings import EmailSettings, Settings
 from entrypoints.version import package_version
 
 log = logging.getLogger(__name__)
+
+# The door's and the admins' scripts: the words they translate with t() are read from them.
+PAGE_SCRIPTS: Final = Path(__file__).parent / "http" / "static"
 
 
 @dataclass(frozen=True)
@@ -245,7 +250,15 @@ def build(
         ),
         email_requests=EmailRequests(store),
         follower_store=follower_store,
-        pages=JinjaPages(PagesConfig(settings.brand, settings.http.public_base_url)),
+        pages=JinjaPages(
+            PagesConfig(
+                settings.brand,
+                settings.http.public_base_url,
+                locales=settings.languages.supported,
+                default_locale=settings.languages.default_locale,
+                scripts=PAGE_SCRIPTS,
+            )
+        ),
         metrics=metrics,
         render_pool=content if isinstance(content, PooledEmailContent) else None,
     )
