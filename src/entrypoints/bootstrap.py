@@ -274,7 +274,11 @@ def _email_content(
     rendered before is drawn with the email by ``renderer`` (the downloads' own, or the same
     one in each render process) and kept by the follower through the documents use case.
     """
-    config = EmailContentConfig(settings.brand, settings.email.reply_to)
+    config = EmailContentConfig(
+        settings.brand,
+        settings.email.reply_to,
+        alert_locale=settings.languages.default_locale,
+    )
     here = JinjaEmailContent(config, renderer.render_pdf)
     processes = settings.email.render_processes
     if not render_apart or processes == 0:
