@@ -24,7 +24,7 @@
       }));
       $("persons").replaceChildren(...found.persons.map((p) => {
         const tr = document.createElement("tr");
-        const time = new Date(p.checkedInAt).toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
+        const time = new Date(p.checkedInAt).toLocaleTimeString(LANG, { timeStyle: "short" });
         tr.append(cell(time), cell(p.name), cell(p.tracks.join(", ")), cell(p.manual ? t("by name") : (p.deviceId || "").slice(0, 8)));
         return tr;
       }));

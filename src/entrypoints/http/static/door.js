@@ -98,7 +98,7 @@
 
   function timeOf(iso) {
     if (!iso) return "";
-    return new Date(iso).toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
+    return new Date(iso).toLocaleTimeString(LANG, { timeStyle: "short" }); // CLDR: 19:02, 7:02 PM
   }
 
   function showResult(answer, startedAt) {
