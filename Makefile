@@ -61,7 +61,7 @@ translations: install  ## extract every string people see and update the catalog
 	$(UV) run --frozen pybabel update -i src/adapters/locales/messages.pot -d src/adapters/locales \
 		--ignore-obsolete
 # The door's and the admins' pages, their scripts and the alerts: the "pages" domain.
-	$(UV) run --frozen pybabel extract -F babel-pages.cfg -k _ -k gettext -k t \
+	$(UV) run --frozen pybabel extract -F babel-pages.cfg -k _ -k gettext -k t -k tn:1,2 \
 		--no-location --sort-output --project salsanor-tickets -o src/adapters/locales/pages.pot .
 	$(UV) run --frozen pybabel update -D pages -i src/adapters/locales/pages.pot \
 		-d src/adapters/locales --ignore-obsolete

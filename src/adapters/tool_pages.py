@@ -20,8 +20,8 @@ from babel.messages.extract import extract_from_file
 from adapters.languages import jinja_environments, translations
 
 DOMAIN: Final = "pages"
-# The scripts' gettext: t("Checked in at {time}", {time}) (see static/strings.js).
-SCRIPT_KEYWORDS: Final = {"t": None}
+# The scripts' gettext: t("Checked in at {time}", {...}), tn(singular, plural, n) (strings.js).
+SCRIPT_KEYWORDS: Final = {"t": None, "tn": (1, 2)}
 # The switch names each language in its own words. CLDR's "norsk bokmål" is a linguist's
 # name: the school and its students say "Norsk" (the glossary's word).
 _OWN_NAMES: Final = {"nb": "Norsk"}
@@ -56,7 +56,13 @@ class ToolPages:
 
     def _render(self, template: str, code: str) -> str:
         catalogue = translations(code, DOMAIN)
-        strings = {message: catalogue.gettext(message) for message in self._script_messages}
+        strings: dict[str, str | list[str]] = {}
+        for message in self._script_messages:
+            if isinstance(message, str):
+                strings[message] = catalogue.gettext(message)
+            else:  # singular and plural: the forms for one and for more (gettext's n != 1)
+                singular, plural = message
+                strings[singular] = [catalogue.ngettext(singular, plural, n) for n in (1, 2)]
         switch = [
             {"code": other, "name": language_name(other)}
             for other in sorted(self.locales)
@@ -74,13 +80,15 @@ def language_name(code: str) -> str:
     return name[:1].upper() + name[1:]
 
 
-def script_messages(scripts: Path) -> tuple[str, ...]:
-    """Every message the pages' scripts translate with ``t()``."""
-    found: dict[str, None] = {}
+def script_messages(scripts: Path) -> tuple[str | tuple[str, str], ...]:
+    """Every message the pages' scripts translate: ``t()``'s, and ``tn()``'s (two forms)."""
+    found: dict[str | tuple[str, str], None] = {}
     for script in sorted(scripts.glob("*.js")):
         for _line, message, _comments, _context in extract_from_file(
             "javascript", script, keywords=SCRIPT_KEYWORDS
         ):
             if isinstance(message, str):
                 found[message] = None
+            elif len(message) == 2 and all(isinstance(form, str) for form in message):
+                found[(str(message[0]), str(message[1]))] = None
     return tuple(found)

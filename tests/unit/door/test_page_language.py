@@ -109,6 +109,10 @@ def test_the_door_page_in_norwegian_has_no_english_and_its_scripts_words(
     assert strings["lang"] == "nb"
     assert strings["messages"]["Already checked in"] == "Allerede sjekket inn i dag"
     assert strings["messages"]["Not a valid ticket"] == "Billetten er ikke gyldig"
+    assert strings["messages"]["{count} scan waiting to sync"] == [
+        "{count} skann er ikke sendt ennå",
+        "{count} skann er ikke sendt ennå",
+    ]
     assert '<a href="?lang=en" hreflang="en" lang="en">English</a>' in html
     # The words are data (not run): the CSP still allows scripts from this service only.
     assert '<script type="application/json" id="strings">' in html

@@ -22,20 +22,32 @@ PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|\{[a-z_]+\}")
 
 
 def _entries() -> dict[str, tuple[str, bool]]:
+    """By msgid (a plural's: its singular), the translation (a plural's forms, one per line;
+    empty if any form is) and whether it is fuzzy."""
     with CATALOGUE.open("rb") as po:
         catalogue = read_po(po, locale="nb", domain="pages")
-    return {
-        str(message.id): (str(message.string), message.fuzzy) for message in catalogue if message.id
-    }
+    entries = {}
+    for message in catalogue:
+        if not message.id:
+            continue
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        forms = [message.string] if isinstance(message.string, str) else list(message.string)
+        text = "\n".join(forms) if all(form.strip() for form in forms) else ""
+        entries[str(msgid)] = (text, message.fuzzy)
+    return entries
 
 
 def _extracted() -> set[str]:
     """What ``make translations`` extracts into pages.pot, found the same way."""
     with (ROOT / "babel-pages.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    keywords = {"_": None, "gettext": None, "t": None}
+    keywords = {"_": None, "gettext": None, "t": None, "tn": (1, 2)}
     found = extract_from_dir(ROOT, method_map, options_map, keywords=keywords)
-    return {message for _path, _line, message, _comments, _context in found}  # type: ignore[misc]
+    # A plural is listed by its singular, as in the catalogue.
+    return {
+        message if isinstance(message, str) else str(message[0])
+        for _path, _line, message, _comments, _context in found
+    }
 
 
 def test_every_pages_message_has_a_norwegian_translation_neither_empty_nor_fuzzy() -> None:
@@ -55,7 +67,8 @@ def test_every_word_of_the_pages_templates_and_scripts_is_in_the_catalogue() -> 
 
 def test_translations_keep_their_placeholders() -> None:
     for message, (text, _) in _entries().items():
-        assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(message)), message
+        for form in text.split("\n"):
+            assert sorted(PLACEHOLDER.findall(form)) == sorted(PLACEHOLDER.findall(message)), form
 
 
 def test_the_template_pot_is_where_make_translations_writes_it() -> None:

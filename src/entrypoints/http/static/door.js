@@ -12,7 +12,7 @@
   const COUNT_EVERY_MS = 30000;
 
   const $ = (id) => document.getElementById(id);
-  const t = window.t; // strings.js: the page's words in its language
+  const { t, tn } = window; // strings.js: the page's words in its language
   const LANG = document.documentElement.lang; // times and spoken words in the page's language
   const stats = { scans: [], decoder: null }; // read by the browser tests: scan-to-result times
   window.doorStats = stats;
@@ -356,7 +356,7 @@
 
   async function showQueue() {
     const waiting = await idb("queue", "readonly", (s) => s.count());
-    $("queue").textContent = t("Waiting to sync: {count}", { count: waiting });
+    $("queue").textContent = tn("{count} scan waiting to sync", "{count} scans waiting to sync", waiting);
     $("queue").hidden = waiting === 0;
     document.body.dataset.queued = String(waiting);
   }
