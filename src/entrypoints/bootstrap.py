@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
 
 from adapters.alert_channels import EmailAlertChannel, LogAlertChannel, WebhookAlertChannel
 from adapters.clock import SystemClock
@@ -74,6 +76,9 @@ from entrypoints.settings import EmailSettings, Settings
 from entrypoints.version import package_version
 
 log = logging.getLogger(__name__)
+
+# The door's and the admins' scripts: the words they translate with t() are read from them.
+PAGE_SCRIPTS: Final = Path(__file__).parent / "http" / "static"
 
 
 @dataclass(frozen=True)
@@ -251,7 +256,15 @@ def build(
         follower_lag=follower_lag,
         email_requests=EmailRequests(store),
         follower_store=follower_store,
-        pages=JinjaPages(PagesConfig(settings.brand, settings.http.public_base_url)),
+        pages=JinjaPages(
+            PagesConfig(
+                settings.brand,
+                settings.http.public_base_url,
+                locales=settings.languages.supported,
+                default_locale=settings.languages.default_locale,
+                scripts=PAGE_SCRIPTS,
+            )
+        ),
         metrics=metrics,
         render_pool=content if isinstance(content, PooledEmailContent) else None,
     )
@@ -267,7 +280,11 @@ def _email_content(
     rendered before is drawn with the email by ``renderer`` (the downloads' own, or the same
     one in each render process) and kept by the follower through the documents use case.
     """
-    config = EmailContentConfig(settings.brand, settings.email.reply_to)
+    config = EmailContentConfig(
+        settings.brand,
+        settings.email.reply_to,
+        alert_locale=settings.languages.default_locale,
+    )
     here = JinjaEmailContent(config, renderer.render_pdf)
     processes = settings.email.render_processes
     if not render_apart or processes == 0:
