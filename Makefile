@@ -60,6 +60,11 @@ translations: install  ## extract every string people see and update the catalog
 		--no-location --sort-output --project salsanor-tickets -o src/adapters/locales/messages.pot .
 	$(UV) run --frozen pybabel update -i src/adapters/locales/messages.pot -d src/adapters/locales \
 		--ignore-obsolete
+# The door's and the admins' pages, their scripts and the alerts: the "pages" domain.
+	$(UV) run --frozen pybabel extract -F babel-pages.cfg -k _ -k gettext -k t -k tn:1,2 \
+		--no-location --sort-output --project salsanor-tickets -o src/adapters/locales/pages.pot .
+	$(UV) run --frozen pybabel update -D pages -i src/adapters/locales/pages.pot \
+		-d src/adapters/locales --ignore-obsolete
 
 clean:
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache var

@@ -42,17 +42,20 @@ def available_locales() -> frozenset[str]:
 
 
 @functools.cache
-def translations(locale: str) -> Translations:
-    """The locale's catalogue, compiled in memory (fuzzy entries left out, as gettext does)."""
-    path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+def translations(locale: str, domain: str = DOMAIN) -> Translations:
+    """The locale's catalogue, compiled in memory (fuzzy entries left out, as gettext does).
+
+    ``domain``: ``messages`` (what participants receive) or ``pages`` (the door's and the
+    admins' pages and alerts), two catalogues side by side in the locale's folder."""
+    path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
     if not path.exists():
         return Translations()  # the source language: every msgid is its own text
     with path.open("rb") as po:
-        catalog = read_po(po, locale=locale, domain=DOMAIN)
+        catalog = read_po(po, locale=locale, domain=domain)
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return Translations(compiled, domain=domain)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class Language:
 
 
 def jinja_environments(
-    templates: Path, locales: frozenset[str], **options: Any
+    templates: Path, locales: frozenset[str], *, domain: str = DOMAIN, **options: Any
 ) -> dict[str, jinja2.Environment]:
     """One environment a locale, its templates translated (``{% trans %}``, ``_()``) and its
     formats as filters (``|long_date``, ``|date_range``, ``|time``, ``|money``). One each
@@ -114,7 +117,7 @@ def jinja_environments(
             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
             **options,
         )
-        environment.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]
+        environment.install_gettext_translations(translations(code, domain), newstyle=True)  # type: ignore[attr-defined]
         filters: dict[str, Callable[..., str]] = {
             "long_date": language.long_date,
             "weekday_date": language.weekday_date,

@@ -18,8 +18,10 @@ import jinja2
 from markupsafe import Markup
 
 from adapters.brand import Brand
+from adapters.languages import available_locales
 from adapters.qr_code import qr_svg
 from adapters.ticket_text import date_range, short_id
+from adapters.tool_pages import ToolPages
 from application.tickets.ports import TicketDocument
 
 TEMPLATES: Final = Path(__file__).parent / "templates" / "pages"
@@ -37,6 +39,11 @@ class Page:
 class PagesConfig:
     brand: Brand  # the school's name, colours and logo, as on the PDF and in the email
     public_base_url: str  # PUBLIC_BASE_URL: where a paired phone opens the door page
+    # The door's and the admins' pages: in each of these languages (DEFAULT_LOCALE when the
+    # browser asks for none of them), their scripts' words read from ``scripts``.
+    locales: frozenset[str] = available_locales()
+    default_locale: str = "nb"
+    scripts: Path | None = None
 
 
 class JinjaPages:
@@ -56,15 +63,22 @@ class JinjaPages:
         )
         self._ticket = environment.get_template("ticket.html.j2")
         self._logo = _logo_data_uri(config.brand)
+        # The door's and the admins' pages hold no data (their scripts call the API): each is
+        # rendered once a language.
+        self._tools = ToolPages(
+            TEMPLATES,
+            values={"assets": ASSETS_PATH, "school": config.brand.school_name},
+            locales=config.locales,
+            default_locale=config.default_locale,
+            scripts=config.scripts,
+        )
+        self._door = self._tool("door.html.j2", camera=True)
+        self._device_admin = self._tool("admin_devices.html.j2")
+        self._attendance_admin = self._tool("admin_attendance.html.j2")
 
-        def tool(template: str) -> str:
-            values = {"assets": ASSETS_PATH, "school": config.brand.school_name}
-            return environment.get_template(template).render(values)
-
-        # The door's and the admins' pages hold no data: their scripts call the API.
-        self._door = Page(tool("door.html.j2"), _tool_headers(camera=True))
-        self._device_admin = Page(tool("admin_devices.html.j2"), _tool_headers())
-        self._attendance_admin = Page(tool("admin_attendance.html.j2"), _tool_headers())
+    def _tool(self, template: str, *, camera: bool = False) -> dict[str, Page]:
+        headers = _tool_headers(camera=camera)
+        return {code: Page(html, headers) for code, html in self._tools.render(template).items()}
 
     def ticket(self, document: TicketDocument) -> Page:
         """The web ticket, with a fresh CSP nonce for its inline style."""
@@ -85,14 +99,23 @@ class JinjaPages:
         )
         return Page(html, _ticket_headers(nonce))
 
-    def door(self) -> Page:
-        return self._door
+    @property
+    def tool_locales(self) -> frozenset[str]:
+        """The languages the door's and admins' pages are in."""
+        return self._tools.locales
 
-    def device_admin(self) -> Page:
-        return self._device_admin
+    @property
+    def default_locale(self) -> str:
+        return self._tools.default_locale
 
-    def attendance_admin(self) -> Page:
-        return self._attendance_admin
+    def door(self, locale: str | None = None) -> Page:
+        return self._door[locale or self._tools.default_locale]
+
+    def device_admin(self, locale: str | None = None) -> Page:
+        return self._device_admin[locale or self._tools.default_locale]
+
+    def attendance_admin(self, locale: str | None = None) -> Page:
+        return self._attendance_admin[locale or self._tools.default_locale]
 
     def pairing_url(self, pairing_code: str) -> str:
         """The door page's link that pairs the phone opening it (shown as a QR code)."""
@@ -132,6 +155,8 @@ def _tool_headers(*, camera: bool = False) -> dict[str, str]:
         "Permissions-Policy": "camera=(self)" if camera else "camera=()",
         # The pairing code is in the door page's first URL: keep it out of caches and Referers.
         "Cache-Control": "no-store",
+        # In the language the device chose (the cookie), else the browser's.
+        "Vary": "Accept-Language, Cookie",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",

@@ -6,8 +6,11 @@ the whole wiring reads top to bottom in one place (cosmicpython's bootstrap).
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
 
 from adapters.alert_channels import EmailAlertChannel, LogAlertChannel, WebhookAlertChannel
 from adapters.calendar_file import IcalendarWriter
@@ -76,6 +79,9 @@ from entrypoints.version import package_version
 
 log = logging.getLogger(__name__)
 
+# The door's and the admins' scripts: the words they translate with t() are read from them.
+PAGE_SCRIPTS: Final = Path(__file__).parent / "http" / "static"
+
 
 @dataclass(frozen=True)
 class Services:
@@ -115,8 +121,20 @@ class Services:
     read_models: tuple[ReadModel, ...]
     followers: tuple[Follower, ...]
     follower_lag: FollowerLag | None  # the followers' lag, read when /metrics is scraped
-    scrape: Scrape  # what /metrics answers, on the public port or METRICS_PORT
     render_pool: PooledEmailContent | None = None  # ticket emails' render processes, if any
+
+    @functools.cached_property
+    def scrape(self) -> Scrape:
+        """What /metrics answers, on the public port or METRICS_PORT: made once for these
+        services (it keeps the database's gauges for METRICS_CACHE_SECONDS), over their own
+        followers."""
+        return Scrape(
+            self.follower_health,
+            self.follower_lag,
+            version=package_version(),
+            multiprocess_dir=self.settings.metrics.multiprocess_dir,
+            cache_seconds=self.settings.metrics.cache_seconds,
+        )
 
     @property
     def follower_health(self) -> FollowerHealth:
@@ -240,16 +258,17 @@ def build(
         read_models=read_models,
         followers=followers,
         follower_lag=follower_lag,
-        scrape=Scrape(
-            FollowerHealth(store, followers),
-            follower_lag,
-            version=package_version(),
-            multiprocess_dir=settings.metrics.multiprocess_dir,
-            cache_seconds=settings.metrics.cache_seconds,
-        ),
         email_requests=EmailRequests(store),
         follower_store=follower_store,
-        pages=JinjaPages(PagesConfig(settings.brand, settings.http.public_base_url)),
+        pages=JinjaPages(
+            PagesConfig(
+                settings.brand,
+                settings.http.public_base_url,
+                locales=settings.languages.supported,
+                default_locale=settings.languages.default_locale,
+                scripts=PAGE_SCRIPTS,
+            )
+        ),
         metrics=metrics,
         render_pool=content if isinstance(content, PooledEmailContent) else None,
     )
@@ -265,7 +284,11 @@ def _email_content(
     rendered before is drawn with the email by ``renderer`` (the downloads' own, or the same
     one in each render process) and kept by the follower through the documents use case.
     """
-    config = EmailContentConfig(settings.brand, settings.email.reply_to)
+    config = EmailContentConfig(
+        settings.brand,
+        settings.email.reply_to,
+        alert_locale=settings.languages.default_locale,
+    )
     here = JinjaEmailContent(config, renderer.render_pdf)
     processes = settings.email.render_processes
     if not render_apart or processes == 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ import css_inline
 import jinja2
 
 from adapters.brand import Brand
+from adapters.languages import jinja_environments
 from adapters.qr_code import qr_png
 from adapters.ticket_text import long_date
 from application.alerts.ports import AlertNotice
@@ -24,6 +26,8 @@ from application.emails.ports import (
 from application.tickets.ports import TicketDocument
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "email"
+# The alerts' words: the admins' catalogue, beside the door's and admin pages' (tool_pages).
+PAGES_DOMAIN = "pages"
 
 SUBJECTS = {
     EmailKind.ISSUED: "Your ticket for {period}",
@@ -36,6 +40,7 @@ SUBJECTS = {
 class EmailContentConfig:
     brand: Brand  # the school's name, colour and door instructions, as on the PDF
     reply_to: str | None
+    alert_locale: str = "nb"  # DEFAULT_LOCALE: the admins' alerts are in the school's language
 
 
 class JinjaEmailContent:
@@ -102,12 +107,25 @@ class JinjaEmailContent:
         return lambda: email
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
-        school = self._config.brand.school_name
-        values = {"alert": alert, "school": school}
-        html = self._html.get_template("alert.html.j2").render(values)
+        """In ``alert_locale``, with the words of the ``pages`` catalogue (the admins' own)."""
+        values = {"alert": alert, "school": self._config.brand.school_name}
+        alerts = _alert_environment(self._config.alert_locale)
+        html = alerts.get_template("alert.html.j2").render(values)
         return EmailMessage(
             to=to,
-            subject=f"[{school} tickets] {alert.severity}: {alert.kind}",
-            text=self._text.get_template("alert.txt.j2").render(values),
+            subject=alerts.get_template("alert.subject.j2").render(values).strip(),
+            text=alerts.get_template("alert.txt.j2").render(values),
             html=self._inliner.inline(html),
         )
+
+
+@functools.cache
+def _alert_environment(locale: str) -> jinja2.Environment:
+    # HTML escaped, text and subject not (select_autoescape: by the templates' extensions).
+    return jinja_environments(
+        TEMPLATES,
+        frozenset({locale}),
+        domain=PAGES_DOMAIN,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )[locale]

@@ -10,6 +10,7 @@ registers every provider here once (``DEPENDENCIES``), a controller may override
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -138,12 +139,17 @@ def _provided(name: str) -> Provide:
 
 # Everything ``Services`` holds, a route takes by its name there (``people:
 # NamedDependency[People]``): what it calls and nothing else, with no provider written per use
-# case. Its properties too (readiness, follower_health), read anew for each request.
+# case. Its properties too (readiness, follower_health: read anew for each request; scrape:
+# made once).
 USE_CASES: dict[str, Provide] = {
     name: _provided(name)
     for name in (
         *(field.name for field in dataclasses.fields(Services)),
-        *(name for name, value in vars(Services).items() if isinstance(value, property)),
+        *(
+            name
+            for name, value in vars(Services).items()
+            if isinstance(value, property | functools.cached_property)
+        ),
     )
 }
 

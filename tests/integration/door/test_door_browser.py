@@ -140,9 +140,11 @@ def scenario(door_server: ServerProcess) -> Iterator[Scenario]:
     running.client.close()
 
 
-def phone(browser: Browser, problems: list[str]) -> Page:
+def phone(browser: Browser, problems: list[str], locale: str = "en-US") -> Page:
+    """A door phone; its browser asks for ``locale`` (Accept-Language): these tests read the
+    English words, test_door_languages_browser the Norwegian ones."""
     context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale=locale
     )
     page = context.new_page()
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -177,7 +179,7 @@ def test_pairing_through_the_admin_pages_qr_code(
 ) -> None:
     browser = filming(playwright, y4m_of(None, path=tmp_path / "nothing.y4m"))
     problems: list[str] = []
-    admin = browser.new_page(viewport={"width": 800, "height": 1000})
+    admin = browser.new_page(viewport={"width": 800, "height": 1000}, locale="en-US")
     admin.on("pageerror", lambda error: problems.append(str(error)))
     token = ADMIN["Authorization"].removeprefix("Bearer ")
 
@@ -281,7 +283,7 @@ def test_the_camera_scans_a_ticket_green_then_amber_then_red_when_revoked(
     assert Image.open(ok).size == (720, 1480)
 
     # The admins' attendance page lists her for today, and keeps itself up to date.
-    admin = browser.new_page(viewport={"width": 800, "height": 700})
+    admin = browser.new_page(viewport={"width": 800, "height": 700}, locale="en-US")
     token = ADMIN["Authorization"].removeprefix("Bearer ")
     admin.goto(f"{scenario.server.base_url}/admin/attendance?period=2026-fall#token={token}")
     expect(admin.locator("#persons tr")).to_have_count(1, timeout=15000)

@@ -248,7 +248,7 @@ def test_the_alert_email_and_webhook_refuse_bad_configuration() -> None:
         created_at=datetime(2026, 9, 1, tzinfo=UTC),
     )
     message = content().alert_email(alert, "admin@salsanor.no")
-    assert message.subject == "[SalsaNor Oslo tickets] critical: email_failed"
+    assert message.subject == "[SalsaNor Oslo \u2013 billettsystemet] kritisk varsel: email_failed"
     assert "it &lt;failed&gt;" in message.html and "it <failed>" in message.text
     with pytest.raises(ValueError, match="http"):
         WebhookAlertChannel(WebhookConfig("file:///etc/passwd"))

@@ -15,6 +15,9 @@ window.adminApi = (() => {
     if (!field.value) document.getElementById("auth").open = true;
   }
 
+  const t = window.t; // strings.js: the page's words in its language
+  const LANG = document.documentElement.lang;
+
   async function call(method, path, body) {
     const response = await fetch(path, {
       method,
@@ -31,7 +34,7 @@ window.adminApi = (() => {
   }
 
   function when(iso) {
-    return iso ? new Date(iso).toLocaleString([], { dateStyle: "short", timeStyle: "short" }) : "–";
+    return iso ? new Date(iso).toLocaleString(LANG, { dateStyle: "short", timeStyle: "short" }) : "–";
   }
 
   function cell(text, className) {
@@ -41,5 +44,5 @@ window.adminApi = (() => {
     return td;
   }
 
-  return { call, when, cell };
+  return { call, when, cell, t, LANG };
 })();

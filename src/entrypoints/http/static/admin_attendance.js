@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { call, cell } = window.adminApi;
+  const { call, cell, t, LANG } = window.adminApi;
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
   if (params.get("period")) $("period").value = params.get("period");
@@ -24,8 +24,8 @@
       }));
       $("persons").replaceChildren(...found.persons.map((p) => {
         const tr = document.createElement("tr");
-        const time = new Date(p.checkedInAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-        tr.append(cell(time), cell(p.name), cell(p.tracks.join(", ")), cell(p.manual ? "by name" : (p.deviceId || "").slice(0, 8)));
+        const time = new Date(p.checkedInAt).toLocaleTimeString(LANG, { timeStyle: "short" });
+        tr.append(cell(time), cell(p.name), cell(p.tracks.join(", ")), cell(p.manual ? t("by name") : (p.deviceId || "").slice(0, 8)));
         return tr;
       }));
       $("csv").hidden = false;

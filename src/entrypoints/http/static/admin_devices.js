@@ -2,8 +2,11 @@
 "use strict";
 
 (() => {
-  const { call, when, cell } = window.adminApi;
+  const { call, when, cell, t } = window.adminApi;
   const $ = (id) => document.getElementById(id);
+
+  // The API's statuses (language-free codes), as the admin reads them.
+  const STATUS = { UNPAIRED: t("not paired yet"), PAIRED: t("paired"), REVOKED: t("revoked") };
 
   async function refresh() {
     try {
@@ -22,7 +25,8 @@
       const button = document.createElement("button");
       button.type = "button";
       button.className = "quiet";
-      button.textContent = "Revoke";
+      button.textContent = t("Revoke");
+      button.setAttribute("aria-label", t("Revoke {name}", { name: device.name }));
       button.addEventListener("click", async () => {
         await call("POST", "/api/admin/devices/" + device.deviceId + "/revoke");
         refresh();
@@ -31,8 +35,8 @@
     }
     tr.append(
       cell(device.name),
-      cell(device.periodCode || "any"),
-      cell(device.status.toLowerCase(), "status-" + device.status),
+      cell(device.periodCode || t("any")),
+      cell(STATUS[device.status] || device.status.toLowerCase(), "status-" + device.status),
       cell(when(device.lastSeenAt)),
       action,
     );

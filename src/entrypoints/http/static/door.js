@@ -12,6 +12,8 @@
   const COUNT_EVERY_MS = 30000;
 
   const $ = (id) => document.getElementById(id);
+  const { t, tn } = window; // strings.js: the page's words in its language
+  const LANG = document.documentElement.lang; // times and spoken words in the page's language
   const stats = { scans: [], decoder: null }; // read by the browser tests: scan-to-result times
   window.doorStats = stats;
 
@@ -69,34 +71,34 @@
     credential = null;
     stopCamera();
     screen(
-      "This phone is no longer paired",
-      "An admin revoked it. Ask them for a new pairing link to scan tickets again.",
+      t("This phone is no longer paired"),
+      t("An admin revoked it. Ask them for a new pairing link to scan tickets again."),
       { refused: true },
     );
   }
 
   const WORDS = {
-    ok: ["ok", "Welcome!"],
-    already_checked_in: ["already", "Already checked in"],
-    invalid: ["refused", "Not a valid ticket"],
-    expired: ["refused", "Ticket expired"],
-    revoked: ["refused", "Ticket revoked"],
-    superseded: ["refused", "Old ticket code"],
-    wrong_period: ["refused", "Another period's ticket"],
-    no_network: ["refused", "No connection"],
+    ok: ["ok", t("Welcome!")],
+    already_checked_in: ["already", t("Already checked in")],
+    invalid: ["refused", t("Not a valid ticket")],
+    expired: ["refused", t("Ticket expired")],
+    revoked: ["refused", t("Ticket revoked")],
+    superseded: ["refused", t("Old ticket code")],
+    wrong_period: ["refused", t("Another period's ticket")],
+    no_network: ["refused", t("No connection")],
   };
   const ADVICE = {
-    invalid: "This is not one of our tickets. Ask for the ticket email, or find them by name.",
-    expired: "This ticket's period is over. Send them to the desk.",
-    revoked: "This ticket was cancelled. Send them to the desk.",
-    superseded: "A newer code was emailed. Ask for the latest ticket email, or find them by name.",
-    wrong_period: "This ticket is for another course period. Send them to the desk.",
-    no_network: "This phone cannot reach the service. Check the Wi-Fi, then scan again.",
+    invalid: t("This is not one of our tickets. Ask for the ticket email, or find them by name."),
+    expired: t("This ticket's period is over. Send them to the desk."),
+    revoked: t("This ticket was cancelled. Send them to the desk."),
+    superseded: t("A newer code was emailed. Ask for the latest ticket email, or find them by name."),
+    wrong_period: t("This ticket is for another course period. Send them to the desk."),
+    no_network: t("This phone cannot reach the service. Check the Wi-Fi, then scan again."),
   };
 
   function timeOf(iso) {
     if (!iso) return "";
-    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return new Date(iso).toLocaleTimeString(LANG, { timeStyle: "short" }); // CLDR: 19:02, 7:02 PM
   }
 
   function showResult(answer, startedAt) {
@@ -119,12 +121,15 @@
       }),
     );
     let detail = ADVICE[answer.result] || "";
-    if (answer.result === "ok") detail = "Checked in " + timeOf(ticket && ticket.checkedInAt);
+    const at = timeOf(ticket && ticket.checkedInAt);
+    if (answer.result === "ok") detail = t("Checked in {time}", { time: at });
     if (answer.result === "already_checked_in") {
-      detail = "First check-in today at " + timeOf(ticket && ticket.checkedInAt) + ". Same person?";
+      detail = t("First check-in today at {time}. Same person?", { time: at });
     }
-    if (answer.offline) detail += answer.result === "ok" ? " · offline: sent when back online" : " · checked offline";
-    if (answer.offline && answer.result === "ok" && !ticket) $("result-name").textContent = "Valid ticket";
+    if (answer.offline) {
+      detail += " · " + (answer.result === "ok" ? t("offline: sent when back online") : t("checked offline"));
+    }
+    if (answer.offline && answer.result === "ok" && !ticket) $("result-name").textContent = t("Valid ticket");
     $("result-detail").textContent = detail;
     box.hidden = false;
     signal(tone);
@@ -351,7 +356,7 @@
 
   async function showQueue() {
     const waiting = await idb("queue", "readonly", (s) => s.count());
-    $("queue").textContent = waiting + (waiting === 1 ? " scan" : " scans") + " waiting to sync";
+    $("queue").textContent = tn("{count} scan waiting to sync", "{count} scans waiting to sync", waiting);
     $("queue").hidden = waiting === 0;
     document.body.dataset.queued = String(waiting);
   }
@@ -388,15 +393,18 @@
   }
 
   function disagreement(answer) {
-    const name = answer.ticket ? answer.ticket.personName : "A ticket";
+    const name = answer.ticket ? answer.ticket.personName : t("A ticket");
     if (answer.result === "already_checked_in") {
-      return name + ": checked in at another door at " + timeOf(answer.ticket && answer.ticket.checkedInAt);
+      return t("{name}: checked in at another door at {time}", {
+        name, time: timeOf(answer.ticket && answer.ticket.checkedInAt),
+      });
     }
-    return name + ": the service says " + (WORDS[answer.result] || WORDS.invalid)[1].toLowerCase();
+    return t("{name}: the service says: {answer}", { name, answer: (WORDS[answer.result] || WORDS.invalid)[1] });
   }
 
   function setNetwork(online) {
-    $("network").textContent = online ? "online" : "offline";
+    $("network").textContent = online ? t("online") : t("offline");
+    $("network").dataset.state = online ? "online" : "offline";
     $("network").className = "network " + (online ? "online" : "offline");
   }
 
@@ -430,7 +438,7 @@
         audio: false,
       });
     } catch (error) {
-      screen("No camera", "Allow this page to use the camera, then tap Start.", { start: true });
+      screen(t("No camera"), t("Allow this page to use the camera, then tap Start."), { start: true });
       return;
     }
     const video = $("camera");
@@ -516,10 +524,10 @@
     const button = document.createElement("button");
     button.type = "button";
     if (ticket.checkedInAt) {
-      button.textContent = "In at " + timeOf(ticket.checkedInAt);
+      button.textContent = t("In at {time}", { time: timeOf(ticket.checkedInAt) });
       button.disabled = true;
     } else {
-      button.textContent = "Check in";
+      button.textContent = t("Check in");
       button.addEventListener("click", () => manualCheckIn(ticket.ticketId));
     }
     li.append(who, button);
@@ -550,7 +558,7 @@
         body: JSON.stringify({ pairingCode: code }),
       });
       if (!response.ok) {
-        screen("Pairing link not valid", "It was used already or has expired. Ask an admin for a new one.", { refused: true });
+        screen(t("Pairing link not valid"), t("It was used already or has expired. Ask an admin for a new one."), { refused: true });
         return false;
       }
       const paired = await response.json();
@@ -561,7 +569,7 @@
       periodCode = device.periodCode;
       return true;
     } catch (error) {
-      screen("No connection", "Pairing needs the network. Try the link again.", { refused: true });
+      screen(t("No connection"), t("Pairing needs the network. Try the link again."), { refused: true });
       return false;
     }
   }
@@ -570,7 +578,7 @@
     const code = new URLSearchParams(location.search).get("pair");
     if (code && !(await pair(code))) return;
     if (!credential) {
-      screen("This phone is not paired", "Ask an admin for a pairing link (a QR code) and open it on this phone.");
+      screen(t("This phone is not paired"), t("Ask an admin for a pairing link (a QR code) and open it on this phone."));
       return;
     }
     try {
@@ -599,7 +607,8 @@
       refreshOffline();
       sync();
     }, COUNT_EVERY_MS);
-    screen("Ready", "Paired as " + (device ? device.name : "this phone") + ".", { start: true });
+    const paired = device ? t("Paired as {name}.", { name: device.name }) : t("Paired.");
+    screen(t("Ready"), paired, { start: true });
   }
 
   $("start").addEventListener("click", startCamera);
