@@ -28,11 +28,28 @@
         tr.append(cell(time), cell(p.name), cell(p.tracks.join(", ")), cell(p.manual ? t("by name") : (p.deviceId || "").slice(0, 8)));
         return tr;
       }));
+      showClasses(found);
       $("csv").hidden = false;
     } catch (error) {
       $("error").textContent = String(error.message || error);
       $("error").hidden = false;
     }
+  }
+
+  // With a schedule: the day's classes, how many came of those registered, and who did not.
+  function showClasses(found) {
+    $("classes-card").hidden = found.classes.length === 0;
+    $("classes").replaceChildren(...found.classes.map((c) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(c.trackCode), cell(c.startTime + "–" + c.endTime), cell(String(c.present)), cell(String(c.expected)));
+      return tr;
+    }));
+    $("absent").replaceChildren(...found.absent.map((a) => {
+      const li = document.createElement("li");
+      li.textContent = a.name + " (" + a.tracks.join(", ") + ")";
+      return li;
+    }));
+    $("none-absent").hidden = found.absent.length > 0;
   }
 
   // The CSV needs the bearer token too: fetched, then handed to the browser as a file.

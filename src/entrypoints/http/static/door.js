@@ -85,6 +85,7 @@
     revoked: ["refused", t("Ticket revoked")],
     superseded: ["refused", t("Old ticket code")],
     wrong_period: ["refused", t("Another period's ticket")],
+    wrong_class: ["already", t("Another class")],
     no_network: ["refused", t("No connection")],
   };
   const ADVICE = {
@@ -93,6 +94,7 @@
     revoked: t("This ticket was cancelled. Send them to the desk."),
     superseded: t("A newer code was emailed. Ask for the latest ticket email, or find them by name."),
     wrong_period: t("This ticket is for another course period. Send them to the desk."),
+    wrong_class: t("Not registered for this class. Show them to their own class."),
     no_network: t("This phone cannot reach the service. Check the Wi-Fi, then scan again."),
   };
 
@@ -121,6 +123,12 @@
       }),
     );
     let detail = ADVICE[answer.result] || "";
+    if (answer.result === "wrong_class" && ticket) {
+      detail = t("Registered for {tracks}, not {chosen}.", {
+        tracks: ticket.tracks.map((track) => track.name).join(", "),
+        chosen: chosenName(),
+      });
+    }
     const at = timeOf(ticket && ticket.checkedInAt);
     if (answer.result === "ok") detail = t("Checked in {time}", { time: at });
     if (answer.result === "already_checked_in") {
@@ -163,6 +171,85 @@
     }
   }
 
+  // --- The class being checked in ---------------------------------------------------------
+  // With a schedule, the volunteer picks the class at the door (today's, nearest first); a
+  // ticket for other classes is then refused. Remembered on this phone for the day only: next
+  // week's class may be another one.
+
+  function classKey() { return "door.class:" + periodCode; }
+
+  function localNow(timezone) {
+    const parts = new Intl.DateTimeFormat("en-GB", {
+      timeZone: timezone, weekday: "long", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(new Date());
+    const part = (type) => (parts.find((p) => p.type === type) || {}).value;
+    return {
+      weekday: part("weekday").toLowerCase(),
+      date: part("year") + "-" + part("month") + "-" + part("day"),
+      minutes: Number(part("hour")) * 60 + Number(part("minute")),
+    };
+  }
+
+  function minutesOf(hhmm) { return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5)); }
+
+  function showClasses() {
+    const period = offline.period;
+    const pick = $("class-pick");
+    const scheduled = period && period.tracks.some((track) => track.schedule.length);
+    pick.hidden = !scheduled;
+    if (!scheduled) { pick.replaceChildren(); return; }
+    const now = localNow(period.timezone);
+    const skipped = period.skipDates.includes(now.date);
+    const options = period.tracks.map((track) => {
+      const todays = skipped ? [] : track.schedule.filter((slot) => slot.weekday === now.weekday);
+      const near = todays.length
+        ? Math.min(...todays.map((slot) => Math.abs(minutesOf(slot.startTime) - now.minutes)))
+        : Infinity;
+      const when = todays.map((slot) => slot.startTime + "–" + slot.endTime).join(", ");
+      return { code: track.code, label: when ? track.name + " · " + when : track.name, near };
+    });
+    options.sort((a, b) => a.near - b.near || a.label.localeCompare(b.label, LANG));
+    const all = new Option(t("All classes"), "");
+    pick.replaceChildren(all, ...options.map((o) => new Option(o.label, o.code)));
+    const saved = loadJson(classKey());
+    pick.value = saved && saved.date === now.date && options.some((o) => o.code === saved.code) ? saved.code : "";
+  }
+
+  function chosenClass() {
+    const pick = $("class-pick");
+    return pick.hidden ? "" : pick.value;
+  }
+
+  function chosenName() {
+    const pick = $("class-pick");
+    return pick.selectedIndex >= 0 ? pick.options[pick.selectedIndex].text.split(" · ")[0] : "";
+  }
+
+  // The period's classes, online: for the class choice whatever the tokens' signing.
+  async function refreshPeriod() {
+    if (!periodCode || !navigator.onLine) return;
+    try {
+      const response = await fetch("/api/periods/" + encodeURIComponent(periodCode), { cache: "no-store" });
+      if (!response.ok) return;
+      offline.period = await response.json();
+      showClasses();
+    } catch (error) {
+      // offline: the saved period's classes stay
+    }
+  }
+
+  function withClass(body) {
+    const chosen = chosenClass();
+    return chosen ? Object.assign(body, { trackCode: chosen }) : body;
+  }
+
+  $("class-pick").addEventListener("change", () => {
+    const period = offline.period;
+    const date = period ? localNow(period.timezone).date : null;
+    localStorage.setItem(classKey(), JSON.stringify({ code: $("class-pick").value, date }));
+  });
+
   // --- Today's count -----------------------------------------------------------------------
 
   // Today's check-ins of the period, by ticket id: the server's list (kept by the worker, so
@@ -195,10 +282,11 @@
         showResult(await decideOffline(token), startedAt);
         return;
       }
-      const answer = await api("POST", "/api/checkin/scan", { token, scanId: newScanId() });
+      const answer = await api("POST", "/api/checkin/scan", withClass({ token, scanId: newScanId() }));
       if (answer.ticket && !periodCode) {
         periodCode = answer.ticket.periodCode;
         $("period").textContent = periodCode;
+        refreshPeriod();
       }
       showResult(answer, startedAt);
       if (answer.result === "ok") noteCheckIn(answer.ticket);
@@ -253,6 +341,7 @@
       }
       markOfflineReady();
     }
+    showClasses();
   }
 
   async function refreshOffline() {
@@ -271,6 +360,7 @@
       const roster = await api("GET", "/api/checkin/roster?periodCode=" + encodeURIComponent(periodCode));
       const period = await (await fetch("/api/periods/" + encodeURIComponent(periodCode), { cache: "no-store" })).json();
       offline.periodId = period.periodId;
+      offline.period = period;
       offline.jwks = jwks;
       offline.since = since;
       offline.roster = Object.fromEntries(roster.items.map((t) => [t.ticketId, t]));
@@ -288,6 +378,7 @@
       since: offline.since,
       roster: offline.roster,
       periodId: offline.periodId,
+      period: offline.period,
       today: { date: today.date, items: [...today.checkedIn] },
     };
     await idb("kv", "readwrite", (s) => s.put(saved, cacheKey()));
@@ -329,6 +420,11 @@
     if (device && device.periodCode && offline.periodId && claims.periodId !== offline.periodId) {
       return { result: "wrong_period", ticket };
     }
+    // And the same class rule: a ticket the roster knows, for other classes, is not let in.
+    const chosen = chosenClass();
+    if (chosen && ticket && !ticket.tracks.some((track) => track.code === chosen)) {
+      return { result: "wrong_class", ticket };
+    }
     if (!(claims.exp * 1000 > Date.now())) return { result: "expired", ticket };
     const change = offline.revoked[claims.sub];
     if (change && change.status === "REVOKED") return { result: "revoked", ticket };
@@ -346,7 +442,7 @@
     if (answer.result === "ok") {
       const at = new Date().toISOString();
       answer.ticket.checkedInAt = at;
-      await idb("queue", "readwrite", (s) => s.put({ scanId: newScanId(), token, at, ticketId: answer.ticket.ticketId }));
+      await idb("queue", "readwrite", (s) => s.put({ scanId: newScanId(), token, at, ticketId: answer.ticket.ticketId, trackCode: chosenClass() }));
       noteCheckIn(answer.ticket);
       saveOffline();
       showQueue();
@@ -372,7 +468,7 @@
     try {
       const queued = await idb("queue", "readonly", (s) => s.getAll());
       for (const item of queued) {
-        const answer = await api("POST", "/api/checkin/scan", { token: item.token, scanId: item.scanId });
+        const answer = await api("POST", "/api/checkin/scan", { token: item.token, scanId: item.scanId, trackCode: item.trackCode || undefined });
         if (answer.result !== "ok") notes.push(disagreement(answer));
         await idb("queue", "readwrite", (s) => s.delete(item.scanId));
       }
@@ -537,7 +633,7 @@
   async function manualCheckIn(ticketId) {
     const started = performance.now();
     try {
-      const answer = await api("POST", "/api/checkin/manual", { ticketId, scanId: newScanId() });
+      const answer = await api("POST", "/api/checkin/manual", withClass({ ticketId, scanId: newScanId() }));
       $("search").hidden = true;
       showResult(answer, started);
       if (answer.result === "ok") noteCheckIn(answer.ticket);
@@ -598,11 +694,13 @@
     stats.decoder = detector ? "BarcodeDetector" : "jsQR";
     setNetwork(navigator.onLine);
     await loadOffline();
+    await refreshPeriod();
     await refreshCount();
     refreshOffline();
     sync();
     setInterval(() => {
       if (!navigator.onLine) return;
+      refreshPeriod();
       refreshCount();
       refreshOffline();
       sync();
