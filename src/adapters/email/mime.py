@@ -18,6 +18,8 @@ def mime_message(message: EmailMessage, sender: str) -> MimeMessage:
     if message.reply_to:
         mime["Reply-To"] = message.reply_to
     mime["Subject"] = message.subject
+    if message.language:
+        mime["Content-Language"] = message.language  # RFC 3282: the language it is written in
     mime["Date"] = formatdate(usegmt=True)
     mime["Message-ID"] = make_msgid(domain=_domain_of(sender))
     mime.set_content(message.text, cte="quoted-printable")

@@ -56,6 +56,7 @@ def document(**changes: object) -> TicketDocument:
         "tracks": ("Salsa 1", "Bachata 1"),
         "view_url": "https://tickets.example/tickets/x?key=a&b",
         "pdf_url": "https://tickets.example/api/tickets/download/x?key=a",
+        "locale": "en",
     }
     return TicketDocument(**(fields | changes))  # type: ignore[arg-type]
 
