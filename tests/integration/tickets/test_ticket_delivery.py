@@ -49,11 +49,13 @@ def serving(database_url: str, **env: str) -> Iterator[Running]:
         yield Running(Api(client), services, settings)
 
 
-def paid_ticket(api: Api, user: str = "dancer-1", name: str = NAME) -> dict[str, Any]:
+def paid_ticket(
+    api: Api, user: str = "dancer-1", name: str = NAME, locale: str | None = None
+) -> dict[str, Any]:
     """A scheduled period, a profile, an order of two tracks, paid: the JSON ticket."""
     if api.client.get("/api/periods/2026-fall").status_code == 404:
         api.schedule()
-    api.profile(user, name)
+    api.profile(user, name, locale)
     assert api.pay(api.order(user, "salsa1", "bachata1")).status_code == 200
     response = api.ticket(user)
     assert response.status_code == 200, response.text
@@ -110,7 +112,7 @@ def rotate(running: Running, ticket_id: str) -> None:
 def test_the_pdf_scans_to_the_json_token_and_shows_the_ticket_as_text(
     running: Running, tmp_path: Path
 ) -> None:
-    ticket = paid_ticket(running.api)
+    ticket = paid_ticket(running.api, locale="en")  # its English dates are asserted
 
     response = running.api.client.get(
         f"/api/tickets/download/{ticket['ticketId']}", headers=bearer("dancer-1")
@@ -122,7 +124,7 @@ def test_the_pdf_scans_to_the_json_token_and_shows_the_ticket_as_text(
     assert response.headers["cache-control"] == "private, no-cache"
     assert scanned(response.content, tmp_path) == [ticket["qrToken"]]
     text = pdf_text(response.content, tmp_path)
-    for shown in (NAME, "Fall 2026", "Salsa 1", "Bachata 1", "Dansestudio, Oslo", "15 Dec 2026"):
+    for shown in (NAME, "Fall 2026", "Salsa 1", "Bachata 1", "Dansestudio, Oslo", "December 15, 2026"):
         assert shown in text
     assert ticket["ticketId"][:4].upper() in text  # the short ticket id
     metadata = PdfReader(io.BytesIO(response.content)).metadata

@@ -47,7 +47,7 @@ def paid_ticket(server: ServerProcess) -> dict[str, Any]:
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         api = Api(client)
         api.schedule()
-        api.profile("dancer-1", NAME)
+        api.profile("dancer-1", NAME, locale="en")  # the English page's words are asserted
         assert api.pay(api.order("dancer-1", "salsa1", "bachata1")).status_code == 200
         response = api.ticket("dancer-1")
         assert response.status_code == 200, response.text
