@@ -124,7 +124,14 @@ def test_the_pdf_scans_to_the_json_token_and_shows_the_ticket_as_text(
     assert response.headers["cache-control"] == "private, no-cache"
     assert scanned(response.content, tmp_path) == [ticket["qrToken"]]
     text = pdf_text(response.content, tmp_path)
-    for shown in (NAME, "Fall 2026", "Salsa 1", "Bachata 1", "Dansestudio, Oslo", "December 15, 2026"):
+    for shown in (
+        NAME,
+        "Fall 2026",
+        "Salsa 1",
+        "Bachata 1",
+        "Dansestudio, Oslo",
+        "December 15, 2026",
+    ):
         assert shown in text
     assert ticket["ticketId"][:4].upper() in text  # the short ticket id
     metadata = PdfReader(io.BytesIO(response.content)).metadata
