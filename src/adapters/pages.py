@@ -99,7 +99,9 @@ class JinjaPages:
             ],
             short_id=short_id(document),
             # segno's own markup: path data and a fixed title, no text of the token.
-            qr=Markup(qr_svg(document.token, scale=4)),  # noqa: S704
+            qr=Markup(  # noqa: S704
+                qr_svg(document.token, scale=4, title=language.gettext("Your ticket's QR code"))
+            ),
             # Relative: the page works whatever host it was reached by (PUBLIC_BASE_URL or not).
             pdf_link=f"{pdf.path}?{pdf.query}",
         )

@@ -36,6 +36,8 @@ from tests.support.service import ADMIN, Api, Running, admin_alerts, bearer, ser
 pytestmark = pytest.mark.integration
 
 NAME = "Æsa Øvergård-Åberg Émilie Ёлена"
+# The web ticket's QR code title for a profile without a locale (Norwegian, DEFAULT_LOCALE).
+NB_QR_TITLE = "QR-koden til billetten din"
 OTHER_SECRET = "another-ticket-secret-after-a-leak-" + "q" * 12
 
 
@@ -257,7 +259,8 @@ def test_the_web_view_shows_the_ticket_with_strict_headers(running: Running) -> 
     assert "default-src 'none'" in csp and "script-src" not in csp
     assert "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
     page = response.text
-    assert qr_svg(ticket["qrToken"]) in page  # the QR code of the very token the API serves
+    # The QR code of the very token the API serves, titled in the holder's language (nb).
+    assert qr_svg(ticket["qrToken"], title=NB_QR_TITLE) in page
     for shown in (NAME, "Fall 2026", "Salsa 1", "Bachata 1", "Dansestudio, Oslo"):
         assert shown in page
     assert f'href="{local(ticket["pdfUrl"])}"' in page
@@ -385,7 +388,7 @@ def test_after_a_secret_change_every_route_serves_a_token_that_scans_and_alerts(
             page = client.get(local(links.view_url(UUID(ticket_id), 1)))
             assert page.status_code == 200
             served = after.api.ticket("dancer-1").json()["qrToken"]
-            assert qr_svg(served) in page.text
+            assert qr_svg(served, title=NB_QR_TITLE) in page.text
 
         claims = JwtTokenSigner(after.settings.tokens).verify(served)  # it scans
         assert claims.version == 2 and str(claims.ticket_id) == ticket_id
