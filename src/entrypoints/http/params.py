@@ -107,7 +107,7 @@ PageLanguage = Annotated[
     QueryParameter(
         name="lang",
         required=False,
-        max_length=35,
+        # No length limit: it is only looked up among the languages offered, never kept.
         description=(
             "The page's language (`nb`, `en`); by default, or when not one offered, the "
             "ticket holder's."
