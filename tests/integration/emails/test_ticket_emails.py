@@ -67,14 +67,11 @@ class Mailing:
     def emails(self) -> list[Any]:
         return outbox(self.outbox_dir)
 
-    def paid_ticket(
-        self, user: str, email: str | None = None, locale: str | None = None
-    ) -> dict[str, Any]:
+    def paid_ticket(self, user: str, email: str | None = None, locale: str = "") -> dict[str, Any]:
         """A participant with a profile pays by a signed webhook; returns their ticket.
-        ``locale`` None: the profile gets DEFAULT_LOCALE (Norwegian)."""
+        No ``locale``: the profile gets DEFAULT_LOCALE (Norwegian)."""
         body = {"name": "Åse Øvergård", "email": email or f"{user}@example.no"}
-        if locale is not None:
-            body["locale"] = locale
+        body |= {"locale": locale} if locale else {}
         response = self.api.client.put("/api/me/profile", json=body, headers=bearer(user))
         assert response.status_code == 200, response.text
         order = self.api.order(user, "salsa1", "bachata1")
