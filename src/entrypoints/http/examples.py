@@ -31,14 +31,17 @@ _TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzYWxzYW5vci10aWNrZXRzI
 _SALSA = TicketTrackOut(code="salsa1", name="Salsa 1")
 
 EXAMPLES: dict[type[msgspec.Struct], Any] = {
-    ProfileIn: ProfileIn(name="Åse Øvergård", email="ase@example.no", phone="+47 912 34 567"),
-    PersonIn: PersonIn(name="Ola Nordmann", email="ola@example.no"),
+    ProfileIn: ProfileIn(
+        name="Åse Øvergård", email="ase@example.no", phone="+47 912 34 567", locale="nb"
+    ),
+    PersonIn: PersonIn(name="Ola Nordmann", email="ola@example.no", locale="en"),
     ProfileOut: ProfileOut(
         person_id=_PERSON_ID,
         user_id="dancer-1",
         name="Åse Øvergård",
         email="ase@example.no",
         phone="+47 912 34 567",
+        locale="nb",
     ),
     PeriodIn: PeriodIn(
         code="2026-fall",
