@@ -383,6 +383,7 @@ def _documents(count: int) -> list[TicketDocument]:
                 tracks=("Salsa 1", "Bachata 1"),
                 view_url="https://tickets.example/tickets/x?key=k",
                 pdf_url="https://tickets.example/api/tickets/download/x?key=k",
+                locale="nb",
             )
         )
     return made

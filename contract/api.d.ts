@@ -264,7 +264,7 @@ export interface paths {
         };
         /**
          * The web ticket view (the emailed link)
-         * @description Needs the `key` of the ticket's `viewUrl`; a wrong or outdated key: 404.
+         * @description Needs the `key` of the ticket's `viewUrl`; a wrong or outdated key: 404. In the holder's language, or in `lang`; it links to the page in the other languages.
          */
         get: operations["viewTicketPage"];
         put?: never;
@@ -1055,7 +1055,8 @@ export interface components {
          * @example {
          *       "name": "Ola Nordmann",
          *       "email": "ola@example.no",
-         *       "userId": null
+         *       "userId": null,
+         *       "locale": "en"
          *     }
          */
         PersonIn: {
@@ -1063,6 +1064,11 @@ export interface components {
             /** Format: email */
             email: string;
             userId?: string | null;
+            /**
+             * @example nb
+             * @example en
+             */
+            locale?: string | null;
         };
         /** ProblemDetails */
         ProblemDetails: {
@@ -1071,7 +1077,7 @@ export interface components {
             title: string;
             detail: string;
             /** @enum {string} */
-            code: "aggregate_not_found" | "alert_not_found" | "application_error" | "bad_request" | "busy" | "checkout_unavailable" | "conflict" | "device_not_found" | "device_revoked" | "error" | "forbidden" | "internal_error" | "invalid" | "invalid_cursor" | "invalid_device" | "invalid_limit" | "invalid_order" | "invalid_period" | "invalid_profile" | "invalid_query" | "invalid_schedule" | "invalid_state" | "invalid_webhook" | "malformed_body" | "method_not_allowed" | "not_found" | "not_yet_recorded" | "order_not_found" | "pairing_not_found" | "payload_too_large" | "period_exists" | "period_not_found" | "person_exists" | "person_not_found" | "profile_not_found" | "profile_required" | "rate_limited" | "request_timeout" | "scan_id_reused" | "schedule_not_found" | "store_unavailable" | "ticket_not_found" | "ticket_revoked" | "ticket_without_token" | "unauthenticated" | "unavailable" | "unknown_event_type" | "unknown_track" | "unsupported_media_type" | "validation_failed" | "version_not_found" | "worker_down" | "wrong_period";
+            code: "aggregate_not_found" | "alert_not_found" | "application_error" | "bad_request" | "busy" | "checkout_unavailable" | "conflict" | "device_not_found" | "device_revoked" | "error" | "forbidden" | "internal_error" | "invalid" | "invalid_cursor" | "invalid_device" | "invalid_limit" | "invalid_order" | "invalid_period" | "invalid_profile" | "invalid_query" | "invalid_schedule" | "invalid_state" | "invalid_webhook" | "malformed_body" | "method_not_allowed" | "not_found" | "not_yet_recorded" | "order_not_found" | "pairing_not_found" | "payload_too_large" | "period_exists" | "period_not_found" | "person_exists" | "person_not_found" | "profile_not_found" | "profile_required" | "rate_limited" | "request_timeout" | "scan_id_reused" | "schedule_not_found" | "store_unavailable" | "ticket_not_found" | "ticket_revoked" | "ticket_without_token" | "unauthenticated" | "unavailable" | "unknown_event_type" | "unknown_track" | "unsupported_locale" | "unsupported_media_type" | "validation_failed" | "version_not_found" | "worker_down" | "wrong_period";
             errors?: components["schemas"]["FieldError"][] | null;
         };
         /**
@@ -1079,7 +1085,8 @@ export interface components {
          * @example {
          *       "name": "Åse Øvergård",
          *       "email": "ase@example.no",
-         *       "phone": "+47 912 34 567"
+         *       "phone": "+47 912 34 567",
+         *       "locale": "nb"
          *     }
          */
         ProfileIn: {
@@ -1087,6 +1094,11 @@ export interface components {
             /** Format: email */
             email: string;
             phone?: string | null;
+            /**
+             * @example nb
+             * @example en
+             */
+            locale?: string | null;
         };
         /**
          * ProfileOut
@@ -1095,7 +1107,8 @@ export interface components {
          *       "userId": "dancer-1",
          *       "name": "Åse Øvergård",
          *       "email": "ase@example.no",
-         *       "phone": "+47 912 34 567"
+         *       "phone": "+47 912 34 567",
+         *       "locale": "nb"
          *     }
          */
         ProfileOut: {
@@ -1105,6 +1118,7 @@ export interface components {
             name: string;
             email: string;
             phone: string | null;
+            locale: string;
         };
         /** ReadyOut */
         ReadyOut: {
@@ -1573,7 +1587,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Problem codes: `invalid_profile`: the profile's fields are not usable; `validation_failed`: the body breaks the schema; `errors` names the fields */
+            /** @description Problem codes: `invalid_profile`: the profile's fields are not usable; `unsupported_locale`: `locale` is not one of the languages offered (nb, en); `validation_failed`: the body breaks the schema; `errors` names the fields */
             422: {
                 headers: {
                     /** @description the request's id: the caller's when it sent a sane one, else a new one */
@@ -1691,7 +1705,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Problem codes: `invalid_profile`: the profile's fields are not usable; `validation_failed`: the body breaks the schema; `errors` names the fields */
+            /** @description Problem codes: `invalid_profile`: the profile's fields are not usable; `unsupported_locale`: `locale` is not one of the languages offered (nb, en); `validation_failed`: the body breaks the schema; `errors` names the fields */
             422: {
                 headers: {
                     /** @description the request's id: the caller's when it sent a sane one, else a new one */
@@ -2638,6 +2652,8 @@ export interface operations {
             query?: {
                 /** @description The signed key of the ticket's emailed link (`viewUrl`, `pdfUrl`). */
                 key?: string | null;
+                /** @description The page's language (`nb`, `en`); by default, or when not one offered, the ticket holder's. */
+                lang?: string | null;
             };
             header?: never;
             path: {

@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from adapters.languages import Language
+
 HEX_COLOR: Final = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
-DEFAULT_INSTRUCTIONS: Final = (
+
+def _(message: str) -> str:
+    """Marks a message for ``make translations``; it is translated where it is shown."""
+    return message
+
+
+DEFAULT_INSTRUCTIONS: Final = _(
     "Show this QR code at the door, on your phone or printed. "
     "It is personal: it checks you in once a day, so please do not share it."
 )
@@ -32,6 +40,13 @@ class Brand:
             raise ValueError("school_name must not be empty")
         if self.logo_path is not None:
             self.logo_type()  # fails at start-up, not at the first ticket
+
+    def instructions_in(self, language: Language) -> str:
+        """The door instructions in ``language`` when they are the default text; a school's
+        own text (TICKET_INSTRUCTIONS) stays as the school wrote it."""
+        if self.instructions == DEFAULT_INSTRUCTIONS:
+            return language.gettext(DEFAULT_INSTRUCTIONS)
+        return self.instructions
 
     def logo_type(self) -> str | None:
         """The logo's MIME type (image/png or image/jpeg); None without a logo."""

@@ -68,6 +68,13 @@ class Language:
     def _locale(self) -> Locale:
         return Locale.parse(self.code)
 
+    @property
+    def name(self) -> str:
+        """The language's name in itself, as a switch between languages shows it: ``Norsk
+        bokmål``, ``English`` (CLDR's, capitalised as at the start of a label)."""
+        name = self._locale.get_display_name(self._locale) or self.code
+        return name[:1].upper() + name[1:]
+
     def gettext(self, message: str, **values: Any) -> str:
         text = translations(self.code).gettext(message)
         return text % values if values else text

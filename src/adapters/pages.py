@@ -18,9 +18,9 @@ import jinja2
 from markupsafe import Markup
 
 from adapters.brand import Brand
-from adapters.languages import available_locales
+from adapters.languages import SOURCE_LOCALE, Language, available_locales, jinja_environments
 from adapters.qr_code import qr_svg
-from adapters.ticket_text import date_range, short_id
+from adapters.ticket_text import short_id
 from adapters.tool_pages import ToolPages
 from application.tickets.ports import TicketDocument
 
@@ -52,16 +52,19 @@ class JinjaPages:
     def __init__(self, config: PagesConfig) -> None:
         self._brand = config.brand
         self._base_url = config.public_base_url.rstrip("/")
+        # The web ticket in each language (the holder's, or the one its switch asks for).
         # StrictUndefined: a missing field fails the test suite instead of rendering an empty
         # ticket.
-        environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self._ticket = environment.get_template("ticket.html.j2")
+        self._ticket = {
+            code: env.get_template("ticket.html.j2")
+            for code, env in jinja_environments(
+                TEMPLATES,
+                available_locales(),
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            ).items()
+        }
         self._logo = _logo_data_uri(config.brand)
         # The door's and the admins' pages hold no data (their scripts call the API): each is
         # rendered once a language.
@@ -80,24 +83,35 @@ class JinjaPages:
         headers = _tool_headers(camera=camera)
         return {code: Page(html, headers) for code, html in self._tools.render(template).items()}
 
-    def ticket(self, document: TicketDocument) -> Page:
-        """The web ticket, with a fresh CSP nonce for its inline style."""
+    def ticket(self, document: TicketDocument, lang: str | None = None) -> Page:
+        """The web ticket, with a fresh CSP nonce for its inline style: in the holder's
+        language, or in ``lang`` (``?lang=``) when it is one of the languages offered."""
         nonce = secrets.token_urlsafe(18)
+        code = next((c for c in (lang, document.locale) if c in self._ticket), SOURCE_LOCALE)
+        language = Language(code)
         pdf = urlsplit(document.pdf_url)
-        html = self._ticket.render(
+        view = urlsplit(document.view_url)
+        html = self._ticket[code].render(
             document=document,
             brand=self._brand,
             nonce=nonce,
             logo=self._logo,
-            dates=date_range(document.start_date, document.end_date),
-            valid_until=date_range(document.end_date, document.end_date),
+            instructions=self._brand.instructions_in(language),
+            # The same signed link (its key is the ticket), in each other language.
+            switch=[
+                (other, Language(other).name, f"{view.path}?{view.query}&lang={other}")
+                for other in sorted(self._ticket)
+                if other != code
+            ],
             short_id=short_id(document),
             # segno's own markup: path data and a fixed title, no text of the token.
-            qr=Markup(qr_svg(document.token, scale=4)),  # noqa: S704
+            qr=Markup(  # noqa: S704
+                qr_svg(document.token, scale=4, title=language.gettext("Your ticket's QR code"))
+            ),
             # Relative: the page works whatever host it was reached by (PUBLIC_BASE_URL or not).
             pdf_link=f"{pdf.path}?{pdf.query}",
         )
-        return Page(html, _ticket_headers(nonce))
+        return Page(html, {**_ticket_headers(nonce), "Content-Language": code})
 
     @property
     def tool_locales(self) -> frozenset[str]:

@@ -17,8 +17,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from adapters.brand import Brand
+from adapters.languages import Language
 from adapters.qr_code import draw_qr, qr_code
-from adapters.ticket_text import DASH, date_range, short_id
+from adapters.ticket_text import short_id
 from application.tickets.ports import TicketDocument
 
 FONTS: Final = Path(__file__).parent / "fonts"
@@ -40,8 +41,9 @@ LEADING: Final = 1.3
 LINE_BUDGETS: Final = ((2, 2, 2, 3, 4), (2, 1, 2, 2, 3), (1, 1, 1, 2, 2), (1, 1, 1, 1, 1))
 LOGO_MAX_ASPECT: Final = 3.0
 MUTED: Final = Color(0.38, 0.40, 0.45)
+DASH: Final = " \N{EN DASH} "
 # Bump when the layout changes: cached PDFs of the old layout are then rendered again.
-LAYOUT_REVISION: Final = 2
+LAYOUT_REVISION: Final = 3
 
 
 def register_fonts() -> None:
@@ -76,23 +78,42 @@ class PdfTicketRenderer:
         buffer = io.BytesIO()
         # The embedded font from the first operator on: no reference to an unembedded Helvetica.
         canvas = Canvas(
-            buffer, pagesize=A6, pageCompression=1, initialFontName=REGULAR, initialFontSize=9
+            buffer,
+            pagesize=A6,
+            pageCompression=1,
+            initialFontName=REGULAR,
+            initialFontSize=9,
+            lang=document.locale,  # the catalogue's /Lang: screen readers read it in its language
         )
-        canvas.setTitle(f"Ticket: {document.period_name}{DASH}{document.person_name}")
+        language = Language(document.locale)
+        canvas.setTitle(
+            language.gettext(
+                "Ticket: %(period)s%(dash)s%(name)s",
+                period=document.period_name,
+                dash=DASH,
+                name=document.person_name,
+            )
+        )
         canvas.setAuthor(self._brand.school_name)
-        canvas.setSubject(f"Course ticket {short_id(document)} for {document.period_name}")
+        canvas.setSubject(
+            language.gettext(
+                "Course ticket %(id)s for %(period)s",
+                id=short_id(document),
+                period=document.period_name,
+            )
+        )
         canvas.setCreator("salsanor-tickets")
-        self._draw(canvas, document)
+        self._draw(canvas, document, language)
         canvas.showPage()
         canvas.save()
         return buffer.getvalue()
 
-    def _draw(self, canvas: Canvas, document: TicketDocument) -> None:
-        self._header(canvas)
+    def _draw(self, canvas: Canvas, document: TicketDocument, language: Language) -> None:
+        self._header(canvas, language)
         # Generous line budgets first; long names, places and track lists get fewer lines (and
         # an ellipsis) until the QR code keeps the room it needs to scan.
         for budget in LINE_BUDGETS:
-            top, bottom = self._blocks(document, budget)
+            top, bottom = self._blocks(document, language, budget)
             qr_top = HEIGHT - HEADER - 8 - _height(top) - QR_GAP
             room = qr_top - QR_GAP - _height(bottom) - MARGIN
             if room >= QR_SMALLEST:
@@ -102,11 +123,15 @@ class PdfTicketRenderer:
         draw_qr(canvas, qr_code(document.token), (WIDTH - size) / 2, qr_top - size, size)
         _lines(canvas, bottom, qr_top - size - QR_GAP)
 
-    def _blocks(self, document: TicketDocument, budget: tuple[int, ...]) -> tuple[Block, Block]:
+    def _blocks(
+        self, document: TicketDocument, language: Language, budget: tuple[int, ...]
+    ) -> tuple[Block, Block]:
         """What goes above the QR code (period, dates, place, participant) and below it."""
         period_lines, place_lines, name_lines, track_lines, note_lines = budget
         width = WIDTH - 2 * MARGIN
-        dates = date_range(document.start_date, document.end_date)
+        # The long format, as in the email and on the web page: "1. september 2026".
+        dates = language.long_date(document.start_date) + DASH
+        dates += language.long_date(document.end_date)
         top = _heading(document.period_name, 15, 12, width, period_lines, self._primary)
         top += _fit(dates, REGULAR, 9, 8, width, 1, self._text)
         if document.location:
@@ -115,12 +140,17 @@ class PdfTicketRenderer:
         top += _heading(document.person_name, 14, 11, width, name_lines, self._text)
         tracks = " · ".join(document.tracks) or "—"
         bottom = _fit(tracks, BOLD, 10, 8, width, track_lines, self._text)
-        ticket = f"Ticket {short_id(document)} · token v{document.token_version}"
+        ticket = language.gettext(
+            "Ticket %(id)s · token v%(version)s",
+            id=short_id(document),
+            version=document.token_version,
+        )
         bottom += _fit(ticket, REGULAR, 7.5, 7.5, width, 1, MUTED)
-        bottom += _fit(self._brand.instructions, REGULAR, 7.5, 6.5, width, note_lines, MUTED)
+        instructions = self._brand.instructions_in(language)
+        bottom += _fit(instructions, REGULAR, 7.5, 6.5, width, note_lines, MUTED)
         return top, bottom
 
-    def _header(self, canvas: Canvas) -> None:
+    def _header(self, canvas: Canvas, language: Language) -> None:
         canvas.setFillColor(self._primary)
         canvas.rect(0, HEIGHT - HEADER, WIDTH, HEADER, stroke=0, fill=1)
         x = MARGIN
@@ -138,13 +168,12 @@ class PdfTicketRenderer:
                 mask="auto",
             )
             x += logo_width + 8
-        label_width = pdfmetrics.stringWidth("TICKET", BOLD, 8)
+        label = language.gettext("TICKET")
+        label_width = pdfmetrics.stringWidth(label, BOLD, 8)
         room = WIDTH - MARGIN - label_width - 8 - x
         name = _fit(self._brand.school_name, BOLD, 13, 8, room, 1, white)[0]
         _text(canvas, name.text, BOLD, name.size, white, x, HEIGHT - HEADER / 2 - name.size * 0.35)
-        _text(
-            canvas, "TICKET", BOLD, 8, white, WIDTH - MARGIN - label_width, HEIGHT - HEADER / 2 - 3
-        )
+        _text(canvas, label, BOLD, 8, white, WIDTH - MARGIN - label_width, HEIGHT - HEADER / 2 - 3)
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ def qr_code(token: str) -> segno.QRCode:
     return segno.make_qr(token, error=QR_ERROR, boost_error=False, mask=QR_MASK)
 
 
-def qr_svg(token: str, *, scale: int = 4) -> str:
-    """Inline SVG markup of the token's QR code (no XML declaration), ``scale`` px per module.
+def qr_svg(token: str, *, scale: int = 4, title: str = "Ticket QR code") -> str:
+    """Inline SVG markup of the token's QR code (no XML declaration), ``scale`` px per module;
+    ``title`` is what a screen reader says of it (in the page's language).
 
     The element keeps a viewBox, so a stylesheet may scale it to the screen without blurring.
     """
@@ -43,7 +44,7 @@ def qr_svg(token: str, *, scale: int = 4) -> str:
         omitsize=True,
         svgclass="qr",
         lineclass=None,
-        title="Ticket QR code",
+        title=title,
         dark="#000",
         light="#fff",
     )

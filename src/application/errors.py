@@ -46,6 +46,10 @@ class StoreUnavailable(ApplicationError, code="store_unavailable"):
     """Raised when the event store's database does not answer in time: try again later."""
 
 
+class Unprocessable(ApplicationError, code="invalid"):
+    """Raised when a well-formed request asks for something this service does not offer."""
+
+
 class InvalidQuery(ApplicationError, code="invalid_query"):
     """Raised when a list's query parameters (limit, cursor, filters) cannot be used."""
 
@@ -107,6 +111,9 @@ SCAN_ID_REUSED = ErrorCode(
 )
 TICKET_REVOKED = ErrorCode("ticket_revoked", Conflict, "the ticket is revoked")
 TICKET_WITHOUT_TOKEN = ErrorCode("ticket_without_token", Conflict, "the ticket has no token yet")
+UNSUPPORTED_LOCALE = ErrorCode(
+    "unsupported_locale", Unprocessable, "`locale` is not one of the languages offered (nb, en)"
+)
 INVALID_LIMIT = ErrorCode("invalid_limit", InvalidQuery, "`limit` is out of its range")
 INVALID_CURSOR = ErrorCode(
     "invalid_cursor", InvalidQuery, "`cursor` is not a `nextCursor` this list gave"

@@ -41,6 +41,15 @@ class Person(Aggregate):
             aggregate.email = self.email
             aggregate.phone = self.phone
 
+    class LocaleChosen(Event):
+        """The language the person is addressed in (emails, PDF, web ticket)."""
+
+        TOPIC = "tickets:Person.LocaleChosen"
+        locale: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.locale = self.locale
+
     def __init__(
         self, cause: Cause, user_id: str | None, name: str, email: str, phone: str | None
     ) -> None:
@@ -48,6 +57,9 @@ class Person(Aggregate):
         self.name = name
         self.email = email
         self.phone = phone
+        # None: no language recorded (profiles from before languages were): the default one.
+        # Which locales exist is the application's business (its catalogues), not the domain's.
+        self.locale: str | None = None
 
     @staticmethod
     def id_for_user(user_id: str) -> UUID:
@@ -81,6 +93,13 @@ class Person(Aggregate):
         if (name, email, phone) == (self.name, self.email, self.phone):
             return
         self.trigger_event(self.ProfileUpdated, name=name, email=email, phone=phone, cause=cause)
+
+    def choose_locale(self, locale: str, *, cause: Cause) -> None:
+        """Records the person's language; choosing the one recorded records nothing."""
+        if not locale or unprintable(locale) is not None:
+            raise InvalidProfile("locale must be a language code")
+        if locale != self.locale:
+            self.trigger_event(self.LocaleChosen, locale=locale, cause=cause)
 
 
 def _clean(name: str, email: str, phone: str | None) -> tuple[str, str, str | None]:

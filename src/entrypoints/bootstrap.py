@@ -206,7 +206,9 @@ def build(
     # A test's renderer draws its emails' PDFs here; else render processes draw them.
     render_apart = renderer is None
     renderer = renderer or PdfTicketRenderer(settings.brand)
-    documents = TicketDocuments(tickets, renderer, pdf_cache)
+    documents = TicketDocuments(
+        tickets, renderer, pdf_cache, default_locale=settings.languages.default_locale
+    )
     read_models: tuple[ReadModel, ...] = (scan_index, alert_list)
     content = _email_content(settings, renderer, render_apart=render_apart)
     mailer = mailer or build_mailer(settings.email)
@@ -234,7 +236,12 @@ def build(
         alerts=alerts,
         alert_board=AlertBoard(store, alert_list),
         periods=periods,
-        people=People(store, issuing),
+        people=People(
+            store,
+            issuing,
+            locales=settings.languages.supported,
+            default_locale=settings.languages.default_locale,
+        ),
         orders=Orders(
             store,
             periods,

@@ -294,9 +294,16 @@ def schedule(wired: Wired, **changes: Any) -> Period:
     return wired.services.periods.schedule(period_plan(**changes), ADMIN_CAUSE)
 
 
-def put_profile(wired: Wired, user_id: str, name: str = "Åse Øvergård") -> Person:
+def put_profile(
+    wired: Wired, user_id: str, name: str = "Åse Øvergård", locale: str | None = None
+) -> Person:
     return wired.services.people.put_profile(
-        user_id=user_id, name=name, email=f"{user_id}@example.no", phone=None, cause=user(user_id)
+        user_id=user_id,
+        name=name,
+        email=f"{user_id}@example.no",
+        phone=None,
+        cause=user(user_id),
+        locale=locale,
     )
 
 

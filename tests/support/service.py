@@ -109,12 +109,14 @@ class Api:
         result: dict[str, Any] = response.json()
         return result
 
-    def profile(self, user: str, name: str = "Åse Øvergård") -> dict[str, Any]:
-        response = self.client.put(
-            "/api/me/profile",
-            json={"name": name, "email": f"{user}@example.no"},
-            headers=bearer(user),
-        )
+    def profile(
+        self, user: str, name: str = "Åse Øvergård", locale: str | None = None
+    ) -> dict[str, Any]:
+        """``locale`` None: the profile gets DEFAULT_LOCALE (Norwegian)."""
+        body = {"name": name, "email": f"{user}@example.no"}
+        if locale is not None:
+            body["locale"] = locale
+        response = self.client.put("/api/me/profile", json=body, headers=bearer(user))
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()
         return result

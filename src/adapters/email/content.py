@@ -11,9 +11,8 @@ import css_inline
 import jinja2
 
 from adapters.brand import Brand
-from adapters.languages import jinja_environments
+from adapters.languages import SOURCE_LOCALE, Language, available_locales, jinja_environments
 from adapters.qr_code import qr_png
-from adapters.ticket_text import long_date
 from application.alerts.ports import AlertNotice
 from application.emails.ports import (
     Attachment,
@@ -29,11 +28,13 @@ TEMPLATES = Path(__file__).parent.parent / "templates" / "email"
 # The alerts' words: the admins' catalogue, beside the door's and admin pages' (tool_pages).
 PAGES_DOMAIN = "pages"
 
-SUBJECTS = {
-    EmailKind.ISSUED: "Your ticket for {period}",
-    EmailKind.ROTATED: "Your new ticket for {period}",
-    EmailKind.RESEND: "Your ticket for {period} (sent again)",
-}
+
+def subject(kind: EmailKind, language: Language, period: str) -> str:
+    if kind is EmailKind.ROTATED:
+        return language.gettext("Your new ticket for %(period)s", period=period)
+    if kind is EmailKind.RESEND:
+        return language.gettext("Your ticket for %(period)s (sent again)", period=period)
+    return language.gettext("Your ticket for %(period)s", period=period)
 
 
 @dataclass(frozen=True)
@@ -53,21 +54,13 @@ class JinjaEmailContent:
         # A TicketRenderer's (the one the downloads' PDFs are rendered with): for a PDF not
         # rendered before, which the caller then keeps.
         self._render_pdf = render_pdf
-        loader = jinja2.FileSystemLoader(TEMPLATES)
-        self._html = jinja2.Environment(
-            loader=loader,
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
-            undefined=jinja2.StrictUndefined,
-        )
-        # Text bodies are not HTML: escaping would show "&amp;" to the reader.
-        self._text = jinja2.Environment(
-            loader=loader,
-            autoescape=False,  # noqa: S701 (plain-text email bodies)
+        # The ticket emails, one environment a language (HTML escaped, text not: by extension).
+        self._in = jinja_environments(
+            TEMPLATES,
+            available_locales(),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
         )
-        for environment in (self._html, self._text):
-            environment.filters["long_date"] = long_date
         self._inliner = css_inline.CSSInliner(load_remote_stylesheets=False)
 
     def ticket_email(
@@ -77,6 +70,9 @@ class JinjaEmailContent:
         if pdf is None:
             pdf = self._render_pdf(document)
         kind = reason.kind
+        # A language without a catalogue (removed since the profile chose it): the source's.
+        code = document.locale if document.locale in self._in else SOURCE_LOCALE
+        environment, language = self._in[code], Language(code)
         qr_cid = f"qr-{document.ticket_id}-v{document.token_version}@tickets"
         brand = self._config.brand
         values = {
@@ -85,18 +81,19 @@ class JinjaEmailContent:
             "school": brand.school_name,
             "colour": brand.primary_color,
             "reply_to": self._config.reply_to,
-            "door_instructions": brand.instructions,
+            "door_instructions": brand.instructions_in(language),
             "qr_cid": qr_cid,
         }
-        html = self._html.get_template("ticket.html.j2").render(values)
+        html = environment.get_template("ticket.html.j2").render(values)
         message = EmailMessage(
             to=to,
-            subject=SUBJECTS[kind].format(period=document.period_name),
-            text=self._text.get_template("ticket.txt.j2").render(values),
+            subject=subject(kind, language, document.period_name),
+            text=environment.get_template("ticket.txt.j2").render(values),
             html=self._inliner.inline(html),
             inline_images=(InlineImage(qr_cid, qr_png(document.token)),),
             attachments=(Attachment(f"ticket-{document.period_code}.pdf", pdf),),
             reply_to=self._config.reply_to,
+            language=code,
         )
         return TicketEmail(message, pdf)
 

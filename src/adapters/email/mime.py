@@ -33,6 +33,10 @@ def mime_message(message: EmailMessage, sender: str) -> MimeMessage:
         mime.add_attachment(
             attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
+    if message.language:
+        # RFC 3282: the language it is written in. Set last: set_content and the parts added
+        # after it clear the top-level Content-* headers.
+        mime["Content-Language"] = message.language
     for part in mime.walk():
         if part.is_multipart():
             # Chosen here, the generator need not search the whole message for a string that

@@ -43,6 +43,7 @@ class EmailMessage:
     inline_images: tuple[InlineImage, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     reply_to: str | None = None
+    language: str | None = None  # its Content-Language (``nb``, ``en``)
     # Made ahead where the email was rendered (a render process), so that the sending process
     # does not make it again; a mailer with another sender makes its own.
     wire: WireForm | None = None

@@ -5,7 +5,12 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-from application.errors import PERSON_EXISTS, PERSON_NOT_FOUND, PROFILE_NOT_FOUND
+from application.errors import (
+    PERSON_EXISTS,
+    PERSON_NOT_FOUND,
+    PROFILE_NOT_FOUND,
+    UNSUPPORTED_LOCALE,
+)
 from application.store import TicketStore, retry_on_conflict
 from application.tickets.issuing import Covered, TicketIssuing
 from domain.order import Order
@@ -18,9 +23,32 @@ log = logging.getLogger(__name__)
 
 
 class People:
-    def __init__(self, store: TicketStore, issuing: TicketIssuing) -> None:
+    """``locales``: the languages offered (those with a catalogue); ``default_locale``: the one
+    of a profile created without one (DEFAULT_LOCALE), and of profiles recorded before people
+    had a language."""
+
+    def __init__(
+        self,
+        store: TicketStore,
+        issuing: TicketIssuing,
+        *,
+        locales: frozenset[str] = frozenset({"nb", "en"}),
+        default_locale: str = "nb",
+    ) -> None:
         self._store = store
         self._issuing = issuing
+        self._locales = locales
+        self._default_locale = default_locale
+
+    def locale_of(self, person: Person) -> str:
+        """The language the person is addressed in: their own, or the default."""
+        return person.locale or self._default_locale
+
+    def _checked(self, locale: str | None) -> str | None:
+        if locale is not None and locale not in self._locales:
+            offered = ", ".join(sorted(self._locales))
+            raise UNSUPPORTED_LOCALE(f"locale {locale!r} is not offered; choose one of {offered}")
+        return locale
 
     def profile_of(self, user_id: str) -> Person:
         person = self._store.find(Person, Person.id_for_user(user_id))
@@ -29,29 +57,52 @@ class People:
         return person
 
     def put_profile(
-        self, *, user_id: str, name: str, email: str, phone: str | None, cause: Cause
+        self,
+        *,
+        user_id: str,
+        name: str,
+        email: str,
+        phone: str | None,
+        cause: Cause,
+        locale: str | None = None,
     ) -> Person:
+        """``locale`` None: an existing profile keeps its language, a new one gets the default."""
+        locale = self._checked(locale)
+
         def command() -> Person:
             person = self._store.find(Person, Person.id_for_user(user_id))
             if person is not None:
                 person.update_profile(name=name, email=email, phone=phone, cause=cause)
+                if locale is not None:
+                    person.choose_locale(locale, cause=cause)
                 self._store.save(person)
                 return person
             person = Person.register(
                 user_id=user_id, name=name, email=email, phone=phone, cause=cause
             )
+            person.choose_locale(locale or self._default_locale, cause=cause)
             self._register_with_pending_tickets(person, cause)
             return person
 
         return retry_on_conflict(command)
 
-    def add_partner(self, *, name: str, email: str, user_id: str | None, cause: Cause) -> Person:
+    def add_partner(
+        self,
+        *,
+        name: str,
+        email: str,
+        user_id: str | None,
+        cause: Cause,
+        locale: str | None = None,
+    ) -> Person:
         """A person an admin registers, e.g. a partner without an account (``user_id`` None)."""
+        locale = self._checked(locale)
 
         def command() -> Person:
             person = Person.register(
                 user_id=user_id, name=name, email=email, phone=None, cause=cause
             )
+            person.choose_locale(locale or self._default_locale, cause=cause)
             if user_id is None:
                 self._store.save(person)
             elif self._store.find(Person, person.id) is not None:

@@ -14,7 +14,8 @@ from domain.person import Person
 from domain.ticket import Ticket
 
 
-def document_of(served: ServedTicket) -> TicketDocument:
+def document_of(served: ServedTicket, default_locale: str) -> TicketDocument:
+    """``default_locale``: the holder's language when their profile records none."""
     ticket, period = served.ticket, served.period
     if served.view_url is None or served.pdf_url is None:
         raise RuntimeError("ticket documents need a TicketDesk built with TicketLinks")
@@ -32,6 +33,7 @@ def document_of(served: ServedTicket) -> TicketDocument:
         tracks=tuple(name for _, name in period.track_names(ticket.track_codes())),
         view_url=served.view_url,
         pdf_url=served.pdf_url,
+        locale=served.person.locale or default_locale,
     )
 
 
@@ -41,9 +43,16 @@ class TicketDocuments:
     """
 
     def __init__(
-        self, desk: TicketDesk, renderer: TicketRenderer, cache: PdfCache, *, kept: int = 256
+        self,
+        desk: TicketDesk,
+        renderer: TicketRenderer,
+        cache: PdfCache,
+        *,
+        kept: int = 256,
+        default_locale: str = "nb",
     ) -> None:
         self._desk = desk
+        self._default_locale = default_locale  # DEFAULT_LOCALE: for profiles recording none
         self._renderer = renderer
         self._cache = cache
         # The latest PDFs also in this process (~40 KB each): a download served again reads no
@@ -55,15 +64,18 @@ class TicketDocuments:
     def for_ticket(self, ticket: Ticket, person: Person) -> TicketDocument:
         """The document of an active ticket the caller has read, with its person, without a
         caller check: for the worker's emails (it checks the ticket is active itself)."""
-        return document_of(self._desk.served(ticket, person))
+        return self._document(self._desk.served(ticket, person))
 
     def for_holder(self, ticket_id: UUID, *, user_id: str, is_admin: bool) -> TicketDocument:
         """The ticket's person or an admin; anyone else: NotFound ``ticket_not_found``."""
-        return document_of(self._desk.for_holder(ticket_id, user_id=user_id, is_admin=is_admin))
+        return self._document(self._desk.for_holder(ticket_id, user_id=user_id, is_admin=is_admin))
 
     def for_view_key(self, ticket_id: UUID, key: str) -> TicketDocument:
         """The holder of the signed link; a wrong or outdated key: NotFound ``ticket_not_found``."""
-        return document_of(self._desk.for_view_key(ticket_id, key))
+        return self._document(self._desk.for_view_key(ticket_id, key))
+
+    def _document(self, served: ServedTicket) -> TicketDocument:
+        return document_of(served, self._default_locale)
 
     def rendered_pdf(self, document: TicketDocument) -> RenderedPdf:
         """The PDF from the cache, rendered and kept on a miss: the same bytes for the email and

@@ -64,6 +64,9 @@ class TicketDocument:
     tracks: tuple[str, ...]  # track names, in the order they were registered
     view_url: str
     pdf_url: str
+    # The holder's language (``nb``, ``en``): the email's, the PDF's and the web page's. Part
+    # of the PDF's cache key with every other field, so two languages' PDFs never mix.
+    locale: str
 
 
 class TicketRenderer(Protocol):

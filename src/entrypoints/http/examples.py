@@ -49,14 +49,17 @@ _TUESDAYS = ClassSlotOut(
 )
 
 EXAMPLES: dict[type[msgspec.Struct], Any] = {
-    ProfileIn: ProfileIn(name="Åse Øvergård", email="ase@example.no", phone="+47 912 34 567"),
-    PersonIn: PersonIn(name="Ola Nordmann", email="ola@example.no"),
+    ProfileIn: ProfileIn(
+        name="Åse Øvergård", email="ase@example.no", phone="+47 912 34 567", locale="nb"
+    ),
+    PersonIn: PersonIn(name="Ola Nordmann", email="ola@example.no", locale="en"),
     ProfileOut: ProfileOut(
         person_id=_PERSON_ID,
         user_id="dancer-1",
         name="Åse Øvergård",
         email="ase@example.no",
         phone="+47 912 34 567",
+        locale="nb",
     ),
     PeriodIn: PeriodIn(
         code="2026-fall",

@@ -101,3 +101,16 @@ ViewKey = Annotated[
         description="The signed key of the ticket's emailed link (`viewUrl`, `pdfUrl`).",
     ),
 ]
+
+PageLanguage = Annotated[
+    str | None,
+    QueryParameter(
+        name="lang",
+        required=False,
+        # No length limit: it is only looked up among the languages offered, never kept.
+        description=(
+            "The page's language (`nb`, `en`); by default, or when not one offered, the "
+            "ticket holder's."
+        ),
+    ),
+]

@@ -20,6 +20,7 @@ from application.errors import (
     NotFound,
     StoreUnavailable,
     Unavailable,
+    Unprocessable,
 )
 from application.identity import Unauthenticated
 from domain.device import InvalidDevice
@@ -43,6 +44,7 @@ STATUS_OF: dict[type[Exception], int] = {
     Unavailable: 502,
     Busy: 503,
     StoreUnavailable: 503,
+    Unprocessable: 422,
     Unauthenticated: 401,
     InvalidPeriod: 422,
     InvalidOrder: 422,

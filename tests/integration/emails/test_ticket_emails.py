@@ -67,13 +67,12 @@ class Mailing:
     def emails(self) -> list[Any]:
         return outbox(self.outbox_dir)
 
-    def paid_ticket(self, user: str, email: str | None = None) -> dict[str, Any]:
-        """A participant with a profile pays by a signed webhook; returns their ticket."""
-        response = self.api.client.put(
-            "/api/me/profile",
-            json={"name": "Åse Øvergård", "email": email or f"{user}@example.no"},
-            headers=bearer(user),
-        )
+    def paid_ticket(self, user: str, email: str | None = None, locale: str = "") -> dict[str, Any]:
+        """A participant with a profile pays by a signed webhook; returns their ticket.
+        No ``locale``: the profile gets DEFAULT_LOCALE (Norwegian)."""
+        body = {"name": "Åse Øvergård", "email": email or f"{user}@example.no"}
+        body |= {"locale": locale} if locale else {}
+        response = self.api.client.put("/api/me/profile", json=body, headers=bearer(user))
         assert response.status_code == 200, response.text
         order = self.api.order(user, "salsa1", "bachata1")
         assert self.api.pay(order).status_code == 200
@@ -162,7 +161,7 @@ def mailing(database_url: str, tmp_path: Path) -> Iterator[Mailing]:
 def test_signed_webhook_to_ticket_to_email_whose_qr_codes_are_the_served_token(
     mailing: Mailing,
 ) -> None:
-    ticket = mailing.paid_ticket("dancer-1")
+    ticket = mailing.paid_ticket("dancer-1", locale="en")  # its English words are asserted
 
     mailing.drain(until=lambda: len(mailing.emails()) == 1)
 
@@ -176,7 +175,7 @@ def test_signed_webhook_to_ticket_to_email_whose_qr_codes_are_the_served_token(
     assert qr_of_pdf(pdf_of_email(message)) == ticket["qrToken"]
     text = part(message, "text/plain").get_content()
     html = part(message, "text/html").get_content()
-    for shown in ("Åse Øvergård", "1 September 2026", "15 December 2026", "Dansestudio, Oslo"):
+    for shown in ("Åse Øvergård", "September 1, 2026", "December 15, 2026", "Dansestudio, Oslo"):
         assert shown in text and shown in html
     assert "Salsa 1, Bachata 1" in text
     assert ticket["viewUrl"] in text and ticket["viewUrl"].replace("&", "&amp;") in html
@@ -194,7 +193,7 @@ def test_signed_webhook_to_ticket_to_email_whose_qr_codes_are_the_served_token(
 def test_resend_sends_a_second_email_and_a_rotation_sends_the_new_token(
     mailing: Mailing,
 ) -> None:
-    ticket = mailing.paid_ticket("dancer-1")
+    ticket = mailing.paid_ticket("dancer-1", locale="en")  # its English subjects are asserted
     mailing.drain(until=lambda: len(mailing.emails()) == 1)
     client = mailing.api.client
     url = f"/api/tickets/{ticket['ticketId']}/resend"
@@ -357,7 +356,7 @@ def test_the_html_part_looks_right_in_a_real_browser(mailing: Mailing, tmp_path:
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
-    ticket = mailing.paid_ticket("dancer-1")
+    ticket = mailing.paid_ticket("dancer-1", locale="en")  # its English words are asserted
     mailing.drain(until=lambda: len(mailing.emails()) == 1)
     [message] = mailing.emails()
     png = part(message, "image/png")

@@ -36,6 +36,8 @@ from tests.support.service import ADMIN, Api, Running, admin_alerts, bearer, ser
 pytestmark = pytest.mark.integration
 
 NAME = "Æsa Øvergård-Åberg Émilie Ёлена"
+# The web ticket's QR code title for a profile without a locale (Norwegian, DEFAULT_LOCALE).
+NB_QR_TITLE = "QR-koden til billetten din"
 OTHER_SECRET = "another-ticket-secret-after-a-leak-" + "q" * 12
 
 
@@ -49,11 +51,13 @@ def serving(database_url: str, **env: str) -> Iterator[Running]:
         yield Running(Api(client), services, settings)
 
 
-def paid_ticket(api: Api, user: str = "dancer-1", name: str = NAME) -> dict[str, Any]:
+def paid_ticket(
+    api: Api, user: str = "dancer-1", name: str = NAME, locale: str | None = None
+) -> dict[str, Any]:
     """A scheduled period, a profile, an order of two tracks, paid: the JSON ticket."""
     if api.client.get("/api/periods/2026-fall").status_code == 404:
         api.schedule()
-    api.profile(user, name)
+    api.profile(user, name, locale)
     assert api.pay(api.order(user, "salsa1", "bachata1")).status_code == 200
     response = api.ticket(user)
     assert response.status_code == 200, response.text
@@ -110,7 +114,7 @@ def rotate(running: Running, ticket_id: str) -> None:
 def test_the_pdf_scans_to_the_json_token_and_shows_the_ticket_as_text(
     running: Running, tmp_path: Path
 ) -> None:
-    ticket = paid_ticket(running.api)
+    ticket = paid_ticket(running.api, locale="en")  # its English dates are asserted
 
     response = running.api.client.get(
         f"/api/tickets/download/{ticket['ticketId']}", headers=bearer("dancer-1")
@@ -122,7 +126,14 @@ def test_the_pdf_scans_to_the_json_token_and_shows_the_ticket_as_text(
     assert response.headers["cache-control"] == "private, no-cache"
     assert scanned(response.content, tmp_path) == [ticket["qrToken"]]
     text = pdf_text(response.content, tmp_path)
-    for shown in (NAME, "Fall 2026", "Salsa 1", "Bachata 1", "Dansestudio, Oslo", "15 Dec 2026"):
+    for shown in (
+        NAME,
+        "Fall 2026",
+        "Salsa 1",
+        "Bachata 1",
+        "Dansestudio, Oslo",
+        "December 15, 2026",
+    ):
         assert shown in text
     assert ticket["ticketId"][:4].upper() in text  # the short ticket id
     metadata = PdfReader(io.BytesIO(response.content)).metadata
@@ -248,7 +259,8 @@ def test_the_web_view_shows_the_ticket_with_strict_headers(running: Running) -> 
     assert "default-src 'none'" in csp and "script-src" not in csp
     assert "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
     page = response.text
-    assert qr_svg(ticket["qrToken"]) in page  # the QR code of the very token the API serves
+    # The QR code of the very token the API serves, titled in the holder's language (nb).
+    assert qr_svg(ticket["qrToken"], title=NB_QR_TITLE) in page
     for shown in (NAME, "Fall 2026", "Salsa 1", "Bachata 1", "Dansestudio, Oslo"):
         assert shown in page
     assert f'href="{local(ticket["pdfUrl"])}"' in page
@@ -376,7 +388,7 @@ def test_after_a_secret_change_every_route_serves_a_token_that_scans_and_alerts(
             page = client.get(local(links.view_url(UUID(ticket_id), 1)))
             assert page.status_code == 200
             served = after.api.ticket("dancer-1").json()["qrToken"]
-            assert qr_svg(served) in page.text
+            assert qr_svg(served, title=NB_QR_TITLE) in page.text
 
         claims = JwtTokenSigner(after.settings.tokens).verify(served)  # it scans
         assert claims.version == 2 and str(claims.ticket_id) == ticket_id

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, sync_playwright
 from pypdf import PdfReader
 from pyzbar.pyzbar import ZBarSymbol, decode
 
+from tests.support.english_lines import english_in
 from tests.support.service import Api, ServerProcess
 
 pytestmark = pytest.mark.integration
@@ -43,11 +44,12 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def paid_ticket(server: ServerProcess) -> dict[str, Any]:
+def paid_ticket(server: ServerProcess, locale: str | None = "en") -> dict[str, Any]:
+    """``locale`` en by default: the English page's words are asserted; None: the default."""
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         api = Api(client)
         api.schedule()
-        api.profile("dancer-1", NAME)
+        api.profile("dancer-1", NAME, locale=locale)
         assert api.pay(api.order("dancer-1", "salsa1", "bachata1")).status_code == 200
         response = api.ticket("dancer-1")
         assert response.status_code == 200, response.text
@@ -121,4 +123,29 @@ def test_a_wrong_key_in_the_browser_is_404(server: ServerProcess, browser: Brows
     assert response is not None and response.status == 404
     assert '"code":"ticket_not_found"' in page.content().replace(" ", "")
     assert ticket["qrToken"] not in page.content()
+    page.close()
+
+
+def test_the_norwegian_web_ticket_shows_no_english_and_switches_to_english(
+    server: ServerProcess, browser: Browser, tmp_path: Path
+) -> None:
+    server.start()
+    ticket = paid_ticket(server, locale=None)  # no locale: DEFAULT_LOCALE, Norwegian
+    page = browser.new_page(viewport=PHONE, device_scale_factor=2)
+
+    response = page.goto(on_server(server, ticket["viewUrl"]))
+
+    assert response is not None and response.status == 200
+    assert page.get_attribute("html", "lang") == "nb"
+    shown = page.inner_text("body")
+    assert english_in(shown) == [] and english_in(page.title()) == []
+    for words in ("BILLETT", "1. september 2026", "Vis denne QR-koden i døra", "Last ned"):
+        assert words in shown
+    page.screenshot(path=str(tmp_path / "web-ticket-nb.png"), full_page=True)
+
+    page.click("nav.languages a[lang=en]")  # the visible switch, its link keeping the key
+
+    assert page.get_attribute("html", "lang") == "en"
+    assert "Download the ticket (PDF)" in page.inner_text("body")
+    assert urlsplit(page.url).query == f"{urlsplit(ticket['viewUrl']).query}&lang=en"
     page.close()

@@ -56,6 +56,7 @@ def document(**changes: object) -> TicketDocument:
         "tracks": ("Salsa 1", "Bachata 1"),
         "view_url": "https://tickets.example/tickets/x?key=a&b",
         "pdf_url": "https://tickets.example/api/tickets/download/x?key=a",
+        "locale": "en",
     }
     return TicketDocument(**(fields | changes))  # type: ignore[arg-type]
 
@@ -74,7 +75,7 @@ def test_the_ticket_email_shows_the_ticket_escaped_in_html_and_plain_in_text() -
     assert "Hi Tom & <Jerry>," in message.text  # text is not HTML: nothing escaped
     assert "https://tickets.example/tickets/x?key=a&amp;b" in message.html
     assert "https://tickets.example/tickets/x?key=a&b" in message.text
-    for shown in ("1 September 2026", "15 December 2026", "Salsa 1, Bachata 1", "SalsaNor Oslo"):
+    for shown in ("September 1, 2026", "December 15, 2026", "Salsa 1, Bachata 1", "SalsaNor Oslo"):
         assert shown in message.text and shown in message.html
     assert "<style" not in message.html and "background: #B3123B" in message.html
 

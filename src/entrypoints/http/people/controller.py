@@ -10,6 +10,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from application.errors import (
     PERSON_EXISTS,
     PROFILE_NOT_FOUND,
+    UNSUPPORTED_LOCALE,
 )
 from application.people.profiles import People
 from entrypoints.http.deps import Admin, Caused, User
@@ -37,7 +38,8 @@ class ProfileController(Controller):
         responses=problems(UNAUTHENTICATED, PROFILE_NOT_FOUND, *STORE_PROBLEMS),
     )
     def get_profile(self, people: NamedDependency[People], user: User) -> ProfileOut:
-        return ProfileOut.of(people.profile_of(user.user_id))
+        person = people.profile_of(user.user_id)
+        return ProfileOut.of(person, people.locale_of(person))
 
     @put(
         sync_to_thread=True,
@@ -45,15 +47,20 @@ class ProfileController(Controller):
         operation_id="putMyProfile",
         security=BEARER,
         summary="Create or update the caller's person profile",
-        responses=problems(UNAUTHENTICATED, INVALID_PROFILE, *WRITE_PROBLEMS),
+        responses=problems(UNAUTHENTICATED, INVALID_PROFILE, UNSUPPORTED_LOCALE, *WRITE_PROBLEMS),
     )
     def put_profile(
         self, people: NamedDependency[People], user: User, cause: Caused, data: JSONBody[ProfileIn]
     ) -> ProfileOut:
         person = people.put_profile(
-            user_id=user.user_id, name=data.name, email=data.email, phone=data.phone, cause=cause
+            user_id=user.user_id,
+            name=data.name,
+            email=data.email,
+            phone=data.phone,
+            locale=data.locale,
+            cause=cause,
         )
-        return ProfileOut.of(person)
+        return ProfileOut.of(person, people.locale_of(person))
 
 
 class PeopleAdminController(Controller):
@@ -67,12 +74,14 @@ class PeopleAdminController(Controller):
         operation_id="createPerson",
         security=BEARER,
         summary="Add a person without an account, e.g. a partner (admin)",
-        responses=problems(*ROLE_PROBLEMS, PERSON_EXISTS, INVALID_PROFILE, *WRITE_PROBLEMS),
+        responses=problems(
+            *ROLE_PROBLEMS, PERSON_EXISTS, INVALID_PROFILE, UNSUPPORTED_LOCALE, *WRITE_PROBLEMS
+        ),
     )
     def add_person(
         self, people: NamedDependency[People], admin: Admin, cause: Caused, data: JSONBody[PersonIn]
     ) -> ProfileOut:
         person = people.add_partner(
-            name=data.name, email=data.email, user_id=data.user_id, cause=cause
+            name=data.name, email=data.email, user_id=data.user_id, locale=data.locale, cause=cause
         )
-        return ProfileOut.of(person)
+        return ProfileOut.of(person, people.locale_of(person))

@@ -17,11 +17,16 @@ from entrypoints.http.schemas import (
     Text,
 )
 
+# A language code (`nb`, `en`); which ones are offered is checked by the use case: 422
+# `unsupported_locale` for any other.
+Locale = Annotated[str, msgspec.Meta(min_length=1, max_length=35, examples=["nb", "en"])]
+
 
 class ProfileIn(Camel):
     name: Text
     email: Email
     phone: Phone | None = None
+    locale: Locale | None = None
 
     def __post_init__(self) -> None:
         with fields.refused_as(InvalidProfile):
@@ -34,6 +39,7 @@ class PersonIn(Camel):
     name: Text
     email: Email
     user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    locale: Locale | None = None
 
     def __post_init__(self) -> None:
         with fields.refused_as(InvalidProfile):
@@ -48,7 +54,8 @@ class ProfileOut(Out):
     name: str
     email: str
     phone: str | None
+    locale: str  # the person's own, or DEFAULT_LOCALE when none was recorded
 
     @classmethod
-    def of(cls, person: Person) -> ProfileOut:
-        return cls(person.id, person.user_id, person.name, person.email, person.phone)
+    def of(cls, person: Person, locale: str) -> ProfileOut:
+        return cls(person.id, person.user_id, person.name, person.email, person.phone, locale)

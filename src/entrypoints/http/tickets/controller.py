@@ -39,7 +39,7 @@ from entrypoints.http.openapi import (
     WRITE_PROBLEMS,
     problems,
 )
-from entrypoints.http.params import PeriodCodePath, TicketIdPath, ViewKey
+from entrypoints.http.params import PageLanguage, PeriodCodePath, TicketIdPath, ViewKey
 from entrypoints.http.rate_limits import rate_limited
 from entrypoints.http.tickets.schemas import (
     AdminTicketOut,
@@ -148,7 +148,10 @@ class TicketPageController(Controller):
         responses=problems(TICKET_NOT_FOUND, NOT_FOUND, RATE_LIMITED, *STORE_PROBLEMS),
         response_description="The ticket as a web page: QR code, name, period, tracks",
         summary="The web ticket view (the emailed link)",
-        description="Needs the `key` of the ticket's `viewUrl`; a wrong or outdated key: 404.",
+        description=(
+            "Needs the `key` of the ticket's `viewUrl`; a wrong or outdated key: 404. In the "
+            "holder's language, or in `lang`; it links to the page in the other languages."
+        ),
     )
     def page(
         self,
@@ -156,8 +159,9 @@ class TicketPageController(Controller):
         pages: NamedDependency[JinjaPages],
         ticket_id: TicketIdPath,
         key: ViewKey = None,
+        lang: PageLanguage = None,
     ) -> Response[str]:
-        page = pages.ticket(documents.for_view_key(ticket_id, key or ""))
+        page = pages.ticket(documents.for_view_key(ticket_id, key or ""), lang)
         return Response(page.html, media_type="text/html", headers=page.headers)
 
 
