@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 
 from application.tickets.calendars import CalendarWriter
-from application.tickets.desk import ServedTicket
-from domain.period import Period, Track
+from application.tickets.ports import TicketDocument, TrackClasses
 from domain.schedule import ClassSlot
 
 PRODUCT_ID = "-//SalsaNor//salsanor-tickets//EN"
@@ -26,47 +25,48 @@ class IcalendarWriter(CalendarWriter):
     def __init__(self, school_name: str) -> None:
         self._school_name = school_name
 
-    def calendar(self, served: ServedTicket) -> bytes:
-        return ticket_calendar(served, self._school_name)
+    def calendar(self, document: TicketDocument) -> bytes:
+        return ticket_calendar(document, self._school_name)
 
 
-def ticket_calendar(served: ServedTicket, school_name: str) -> bytes:
+def ticket_calendar(document: TicketDocument, school_name: str) -> bytes:
     """The calendar of the ticket's tracks' classes."""
-    period = served.period
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"{school_name}: {period.name}")
+    calendar.add("x-wr-calname", f"{school_name}: {document.period_name}")
     stamp = datetime.now(UTC).replace(microsecond=0)
-    for code in served.ticket.track_codes():
-        track = period.track(code)
-        for number, slot in enumerate(track.schedule):
-            if _first_on(slot, period.start_date) > period.end_date:
+    for track in document.schedule:
+        for number, slot in enumerate(track.slots):
+            if _first_on(slot, document.start_date) > document.end_date:
                 continue  # a weekday the period never reaches: no class to show
-            uid = f"{served.ticket.id}-{track.code}-{number}@salsanor-tickets"
-            calendar.add_component(_weekly(period, track, slot, uid, stamp))
+            uid = f"{document.ticket_id}-{track.code}-{number}@salsanor-tickets"
+            calendar.add_component(_weekly(document, track, slot, uid, stamp))
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
 
 
-def _weekly(period: Period, track: Track, slot: ClassSlot, uid: str, stamp: datetime) -> Event:
-    zone = ZoneInfo(period.timezone)
-    first = _first_on(slot, period.start_date)
+def _weekly(
+    document: TicketDocument, track: TrackClasses, slot: ClassSlot, uid: str, stamp: datetime
+) -> Event:
+    zone = ZoneInfo(document.timezone)
+    first = _first_on(slot, document.start_date)
     event = Event()
     event.add("uid", uid)
-    event.add("sequence", period.schedule_sequence)
+    event.add("sequence", document.schedule_sequence)
     event.add("dtstamp", stamp)
     event.add("summary", track.name)
     event.add("dtstart", datetime.combine(first, slot.start_time, zone))
     event.add("dtend", datetime.combine(first, slot.end_time, zone))
     # UNTIL in UTC (RFC 5545 with a zoned DTSTART): the end of the period's last day.
-    until = datetime.combine(period.end_date + timedelta(days=1), time(), zone).astimezone(UTC)
-    event.add("rrule", {"freq": "weekly", "until": until - timedelta(seconds=1)})
-    skipped = _skipped_on(slot, period.skip_dates)
+    last_day_over = datetime.combine(document.end_date + timedelta(days=1), time(), zone)
+    until = last_day_over.astimezone(UTC) - timedelta(seconds=1)
+    event.add("rrule", {"freq": "weekly", "until": until})
+    skipped = _skipped_on(slot, document.skip_dates)
     if skipped:
         event.add("exdate", [datetime.combine(day, slot.start_time, zone) for day in skipped])
-    where = ", ".join(part for part in (period.location, slot.room) if part)
+    where = ", ".join(part for part in (document.location, slot.room) if part)
     if where:
         event.add("location", where)
     return event

@@ -95,6 +95,14 @@ class Language:
         """``1. sep. - 15. des. 2026`` (an en dash): the year once when the range is in one."""
         return dates.format_interval(start, end, "yMMMd", locale=self._locale)
 
+    def short_date(self, day: date) -> str:
+        """``6. okt.`` / ``Oct 6``: a day within a period already named with its year."""
+        return dates.format_skeleton("MMMd", day, locale=self._locale)
+
+    def weekday(self, number: int) -> str:
+        """``tirsdag`` / ``Tuesday``: Monday is 0, as ``date.weekday()``."""
+        return str(dates.get_day_names("wide", locale=self._locale)[number])
+
     def time(self, moment: time | datetime) -> str:
         """``19:00`` / ``7:00 PM``."""
         return dates.format_time(moment, "short", locale=self._locale)

@@ -21,6 +21,7 @@ from adapters.brand import Brand
 from adapters.languages import SOURCE_LOCALE, Language, available_locales, jinja_environments
 from adapters.qr_code import qr_svg
 from adapters.ticket_text import short_id
+from adapters.timetable import class_lines, no_classes_line
 from adapters.tool_pages import ToolPages
 from application.tickets.ports import TicketDocument
 
@@ -110,6 +111,10 @@ class JinjaPages:
             ),
             # Relative: the page works whatever host it was reached by (PUBLIC_BASE_URL or not).
             pdf_link=f"{pdf.path}?{pdf.query}",
+            timetable=class_lines(document, language),
+            no_classes=no_classes_line(document, language),
+            # The same signed link's calendar: a phone may subscribe to it.
+            calendar_link=f"{view.path}/calendar.ics?{view.query}",
         )
         return Page(html, {**_ticket_headers(nonce), "Content-Language": code})
 

@@ -20,6 +20,7 @@ from adapters.brand import Brand
 from adapters.languages import Language
 from adapters.qr_code import draw_qr, qr_code
 from adapters.ticket_text import short_id
+from adapters.timetable import class_lines, no_classes_line
 from application.tickets.ports import TicketDocument
 
 FONTS: Final = Path(__file__).parent / "fonts"
@@ -43,7 +44,7 @@ LOGO_MAX_ASPECT: Final = 3.0
 MUTED: Final = Color(0.38, 0.40, 0.45)
 DASH: Final = " \N{EN DASH} "
 # Bump when the layout changes: cached PDFs of the old layout are then rendered again.
-LAYOUT_REVISION: Final = 3
+LAYOUT_REVISION: Final = 4
 
 
 def register_fonts() -> None:
@@ -138,8 +139,17 @@ class PdfTicketRenderer:
             top += _fit(document.location, REGULAR, 9, 8, width, place_lines, self._text)
         top += [Line("", REGULAR, 4, self._text)]  # a gap before the name
         top += _heading(document.person_name, 14, 11, width, name_lines, self._text)
-        tracks = " · ".join(document.tracks) or "—"
-        bottom = _fit(tracks, BOLD, 10, 8, width, track_lines, self._text)
+        timetable = class_lines(document, language)
+        if timetable:  # each weekly class on a line of its own, as many as the budget allows
+            bottom = []
+            for line in timetable[:track_lines]:
+                bottom += _fit(line, BOLD, 9, 7.5, width, 1, self._text)
+            no_classes = no_classes_line(document, language)
+            if no_classes:
+                bottom += _fit(no_classes, REGULAR, 7.5, 6.5, width, 1, MUTED)
+        else:
+            tracks = " · ".join(document.tracks) or "—"
+            bottom = _fit(tracks, BOLD, 10, 8, width, track_lines, self._text)
         ticket = language.gettext(
             "Ticket %(id)s · token v%(version)s",
             id=short_id(document),

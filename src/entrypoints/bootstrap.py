@@ -253,7 +253,7 @@ def build(
         ),
         tickets=tickets,
         documents=documents,
-        calendars=TicketCalendars(tickets, IcalendarWriter(settings.brand.school_name)),
+        calendars=TicketCalendars(documents, IcalendarWriter(settings.brand.school_name)),
         pdf_cache=pdf_cache,
         rate_limits=open_rate_limiter(settings.rate_limits),
         checkins=CheckIns(store, signer, scan_index, clock, PrometheusScanMeter()),

@@ -11,8 +11,10 @@ import css_inline
 import jinja2
 
 from adapters.brand import Brand
+from adapters.calendar_file import ticket_calendar
 from adapters.languages import SOURCE_LOCALE, Language, available_locales, jinja_environments
 from adapters.qr_code import qr_png
+from adapters.timetable import class_lines, no_classes_line
 from application.alerts.ports import AlertNotice
 from application.emails.ports import (
     Attachment,
@@ -25,6 +27,7 @@ from application.emails.ports import (
 from application.tickets.ports import TicketDocument
 
 TEMPLATES = Path(__file__).parent.parent / "templates" / "email"
+CALENDAR = "text/calendar"
 # The alerts' words: the admins' catalogue, beside the door's and admin pages' (tool_pages).
 PAGES_DOMAIN = "pages"
 
@@ -74,6 +77,7 @@ class JinjaEmailContent:
         code = document.locale if document.locale in self._in else SOURCE_LOCALE
         environment, language = self._in[code], Language(code)
         qr_cid = f"qr-{document.ticket_id}-v{document.token_version}@tickets"
+        calendar_file = f"{document.period_code}.ics"
         brand = self._config.brand
         values = {
             "ticket": document,
@@ -83,6 +87,9 @@ class JinjaEmailContent:
             "reply_to": self._config.reply_to,
             "door_instructions": brand.instructions_in(language),
             "qr_cid": qr_cid,
+            "timetable": class_lines(document, language),
+            "no_classes": no_classes_line(document, language),
+            "calendar_file": calendar_file if document.has_schedule else None,
         }
         html = environment.get_template("ticket.html.j2").render(values)
         message = EmailMessage(
@@ -91,11 +98,22 @@ class JinjaEmailContent:
             text=environment.get_template("ticket.txt.j2").render(values),
             html=self._inliner.inline(html),
             inline_images=(InlineImage(qr_cid, qr_png(document.token)),),
-            attachments=(Attachment(f"ticket-{document.period_code}.pdf", pdf),),
+            attachments=(
+                Attachment(f"ticket-{document.period_code}.pdf", pdf),
+                # With a timetable, the classes for the phone's calendar, as on the web page.
+                *(
+                    (Attachment(calendar_file, self._calendar(document), CALENDAR),)
+                    if document.has_schedule
+                    else ()
+                ),
+            ),
             reply_to=self._config.reply_to,
             language=code,
         )
         return TicketEmail(message, pdf)
+
+    def _calendar(self, document: TicketDocument) -> bytes:
+        return ticket_calendar(document, self._config.brand.school_name)
 
     def ticket_email_soon(
         self, document: TicketDocument, to: str, reason: EmailReason, *, pdf: bytes | None

@@ -9,7 +9,7 @@ from dataclasses import astuple, dataclass
 from uuid import UUID
 
 from application.tickets.desk import ServedTicket, TicketDesk
-from application.tickets.ports import PdfCache, TicketDocument, TicketRenderer
+from application.tickets.ports import PdfCache, TicketDocument, TicketRenderer, TrackClasses
 from domain.person import Person
 from domain.ticket import Ticket
 
@@ -31,6 +31,14 @@ def document_of(served: ServedTicket, default_locale: str) -> TicketDocument:
         timezone=period.timezone,
         location=period.location,
         tracks=tuple(name for _, name in period.track_names(ticket.track_codes())),
+        schedule=tuple(
+            TrackClasses(track.code, track.name, track.schedule)
+            for track in (period.track(code) for code in ticket.track_codes())
+        )
+        if period.has_schedule
+        else (),
+        skip_dates=period.skip_dates if period.has_schedule else (),
+        schedule_sequence=period.schedule_sequence,
         view_url=served.view_url,
         pdf_url=served.pdf_url,
         locale=served.person.locale or default_locale,

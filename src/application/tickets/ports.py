@@ -7,6 +7,8 @@ from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
+from domain.schedule import ClassSlot
+
 
 @dataclass(frozen=True)
 class TokenClaims:
@@ -48,6 +50,15 @@ class TokenSigner(Protocol):
 
 
 @dataclass(frozen=True)
+class TrackClasses:
+    """A track of the ticket with its weekly classes (none when the period has no timetable)."""
+
+    code: str
+    name: str
+    slots: tuple[ClassSlot, ...]
+
+
+@dataclass(frozen=True)
 class TicketDocument:
     """Everything a rendered ticket (PDF, email, web page) shows; the token is the current one."""
 
@@ -67,6 +78,15 @@ class TicketDocument:
     # The holder's language (``nb``, ``en``): the email's, the PDF's and the web page's. Part
     # of the PDF's cache key with every other field, so two languages' PDFs never mix.
     locale: str
+    # The timetable of the ticket's tracks, the days without classes, and how often it changed
+    # (the calendar's SEQUENCE): empty for a period without one.
+    schedule: tuple[TrackClasses, ...] = ()
+    skip_dates: tuple[date, ...] = ()
+    schedule_sequence: int = 0
+
+    @property
+    def has_schedule(self) -> bool:
+        return any(track.slots for track in self.schedule)
 
 
 class TicketRenderer(Protocol):
