@@ -124,6 +124,15 @@ def audited(database_url: str, tmp_path: Path) -> Iterator[Audited]:
     with TestClient(create_app(services)) as client:
         api = Api(client)
         api.schedule()
+        # A timetable set after the period (Period.ScheduleChanged): replayed with the rest.
+        timetable = {"weekday": "tuesday", "startTime": "19:00", "endTime": "20:30"}
+        ok(
+            client.put(
+                "/api/admin/periods/2026-fall/schedule",
+                json={"tracks": [{"code": "salsa1", "schedule": [timetable]}]},
+                headers=ADMIN,
+            )
+        )
         api.profile("ase")
         api.profile("bo")
         partner = ok(
