@@ -98,7 +98,7 @@ def _counters(registry: CollectorRegistry) -> _Counters:
         ),
         emails_sent=Counter(
             "tickets_emails_sent",
-            "Ticket emails sent, by kind (issued, rotated, resend)",
+            "Ticket emails sent, by kind (issued, rotated, resend, revoked)",
             ["kind"],
             registry=registry,
         ),

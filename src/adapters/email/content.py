@@ -22,6 +22,7 @@ from application.emails.ports import (
     EmailMessage,
     EmailReason,
     InlineImage,
+    RevocationNotice,
     TicketEmail,
 )
 from application.tickets.ports import TicketDocument
@@ -120,6 +121,31 @@ class JinjaEmailContent:
     ) -> Callable[[], TicketEmail]:
         email = self.ticket_email(document, to, reason, pdf=pdf)  # here and now: nowhere else
         return lambda: email
+
+    def revocation_email(self, notice: RevocationNotice, to: str) -> EmailMessage:
+        """No QR code, no PDF, no link: nothing that looks as if it still worked."""
+        code = notice.locale if notice.locale in self._in else SOURCE_LOCALE
+        environment, language = self._in[code], Language(code)
+        brand = self._config.brand
+        title = language.gettext(
+            "Your ticket for %(period)s no longer works", period=notice.period_name
+        )
+        values = {
+            "notice": notice,
+            "subject": title,
+            "school": brand.school_name,
+            "colour": brand.primary_color,
+            "reply_to": self._config.reply_to,
+        }
+        html = environment.get_template("revoked.html.j2").render(values)
+        return EmailMessage(
+            to=to,
+            subject=title,
+            text=environment.get_template("revoked.txt.j2").render(values),
+            html=self._inliner.inline(html),
+            reply_to=self._config.reply_to,
+            language=code,
+        )
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
         """In ``alert_locale``, with the words of the ``pages`` catalogue (the admins' own)."""

@@ -21,7 +21,7 @@ from adapters.email.mime import wire_form
 from adapters.parent_process import end_with, exit_now
 from adapters.pdf_ticket import PdfTicketRenderer
 from application.alerts.ports import AlertNotice
-from application.emails.ports import EmailMessage, EmailReason, TicketEmail
+from application.emails.ports import EmailMessage, EmailReason, RevocationNotice, TicketEmail
 from application.tickets.ports import TicketDocument
 
 RENDER_NICENESS = 10
@@ -71,6 +71,9 @@ class PooledEmailContent:
 
     def alert_email(self, alert: AlertNotice, to: str) -> EmailMessage:
         return self._here.alert_email(alert, to)
+
+    def revocation_email(self, notice: RevocationNotice, to: str) -> EmailMessage:
+        return self._here.revocation_email(notice, to)  # a few lines of text: no process needed
 
     def close(self) -> None:
         self._discard_pool()

@@ -21,17 +21,21 @@ from application.clock import Clock
 from application.emails.jobs import EmailJob, EmailPolicy, jobs_for
 from application.emails.ports import (
     EmailContent,
+    EmailKind,
     EmailMeter,
     Mailer,
     PermanentEmailError,
+    RevocationNotice,
     TemporaryEmailError,
     TicketEmail,
 )
+from application.payments.refund_handling import REVOKED_BY_REFUND
 from application.store import TicketStore, retry_on_conflict
 from application.tickets.documents import TicketDocuments
 from application.tickets.ports import TicketDocument
 from application.worker.ports import FollowerStore, Job
 from domain.alert import AlertKind, Severity
+from domain.period import Period
 from domain.person import Person
 from domain.shared import SYSTEM, Cause
 from domain.ticket import Ticket, TicketStatus
@@ -52,7 +56,11 @@ class TicketEmails:
     """
 
     name = "ticket-emails"
-    topics: tuple[str, ...] = (Ticket.QrTokenIssued.TOPIC, Ticket.EmailResendRequested.TOPIC)
+    topics: tuple[str, ...] = (
+        Ticket.QrTokenIssued.TOPIC,
+        Ticket.EmailResendRequested.TOPIC,
+        Ticket.Revoked.TOPIC,
+    )
 
     def __init__(
         self,
@@ -189,15 +197,18 @@ class TicketEmails:
         if prepared is None:
             return None
         rendered = prepared.rendered()
-        if not prepared.pdf_given:
+        if prepared.document is not None and not prepared.pdf_given:
             self._documents.keep_pdf(prepared.document, rendered.pdf)
         message_id = self._mailer.send(rendered.message)
-        return _Sent(due_email.email, prepared.ticket, prepared.document.token_version, message_id)
+        assert prepared.ticket.token is not None  # an emailed ticket was issued a token
+        return _Sent(due_email.email, prepared.ticket, prepared.ticket.token.version, message_id)
 
     def _prepare(self, email: EmailJob) -> _Prepared | None:
         """The ticket as read, its document and the email (being rendered), unless it is not
         wanted. The PDF goes to the content when it was rendered before; else it is rendered
         with the email, off this process where there are render processes."""
+        if email.reason.kind is EmailKind.REVOKED:
+            return self._prepare_revocation(email)
         ticket = self._store.find(Ticket, email.ticket_id)
         if ticket is None or ticket.status is not TicketStatus.ACTIVE or ticket.token is None:
             log.info("ticket email dropped: not active", extra={"ticket_id": str(email.ticket_id)})
@@ -216,6 +227,31 @@ class TicketEmails:
         pdf = cached.data if cached is not None else None
         rendered = self._content.ticket_email_soon(document, person.email, email.reason, pdf=pdf)
         return _Prepared(ticket, document, rendered, pdf_given=pdf is not None)
+
+    def _prepare_revocation(self, email: EmailJob) -> _Prepared | None:
+        """The holder told that the ticket no longer works, once per revocation; not when it
+        works again by the time the email would go out."""
+        ticket = self._store.find(Ticket, email.ticket_id)
+        if ticket is None or ticket.status is not TicketStatus.REVOKED or ticket.token is None:
+            return None
+        if ticket.was_emailed(str(email.reason)):
+            return None
+        person = self._store.find(Person, ticket.person_id)
+        if person is None or not person.email:
+            self._meter.failed("no_address")
+            self._alert(email, "the person has no email address", Severity.WARNING)
+            return None
+        refunded = ticket.revoked_reason == REVOKED_BY_REFUND
+        notice = RevocationNotice(
+            ticket_id=ticket.id,
+            person_name=person.name,
+            period_name=self._store.get(Period, ticket.period_id).name,
+            locale=self._documents.locale_of(person),
+            refunded=refunded,
+            reason=None if refunded else ticket.revoked_reason,
+        )
+        message = self._content.revocation_email(notice, person.email)
+        return _Prepared(ticket, None, lambda: TicketEmail(message, b""), pdf_given=True)
 
     def _finish(self, finished: list[str]) -> None:
         """Finishes the jobs handled since the last time, in one statement. A crash before
@@ -289,7 +325,7 @@ class _Prepared:
     """An email that is wanted: the ticket as read, its document, the email being rendered."""
 
     ticket: Ticket
-    document: TicketDocument
+    document: TicketDocument | None  # None: a revocation (no ticket shown, no PDF)
     rendered: Callable[[], TicketEmail]  # waits for it
     pdf_given: bool  # the PDF was rendered before; else it comes with the email, to be kept
 

@@ -71,12 +71,16 @@ class EmailJob:
 
 
 def jobs_for(event: Any) -> list[EmailJob]:
-    """The emails an event asks for: a new token (issued or rotated), or a resend request."""
+    """The emails an event asks for: a new token (issued or rotated), a resend request, or
+    a revocation."""
     request_id = getattr(getattr(event, "cause", None), "request_id", None)
     if isinstance(event, Ticket.QrTokenIssued):
         kind = EmailKind.ISSUED if event.version == 1 else EmailKind.ROTATED
         return [EmailJob(event.originator_id, event.version, EmailReason(kind), request_id)]
     if isinstance(event, Ticket.EmailResendRequested):
         reason = EmailReason.resend(event.originator_version)
+        return [EmailJob(event.originator_id, None, reason, request_id)]
+    if isinstance(event, Ticket.Revoked):  # one email a revocation
+        reason = EmailReason.revoked(event.originator_version)
         return [EmailJob(event.originator_id, None, reason, request_id)]
     return []

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
+from uuid import UUID
 
 from application.alerts.ports import AlertNotice
 from application.tickets.ports import TicketDocument
@@ -69,6 +70,19 @@ class EmailKind(StrEnum):
     ISSUED = "issued"
     ROTATED = "rotated"
     RESEND = "resend"
+    REVOKED = "revoked"  # the ticket no longer works: no QR code, no PDF
+
+
+@dataclass(frozen=True)
+class RevocationNotice:
+    """What the holder of a revoked ticket is told: which ticket, why, in their language."""
+
+    ticket_id: UUID
+    person_name: str
+    period_name: str
+    locale: str
+    refunded: bool  # else cancelled by the school
+    reason: str | None  # the admin's, when the school cancelled it
 
 
 @dataclass(frozen=True)
@@ -81,11 +95,16 @@ class EmailReason:
     """
 
     kind: EmailKind
-    request_version: int | None = None  # a resend's: the ticket version of the request
+    # A resend's: the ticket version of the request; a revocation's: of the revocation.
+    request_version: int | None = None
 
     @classmethod
     def resend(cls, request_version: int) -> EmailReason:
         return cls(EmailKind.RESEND, request_version)
+
+    @classmethod
+    def revoked(cls, revocation_version: int) -> EmailReason:
+        return cls(EmailKind.REVOKED, revocation_version)
 
     @classmethod
     def parse(cls, text: str) -> EmailReason:
@@ -132,12 +151,16 @@ class EmailContent(Protocol):
         """An admin alert as an email."""
         ...
 
+    def revocation_email(self, notice: RevocationNotice, to: str) -> EmailMessage:
+        """Tells the holder their ticket no longer works, and why."""
+        ...
+
 
 class EmailMeter(Protocol):
     """Counts ticket emails for operators: sent by kind, failed by reason."""
 
     def sent(self, kind: str) -> None:
-        """One email went out; ``kind`` is issued, rotated or resend."""
+        """One email went out; ``kind`` is issued, rotated, resend or revoked."""
         ...
 
     def failed(self, reason: str) -> None:

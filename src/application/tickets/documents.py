@@ -69,6 +69,10 @@ class TicketDocuments:
         self._kept = kept
         self._lock = threading.Lock()  # the HTTP routes call from several threads
 
+    def locale_of(self, person: Person) -> str:
+        """The person's language: their profile's, else DEFAULT_LOCALE."""
+        return person.locale or self._default_locale
+
     def for_ticket(self, ticket: Ticket, person: Person) -> TicketDocument:
         """The document of an active ticket the caller has read, with its person, without a
         caller check: for the worker's emails (it checks the ticket is active itself)."""
