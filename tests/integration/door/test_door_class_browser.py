@@ -82,6 +82,7 @@ def test_a_ticket_for_other_classes_is_refused_then_let_into_its_own(
     )
     assert labels[3] == "Bachata 1"
     page.select_option("#class-pick", "kizomba1", force=True)
+    shot(page, request, "0-class-choice")
     start_scanning(page)
 
     result_shown(page, "wrong_class")
