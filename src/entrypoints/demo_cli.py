@@ -20,6 +20,8 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,12 @@ def add_commands(commands: Any) -> None:
         help="the folder the ticket's PDF is saved in (default: ./var/demo)",
     )
     demo.add_argument(
+        "--locale",
+        default=None,
+        help="the dancer's language, nb or en: the email, PDF and web ticket are in it "
+        "(default: none given, so the service's DEFAULT_LOCALE)",
+    )
+    demo.add_argument(
         "--json",
         action="store_true",
         help="print the results as one JSON object (default: lines for a person)",
@@ -88,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             outbox if check_email else None,
             args.output,
             args.email_timeout,
+            args.locale,
         )
     except DemoFailed as failure:
         print(f"tickets demo: {failure}", file=sys.stderr)
@@ -157,6 +166,7 @@ def walk(
     outbox: Path | None,
     output: Path,
     email_timeout: float,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     run_id = secrets.token_hex(4)
     period_code = f"demo-{run_id}"
@@ -179,14 +189,14 @@ def walk(
         step="schedule a period",
     )
     client.say("period", f"{period_code}: Demo {run_id}, Salsa 1 at {PRICE_CENTS / 100:.2f} NOK")
-    client.json(
+    profile = client.json(
         "PUT",
         "/api/me/profile",
         token=dancer_token,
-        payload={"name": "Åse Øvergård", "email": email},
+        payload={"name": "Åse Øvergård", "email": email} | ({"locale": locale} if locale else {}),
         step="create the profile",
     )
-    client.say("profile", f"{dancer} <{email}>")
+    client.say("profile", f"{dancer} <{email}>, language {profile['locale']}")
     order = client.json(
         "POST",
         "/api/orders",
@@ -314,8 +324,11 @@ def _wait_for_email(
     deadline = time.monotonic() + timeout
     while True:
         for path in sorted(_emails(outbox) - before):
-            if address.encode() in path.read_bytes():
+            raw = path.read_bytes()
+            if address.encode() in raw:
                 client.say("email", str(path.resolve()))
+                subject = BytesParser(policy=default).parsebytes(raw, headersonly=True)["Subject"]
+                client.say("", f"subject: {subject}")
                 return path.resolve()
         if time.monotonic() > deadline:
             raise DemoFailed(

@@ -23,6 +23,7 @@ def test_demo_against_make_run_needs_no_configuration(tmp_path: Path) -> None:
     server.start("--dev")
     try:
         result = tickets("demo", "--url", server.base_url, cwd=tmp_path)
+        english = tickets("demo", "--url", server.base_url, "--locale", "en", cwd=tmp_path)
     finally:
         server.stop()
 
@@ -36,6 +37,11 @@ def test_demo_against_make_run_needs_no_configuration(tmp_path: Path) -> None:
     assert email.parent == tmp_path / "var" / "outbox"
     assert b"Content-Type: application/pdf" in email.read_bytes()
     assert next((tmp_path / "var" / "demo").glob("ticket-demo-*.pdf")).read_bytes()[:5] == b"%PDF-"
+    # A profile made without a language gets the school's, Norwegian; asked for, English.
+    assert "language nb" in lines["profile"]
+    assert "subject: Billetten din til Demo" in result.stdout
+    assert english.returncode == 0, english.stdout + english.stderr
+    assert "language en" in english.stdout and "subject: Your ticket for Demo" in english.stdout
     # The secrets it signed with are the service's own, and no secret is printed.
     secrets = json.loads((tmp_path / "var" / "dev-secrets.json").read_text())
     for secret in secrets.values():
