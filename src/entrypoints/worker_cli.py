@@ -34,7 +34,7 @@ def add_commands(commands: Any) -> None:
         "--dev", action="store_true", help="development secrets from ./var (default: off)"
     )
     # The parser's module, which imports this one.
-    from entrypoints.cli import add_log_level, port_number
+    from entrypoints.cli_options import add_log_level, port_number
 
     add_log_level(worker)
     worker.add_argument(

@@ -19,7 +19,7 @@ from entrypoints.http.devices import controller as devices
 from entrypoints.http.door import attendance, pages
 from entrypoints.http.door import controller as door
 from entrypoints.http.health import controller as health
-from entrypoints.http.openapi import document, openapi_config
+from entrypoints.http.openapi_document import document, openapi_config
 from entrypoints.http.orders import controller as orders
 from entrypoints.http.payments import controller as payments
 from entrypoints.http.people import controller as people

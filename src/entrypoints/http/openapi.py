@@ -1,4 +1,6 @@
-"""The OpenAPI document: security schemes, the problems each route documents, its export.
+"""What each route declares of the OpenAPI document: its security and the problems it answers.
+
+The document is finished and served by ``entrypoints.http.openapi_document``.
 
 Frontend teams generate their clients from this document (openapi-python-client,
 openapi-typescript), and CI checks that they generate without a warning and that the running
@@ -32,36 +34,25 @@ service answers as documented (schemathesis). So every route declares, in its de
   text); a JSON body's schema is its return annotation, a ``msgspec.Struct`` with a unique,
   meaningful class name (it names the type in every client).
 - **Examples**: request and main response bodies get one in ``entrypoints.http.examples``.
-
-One module: the HTTP-only problem catalogue, the security schemes and the document's
-post-processing are what each route's decorator names, read in one place.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
 from litestar.openapi.spec import (
-    Components,
     Example,
     Reference,
     SecurityRequirement,
     SecurityScheme,
 )
 
-from application import errors
 from application.errors import BUSY, FORBIDDEN, INVALID_CURSOR, STORE_UNAVAILABLE, ErrorCode
-from entrypoints.http.problems import PROBLEM_JSON, TITLE_OF, generic_codes, status_of
-from entrypoints.http.schemas import Camel
-from entrypoints.version import package_version
+from entrypoints.http.problems import PROBLEM_JSON, TITLE_OF, status_of
 
 TITLE = "salsanor-tickets"
 
@@ -169,7 +160,7 @@ ROLE_PROBLEMS = (UNAUTHENTICATED, FORBIDDEN)  # a route that needs a role: admin
 ADMIN_LIST_PROBLEMS = (*ROLE_PROBLEMS, INVALID_CURSOR, VALIDATION_FAILED, *STORE_PROBLEMS)
 
 # Headers that come with some problem statuses (documented on those responses).
-_PROBLEM_HEADERS: dict[int, dict[str, dict[str, Any]]] = {
+PROBLEM_HEADERS: dict[int, dict[str, dict[str, Any]]] = {
     401: {
         "WWW-Authenticate": {
             "description": "`Bearer`: the authentication scheme to use",
@@ -218,7 +209,7 @@ RAW_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
 
 # Every answer of a rate-limited route that passed its guard says where the caller stands
 # (IETF draft names); a route is rate limited when it documents a 429.
-_RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
+RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
     "RateLimit-Limit": {
         "description": "requests allowed in the current window",
         "required": True,
@@ -238,7 +229,7 @@ _RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
 
 
 # On every answer (the request id middleware): the caller's X-Request-ID, else a new one.
-_REQUEST_ID_HEADER: dict[str, dict[str, Any]] = {
+REQUEST_ID_HEADER: dict[str, dict[str, Any]] = {
     "X-Request-ID": {
         "description": "the request's id: the caller's when it sent a sane one, else a new one",
         "required": True,
@@ -293,125 +284,3 @@ def documented_codes(operation: Mapping[str, Any], status: int) -> set[str]:
     response = operation.get("responses", {}).get(str(status), {})
     media = response.get("content", {}).get(PROBLEM_JSON, {})
     return set(media.get("examples", {}))
-
-
-def openapi_config() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title=TITLE,
-        version=package_version(),
-        description=(
-            "Ticket fulfillment: Stripe payment to paid order to signed QR ticket. Errors are "
-            "RFC 9457 problem details (`application/problem+json`) with a stable `code`."
-        ),
-        components=Components(security_schemes=SECURITY_SCHEMES),
-        # No document-wide security: each route names its own (public ones none).
-        render_plugins=[FinishedJsonPlugin(), ScalarRenderPlugin()],
-        path="/schema",
-    )
-
-
-class FinishedJsonPlugin(JsonRenderPlugin):
-    """Serves ``/schema/openapi.json`` as ``tickets openapi`` writes it: finished."""
-
-    def __init__(self) -> None:
-        super().__init__(path="/openapi.json")
-        self._rendered: bytes | None = None
-
-    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        if self._rendered is None:
-            self._rendered = json.dumps(finish(openapi_schema)).encode()
-        return self._rendered
-
-
-def document(app: Litestar) -> dict[str, Any]:
-    """The finished OpenAPI document of an app, as a JSON-ready dict."""
-    return finish(app.openapi_schema.to_schema())
-
-
-def finish(raw: dict[str, Any]) -> dict[str, Any]:
-    """What Litestar cannot declare on a route: examples, closed input objects, headers."""
-    # Imported here: the examples are instances of the routes' structs, which import this.
-    from entrypoints.http.examples import EXAMPLES
-
-    doc: dict[str, Any] = json.loads(json.dumps(raw))  # a deep copy, never the cached one
-    schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
-    for struct, example in EXAMPLES.items():
-        if struct.__name__ in schemas:
-            schemas[struct.__name__]["examples"] = [msgspec.to_builtins(example)]
-    # Request bodies refuse unknown fields (forbid_unknown_fields): say so, clients then
-    # generate closed types.
-    for struct in _subclasses(Camel):
-        if struct.__struct_config__.forbid_unknown_fields and struct.__name__ in schemas:
-            schemas[struct.__name__]["additionalProperties"] = False
-    for operation in _operations(doc):
-        if operation.get("operationId") in RAW_BODIES:
-            name, schema = RAW_BODIES[operation["operationId"]]
-            schemas[name] = schema
-            operation["requestBody"] = {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
-                },
-            }
-        responses = operation.get("responses", {})
-        for status, response in list(responses.items()):
-            if _litestar_default_error(response):
-                # Litestar adds a 400 in its own shape to any route with parameters; ours
-                # are problem+json and a route that can answer 400 declares it.
-                del responses[status]
-                continue
-            headers = _PROBLEM_HEADERS.get(int(status))
-            if headers and PROBLEM_JSON in response.get("content", {}):
-                response["headers"] = {**response.get("headers", {}), **headers}
-            if "429" in responses and (status.startswith("2") or status == "429"):
-                response["headers"] = {**response.get("headers", {}), **_RATE_LIMIT_HEADERS}
-            response["headers"] = {**response.get("headers", {}), **_REQUEST_ID_HEADER}
-            for media_type, media in response.get("content", {}).items():
-                _drop_example_ids(media)
-                if not media_type.startswith("text/") and "json" not in media_type:
-                    media["schema"] = {"type": "string", "format": "binary"}  # a PDF: bytes
-        for parameter in operation.get("parameters", []):
-            _drop_example_ids(parameter)
-    if "ProblemDetails" in schemas:
-        # A closed list, so that a client's type of `code` is a union of literals, not string.
-        code = schemas["ProblemDetails"]["properties"]["code"]
-        code["enum"] = sorted(_every_code(doc))
-    return doc
-
-
-def _every_code(doc: Mapping[str, Any]) -> set[str]:
-    """Every problem code the service answers: those the routes document, the catalogue of the
-    use cases, and those any route may answer (by status, the fallbacks)."""
-    documented = {
-        code
-        for operation in _operations(doc)
-        for status in operation.get("responses", {})
-        if status.isdigit()
-        for code in documented_codes(operation, int(status))
-    }
-    catalogue = {entry.code for entry in vars(errors).values() if isinstance(entry, ErrorCode)}
-    return documented | catalogue | generic_codes()
-
-
-def _litestar_default_error(response: Mapping[str, Any]) -> bool:
-    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    return "status_code" in schema.get("properties", {})
-
-
-def _drop_example_ids(holder: Mapping[str, Any]) -> None:
-    """Litestar writes an example's ``id`` (its key) into it too: not a field of OpenAPI's."""
-    for example in holder.get("examples", {}).values():
-        example.pop("id", None)
-
-
-def _operations(doc: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
-    for path_item in doc.get("paths", {}).values():
-        for method, operation in path_item.items():
-            if method in {"get", "put", "post", "delete", "patch", "head", "options"}:
-                yield operation
-
-
-def _subclasses(cls: type[Camel]) -> Iterable[type[Camel]]:
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)

@@ -530,15 +530,47 @@ def test_a_follower_failing_on_one_event_is_alerted_once_and_shown_in_readiness_
 # A well-formed body of each route that takes JSON (ids in paths written {id}). A new route fails
 # test_every_json_route_has_a_body_here until it is added, and is then attacked like the others.
 VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
-    ("PUT", "/api/me/profile"): {"name": "Kari", "email": "kari@example.no", "phone": "+47 1"},
-    ("POST", "/api/admin/people"): {"name": "Kari", "email": "kari@example.no", "userId": "k-1"},
+    ("PUT", "/api/me/profile"): {
+        "name": "Kari",
+        "email": "kari@example.no",
+        "phone": "+47 1",
+        "locale": "nb",
+    },
+    ("POST", "/api/admin/people"): {
+        "name": "Kari",
+        "email": "kari@example.no",
+        "userId": "k-1",
+        "locale": "en",
+    },
     ("POST", "/api/admin/periods"): period_body("hostile-1"),
+    # The period the attack schedules first: each attacked field is refused, nothing changes.
+    ("PUT", "/api/admin/periods/2026-fall/schedule"): {
+        "tracks": [
+            {
+                "code": "salsa1",
+                "schedule": [
+                    {"weekday": "tuesday", "startTime": "19:00", "endTime": "20:30", "room": "A"}
+                ],
+            }
+        ],
+        "skipDates": ["2026-10-06"],
+    },
     ("POST", "/api/orders"): {
         "periodCode": "2026-fall",
         "registrations": [{"trackCode": "salsa1", "role": "leader", "personId": str(uuid4())}],
     },
-    ("POST", "/api/checkin/scan"): {"token": "x", "deviceId": "front", "scanId": "s-1"},
-    ("POST", "/api/checkin/manual"): {"ticketId": str(uuid4()), "deviceId": "d", "scanId": "s"},
+    ("POST", "/api/checkin/scan"): {
+        "token": "x",
+        "deviceId": "front",
+        "scanId": "s-1",
+        "trackCode": "salsa1",
+    },
+    ("POST", "/api/checkin/manual"): {
+        "ticketId": str(uuid4()),
+        "deviceId": "d",
+        "scanId": "s",
+        "trackCode": "salsa1",
+    },
     ("POST", "/api/admin/tickets/{id}/rotate"): {"reason": "lost phone"},
     ("POST", "/api/admin/tickets/{id}/revoke"): {"reason": "chargeback"},
     ("POST", "/api/admin/devices"): {"name": "Front door", "periodCode": "2026-fall"},

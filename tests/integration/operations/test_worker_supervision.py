@@ -98,7 +98,7 @@ def test_a_one_process_servers_readiness_follows_its_worker_thread(
 ) -> None:
     """`serve --workers 1`: the worker runs in a thread of the HTTP process; a run that fails
     is started again, and /health/ready says 503 meanwhile."""
-    from entrypoints import bootstrap, cli
+    from entrypoints import bootstrap, serve_cli
 
     real = bootstrap.build_worker
     failing = threading.Event()
@@ -118,7 +118,7 @@ def test_a_one_process_servers_readiness_follows_its_worker_thread(
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level  # the app configures the process's logging
     try:
-        with TestClient(cli.app_from_environment()) as client:
+        with TestClient(serve_cli.app_from_environment()) as client:
             failing.wait(10)
             down = client.get("/health/ready")
             assert down.status_code == 503, down.text
