@@ -12,8 +12,8 @@ from domain.order import RegistrationStatus as Reg
 from domain.payment import OrderPaymentIntent, RefundEffect
 from domain.scan import Scan
 from domain.shared import Cause
+from domain.check_in import AlreadyCheckedIn
 from domain.ticket import (
-    AlreadyCheckedIn,
     CoveredRegistration,
     QrToken,
     Ticket,
