@@ -13,16 +13,16 @@ from tests.unit.door.test_checkin import STAFF, Door, door  # noqa: F401 (fixtur
 pytestmark = pytest.mark.unit
 
 
-def undoing(door: Door) -> CheckInUndoing:
-    return CheckInUndoing(door.wired.store, door.wired.clock)
+def undoing(at: Door) -> CheckInUndoing:
+    return CheckInUndoing(at.wired.store, at.wired.clock)
 
 
-def undone_events(door: Door) -> list[Ticket.CheckInUndone]:
-    events = door.wired.store.events.get(door.ticket_id)
+def undone_events(at: Door) -> list[Ticket.CheckInUndone]:
+    events = at.wired.store.events.get(at.ticket_id)
     return [e for e in events if isinstance(e, Ticket.CheckInUndone)]
 
 
-def test_an_ok_names_its_check_in_and_its_maker_undoes_it(door: Door) -> None:
+def test_an_ok_names_its_check_in_and_its_maker_undoes_it(door: Door) -> None:  # noqa: F811
     answer = door.scan(scan_id="scan-1")
     assert answer.result is ScanResult.OK
     assert answer.check_in_id == check_in_id(door.ticket_id, door.ticket().version)
@@ -41,7 +41,7 @@ def test_an_ok_names_its_check_in_and_its_maker_undoes_it(door: Door) -> None:
     assert door.scan(scan_id="scan-1").check_in_id == answer.check_in_id
 
 
-def test_undoing_twice_changes_nothing(door: Door) -> None:
+def test_undoing_twice_changes_nothing(door: Door) -> None:  # noqa: F811
     check_in = door.scan().check_in_id
     assert check_in is not None
     first = undoing(door).undo(check_in, actor="door-1", admin=False, reason=None, cause=STAFF)
@@ -53,7 +53,7 @@ def test_undoing_twice_changes_nothing(door: Door) -> None:
     assert len(undone_events(door)) == 1
 
 
-def test_after_15_minutes_only_an_admin_may_undo(door: Door) -> None:
+def test_after_15_minutes_only_an_admin_may_undo(door: Door) -> None:  # noqa: F811
     check_in = door.scan().check_in_id
     assert check_in is not None
     door.wired.clock.advance(minutes=16)
@@ -84,7 +84,7 @@ def test_after_15_minutes_only_an_admin_may_undo(door: Door) -> None:
         "{ticket}.3\n",
     ],
 )
-def test_anything_but_a_check_in_id_is_not_found(door: Door, text: str) -> None:
+def test_anything_but_a_check_in_id_is_not_found(door: Door, text: str) -> None:  # noqa: F811
     assert door.scan().check_in_id == f"{door.ticket_id}.3"
     named = text.format(ticket=door.ticket_id, upper=str(door.ticket_id).upper())
 
@@ -95,5 +95,5 @@ def test_anything_but_a_check_in_id_is_not_found(door: Door, text: str) -> None:
     assert undone_events(door) == []
 
 
-def test_a_check_in_id_round_trips(door: Door) -> None:
+def test_a_check_in_id_round_trips(door: Door) -> None:  # noqa: F811
     assert parse_check_in_id(check_in_id(door.ticket_id, 12)) == (door.ticket_id, 12)
