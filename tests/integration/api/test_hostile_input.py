@@ -539,6 +539,9 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/api/checkin/scan"): {"token": "x", "deviceId": "front", "scanId": "s-1"},
     ("POST", "/api/checkin/manual"): {"ticketId": str(uuid4()), "deviceId": "d", "scanId": "s"},
+    # {checkInId:str} is filled in with the period code as every str path part: a 404, the body
+    # is judged before it.
+    ("POST", "/api/checkin/2026-fall/undo"): {"reason": "wrong person"},
     ("POST", "/api/admin/tickets/{id}/rotate"): {"reason": "lost phone"},
     ("POST", "/api/admin/tickets/{id}/revoke"): {"reason": "chargeback"},
     ("POST", "/api/admin/devices"): {"name": "Front door", "periodCode": "2026-fall"},
