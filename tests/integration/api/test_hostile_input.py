@@ -542,6 +542,15 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     # {checkInId:str} is filled in with the period code as every str path part: a 404, the body
     # is judged before it.
     ("POST", "/api/checkin/2026-fall/undo"): {"reason": "wrong person"},
+    ("PUT", "/api/admin/periods/2026-fall/schedule"): {
+        "tracks": [
+            {
+                "code": "salsa1",
+                "schedule": [{"weekday": "monday", "startTime": "19:00", "endTime": "20:00"}],
+            }
+        ],
+        "skipDates": ["2026-10-12"],
+    },
     ("POST", "/api/admin/tickets/{id}/rotate"): {"reason": "lost phone"},
     ("POST", "/api/admin/tickets/{id}/revoke"): {"reason": "chargeback"},
     ("POST", "/api/admin/devices"): {"name": "Front door", "periodCode": "2026-fall"},
