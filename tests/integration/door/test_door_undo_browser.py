@@ -131,3 +131,40 @@ def test_a_handheld_scanner_types_the_code_and_enter(
     assert len(events(scenario, ticket["ticketId"], "Ticket.CheckedIn")) == 1
     assert problems == []
     browser.close()
+
+
+def test_a_handheld_scanner_offline_is_queued_and_synced_once(
+    scenario: Scenario,
+    playwright: Playwright,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    ticket = scenario.ticket()
+    browser = filming(playwright, y4m_of(None, path=tmp_path / "nothing.y4m"))
+    problems: list[str] = []
+    page = phone(browser, problems)
+    paired(scenario, page)
+    page.wait_for_selector("body[data-offline=ready]", timeout=15000)
+
+    page.context.set_offline(True)
+    expect(page.locator("#network")).to_have_text("offline")
+    page.keyboard.type(ticket["qrToken"])
+    page.keyboard.press("Enter")
+
+    result_shown(page, "ok")
+    shot(page, request, "offline-typed-ok")
+    assert "offline: sent when back online" in page.inner_text("#result-detail")
+    expect(page.locator("#result-undo")).to_be_hidden()  # no check-in id until it is synced
+    page.click("#result")
+    expect(page.locator("#queue")).to_have_text("1 scan waiting to sync")
+    assert events(scenario, ticket["ticketId"], "Ticket.CheckedIn") == []
+
+    page.context.set_offline(False)
+    page.wait_for_selector("body[data-queued='0']", timeout=15000)
+    assert len(events(scenario, ticket["ticketId"], "Ticket.CheckedIn")) == 1
+    # Synced, the check-in can be undone from the recent list.
+    start_scanning(page)
+    page.click("#recent-open")
+    expect(page.locator("#recent-list li button.undo")).to_have_count(1)
+    assert [p for p in problems if "Failed to load resource" not in p] == []
+    browser.close()
