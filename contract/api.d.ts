@@ -437,6 +437,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/checkin/{checkInId}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo a check-in (a mistaken tap) */
+        post: operations["undoCheckIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/tickets/{ticketId}/revoke": {
         parameters: {
             query?: never;
@@ -1077,7 +1094,7 @@ export interface components {
             title: string;
             detail: string;
             /** @enum {string} */
-            code: "aggregate_not_found" | "alert_not_found" | "application_error" | "bad_request" | "busy" | "checkout_unavailable" | "conflict" | "device_not_found" | "device_revoked" | "error" | "forbidden" | "internal_error" | "invalid" | "invalid_cursor" | "invalid_device" | "invalid_limit" | "invalid_order" | "invalid_period" | "invalid_profile" | "invalid_query" | "invalid_schedule" | "invalid_state" | "invalid_webhook" | "malformed_body" | "method_not_allowed" | "not_found" | "not_yet_recorded" | "order_not_found" | "pairing_not_found" | "payload_too_large" | "period_exists" | "period_not_found" | "person_exists" | "person_not_found" | "profile_not_found" | "profile_required" | "rate_limited" | "request_timeout" | "scan_id_reused" | "schedule_not_found" | "store_unavailable" | "ticket_not_found" | "ticket_revoked" | "ticket_without_token" | "unauthenticated" | "unavailable" | "unknown_event_type" | "unknown_track" | "unsupported_locale" | "unsupported_media_type" | "validation_failed" | "version_not_found" | "worker_down" | "wrong_period";
+            code: "aggregate_not_found" | "alert_not_found" | "application_error" | "bad_request" | "busy" | "check_in_not_found" | "checkout_unavailable" | "conflict" | "device_not_found" | "device_revoked" | "error" | "forbidden" | "internal_error" | "invalid" | "invalid_cursor" | "invalid_device" | "invalid_limit" | "invalid_order" | "invalid_period" | "invalid_profile" | "invalid_query" | "invalid_schedule" | "invalid_state" | "invalid_webhook" | "malformed_body" | "method_not_allowed" | "not_found" | "not_yet_recorded" | "order_not_found" | "pairing_not_found" | "payload_too_large" | "period_exists" | "period_not_found" | "person_exists" | "person_not_found" | "profile_not_found" | "profile_required" | "rate_limited" | "request_timeout" | "scan_id_reused" | "schedule_not_found" | "store_unavailable" | "ticket_not_found" | "ticket_revoked" | "ticket_without_token" | "unauthenticated" | "unavailable" | "undo_not_allowed" | "unknown_event_type" | "unknown_track" | "unsupported_locale" | "unsupported_media_type" | "validation_failed" | "version_not_found" | "worker_down" | "wrong_period";
             errors?: components["schemas"]["FieldError"][] | null;
         };
         /**
@@ -1236,6 +1253,7 @@ export interface components {
         ScanOut: {
             result: components["schemas"]["ScanResult"];
             ticket?: components["schemas"]["ScannedTicketOut"] | null;
+            checkInId?: string | null;
         };
         /**
          * ScanResult
@@ -1367,6 +1385,21 @@ export interface components {
         TrackScheduleIn: {
             code: string;
             schedule: components["schemas"]["ClassSlotIn"][];
+        };
+        /** UndoCheckInIn */
+        UndoCheckInIn: {
+            reason?: string | null;
+        };
+        /** UndoneCheckInOut */
+        UndoneCheckInOut: {
+            checkInId: string;
+            /** Format: uuid */
+            ticketId: string;
+            /**
+             * @default true
+             * @constant
+             */
+            undone: true;
         };
         /** WebhookOut */
         WebhookOut: {
@@ -3485,6 +3518,127 @@ export interface operations {
             };
             /** @description Problem codes: `forbidden`: the caller's roles do not allow this; `wrong_period`: the device is paired for another period */
             403: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `validation_failed`: the body breaks the schema; `errors` names the fields */
+            422: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `busy`: concurrent updates kept conflicting; retry after `Retry-After` s; `store_unavailable`: the event store does not answer; retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    undoCheckIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An ok answer's `checkInId`. */
+                checkInId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UndoCheckInIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UndoneCheckInOut"];
+                };
+            };
+            /** @description Problem codes: `malformed_body`: the body is not valid UTF-8 JSON, or too deep; `bad_request`: the request cannot be read as it is, e.g. a missing parameter */
+            400: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `unauthenticated`: no bearer token, or one that does not verify */
+            401: {
+                headers: {
+                    /** @description `Bearer`: the authentication scheme to use */
+                    "WWW-Authenticate"?: string;
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `forbidden`: the caller's roles do not allow this; `undo_not_allowed`: only whoever made the check-in may undo it, within 15 minutes; an admin at any time */
+            403: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `check_in_not_found`: no check-in has this id */
+            404: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `payload_too_large`: the body is over the size limit */
+            413: {
+                headers: {
+                    /** @description the request's id: the caller's when it sent a sane one, else a new one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem codes: `unsupported_media_type`: the body is not JSON */
+            415: {
                 headers: {
                     /** @description the request's id: the caller's when it sent a sane one, else a new one */
                     "X-Request-ID": string;

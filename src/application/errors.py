@@ -74,6 +74,11 @@ class ErrorCode(Generic[Kind]):
 # The catalogue: every code the use cases answer with.
 FORBIDDEN = ErrorCode("forbidden", Forbidden, "the caller's roles do not allow this")
 WRONG_PERIOD = ErrorCode("wrong_period", Forbidden, "the device is paired for another period")
+UNDO_NOT_ALLOWED = ErrorCode(
+    "undo_not_allowed",
+    Forbidden,
+    "only whoever made the check-in may undo it, within 15 minutes; an admin at any time",
+)
 PROFILE_NOT_FOUND = ErrorCode("profile_not_found", NotFound, "the caller has no profile yet")
 PERSON_NOT_FOUND = ErrorCode(
     "person_not_found", NotFound, "no person with this id that the caller may name"
@@ -99,6 +104,7 @@ NOT_YET_RECORDED = ErrorCode(
 SCHEDULE_NOT_FOUND = ErrorCode(
     "schedule_not_found", NotFound, "the ticket's period has no weekly classes (no calendar)"
 )
+CHECK_IN_NOT_FOUND = ErrorCode("check_in_not_found", NotFound, "no check-in has this id")
 ALERT_NOT_FOUND = ErrorCode("alert_not_found", NotFound, "no alert with this id")
 DEVICE_REVOKED = ErrorCode("device_revoked", Conflict, "the device is revoked")
 PERIOD_EXISTS = ErrorCode("period_exists", Conflict, "the period code is taken")

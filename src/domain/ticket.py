@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.check_in import AlreadyCheckedIn, CheckInNotFound, CheckInRecord, Undo
 from domain.shared import Cause, DomainError, stable_id
 
 
@@ -32,10 +33,6 @@ class NotEmailable(DomainError):
 
 class TicketRevoked(DomainError):
     """Raised when a revoked ticket is checked in or its token rotated."""
-
-
-class AlreadyCheckedIn(DomainError):
-    """Raised when a ticket is checked in a second time on one calendar day."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +119,22 @@ class Ticket(Aggregate):
         manual: bool = False  # checked in by ticket id (a participant whose phone died)
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.check_ins = {**aggregate.check_ins, self.local_date: self.checked_in_at}
+            record = CheckInRecord(self.local_date, self.checked_in_at, self.staff_user_id)
+            aggregate.check_ins = {**aggregate.check_ins, self.originator_version: record}
+
+    class CheckInUndone(Event):
+        """A mistaken check-in taken back: the ticket may be checked in again that day."""
+
+        TOPIC = "tickets:Ticket.CheckInUndone"
+        checked_in_version: int  # the CheckedIn event's
+        local_date: date
+        undone_at: datetime
+        undone_by: str
+        reason: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            undone = aggregate.check_ins[self.checked_in_version].undone(self.undone_by)
+            aggregate.check_ins = {**aggregate.check_ins, self.checked_in_version: undone}
 
     class TokenRotated(Event):
         """Why the next QrTokenIssued replaces a token that was fine (an admin's decision)."""
@@ -163,7 +175,7 @@ class Ticket(Aggregate):
         self.status = TicketStatus.ACTIVE
         self.token: QrToken | None = None
         self.emails: tuple[SentEmail, ...] = ()
-        self.check_ins: dict[date, datetime] = {}  # local date -> first check-in that day
+        self.check_ins: dict[int, CheckInRecord] = {}  # by the version of their CheckedIn
         self.revoked_reason: str | None = None
 
     @staticmethod
@@ -245,8 +257,9 @@ class Ticket(Aggregate):
         self.trigger_event(self.EmailResendRequested, cause=cause)
 
     def checked_in_on(self, local_date: date) -> datetime | None:
-        """When the ticket was first checked in on that day, or None."""
-        return self.check_ins.get(local_date)
+        """When the ticket was checked in on that day (a check-in not undone), or None."""
+        found = (c.at for c in self.check_ins.values() if c.local_date == local_date and c.in_force)
+        return next(found, None)
 
     def check_in(
         self,
@@ -277,6 +290,24 @@ class Ticket(Aggregate):
             cause=cause,
             manual=manual,
         )
+
+    def undo_check_in(self, version: int, undo: Undo, cause: Cause) -> bool:
+        """Takes a check-in back; says whether it was in force (undoing twice records nothing)."""
+        record = self.check_ins.get(version)
+        if record is None:
+            raise CheckInNotFound(f"ticket {self.id} has no check-in at version {version}")
+        if not record.to_undo(undo):
+            return False
+        self.trigger_event(
+            self.CheckInUndone,
+            checked_in_version=version,
+            local_date=record.local_date,
+            undone_at=undo.at,
+            undone_by=undo.by,
+            reason=undo.reason,
+            cause=cause,
+        )
+        return True
 
     def rotate_token(self, *, reason: str | None, cause: Cause) -> None:
         """Records why the current token is replaced; the new version is recorded next."""

@@ -50,6 +50,7 @@ from application.devices.pairing import Devices
 from application.devices.ports import DeviceActivity
 from application.door.attendance import Attendance
 from application.door.checkin import CheckIns
+from application.door.undo import CheckInUndoing
 from application.emails.delivery import TicketEmails
 from application.emails.jobs import EmailPolicy
 from application.emails.ports import EmailContent, Mailer
@@ -104,6 +105,7 @@ class Services:
     calendars: TicketCalendars  # a ticket's classes as an iCalendar file
     rate_limits: RateLimiter  # of the ticket routes (entrypoints.http.rate_limits)
     checkins: CheckIns
+    undoing: CheckInUndoing  # mistaken check-ins taken back
     ticket_admin: TicketAdmin
     devices: Devices
     attendance: Attendance
@@ -257,6 +259,7 @@ def build(
         pdf_cache=pdf_cache,
         rate_limits=open_rate_limiter(settings.rate_limits),
         checkins=CheckIns(store, signer, scan_index, clock, PrometheusScanMeter()),
+        undoing=CheckInUndoing(store, clock),
         ticket_admin=TicketAdmin(store, tokens),
         devices=Devices(store, periods, device_activity, clock),
         attendance=Attendance(periods, scan_index, clock),

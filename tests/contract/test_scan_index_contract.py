@@ -18,6 +18,7 @@ from eventsourcing.persistence import Notification
 from adapters.persistence.scan_index import MemoryScanIndex
 from adapters.persistence.scan_index_sql import SqlScanIndex
 from application.door.ports import Attendee, TicketChange
+from domain.check_in import Undo
 from domain.period import Period
 from domain.person import Person
 from domain.shared import Cause
@@ -249,3 +250,33 @@ def test_a_page_bigger_than_one_batch_of_rows_makes_the_same_index(
     assert index.state() == in_memory.state()
     entry = index.lookup(ticket.id)
     assert entry is not None and entry.last_check_in_date == DAY + timedelta(days=7)
+
+
+def test_an_undone_check_in_leaves_the_day_and_a_new_one_comes_back(index: Any) -> None:
+    log = Log()
+    _, ticket = a_sold_ticket(log)
+    check_in(ticket, DAY - timedelta(days=7))
+    check_in(ticket, DAY)
+    undone_version = ticket.version
+    ticket.undo_check_in(undone_version, Undo("s", admin=False, at=AT), CAUSE)
+    log.record(ticket)
+    log.feed(index)
+
+    entry = index.lookup(ticket.id)
+    assert entry is not None and entry.last_check_in_date is None
+    assert [a.local_date for a in index.attendance("2026-fall")] == [DAY - timedelta(days=7)]
+
+    # Checked in again that day, then once more undone and checked in, all in one page.
+    check_in(ticket, DAY)
+    ticket.undo_check_in(ticket.version, Undo("s", admin=False, at=AT), CAUSE)
+    check_in(ticket, DAY)
+    start = len(log.entries)
+    log.record(ticket)
+    index.handle_page(log.entries[start:])
+
+    entry = index.lookup(ticket.id)
+    assert entry is not None and entry.last_check_in_date == DAY
+    assert [a.local_date for a in index.attendance("2026-fall", DAY)] == [DAY]
+    rebuilt = MemoryScanIndex()
+    rebuilt.handle_page(log.entries)
+    assert index.state() == rebuilt.state()

@@ -48,6 +48,9 @@ class Rows(ABC):
     def put(self, table: str, row: Row) -> None: ...
 
     @abstractmethod
+    def delete(self, table: str, key: str) -> None: ...
+
+    @abstractmethod
     def set_position(self, position: int) -> None:
         """The last notification handled: written in the same transaction as the rows."""
 
@@ -61,8 +64,11 @@ class ScanIndexModel(FollowedReadModel):
     def _apply(self, rows: Rows, notification: Notification, event: Any) -> None:
         key = ticket_of(event)
         ticket = rows.get("tickets", key) if key is not None else None
-        for table, row in row_changes(event, notification.id, ticket):
-            rows.put(table, row)
+        for table, change in row_changes(event, notification.id, ticket):
+            if isinstance(change, str):
+                rows.delete(table, change)
+            else:
+                rows.put(table, change)
 
     def lookup(self, ticket_id: UUID) -> ScanEntry | None:
         found = self._joined(str(ticket_id))
@@ -144,21 +150,29 @@ class _MemoryRows(Rows):
     def __init__(self, tables: dict[str, dict[str, Row]], position: int) -> None:
         self.tables = tables
         self.position = position
-        self.changed: dict[tuple[str, str], Row] = {}
+        self.changed: dict[tuple[str, str], Row | None] = {}  # None: deleted
 
     def get(self, table: str, key: str) -> Row | None:
         # As it is: the projection changes a copy (scan_projection.row_changes), never the row.
-        return self.changed.get((table, key)) or self.tables[table].get(key)
+        if (table, key) in self.changed:
+            return self.changed[(table, key)]
+        return self.tables[table].get(key)
 
     def put(self, table: str, row: Row) -> None:
         self.changed[(table, str(row[TABLES[table][0]]))] = row
+
+    def delete(self, table: str, key: str) -> None:
+        self.changed[(table, key)] = None
 
     def set_position(self, position: int) -> None:
         self.position = position
 
     def commit(self) -> None:
         for (table, key), row in self.changed.items():
-            self.tables[table][key] = row
+            if row is None:
+                self.tables[table].pop(key, None)
+            else:
+                self.tables[table][key] = row
 
 
 class MemoryScanIndex(ScanIndexModel):

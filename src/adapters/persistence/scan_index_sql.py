@@ -46,6 +46,7 @@ def _upsert(table: str, columns: tuple[str, ...]) -> str:
 
 _UPSERT = {t: _upsert(t, c) for t, c in TABLES.items()}
 _DELETE_ALL = {t: f"DELETE FROM {{{t}}}" for t in TABLES}  # noqa: S608
+_DELETE_ONE = {t: f"{_DELETE_ALL[t]} WHERE {c[0]} = ?" for t, c in TABLES.items()}
 _JOINED = (
     "SELECT "  # noqa: S608
     + ", ".join([*(f"t.{c}" for c in TICKET_COLUMNS), *(f"p.{c}" for c in PERIOD_COLUMNS)])
@@ -76,18 +77,24 @@ class _SqlRows(Rows):
 
     def __init__(self, run: Run) -> None:
         self._run = run
-        self._written: dict[str, dict[str, Row]] = {table: {} for table in TABLES}
+        # Each row's last state in this batch; None: deleted.
+        self._written: dict[str, dict[str, Row | None]] = {table: {} for table in TABLES}
         self._count = 0
 
     def get(self, table: str, key: str) -> Row | None:
-        written = self._written[table].get(key)
-        if written is not None:
-            return written
+        if key in self._written[table]:
+            return self._written[table][key]
         found = self._run(_SELECT_ONE[table], (key,))
         return _decoded(TABLES[table], found[0]) if found else None
 
     def put(self, table: str, row: Row) -> None:
-        self._written[table][str(row[TABLES[table][0]])] = row
+        self._keep(table, str(row[TABLES[table][0]]), row)
+
+    def delete(self, table: str, key: str) -> None:
+        self._keep(table, key, None)
+
+    def _keep(self, table: str, key: str, row: Row | None) -> None:
+        self._written[table][key] = row
         self._count += 1
         if self._count >= WRITTEN_TOGETHER:
             self.flush()
@@ -97,7 +104,9 @@ class _SqlRows(Rows):
 
     def flush(self) -> None:
         for table, rows in self._written.items():
-            self._run.many(_UPSERT[table], [_encoded(TABLES[table], r) for r in rows.values()])
+            kept = [_encoded(TABLES[table], r) for r in rows.values() if r is not None]
+            self._run.many(_UPSERT[table], kept)
+            self._run.many(_DELETE_ONE[table], [(k,) for k, r in rows.items() if r is None])
             rows.clear()
         self._count = 0
 

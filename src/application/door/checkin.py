@@ -1,10 +1,11 @@
 """Door check-in: a scanned QR token checked against its signature, hash, status and the day.
 
 Most answers come from the scan index, a read model that may lag behind the log but never
-runs ahead of it: what it says against a token (an older version, revoked, checked in today)
-can only stay true. ``ok`` is decided on the ticket loaded from the event store and recorded
-with optimistic concurrency, so a just-revoked ticket cannot slip through, and of two racing
-scans of one token one checks in and the other, re-run, finds that check-in.
+runs ahead of it: what it says against a token (an older version, revoked) can only stay true;
+"checked in today" is confirmed on the store, as a check-in can be undone. ``ok`` is decided
+on the ticket loaded from the event store and recorded with optimistic concurrency, so a
+just-revoked ticket cannot slip through, and of two racing scans of one token one checks in
+and the other, re-run, finds that check-in.
 
 One module: scans and manual check-ins are one decision (the same verdict, scan-id rule and
 period rule), and the door's lists (search, today, roster, revocations) read the same index.
@@ -13,7 +14,6 @@ period rule), and the door's lists (search, today, roster, revocations) read the
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from uuid import UUID
@@ -21,7 +21,9 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from application.clock import Clock
+from application.door.names import folded as _folded
 from application.door.ports import ScanEntry, ScanIndex, ScanMeter, TicketChange
+from application.door.undo import check_in_id
 from application.errors import SCAN_ID_REUSED
 from application.store import TicketStore, retry_on_conflict
 from application.tickets.ports import ExpiredToken, InvalidToken, TokenSigner
@@ -54,6 +56,7 @@ class ScanAnswer:
     result: ScanResult
     ticket: ScannedTicket | None = None
     reason: str = ""  # for the log line only: never shown, never the token
+    check_in_id: str | None = None  # ok: the check-in, for an undo (application.door.undo)
 
 
 @dataclass(frozen=True)
@@ -196,11 +199,12 @@ class CheckIns:
         refused = _refused_here(request, _seen(entry)) if entry is not None else None
         if refused is not None:
             return self._unless_repeated(refused, request, digest)
-        # The index's answer is final unless it is ``ok`` or the token is newer than it knows.
+        # The index's answer is final unless it is ``ok``, ``already_checked_in`` (an undo may
+        # not be followed yet) or the token is newer than it knows.
         if entry is not None and claims.version <= entry.token_version:
             recorded = _recorded_in_index(entry, local_date(self._clock.now(), entry.timezone))
             judged = verdict(recorded, digest, claims.version)
-            if judged.result is not ScanResult.OK:
+            if judged.result not in (ScanResult.OK, ScanResult.ALREADY_CHECKED_IN):
                 answer = _answer_of(judged, _seen(entry), recorded)
                 return self._unless_repeated(answer, request, digest)
         return self._checked_in(request, claims.ticket_id, claims.version, digest, entry, cause)
@@ -285,7 +289,8 @@ class CheckIns:
                 cause=cause,
             )
             self._store.save(ticket, record)
-        return ScanAnswer(ScanResult.OK, replace(seen, checked_in_at=now), judged.reason)
+        done = check_in_id(ticket.id, ticket.version)  # the CheckedIn's version, saved above
+        return ScanAnswer(ScanResult.OK, replace(seen, checked_in_at=now), judged.reason, done)
 
     def _first_answer(self, request: ScanRequest | ManualRequest, digest: str) -> ScanAnswer | None:
         """The answer recorded for this caller's scan id, if a scan with it checked a ticket in."""
@@ -318,7 +323,15 @@ class CheckIns:
             ScanResult(first.result),
             replace(seen, checked_in_at=first.checked_in_at) if seen else None,
             "a repeated scanId: its first answer",
+            self._check_in_of(first),
         )
+
+    def _check_in_of(self, first: Scan) -> str | None:
+        """The check-in a scan id's first answer recorded (the ticket's, at that moment)."""
+        ticket = self._store.find(Ticket, first.ticket_id)
+        records = ticket.check_ins.items() if ticket is not None else ()
+        found = [v for v, c in records if c.at == first.checked_in_at]
+        return check_in_id(first.ticket_id, found[0]) if found else None
 
     def _describe(self, ticket_id: UUID) -> ScannedTicket | None:
         entry = self._index.lookup(ticket_id)
@@ -378,14 +391,3 @@ def _seen_today(entry: ScanEntry, today: date | None) -> ScannedTicket:
     """The ticket, with its check-in time when that was today."""
     at = entry.last_check_in_at if today and entry.last_check_in_date == today else None
     return replace(_seen(entry), checked_in_at=at)
-
-
-def _folded(text: str) -> str:
-    """Lower case without accents: "Åse Øvergård" is found by "ase overgard"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return plain.translate(_LETTERS)
-
-
-# Letters that are not a base letter plus an accent, as a door volunteer would type them.
-_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "đ": "d", "ł": "l", "œ": "oe"})

@@ -20,7 +20,8 @@ from domain.ticket import Ticket
 NAME: Final = "scan-index"  # names its recorded position: stable
 
 Row = dict[str, Any]  # a row as plain JSON-able values
-RowChange = tuple[str, Row]  # (table, the row to insert or replace, by its first column)
+# (table, the row to insert or replace by its first column; or the key of a row to delete)
+RowChange = tuple[str, Row | str]
 
 TOPICS: Final = (
     Period.Scheduled.TOPIC,
@@ -31,6 +32,7 @@ TOPICS: Final = (
     Ticket.RegistrationsRemoved.TOPIC,
     Ticket.QrTokenIssued.TOPIC,
     Ticket.CheckedIn.TOPIC,
+    Ticket.CheckInUndone.TOPIC,
     Ticket.Revoked.TOPIC,
 )
 
@@ -87,12 +89,15 @@ def ticket_of(event: Any) -> str | None:
 
 
 def row_changes(event: Any, position: int, ticket: Row | None = None) -> list[RowChange]:
-    """The rows an event at ``position`` in the log inserts or replaces.
+    """The rows an event at ``position`` in the log inserts, replaces or deletes.
 
     ``ticket``: the current row of ``ticket_of(event)``; without one, a ticket's later event
     changes nothing (its Issued was not followed: nothing sane to add to).
     """
-    return [(table, _storable_row(row)) for table, row in _changes(event, position, ticket)]
+    return [
+        (table, row if isinstance(row, str) else _storable_row(row))
+        for table, row in _changes(event, position, ticket)
+    ]
 
 
 def _changes(event: Any, position: int, ticket: Row | None) -> list[RowChange]:
@@ -152,6 +157,9 @@ def _changes(event: Any, position: int, ticket: Row | None) -> list[RowChange]:
                 },
             )
         )
+    if isinstance(event, Ticket.CheckInUndone):
+        # Not at class after all: the day's row goes (a check-in again that day adds it anew).
+        changes.append(("attendance", f"{ticket['ticket_id']}/{event.local_date.isoformat()}"))
     if isinstance(event, Ticket.Revoked) or (
         isinstance(event, Ticket.QrTokenIssued) and event.version > 1
     ):
@@ -188,6 +196,10 @@ def _ticket_after(ticket: Row, event: Ticket.Event) -> Row:
         if last is None or event.local_date > last:
             ticket["check_in_date"] = event.local_date.isoformat()
             ticket["check_in_at"] = event.checked_in_at.isoformat()
+    elif isinstance(event, Ticket.CheckInUndone):
+        # The day's check-in was the undone one (one in force per day): none is left that day.
+        if ticket["check_in_date"] == event.local_date.isoformat():
+            ticket["check_in_date"] = ticket["check_in_at"] = None
     elif isinstance(event, Ticket.Revoked):
         ticket["active"] = 0
     return ticket

@@ -43,6 +43,7 @@ class DoorCaller:
 
     actor: str  # the user id, or ``device:<deviceId>``
     device: DoorDevice | None = None
+    admin: bool = False  # may undo anyone's check-in, at any time
 
     def call(
         self, device_id: str | None, scan_id: str | None, track_code: str | None = None
@@ -122,7 +123,7 @@ def provide_door_caller(
     user = identity.verify(bearer_token(request))
     if not user.roles & DOOR_ROLES:
         raise FORBIDDEN("the door needs the staff or admin role, or a paired device")
-    return DoorCaller(user.user_id)
+    return DoorCaller(user.user_id, admin=user.is_admin)
 
 
 def provide_door_cause(request: Request[Any, Any, Any], door: Door) -> Cause:

@@ -34,6 +34,16 @@ AggregateIdPath = Annotated[
 ]
 AlertIdPath = Annotated[UUID, PathParameter(name="alertId", description="The alert's id.")]
 DeviceIdPath = Annotated[UUID, PathParameter(name="deviceId", description="The device's id.")]
+# Checked where it is used (application.door.undo): anything not a check-in id is unknown, 404.
+CheckInIdPath = Annotated[
+    str,
+    PathParameter(
+        name="checkInId",
+        max_length=64,
+        description="An ok answer's `checkInId`.",
+        examples=[Example(id="checkInId", value="0b8f4c1e-5a52-5b6f-9b0e-2f1c3d4e5f60.7")],
+    ),
+]
 
 
 def _page_limit(items: str) -> KwargDefinition:

@@ -294,7 +294,13 @@ def test_time_travel_of_a_ticket_through_rotation_and_check_in(audited: Audited)
     assert before_rotation.state["token"].version == 1
     assert before_check_in.state["token"].version == 2
     assert before_check_in.state["check_ins"] == {}
-    assert list(after_check_in.state["check_ins"].values()) == [checked.data["checked_in_at"]]
+    # A ticket's check-ins by the version of their CheckedIn (an undo names that version).
+    [(version, check_in)] = after_check_in.state["check_ins"].items()
+    assert (version, check_in.at, check_in.undone_by) == (
+        checked.version,
+        checked.data["checked_in_at"],
+        None,
+    )
 
 
 def test_history_errors_are_readable_and_exit_2(audited: Audited) -> None:

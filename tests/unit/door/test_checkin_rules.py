@@ -7,13 +7,13 @@ from uuid import uuid4
 
 import pytest
 
+from domain.check_in import AlreadyCheckedIn
 from domain.order import Order, OrderNotRefundable, OrderStatus, RequestedRegistration
 from domain.order import RegistrationStatus as Reg
 from domain.payment import OrderPaymentIntent, RefundEffect
 from domain.scan import Scan
 from domain.shared import Cause
 from domain.ticket import (
-    AlreadyCheckedIn,
     CoveredRegistration,
     QrToken,
     Ticket,

@@ -13,7 +13,8 @@ from litestar.status_codes import HTTP_200_OK
 
 from application.devices.pairing import Devices
 from application.door.checkin import CheckIns, ManualRequest, ScanRequest
-from application.errors import SCAN_ID_REUSED, WRONG_PERIOD
+from application.door.undo import CheckInUndoing
+from application.errors import CHECK_IN_NOT_FOUND, SCAN_ID_REUSED, UNDO_NOT_ALLOWED, WRONG_PERIOD
 from application.identity import IdentityVerifier
 from application.store import TicketStore
 from domain.ticket import TicketStatus
@@ -38,6 +39,8 @@ from entrypoints.http.door.schemas import (
     ScanOut,
     TodayCheckInOut,
     TodayCheckInsOut,
+    UndoCheckInIn,
+    UndoneCheckInOut,
 )
 from entrypoints.http.openapi import (
     BAD_REQUEST,
@@ -46,9 +49,10 @@ from entrypoints.http.openapi import (
     ROLE_PROBLEMS,
     STORE_PROBLEMS,
     VALIDATION_FAILED,
+    WRITE_PROBLEMS,
     problems,
 )
-from entrypoints.http.params import PeriodCodeQuery, SearchText, SinceQuery
+from entrypoints.http.params import CheckInIdPath, PeriodCodeQuery, SearchText, SinceQuery
 
 JWKS_CACHE_SECONDS = 300  # door devices refresh their copy; a new key is published ahead of use
 REVOCATIONS_PAGE = 1000
@@ -118,6 +122,34 @@ class CheckInController(Controller):
             cause,
         )
         return ScanOut.of(answer)
+
+    @post(
+        "/{checkInId:str}/undo",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        operation_id="undoCheckIn",
+        security=BEARER_OR_DEVICE,
+        summary="Undo a check-in (a mistaken tap)",
+        responses=problems(
+            *ROLE_PROBLEMS, CHECK_IN_NOT_FOUND, UNDO_NOT_ALLOWED, VALIDATION_FAILED, *WRITE_PROBLEMS
+        ),
+    )
+    def undo(
+        self,
+        undoing: NamedDependency[CheckInUndoing],
+        door: Door,
+        cause: Caused,
+        check_in_id: CheckInIdPath,
+        data: JSONBody[UndoCheckInIn | None] = None,
+    ) -> UndoneCheckInOut:
+        """By the device or staff member that made the check-in, within 15 minutes; by an
+        admin at any time. The ticket can then be checked in again that day. Undoing again
+        answers the same and changes nothing."""
+        reason = data.reason.strip() if data is not None and data.reason else None
+        done = undoing.undo(
+            check_in_id, actor=door.actor, admin=door.admin, reason=reason, cause=cause
+        )
+        return UndoneCheckInOut(done.check_in_id, done.ticket_id)
 
     @get(
         "/search",

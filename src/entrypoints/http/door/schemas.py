@@ -18,6 +18,7 @@ from entrypoints.http.schemas import (
     ClientId,
     Code,
     Out,
+    Reason,
 )
 from entrypoints.http.tickets.schemas import TicketTrackOut, tracks_out
 
@@ -59,13 +60,29 @@ class ScannedTicketOut(Out, omit_defaults=True):
 class ScanOut(Out, omit_defaults=True):
     result: ScanResult
     ticket: ScannedTicketOut | None = None
+    # ok: the check-in, to undo it (`POST /api/checkin/{checkInId}/undo`)
+    check_in_id: str | None = None
 
     @classmethod
     def of(cls, answer: ScanAnswer) -> ScanOut:
         seen = answer.ticket
-        if seen is None:
-            return cls(answer.result)
-        return cls(answer.result, ScannedTicketOut.of(seen))
+        ticket = ScannedTicketOut.of(seen) if seen is not None else None
+        return cls(answer.result, ticket, answer.check_in_id)
+
+
+class UndoCheckInIn(Camel):
+    reason: Reason | None = None
+
+    def __post_init__(self) -> None:
+        fields.lines("reason", self.reason)
+
+
+class UndoneCheckInOut(Out):
+    """The check-in is undone (now, or before: undoing twice changes nothing)."""
+
+    check_in_id: str
+    ticket_id: UUID
+    undone: Literal[True] = True
 
 
 class ManualCheckInIn(Camel):

@@ -52,7 +52,7 @@
       cache: "no-store",
     });
     if (response.status === 401) throw new Revoked("device refused");
-    if (!response.ok) throw new Error("HTTP " + response.status);
+    if (!response.ok) throw Object.assign(new Error("HTTP " + response.status), { status: response.status });
     return response.json();
   }
 
@@ -67,6 +67,7 @@
   }
 
   function refusedDevice() {
+    hideResult(); // the result covers the start screen: this one must be seen
     localStorage.removeItem(CREDENTIAL_KEY);
     credential = null;
     stopCamera();
@@ -139,6 +140,9 @@
     }
     if (answer.offline && answer.result === "ok" && !ticket) $("result-name").textContent = t("Valid ticket");
     $("result-detail").textContent = detail;
+    const undoable = answer.result === "ok" && Boolean(answer.checkInId);
+    $("result-undo").hidden = !undoable;
+    $("result-undo").dataset.checkInId = undoable ? answer.checkInId : "";
     box.hidden = false;
     signal(tone);
     if (startedAt !== undefined) {
@@ -289,7 +293,7 @@
         refreshPeriod();
       }
       showResult(answer, startedAt);
-      if (answer.result === "ok") noteCheckIn(answer.ticket);
+      if (answer.result === "ok") { noteCheckIn(answer.ticket); noteRecent(answer); }
     } catch (error) {
       if (error instanceof Revoked) refusedDevice();
       else if (error instanceof TypeError) {
@@ -470,6 +474,7 @@
       for (const item of queued) {
         const answer = await api("POST", "/api/checkin/scan", { token: item.token, scanId: item.scanId, trackCode: item.trackCode || undefined });
         if (answer.result !== "ok") notes.push(disagreement(answer));
+        else noteRecent(answer); // undoable from the list, now that the service knows it
         await idb("queue", "readwrite", (s) => s.delete(item.scanId));
       }
     } catch (error) {
@@ -636,11 +641,142 @@
       const answer = await api("POST", "/api/checkin/manual", withClass({ ticketId, scanId: newScanId() }));
       $("search").hidden = true;
       showResult(answer, started);
-      if (answer.result === "ok") noteCheckIn(answer.ticket);
+      if (answer.result === "ok") { noteCheckIn(answer.ticket); noteRecent(answer); }
     } catch (error) {
       if (error instanceof Revoked) refusedDevice();
     }
   }
+
+  // --- Undo: a mistaken check-in taken back -------------------------------------------------
+  // This phone's last check-ins, each undoable for 15 minutes (the service's rule; after that
+  // only an admin may). In localStorage: a reload keeps the list.
+
+  const RECENT_KEY = "door.recent";
+  const RECENT_MAX = 10;
+  const UNDO_MS = 15 * 60 * 1000;
+  let recent = loadJson(RECENT_KEY) || [];
+
+  function undoable(entry) {
+    return !entry.undone && Date.now() - Date.parse(entry.at) < UNDO_MS;
+  }
+
+  function noteRecent(answer) {
+    if (!answer.checkInId || !answer.ticket) return;
+    const entry = {
+      checkInId: answer.checkInId,
+      ticketId: answer.ticket.ticketId,
+      name: answer.ticket.personName,
+      at: answer.ticket.checkedInAt || new Date().toISOString(),
+      undone: false,
+    };
+    recent = [entry, ...recent.filter((e) => e.checkInId !== entry.checkInId)].slice(0, RECENT_MAX);
+    localStorage.setItem(RECENT_KEY, JSON.stringify(recent));
+  }
+
+  async function undo(checkInId) {
+    const entry = recent.find((e) => e.checkInId === checkInId) || null;
+    try {
+      const done = await api("POST", "/api/checkin/" + encodeURIComponent(checkInId) + "/undo", {});
+      if (entry) entry.undone = true;
+      localStorage.setItem(RECENT_KEY, JSON.stringify(recent));
+      // Out of today's list at once (the server's follows in a moment): scanned again, it is ok.
+      today.checkedIn.delete(done.ticketId);
+      $("count").textContent = String(today.checkedIn.size);
+      saveOffline();
+      showUndone(entry, "");
+    } catch (error) {
+      if (error instanceof Revoked) refusedDevice();
+      else if (error.status === 403) showUndone(entry, t("Only an admin can undo this check-in now."));
+      else showUndone(entry, t("Not undone: check the connection and try again."));
+    }
+    if (!$("recent").hidden) showRecent();
+  }
+
+  function showUndone(entry, problem) {
+    const box = $("result");
+    box.className = "result " + (problem ? "refused" : "undone");
+    box.dataset.result = problem ? "undo_refused" : "undone";
+    $("result-icon").textContent = problem ? "✕" : "↶";
+    $("result-word").textContent = problem ? t("Not undone") : t("Check-in undone");
+    $("result-name").textContent = entry ? entry.name : "";
+    $("result-period").textContent = "";
+    $("result-tracks").replaceChildren();
+    $("result-detail").textContent = problem || t("They can be checked in again today.");
+    $("result-undo").hidden = true;
+    box.hidden = false;
+    clearTimeout(resultTimer);
+    resultTimer = setTimeout(hideResult, RESULT_MS);
+  }
+
+  function showRecent() {
+    $("recent").hidden = false;
+    $("recent-empty").hidden = recent.length > 0;
+    $("recent-list").replaceChildren(...recent.map(recentRow));
+  }
+
+  function recentRow(entry) {
+    const li = document.createElement("li");
+    const who = document.createElement("div");
+    who.className = "who2";
+    const name = document.createElement("span");
+    name.className = "pname" + (entry.undone ? " undone" : "");
+    name.textContent = entry.name;
+    const when = document.createElement("span");
+    when.className = "ptracks";
+    when.textContent = entry.undone ? t("Undone") : t("In at {time}", { time: timeOf(entry.at) });
+    who.append(name, when);
+    li.append(who);
+    if (undoable(entry)) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "undo";
+      button.textContent = t("Undo");
+      button.setAttribute("aria-label", t("Undo the check-in of {name}", { name: entry.name }));
+      button.addEventListener("click", () => undo(entry.checkInId));
+      li.append(button);
+    }
+    return li;
+  }
+
+  // The result screen's button: touching it keeps the result up (it hides after a few seconds).
+  const undoButton = $("result-undo");
+  const keepResult = () => clearTimeout(resultTimer);
+  undoButton.addEventListener("pointerdown", keepResult);
+  undoButton.addEventListener("focus", keepResult);
+  undoButton.addEventListener("click", (event) => {
+    event.stopPropagation(); // a tap elsewhere on the result dismisses it; this one undoes
+    if (undoButton.dataset.checkInId) undo(undoButton.dataset.checkInId);
+  });
+  $("recent-open").addEventListener("click", showRecent);
+  $("recent-close").addEventListener("click", () => { $("recent").hidden = true; });
+
+  // --- A handheld scanner (a keyboard wedge) ----------------------------------------------
+  // It types the code fast and ends with Enter, wherever the focus is: collected here, with no
+  // field to click into. Keys further apart than WEDGE_GAP_MS start over (a person types
+  // slower); what is typed into the search field, or the class choice, is left alone.
+
+  const WEDGE_GAP_MS = 100;
+  const WEDGE_MIN = 8; // shorter is a stray key, not a code
+  let wedge = "";
+  let wedgeAt = 0;
+
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const now = performance.now();
+    if (now - wedgeAt > WEDGE_GAP_MS) wedge = "";
+    wedgeAt = now;
+    if (event.key === "Enter") {
+      const code = wedge;
+      wedge = "";
+      if (code.length < WEDGE_MIN) return;
+      event.preventDefault(); // not a click on whatever button has the focus
+      if (credential && !busy) handleCode(code, now);
+    } else if (event.key.length === 1) {
+      wedge += event.key;
+    }
+  });
 
   // --- Pairing and start -------------------------------------------------------------------
 
