@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from email.parser import BytesParser
 from email.policy import default
 from pathlib import Path
@@ -259,11 +260,13 @@ def stripe_signature(body: bytes, secret: str, timestamp: int | None = None) -> 
 
 
 def _period(code: str) -> dict[str, Any]:
+    # From today, twelve weeks: the demo's ticket is valid whenever the demo is run.
+    start = date.today()
     return {
         "code": code,
         "name": f"Demo {code.removeprefix('demo-')}",
-        "startDate": "2026-09-01",
-        "endDate": "2026-12-15",
+        "startDate": start.isoformat(),
+        "endDate": (start + timedelta(weeks=12)).isoformat(),
         "timezone": "Europe/Oslo",
         "location": "Oslo",
         "currency": "NOK",

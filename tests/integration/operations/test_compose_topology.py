@@ -389,7 +389,7 @@ def walk(deployment: Deployment) -> Walk:
         "code": "2026-fall",
         "name": "Fall 2026",
         "startDate": "2026-09-01",
-        "endDate": "2026-12-15",
+        "endDate": "2027-06-15",
         "timezone": "Europe/Oslo",
         "location": "Oslo",
         "currency": "NOK",

@@ -3,7 +3,7 @@ calendar whose expansion gives exactly the class days the service computes."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -104,7 +104,7 @@ def test_an_admin_replaces_the_schedule_and_the_history_says_who(running: Runnin
             422,
             "validation_failed",
         ),
-        ({"tracks": [], "skipDates": ["2027-01-01"]}, 422, "invalid_schedule"),
+        ({"tracks": [], "skipDates": ["2027-07-01"]}, 422, "invalid_schedule"),
         ({"tracks": [{"code": "tango", "schedule": [TUESDAYS]}]}, 422, "unknown_track"),
     ],
 )
@@ -143,7 +143,7 @@ def test_the_ticket_shows_its_tracks_classes_and_the_next_one(running: Running) 
     upcoming = ticket["nextClass"]
     assert upcoming["trackCode"] == "salsa1"
     starts = datetime.fromisoformat(upcoming["startsAt"])
-    assert starts > datetime.now(UTC) or starts.date() == date(2026, 12, 15)
+    assert starts > datetime.now(UTC) - timedelta(hours=2)  # the next one, or the one on now
 
 
 def test_a_period_without_classes_has_no_next_class_and_no_calendar(running: Running) -> None:

@@ -132,7 +132,7 @@ def test_the_pdf_scans_to_the_json_token_and_shows_the_ticket_as_text(
         "Salsa 1",
         "Bachata 1",
         "Dansestudio, Oslo",
-        "December 15, 2026",
+        "June 15, 2027",
     ):
         assert shown in text
     assert ticket["ticketId"][:4].upper() in text  # the short ticket id
