@@ -64,7 +64,7 @@ class Language:
 
     code: str
 
-    @property
+    @functools.cached_property  # parsed once a Language, not at every date it formats
     def _locale(self) -> Locale:
         return Locale.parse(self.code)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from application.alerts.alerts import Alerts
@@ -38,7 +39,16 @@ class ServedTicket:
     token: str
     view_url: str | None = None  # signed links, when the desk has TicketLinks
     pdf_url: str | None = None
-    next_class: NextClass | None = None  # the first class of its tracks not yet over
+    served_at: datetime | None = None  # the desk's clock when served
+
+    @property
+    def next_class(self) -> NextClass | None:
+        """The first class of its tracks not yet over: worked out only where it is shown (the
+        JSON ticket), not for every PDF, page and email served."""
+        if self.served_at is None:
+            return None
+        upcoming = self.period.next_class(self.ticket.track_codes(), self.served_at)
+        return NextClass(*upcoming) if upcoming else None
 
     @property
     def token_version(self) -> int:
@@ -130,7 +140,6 @@ class TicketDesk:
         ticket, token = self._current_token(ticket, period)
         assert ticket.token is not None
         version = ticket.token.version
-        upcoming = period.next_class(ticket.track_codes(), self._clock.now())
         return ServedTicket(
             ticket,
             period,
@@ -138,7 +147,7 @@ class TicketDesk:
             token,
             view_url=self._links.view_url(ticket.id, version) if self._links else None,
             pdf_url=self._links.pdf_url(ticket.id, version) if self._links else None,
-            next_class=NextClass(*upcoming) if upcoming else None,
+            served_at=self._clock.now(),
         )
 
     def _current_token(self, ticket: Ticket, period: Period) -> tuple[Ticket, str]:

@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import Playwright, expect
 
 from domain.schedule import Weekday
-from tests.integration.door import test_door_browser
 from tests.integration.door.test_door_browser import (
     Scenario,
     filming,
@@ -27,9 +26,6 @@ from tests.integration.door.test_door_browser import (
 from tests.support.service import ADMIN
 
 pytestmark = pytest.mark.integration
-
-door_server = test_door_browser.door_server
-playwright = test_door_browser.playwright
 
 
 def slot(weekday: str, start: str, end: str) -> dict[str, Any]:

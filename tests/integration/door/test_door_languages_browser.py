@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Playwright, expect
 
-from tests.integration.door import test_door_browser
 from tests.integration.door.test_door_browser import (
     Scenario,
     filming,
@@ -26,10 +25,6 @@ from tests.support.service import ADMIN
 
 pytestmark = pytest.mark.integration
 
-# The door's browser tests' fixtures: the scanner's service, a scenario on it, chromium.
-door_server = test_door_browser.door_server
-scenario = test_door_browser.scenario
-playwright = test_door_browser.playwright
 
 # Lines of the English door page (its template and its script) that a Norwegian page must not
 # show: the check reads what is on screen, not the markup.

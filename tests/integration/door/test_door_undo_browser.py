@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Playwright, expect
 
-from tests.integration.door import test_door_browser
 from tests.integration.door.test_door_browser import (
     NAME,
     Scenario,
@@ -26,10 +25,6 @@ from tests.integration.door.test_door_browser import (
 from tests.support.service import ADMIN
 
 pytestmark = pytest.mark.integration
-
-door_server = test_door_browser.door_server
-playwright = test_door_browser.playwright
-scenario = test_door_browser.scenario
 
 
 def events(scenario: Scenario, ticket_id: str, kind: str) -> list[dict[str, Any]]:
